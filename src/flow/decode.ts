@@ -1,0 +1,376 @@
+/**
+ * Decodes one Hubble event, from any recorded format or from gRPC, into the normalised model.
+ *
+ * Accepted shapes (hubble-api.md §3):
+ * - `hubble observe -o json|jsonpb` and exporter envelopes: `{"flow"|"lost_events"|"node_status"|
+ *   "agent_event"|"debug_event": …, "node_name", "time"}`;
+ * - legacy `-o json` (CLI <= 0.10): a bare Flow, or a bare LostEvent;
+ * - proto-loader objects from GetFlows (`keepCase`, enums and longs as strings, `oneofs`).
+ * Unknown fields are ignored (newer agents add them); a known field with the wrong type fails the
+ * whole record with the field's path. Field masks can remove any field, so every field is optional.
+ */
+import {
+  DROP_REASON_PLACEHOLDER,
+  decodeDropReason,
+} from './drop-reason.js';
+import {
+  FLOW_TYPE_BY_NUMBER,
+  IP_VERSION_BY_NUMBER,
+  L7_TYPE_BY_NUMBER,
+  LOST_SOURCE_BY_NUMBER,
+  NODE_STATE_BY_NUMBER,
+  TRACE_REASON_BY_NUMBER,
+  TRAFFIC_DIRECTION_BY_NUMBER,
+  VERDICT_BY_NUMBER,
+  observationPointName,
+} from './enums.js';
+import {
+  DecodeError,
+  type JsonObject,
+  describe,
+  field,
+  isObject,
+  objectList,
+  optBool,
+  optEnum,
+  optInteger,
+  optObject,
+  optString,
+  optUint64String,
+  stringList,
+} from './json-fields.js';
+import type {
+  DnsRecord,
+  Endpoint,
+  EventType,
+  Flow,
+  HttpRecord,
+  HubbleEvent,
+  IpInfo,
+  KafkaRecord,
+  Layer4,
+  Layer7,
+  LostEvent,
+  NodeStatusEvent,
+  PolicyRef,
+  Service,
+  TcpFlags,
+  Workload,
+} from './model.js';
+import { parseTimestamp } from './timestamp.js';
+
+export type DecodeResult =
+  | { readonly ok: true; readonly event: HubbleEvent }
+  | { readonly ok: false; readonly error: DecodeError };
+
+export function decodeEvent(value: unknown): DecodeResult {
+  try {
+    return { ok: true, event: decodeEventOrThrow(value) };
+  } catch (e) {
+    if (e instanceof DecodeError) return { ok: false, error: e };
+    throw e;
+  }
+}
+
+function decodeEventOrThrow(value: unknown): HubbleEvent {
+  if (!isObject(value)) throw new DecodeError('(line)', `expected a JSON object, got ${describe(value)}`);
+  const nodeName = optString(field(value, 'node_name', 'nodeName'), 'node_name');
+  const envelopeTime = field(value, 'time');
+  const flow = value['flow'];
+  if (flow !== undefined && flow !== null) {
+    return { kind: 'flow', flow: decodeFlow(asObject(flow, 'flow'), 'flow', nodeName) };
+  }
+  const lost = field(value, 'lost_events', 'lostEvents');
+  if (lost !== undefined && lost !== null) {
+    return { kind: 'lost', lost: decodeLost(asObject(lost, 'lost_events'), 'lost_events', nodeName, envelopeTime) };
+  }
+  const status = field(value, 'node_status', 'nodeStatus');
+  if (status !== undefined && status !== null) {
+    return { kind: 'node-status', status: decodeNodeStatus(asObject(status, 'node_status'), envelopeTime) };
+  }
+  if (field(value, 'agent_event', 'agentEvent') !== undefined) return { kind: 'other', what: 'agent_event' };
+  if (field(value, 'debug_event', 'debugEvent') !== undefined) return { kind: 'other', what: 'debug_event' };
+  if (field(value, 'num_events_lost', 'numEventsLost') !== undefined) {
+    return { kind: 'lost', lost: decodeLost(value, '', nodeName, undefined) };
+  }
+  if (looksLikeBareFlow(value)) return { kind: 'flow', flow: decodeFlow(value, '', undefined) };
+  throw new DecodeError('(line)', 'not a Hubble event: no flow, lost_events, node_status or flow fields');
+}
+
+function looksLikeBareFlow(v: JsonObject): boolean {
+  return 'verdict' in v || 'source' in v || 'destination' in v || 'IP' in v || 'l4' in v || 'time' in v;
+}
+
+function asObject(v: unknown, path: string): JsonObject {
+  if (!isObject(v)) throw new DecodeError(path, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+function p(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
+export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | undefined): Flow {
+  const timeValue = f['time'];
+  if (timeValue === undefined || timeValue === null) throw new DecodeError(p(path, 'time'), 'missing');
+  const time = parseTimestamp(timeValue, p(path, 'time'));
+  const verdict = optEnum(f['verdict'], p(path, 'verdict'), VERDICT_BY_NUMBER, 'VERDICT_UNKNOWN') ?? 'VERDICT_UNKNOWN';
+  const drop = decodeDropReason(
+    field(f, 'drop_reason_desc', 'dropReasonDesc'),
+    field(f, 'drop_reason', 'dropReason'),
+    p(path, 'drop_reason_desc'),
+  );
+  const eventType = decodeEventType(field(f, 'event_type', 'eventType'), p(path, 'event_type'));
+  const l4 = decodeL4(f['l4'], p(path, 'l4'));
+  const isReply =
+    optBool(field(f, 'is_reply', 'isReply'), p(path, 'is_reply')) ??
+    // CLI <= 0.10 and old agents only set the deprecated `reply` bool; absent there means unknown.
+    (f['reply'] === true ? true : undefined);
+  const flow: Flow = {
+    time: time.iso,
+    timeMs: time.ms,
+    uuid: optString(f['uuid'], p(path, 'uuid')) || undefined,
+    verdict,
+    ...(drop.name !== DROP_REASON_PLACEHOLDER ? { dropReason: drop.name, dropReasonCode: drop.code } : {}),
+    ip: decodeIp(f['IP'] ?? f['ip'], p(path, 'IP')),
+    l4,
+    source: decodeEndpoint(f['source'], p(path, 'source')),
+    destination: decodeEndpoint(f['destination'], p(path, 'destination')),
+    type: optEnum(f['Type'] ?? f['type'], p(path, 'Type'), FLOW_TYPE_BY_NUMBER, 'UNKNOWN_TYPE'),
+    nodeName: optString(field(f, 'node_name', 'nodeName'), p(path, 'node_name')) ?? envelopeNode,
+    sourceNames: stringList(field(f, 'source_names', 'sourceNames'), p(path, 'source_names')),
+    destinationNames: stringList(field(f, 'destination_names', 'destinationNames'), p(path, 'destination_names')),
+    l7: decodeL7(f['l7'], p(path, 'l7')),
+    isReply,
+    eventType,
+    sourceService: decodeService(field(f, 'source_service', 'sourceService'), p(path, 'source_service')),
+    destinationService: decodeService(
+      field(f, 'destination_service', 'destinationService'),
+      p(path, 'destination_service'),
+    ),
+    trafficDirection:
+      optEnum(
+        field(f, 'traffic_direction', 'trafficDirection'),
+        p(path, 'traffic_direction'),
+        TRAFFIC_DIRECTION_BY_NUMBER,
+        'TRAFFIC_DIRECTION_UNKNOWN',
+      ) ?? 'TRAFFIC_DIRECTION_UNKNOWN',
+    policyMatchType: optInteger(field(f, 'policy_match_type', 'policyMatchType'), p(path, 'policy_match_type')),
+    traceObservationPoint: decodeObservationPoint(
+      field(f, 'trace_observation_point', 'traceObservationPoint'),
+      p(path, 'trace_observation_point'),
+    ),
+    traceReason: optEnum(
+      field(f, 'trace_reason', 'traceReason'),
+      p(path, 'trace_reason'),
+      TRACE_REASON_BY_NUMBER,
+      'TRACE_REASON_UNKNOWN',
+    ),
+    egressAllowedBy: decodePolicies(field(f, 'egress_allowed_by', 'egressAllowedBy'), p(path, 'egress_allowed_by')),
+    ingressAllowedBy: decodePolicies(field(f, 'ingress_allowed_by', 'ingressAllowedBy'), p(path, 'ingress_allowed_by')),
+    egressDeniedBy: decodePolicies(field(f, 'egress_denied_by', 'egressDeniedBy'), p(path, 'egress_denied_by')),
+    ingressDeniedBy: decodePolicies(field(f, 'ingress_denied_by', 'ingressDeniedBy'), p(path, 'ingress_denied_by')),
+    summary: optString(f['Summary'] ?? f['summary'], p(path, 'Summary')),
+  };
+  return dropUndefined(flow);
+}
+
+/** Keeps stored JSON small and makes `'x' in flow` mean "the producer sent x". */
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), workloads: Object.freeze([]) });
+
+function decodeEndpoint(v: unknown, path: string): Endpoint {
+  const e = optObject(v, path);
+  if (!e) return EMPTY_ENDPOINT;
+  const workloads: Workload[] = objectList(e['workloads'], p(path, 'workloads')).map((w, i) => ({
+    name: optString(w['name'], `${path}.workloads[${i}].name`) ?? '',
+    kind: optString(w['kind'], `${path}.workloads[${i}].kind`) ?? '',
+  }));
+  return dropUndefined({
+    id: optInteger(e['ID'] ?? e['id'], p(path, 'ID')),
+    identity: optInteger(e['identity'], p(path, 'identity')),
+    clusterName: optString(field(e, 'cluster_name', 'clusterName'), p(path, 'cluster_name')),
+    namespace: optString(e['namespace'], p(path, 'namespace')) || undefined,
+    labels: stringList(e['labels'], p(path, 'labels')),
+    podName: optString(field(e, 'pod_name', 'podName'), p(path, 'pod_name')) || undefined,
+    workloads,
+  });
+}
+
+function decodeIp(v: unknown, path: string): IpInfo | undefined {
+  const ip = optObject(v, path);
+  if (!ip) return undefined;
+  return dropUndefined({
+    source: optString(ip['source'], p(path, 'source')),
+    destination: optString(ip['destination'], p(path, 'destination')),
+    sourceXlated: optString(field(ip, 'source_xlated', 'sourceXlated'), p(path, 'source_xlated')),
+    ipVersion: optEnum(ip['ipVersion'] ?? ip['ip_version'], p(path, 'ipVersion'), IP_VERSION_BY_NUMBER, 'IP_NOT_USED'),
+  });
+}
+
+function ports(o: JsonObject, path: string): { sourcePort: number; destinationPort: number } {
+  return {
+    sourcePort: optInteger(field(o, 'source_port', 'sourcePort'), p(path, 'source_port')) ?? 0,
+    destinationPort: optInteger(field(o, 'destination_port', 'destinationPort'), p(path, 'destination_port')) ?? 0,
+  };
+}
+
+function decodeL4(v: unknown, path: string): Layer4 | undefined {
+  const l4 = optObject(v, path);
+  if (!l4) return undefined;
+  const tcp = optObject(l4['TCP'] ?? l4['tcp'], p(path, 'TCP'));
+  if (tcp) {
+    const flags = optObject(tcp['flags'], p(path, 'TCP.flags'));
+    return { protocol: 'TCP', ...ports(tcp, p(path, 'TCP')), ...(flags ? { flags: decodeTcpFlags(flags) } : {}) };
+  }
+  const udp = optObject(l4['UDP'] ?? l4['udp'], p(path, 'UDP'));
+  if (udp) return { protocol: 'UDP', ...ports(udp, p(path, 'UDP')) };
+  const sctp = optObject(l4['SCTP'] ?? l4['sctp'], p(path, 'SCTP'));
+  if (sctp) return { protocol: 'SCTP', ...ports(sctp, p(path, 'SCTP')) };
+  for (const proto of ['ICMPv4', 'ICMPv6'] as const) {
+    const icmp = optObject(l4[proto] ?? l4[proto.toLowerCase()], p(path, proto));
+    if (icmp) {
+      return {
+        protocol: proto,
+        icmpType: optInteger(icmp['type'], p(path, `${proto}.type`)) ?? 0,
+        icmpCode: optInteger(icmp['code'], p(path, `${proto}.code`)) ?? 0,
+      };
+    }
+  }
+  if (l4['VRRP'] !== undefined) return { protocol: 'VRRP' };
+  if (l4['IGMP'] !== undefined) return { protocol: 'IGMP' };
+  return undefined;
+}
+
+const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
+
+function decodeTcpFlags(o: JsonObject): TcpFlags {
+  const flags: Record<string, boolean> = {};
+  for (const name of TCP_FLAG_NAMES) if (o[name] === true) flags[name] = true;
+  return flags;
+}
+
+function decodeEventType(v: unknown, path: string): EventType | undefined {
+  const e = optObject(v, path);
+  if (!e) return undefined;
+  return {
+    type: optInteger(e['type'], p(path, 'type')) ?? 0,
+    subType: optInteger(field(e, 'sub_type', 'subType'), p(path, 'sub_type')) ?? 0,
+  };
+}
+
+function decodeObservationPoint(v: unknown, path: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return observationPointName(v);
+  throw new DecodeError(path, `expected an enum name or number, got ${describe(v)}`);
+}
+
+function decodeService(v: unknown, path: string): Service | undefined {
+  const s = optObject(v, path);
+  if (!s) return undefined;
+  return dropUndefined({
+    name: optString(s['name'], p(path, 'name')),
+    namespace: optString(s['namespace'], p(path, 'namespace')),
+  });
+}
+
+function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
+  const list = objectList(v, path);
+  if (list.length === 0) return NO_POLICIES;
+  return list.map((o, i) =>
+    dropUndefined({
+      name: optString(o['name'], `${path}[${i}].name`),
+      namespace: optString(o['namespace'], `${path}[${i}].namespace`),
+      kind: optString(o['kind'], `${path}[${i}].kind`),
+      labels: stringList(o['labels'], `${path}[${i}].labels`),
+      revision: optUint64String(o['revision'], `${path}[${i}].revision`),
+    }),
+  );
+}
+const NO_POLICIES: readonly PolicyRef[] = Object.freeze([]);
+
+function decodeL7(v: unknown, path: string): Layer7 | undefined {
+  const l7 = optObject(v, path);
+  if (!l7) return undefined;
+  const dns = optObject(l7['dns'], p(path, 'dns'));
+  const http = optObject(l7['http'], p(path, 'http'));
+  const kafka = optObject(l7['kafka'], p(path, 'kafka'));
+  return dropUndefined({
+    type: optEnum(l7['type'], p(path, 'type'), L7_TYPE_BY_NUMBER, 'UNKNOWN_L7_TYPE') ?? 'UNKNOWN_L7_TYPE',
+    latencyNs: optUint64String(field(l7, 'latency_ns', 'latencyNs'), p(path, 'latency_ns')),
+    dns: dns ? decodeDns(dns, p(path, 'dns')) : undefined,
+    http: http ? decodeHttp(http, p(path, 'http')) : undefined,
+    kafka: kafka ? decodeKafka(kafka, p(path, 'kafka')) : undefined,
+  });
+}
+
+function decodeDns(d: JsonObject, path: string): DnsRecord {
+  return dropUndefined({
+    query: (optString(d['query'], p(path, 'query')) ?? '').toLowerCase(),
+    ips: stringList(d['ips'], p(path, 'ips')),
+    ttl: optInteger(d['ttl'], p(path, 'ttl')),
+    cnames: stringList(d['cnames'], p(path, 'cnames')),
+    rcode: optInteger(d['rcode'], p(path, 'rcode')),
+    qtypes: stringList(d['qtypes'], p(path, 'qtypes')),
+    rrtypes: stringList(d['rrtypes'], p(path, 'rrtypes')),
+    observationSource: optString(field(d, 'observation_source', 'observationSource'), p(path, 'observation_source')),
+  });
+}
+
+function decodeHttp(h: JsonObject, path: string): HttpRecord {
+  return dropUndefined({
+    code: optInteger(h['code'], p(path, 'code')),
+    method: optString(h['method'], p(path, 'method')),
+    url: optString(h['url'], p(path, 'url')),
+    protocol: optString(h['protocol'], p(path, 'protocol')),
+    headers: objectList(h['headers'], p(path, 'headers')).map((o, i) => ({
+      key: optString(o['key'], `${path}.headers[${i}].key`) ?? '',
+      value: optString(o['value'], `${path}.headers[${i}].value`) ?? '',
+    })),
+  });
+}
+
+function decodeKafka(k: JsonObject, path: string): KafkaRecord {
+  return dropUndefined({
+    errorCode: optInteger(field(k, 'error_code', 'errorCode'), p(path, 'error_code')),
+    apiVersion: optInteger(field(k, 'api_version', 'apiVersion'), p(path, 'api_version')),
+    apiKey: optString(field(k, 'api_key', 'apiKey'), p(path, 'api_key')),
+    correlationId: optInteger(field(k, 'correlation_id', 'correlationId'), p(path, 'correlation_id')),
+    topic: optString(k['topic'], p(path, 'topic')),
+  });
+}
+
+function decodeLost(o: JsonObject, path: string, nodeName: string | undefined, envelopeTime: unknown): LostEvent {
+  const first = field(o, 'first');
+  const timeValue = envelopeTime ?? first;
+  const time = timeValue === undefined || timeValue === null ? undefined : parseTimestamp(timeValue, 'time');
+  return dropUndefined({
+    source:
+      optEnum(o['source'], p(path, 'source'), LOST_SOURCE_BY_NUMBER, 'UNKNOWN_LOST_EVENT_SOURCE') ??
+      'UNKNOWN_LOST_EVENT_SOURCE',
+    numEventsLost: optInteger(field(o, 'num_events_lost', 'numEventsLost'), p(path, 'num_events_lost')) ?? 0,
+    cpu: optInteger(o['cpu'], p(path, 'cpu')),
+    nodeName,
+    time: time?.iso,
+    timeMs: time?.ms,
+  });
+}
+
+function decodeNodeStatus(o: JsonObject, envelopeTime: unknown): NodeStatusEvent {
+  const time =
+    envelopeTime === undefined || envelopeTime === null ? undefined : parseTimestamp(envelopeTime, 'time');
+  return dropUndefined({
+    state:
+      optEnum(field(o, 'state_change', 'stateChange'), 'node_status.state_change', NODE_STATE_BY_NUMBER, 'UNKNOWN_NODE_STATE') ??
+      'UNKNOWN_NODE_STATE',
+    nodeNames: stringList(field(o, 'node_names', 'nodeNames'), 'node_status.node_names'),
+    message: optString(o['message'], 'node_status.message'),
+    time: time?.iso,
+    timeMs: time?.ms,
+  });
+}

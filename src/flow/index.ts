@@ -1,0 +1,14 @@
+export type * from './model.js';
+export { VERDICTS } from './model.js';
+export { decodeEvent, decodeFlow, type DecodeResult } from './decode.js';
+export { DecodeError } from './json-fields.js';
+export { redactFlow, redactUrl, REDACTED } from './redact.js';
+export { parseTimestamp, isoFromMs, fromEpoch, type Timestamp } from './timestamp.js';
+export {
+  POLICY_DENIED,
+  POLICY_DENY,
+  RESERVED_IDENTITIES,
+  dropReasonCode,
+  dropReasonName,
+  isPolicyDropReason,
+} from './enums.js';

@@ -1,0 +1,89 @@
+/**
+ * Removes secrets that L7 flows may carry before anything is stored. Hubble's own redaction
+ * (`hubble.redact.*`) is off by default, so we always run ours.
+ */
+import type { Flow, HttpHeader, HttpRecord } from './model.js';
+
+export const REDACTED = 'HUBBLE_ADVISOR_REDACTED';
+
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+  'x-amz-security-token',
+  'x-csrf-token',
+  'x-xsrf-token',
+]);
+
+/** Query parameters whose value is a credential: names containing one of these words. */
+const SECRET_PARAM = /(token|secret|passw|pwd|api[-_]?key|apikey|auth|signature|sig|session|credential|code|key)/i;
+
+export function isSecretHeader(key: string): boolean {
+  return SECRET_HEADERS.has(key.toLowerCase());
+}
+
+/** Redacts the user-info and secret-looking query parameter values of a URL, keeping its shape. */
+export function redactUrl(url: string): string {
+  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${REDACTED}@`);
+  const q = out.indexOf('?');
+  if (q < 0) return out;
+  const hashAt = out.indexOf('#', q);
+  const query = hashAt < 0 ? out.slice(q + 1) : out.slice(q + 1, hashAt);
+  const rest = hashAt < 0 ? '' : out.slice(hashAt);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      const name = decodeSafely(pair.slice(0, eq));
+      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+    })
+    .join('&');
+  out = `${out.slice(0, q)}?${redacted}${rest}`;
+  return out;
+}
+
+function decodeSafely(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function redactHeader(h: HttpHeader): HttpHeader {
+  if (isSecretHeader(h.key)) return { key: h.key, value: REDACTED };
+  if (h.key.toLowerCase() === 'referer' || h.key.toLowerCase() === 'location') {
+    return { key: h.key, value: redactUrl(h.value) };
+  }
+  return h;
+}
+
+function redactHttp(http: HttpRecord): HttpRecord {
+  return {
+    ...http,
+    ...(http.url !== undefined ? { url: redactUrl(http.url) } : {}),
+    headers: http.headers.map(redactHeader),
+  };
+}
+
+/** Returns the flow unchanged (same object) when it carries nothing to redact. */
+export function redactFlow(flow: Flow): Flow {
+  const http = flow.l7?.http;
+  if (!http && !flow.summary?.includes('?')) return flow;
+  const l7 = flow.l7 && http ? { ...flow.l7, http: redactHttp(http) } : flow.l7;
+  const summary = flow.summary === undefined ? undefined : redactSummary(flow.summary);
+  return {
+    ...flow,
+    ...(l7 ? { l7 } : {}),
+    ...(summary !== undefined ? { summary } : {}),
+  };
+}
+
+/** The deprecated Summary repeats the URL (`HTTP/1.1 GET http://x/?token=…`). */
+function redactSummary(summary: string): string {
+  return summary.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+|\/\S*\?\S+/gi, (u) => redactUrl(u));
+}

@@ -1,0 +1,62 @@
+import { DecodeError, describe, isObject } from './json-fields.js';
+
+export interface Timestamp {
+  /** RFC 3339 UTC with exactly nine fractional digits, so equal instants compare equal as strings. */
+  readonly iso: string;
+  readonly ms: number;
+}
+
+const RFC3339_UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+
+// Flows arrive in near time order, so consecutive lines usually share the whole-second prefix;
+// caching its epoch value keeps Date.parse off the hot path.
+let cachedSecondPrefix = '';
+let cachedSecondMs = 0;
+
+/** Accepts protojson strings (any offset, 0-9 fraction digits) and proto-loader `{seconds, nanos}`. */
+export function parseTimestamp(v: unknown, path: string): Timestamp {
+  if (typeof v === 'string') return parseRfc3339(v, path);
+  if (isObject(v)) {
+    const seconds = Number(v['seconds'] ?? 0);
+    const nanos = Number(v['nanos'] ?? 0);
+    if (!Number.isFinite(seconds) || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
+      throw new DecodeError(path, 'invalid {seconds, nanos} timestamp');
+    }
+    return fromEpoch(seconds, nanos);
+  }
+  throw new DecodeError(path, `expected an RFC 3339 timestamp, got ${describe(v)}`);
+}
+
+export function fromEpoch(seconds: number, nanos: number): Timestamp {
+  const ms = seconds * 1000 + Math.floor(nanos / 1e6);
+  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  return { iso: `${base}.${String(nanos).padStart(9, '0')}Z`, ms };
+}
+
+function parseRfc3339(s: string, path: string): Timestamp {
+  const m = RFC3339_UTC.exec(s);
+  if (m) {
+    const prefix = m[1] as string;
+    let secondMs: number;
+    if (prefix === cachedSecondPrefix) {
+      secondMs = cachedSecondMs;
+    } else {
+      secondMs = Date.parse(`${prefix}Z`);
+      if (Number.isNaN(secondMs)) throw new DecodeError(path, `invalid timestamp "${s}"`);
+      cachedSecondPrefix = prefix;
+      cachedSecondMs = secondMs;
+    }
+    const frac = (m[2] ?? '').padEnd(9, '0');
+    return { iso: `${prefix}.${frac}Z`, ms: secondMs + Number(frac.slice(0, 3)) };
+  }
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) throw new DecodeError(path, `invalid timestamp "${s.slice(0, 40)}"`);
+  const fracMatch = /\.(\d{1,9})/.exec(s);
+  const nanos = fracMatch ? Number((fracMatch[1] as string).padEnd(9, '0')) : 0;
+  return fromEpoch(Math.floor(ms / 1000), nanos);
+}
+
+/** Formats epoch milliseconds as the canonical nine-digit RFC 3339 string. */
+export function isoFromMs(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}000000Z`;
+}
