@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { EXIT_OK } from '../../errors.js';
+import { renderStatusText } from '../../report/index.js';
+import { openDatabase, readSummary } from '../../store/index.js';
+import type { CommandContext } from '../context.js';
+import { outputOption } from '../options.js';
+import { InputError } from '../../errors.js';
+
+export function registerStatus(program: Command, ctx: CommandContext): void {
+  program
+    .command('status')
+    .description('what the database holds: sources, time span, verdicts, drops, lost events, bad lines')
+    .addOption(outputOption(['table', 'json'], 'table'))
+    .action((flags: { output: 'table' | 'json' }, cmd: Command) => {
+      const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
+      if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        const summary = readSummary(db);
+        ctx.io.stdout.write(
+          flags.output === 'json' ? `${JSON.stringify({ database: dbPath, ...summary }, null, 2)}\n` : renderStatusText(summary, dbPath),
+        );
+      } finally {
+        db.close();
+      }
+      ctx.setExitCode(EXIT_OK);
+    });
+}

@@ -1,0 +1,39 @@
+import { Option } from 'commander';
+import { UsageError } from '../errors.js';
+
+/** Every output format a command may offer; each command lists the ones it supports. */
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export const DEFAULT_DB = './hubble-advisor.db';
+
+export function dbOption(): Option {
+  return new Option('--db <path>', 'SQLite database file').env('HUBBLE_ADVISOR_DB').default(DEFAULT_DB);
+}
+
+export function outputOption(formats: readonly OutputFormat[], fallback: OutputFormat): Option {
+  return new Option('-o, --output <format>', `output format (${formats.join('|')})`).choices(formats).default(fallback);
+}
+
+/** `--since 1h` (relative to now) or an absolute time, as hubble observe accepts them. */
+export function parseTimeFlag(flag: string, value: string, now: number): number {
+  const rel = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.exec(value);
+  if (rel) return now - parseGoDuration(value);
+  const days = /^(\d+)d$/.exec(value);
+  if (days) return now - Number(days[1]) * 86_400_000;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) {
+    throw new UsageError(`invalid ${flag} "${value}": use a duration like 30m, 1h30m, 2d or a time like 2026-11-22T10:00:00Z`);
+  }
+  return t;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration subset: `1h30m`, `90s`, `500ms`. */
+export function parseGoDuration(value: string): number {
+  let total = 0;
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
+  }
+  return total;
+}

@@ -1,0 +1,1 @@
+export { openInput, gunzipIfCompressed, forEachLine, MAX_LINE_BYTES, type LineHandler } from './line-reader.js';

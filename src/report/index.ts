@@ -1,0 +1,2 @@
+export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
+export { renderStatusText } from './status.js';

@@ -1,0 +1,71 @@
+import type { DatabaseSummary } from '../store/index.js';
+import { formatCount, formatDuration, formatTime, renderTable } from './table.js';
+
+/** Human view of `status`: sources, coverage, verdicts, drops, lost events and bad lines. */
+export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
+  const out: string[] = [];
+  out.push(`Database: ${dbPath}`);
+  if (s.sources.length === 0) {
+    out.push('No sources ingested yet. Run `hubble-advisor replay FILE` or `hubble-advisor observe`.');
+    return out.join('\n') + '\n';
+  }
+  const first = min(s.sources.map((x) => x.firstFlowMs));
+  const last = max(s.sources.map((x) => x.lastFlowMs));
+  const flows = s.sources.reduce((n, x) => n + x.flows, 0);
+  out.push(
+    `Flows: ${formatCount(flows)} from ${formatTime(first)} to ${formatTime(last)}` +
+      (first !== null && last !== null ? ` (${formatDuration(last - first)})` : ''),
+  );
+  out.push('');
+  out.push(
+    renderTable(
+      ['ID', 'KIND', 'SOURCE', 'STATUS', 'LINES', 'FLOWS', 'BAD', 'DUPLICATES', 'LOST', 'FIRST FLOW', 'LAST FLOW'],
+      s.sources.map((x) => [
+        String(x.id),
+        x.kind,
+        x.name,
+        x.status,
+        formatCount(x.lines),
+        formatCount(x.flows),
+        formatCount(x.badLines),
+        formatCount(x.duplicates),
+        formatCount(x.lostEvents),
+        formatTime(x.firstFlowMs),
+        formatTime(x.lastFlowMs),
+      ]),
+    ).trimEnd(),
+  );
+  out.push('');
+  out.push('Verdicts: ' + (Object.entries(s.verdicts).map(([v, n]) => `${v} ${formatCount(n)}`).join(', ') || 'none'));
+  const drops = Object.entries(s.dropReasons);
+  out.push('Drop reasons: ' + (drops.map(([r, n]) => `${r} ${formatCount(n)}`).join(', ') || 'none'));
+  if (s.lostEvents.length > 0) {
+    out.push('');
+    out.push('WARNING: Hubble lost events, so the baseline has holes:');
+    for (const l of s.lostEvents) {
+      out.push(`  ${l.lostSource}: ${formatCount(l.numLost)} events lost in ${l.events} reports (${formatTime(l.firstMs)} .. ${formatTime(l.lastMs)})`);
+    }
+  }
+  if (s.nodeStatus.length > 0) {
+    out.push('');
+    out.push('Recent node status:');
+    for (const n of s.nodeStatus) {
+      out.push(`  ${n.time ?? '-'} ${n.state} ${n.nodeNames.join(',')}${n.message ? ` (${n.message})` : ''}`);
+    }
+  }
+  if (s.badLines.length > 0) {
+    out.push('');
+    out.push('Bad lines (first shown):');
+    for (const b of s.badLines) out.push(`  ${b.source}:${b.line}: ${b.field}: ${b.reason}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function min(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.min(...v) : null;
+}
+function max(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.max(...v) : null;
+}

@@ -1,0 +1,20 @@
+export { openDatabase, migrate, schemaVersion, type Db, type OpenOptions } from './open.js';
+export { StoreError } from './errors.js';
+export { MIGRATIONS, type Migration } from './migrations/index.js';
+export {
+  IngestWriter,
+  emptyBatch,
+  BAD_LINES_KEPT,
+  type IngestBatch,
+  type BadLine,
+  type SourceKind,
+  type SourceStatus,
+} from './ingest-writer.js';
+export {
+  readSummary,
+  type DatabaseSummary,
+  type SourceRow,
+  type LostEventSummary,
+  type NodeStatusRow,
+  type BadLineRow,
+} from './status-queries.js';

@@ -1,0 +1,10 @@
+import { sql as core } from './001-core.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Ordered; `PRAGMA user_version` records the last one applied. Never edit a released migration. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'core', sql: core }];
