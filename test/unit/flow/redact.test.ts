@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { REDACTED, decodeEvent, redactFlow, redactUrl } from '../../../src/flow/index.js';
+
+describe('redactUrl', () => {
+  it.each([
+    ['http://app/api?token=abc123&page=2', `http://app/api?token=${REDACTED}&page=2`],
+    ['https://x/cb?code=s3cr3t&state=1', `https://x/cb?code=${REDACTED}&state=1`],
+    ['/login?password=hunter2', `/login?password=${REDACTED}`],
+    ['https://user:pw@host/path', `https://${REDACTED}@host/path`],
+    ['http://app/api/orders', 'http://app/api/orders'],
+    ['http://app/a?X-Amz-Signature=f00#frag', `http://app/a?X-Amz-Signature=${REDACTED}#frag`],
+  ])('%s', (url, want) => expect(redactUrl(url)).toBe(want));
+});
+
+describe('redactFlow', () => {
+  it('removes Authorization and Cookie headers and URL tokens, keeping everything else', () => {
+    const r = decodeEvent({
+      flow: {
+        time: '2026-11-20T10:00:00Z',
+        verdict: 'FORWARDED',
+        Type: 'L7',
+        l7: {
+          type: 'REQUEST',
+          http: {
+            method: 'GET',
+            url: 'http://grafana/api/ds?api_key=AKIA123&orgId=1',
+            headers: [
+              { key: 'Authorization', value: 'Bearer eyJhbGciOi' },
+              { key: 'cookie', value: 'session=abc' },
+              { key: 'User-Agent', value: 'curl' },
+            ],
+          },
+        },
+        Summary: 'HTTP/1.1 GET http://grafana/api/ds?api_key=AKIA123&orgId=1',
+      },
+    });
+    if (!r.ok || r.event.kind !== 'flow') throw new Error('decode failed');
+    const f = redactFlow(r.event.flow);
+    const text = JSON.stringify(f);
+    expect(text).not.toContain('eyJhbGciOi');
+    expect(text).not.toContain('session=abc');
+    expect(text).not.toContain('AKIA123');
+    expect(f.l7?.http?.headers).toContainEqual({ key: 'User-Agent', value: 'curl' });
+    expect(f.l7?.http?.url).toBe(`http://grafana/api/ds?api_key=${REDACTED}&orgId=1`);
+  });
+});
