@@ -59,6 +59,8 @@ import type {
 } from './model.js';
 import { parseTimestamp } from './timestamp.js';
 
+const NO_POLICIES: readonly PolicyRef[] = Object.freeze([]);
+
 export type DecodeResult =
   | { readonly ok: true; readonly event: HubbleEvent }
   | { readonly ok: false; readonly error: DecodeError };
@@ -110,74 +112,149 @@ function p(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
 }
 
-export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | undefined): Flow {
-  const timeValue = f['time'];
-  if (timeValue === undefined || timeValue === null) throw new DecodeError(p(path, 'time'), 'missing');
-  const time = parseTimestamp(timeValue, p(path, 'time'));
-  const verdict = optEnum(f['verdict'], p(path, 'verdict'), VERDICT_BY_NUMBER, 'VERDICT_UNKNOWN') ?? 'VERDICT_UNKNOWN';
-  const drop = decodeDropReason(
-    field(f, 'drop_reason_desc', 'dropReasonDesc'),
-    field(f, 'drop_reason', 'dropReason'),
-    p(path, 'drop_reason_desc'),
-  );
-  const eventType = decodeEventType(field(f, 'event_type', 'eventType'), p(path, 'event_type'));
-  const l4 = decodeL4(f['l4'], p(path, 'l4'));
-  const isReply =
-    optBool(field(f, 'is_reply', 'isReply'), p(path, 'is_reply')) ??
-    // CLI <= 0.10 and old agents only set the deprecated `reply` bool; absent there means unknown.
-    (f['reply'] === true ? true : undefined);
-  const flow: Flow = {
-    time: time.iso,
-    timeMs: time.ms,
-    uuid: optString(f['uuid'], p(path, 'uuid')) || undefined,
-    verdict,
-    ...(drop.name !== DROP_REASON_PLACEHOLDER ? { dropReason: drop.name, dropReasonCode: drop.code } : {}),
-    ip: decodeIp(f['IP'] ?? f['ip'], p(path, 'IP')),
-    l4,
-    source: decodeEndpoint(f['source'], p(path, 'source')),
-    destination: decodeEndpoint(f['destination'], p(path, 'destination')),
-    type: optEnum(f['Type'] ?? f['type'], p(path, 'Type'), FLOW_TYPE_BY_NUMBER, 'UNKNOWN_TYPE'),
-    nodeName: optString(field(f, 'node_name', 'nodeName'), p(path, 'node_name')) ?? envelopeNode,
-    sourceNames: stringList(field(f, 'source_names', 'sourceNames'), p(path, 'source_names')),
-    destinationNames: stringList(field(f, 'destination_names', 'destinationNames'), p(path, 'destination_names')),
-    l7: decodeL7(f['l7'], p(path, 'l7')),
-    isReply,
-    eventType,
-    sourceService: decodeService(field(f, 'source_service', 'sourceService'), p(path, 'source_service')),
-    destinationService: decodeService(
-      field(f, 'destination_service', 'destinationService'),
-      p(path, 'destination_service'),
-    ),
-    trafficDirection:
-      optEnum(
-        field(f, 'traffic_direction', 'trafficDirection'),
-        p(path, 'traffic_direction'),
-        TRAFFIC_DIRECTION_BY_NUMBER,
-        'TRAFFIC_DIRECTION_UNKNOWN',
-      ) ?? 'TRAFFIC_DIRECTION_UNKNOWN',
-    policyMatchType: optInteger(field(f, 'policy_match_type', 'policyMatchType'), p(path, 'policy_match_type')),
-    traceObservationPoint: decodeObservationPoint(
-      field(f, 'trace_observation_point', 'traceObservationPoint'),
-      p(path, 'trace_observation_point'),
-    ),
-    traceReason: optEnum(
-      field(f, 'trace_reason', 'traceReason'),
-      p(path, 'trace_reason'),
-      TRACE_REASON_BY_NUMBER,
-      'TRACE_REASON_UNKNOWN',
-    ),
-    egressAllowedBy: decodePolicies(field(f, 'egress_allowed_by', 'egressAllowedBy'), p(path, 'egress_allowed_by')),
-    ingressAllowedBy: decodePolicies(field(f, 'ingress_allowed_by', 'ingressAllowedBy'), p(path, 'ingress_allowed_by')),
-    egressDeniedBy: decodePolicies(field(f, 'egress_denied_by', 'egressDeniedBy'), p(path, 'egress_denied_by')),
-    ingressDeniedBy: decodePolicies(field(f, 'ingress_denied_by', 'ingressDeniedBy'), p(path, 'ingress_denied_by')),
-    summary: optString(f['Summary'] ?? f['summary'], p(path, 'Summary')),
-  };
-  return dropUndefined(flow);
+/** Raw members of a Flow object, under their proto names whichever spelling the producer used. */
+interface RawFlow {
+  time?: unknown;
+  uuid?: unknown;
+  verdict?: unknown;
+  drop_reason?: unknown;
+  drop_reason_desc?: unknown;
+  IP?: unknown;
+  l4?: unknown;
+  source?: unknown;
+  destination?: unknown;
+  Type?: unknown;
+  node_name?: unknown;
+  source_names?: unknown;
+  destination_names?: unknown;
+  l7?: unknown;
+  reply?: unknown;
+  is_reply?: unknown;
+  event_type?: unknown;
+  source_service?: unknown;
+  destination_service?: unknown;
+  traffic_direction?: unknown;
+  policy_match_type?: unknown;
+  trace_observation_point?: unknown;
+  trace_reason?: unknown;
+  egress_allowed_by?: unknown;
+  ingress_allowed_by?: unknown;
+  egress_denied_by?: unknown;
+  ingress_denied_by?: unknown;
+  Summary?: unknown;
 }
 
-/** Keeps stored JSON small and makes `'x' in flow` mean "the producer sent x". */
+/**
+ * One pass over the keys actually present: protojson omits zero values, so a flow carries far
+ * fewer keys than the schema has, and unknown keys (newer agents) fall through untouched. The
+ * switch also accepts the lowerCamelCase spellings protojson readers accept; the first spelling
+ * seen wins.
+ */
+function collectFlowFields(f: JsonObject): RawFlow {
+  const r: RawFlow = {};
+  for (const key in f) {
+    const v = f[key];
+    switch (key) {
+      case 'time': r.time ??= v; break;
+      case 'uuid': r.uuid ??= v; break;
+      case 'verdict': r.verdict ??= v; break;
+      case 'IP': case 'ip': r.IP ??= v; break;
+      case 'l4': r.l4 ??= v; break;
+      case 'source': r.source ??= v; break;
+      case 'destination': r.destination ??= v; break;
+      case 'Type': case 'type': r.Type ??= v; break;
+      case 'node_name': case 'nodeName': r.node_name ??= v; break;
+      case 'event_type': case 'eventType': r.event_type ??= v; break;
+      case 'traffic_direction': case 'trafficDirection': r.traffic_direction ??= v; break;
+      case 'is_reply': case 'isReply': r.is_reply ??= v; break;
+      case 'reply': r.reply ??= v; break;
+      case 'Summary': case 'summary': r.Summary ??= v; break;
+      case 'trace_observation_point': case 'traceObservationPoint': r.trace_observation_point ??= v; break;
+      case 'trace_reason': case 'traceReason': r.trace_reason ??= v; break;
+      case 'l7': r.l7 ??= v; break;
+      case 'drop_reason': case 'dropReason': r.drop_reason ??= v; break;
+      case 'drop_reason_desc': case 'dropReasonDesc': r.drop_reason_desc ??= v; break;
+      case 'source_names': case 'sourceNames': r.source_names ??= v; break;
+      case 'destination_names': case 'destinationNames': r.destination_names ??= v; break;
+      case 'source_service': case 'sourceService': r.source_service ??= v; break;
+      case 'destination_service': case 'destinationService': r.destination_service ??= v; break;
+      case 'policy_match_type': case 'policyMatchType': r.policy_match_type ??= v; break;
+      case 'egress_allowed_by': case 'egressAllowedBy': r.egress_allowed_by ??= v; break;
+      case 'ingress_allowed_by': case 'ingressAllowedBy': r.ingress_allowed_by ??= v; break;
+      case 'egress_denied_by': case 'egressDeniedBy': r.egress_denied_by ??= v; break;
+      case 'ingress_denied_by': case 'ingressDeniedBy': r.ingress_denied_by ??= v; break;
+      default: break;
+    }
+  }
+  return r;
+}
+
+export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | undefined): Flow {
+  const r = collectFlowFields(f);
+  if (r.time === undefined || r.time === null) throw new DecodeError(p(path, 'time'), 'missing');
+  const time = parseTimestamp(r.time, p(path, 'time'));
+  const drop =
+    r.drop_reason_desc === undefined && r.drop_reason === undefined
+      ? undefined
+      : decodeDropReason(r.drop_reason_desc, r.drop_reason, p(path, 'drop_reason_desc'));
+  const isReply =
+    r.is_reply === undefined
+      ? // CLI <= 0.10 and old agents only set the deprecated `reply` bool; absent there means unknown.
+        r.reply === true
+        ? true
+        : undefined
+      : optBool(r.is_reply, p(path, 'is_reply'));
+  return {
+    time: time.iso,
+    timeMs: time.ms,
+    uuid: r.uuid === undefined ? undefined : optString(r.uuid, p(path, 'uuid')) || undefined,
+    verdict:
+      r.verdict === undefined
+        ? 'VERDICT_UNKNOWN'
+        : (optEnum(r.verdict, p(path, 'verdict'), VERDICT_BY_NUMBER, 'VERDICT_UNKNOWN') ?? 'VERDICT_UNKNOWN'),
+    dropReason: drop && drop.name !== DROP_REASON_PLACEHOLDER ? drop.name : undefined,
+    dropReasonCode: drop && drop.name !== DROP_REASON_PLACEHOLDER ? drop.code : undefined,
+    ip: r.IP === undefined ? undefined : decodeIp(r.IP, p(path, 'IP')),
+    l4: r.l4 === undefined ? undefined : decodeL4(r.l4, p(path, 'l4')),
+    source: r.source === undefined ? EMPTY_ENDPOINT : decodeEndpoint(r.source, p(path, 'source')),
+    destination: r.destination === undefined ? EMPTY_ENDPOINT : decodeEndpoint(r.destination, p(path, 'destination')),
+    type: r.Type === undefined ? undefined : optEnum(r.Type, p(path, 'Type'), FLOW_TYPE_BY_NUMBER, 'UNKNOWN_TYPE'),
+    nodeName: (r.node_name === undefined ? undefined : optString(r.node_name, p(path, 'node_name'))) ?? envelopeNode,
+    sourceNames: stringList(r.source_names, p(path, 'source_names')),
+    destinationNames: stringList(r.destination_names, p(path, 'destination_names')),
+    l7: r.l7 === undefined ? undefined : decodeL7(r.l7, p(path, 'l7')),
+    isReply,
+    eventType: r.event_type === undefined ? undefined : decodeEventType(r.event_type, p(path, 'event_type')),
+    sourceService: r.source_service === undefined ? undefined : decodeService(r.source_service, p(path, 'source_service')),
+    destinationService:
+      r.destination_service === undefined ? undefined : decodeService(r.destination_service, p(path, 'destination_service')),
+    trafficDirection:
+      r.traffic_direction === undefined
+        ? 'TRAFFIC_DIRECTION_UNKNOWN'
+        : (optEnum(r.traffic_direction, p(path, 'traffic_direction'), TRAFFIC_DIRECTION_BY_NUMBER, 'TRAFFIC_DIRECTION_UNKNOWN') ??
+          'TRAFFIC_DIRECTION_UNKNOWN'),
+    policyMatchType: r.policy_match_type === undefined ? undefined : optInteger(r.policy_match_type, p(path, 'policy_match_type')),
+    traceObservationPoint:
+      r.trace_observation_point === undefined
+        ? undefined
+        : decodeObservationPoint(r.trace_observation_point, p(path, 'trace_observation_point')),
+    traceReason:
+      r.trace_reason === undefined
+        ? undefined
+        : optEnum(r.trace_reason, p(path, 'trace_reason'), TRACE_REASON_BY_NUMBER, 'TRACE_REASON_UNKNOWN'),
+    egressAllowedBy: r.egress_allowed_by === undefined ? NO_POLICIES : decodePolicies(r.egress_allowed_by, p(path, 'egress_allowed_by')),
+    ingressAllowedBy: r.ingress_allowed_by === undefined ? NO_POLICIES : decodePolicies(r.ingress_allowed_by, p(path, 'ingress_allowed_by')),
+    egressDeniedBy: r.egress_denied_by === undefined ? NO_POLICIES : decodePolicies(r.egress_denied_by, p(path, 'egress_denied_by')),
+    ingressDeniedBy: r.ingress_denied_by === undefined ? NO_POLICIES : decodePolicies(r.ingress_denied_by, p(path, 'ingress_denied_by')),
+    summary: r.Summary === undefined ? undefined : optString(r.Summary, p(path, 'Summary')),
+  };
+}
+
+/**
+ * Marks objects whose undefined members are simply absent: JSON.stringify skips them, so stored
+ * JSON stays small. Deleting the keys instead would push V8 into slow dictionary objects.
+ */
 function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }
 
@@ -292,7 +369,6 @@ function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
     }),
   );
 }
-const NO_POLICIES: readonly PolicyRef[] = Object.freeze([]);
 
 function decodeL7(v: unknown, path: string): Layer7 | undefined {
   const l7 = optObject(v, path);

@@ -11,7 +11,7 @@ async function writeRecording(path: string, lines: number): Promise<void> {
   const sample = readFileSync(join(SAMPLES_DIR, 'hubble-otel__basic-sample-400-tcp-flows.json'), 'utf8').trim().split('\n');
   const out = createWriteStream(path);
   for (let i = 0; i < lines; i++) {
-    if (!out.write(`${sample[i % sample.length]}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`${sample[i % sample.length]}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(r));
 }
