@@ -1,2 +1,3 @@
 export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
 export { renderStatusText } from './status.js';
+export { renderPolicyYaml, renderRecommendationYaml, recommendationJson } from './policies.js';

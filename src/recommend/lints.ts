@@ -1,0 +1,159 @@
+import type { Lint, ObservedEdge, WorkloadInfo } from './model.js';
+
+/**
+ * Checks from real incidents, run on recommended and on loaded policies alike. They read plain
+ * documents (as parsed from YAML), so they need no policy model.
+ */
+
+type Doc = Readonly<Record<string, unknown>>;
+
+const TLS_PASSTHROUGH_PORTS = new Set(['443', '6443', '8443', '9443']);
+
+export interface LintContext {
+  /** Observed edges, to spot pods that resolve DNS over UDP and HTTP ports that carry TLS. */
+  readonly edges: readonly ObservedEdge[];
+  readonly workloads: readonly WorkloadInfo[];
+  /** Namespace of the CloudNativePG operator. */
+  readonly cnpgOperatorNamespace: string;
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function asRecord(v: unknown): Doc {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Doc) : {};
+}
+
+function rulesOf(doc: Doc): { spec: Doc; path: string }[] {
+  const out: { spec: Doc; path: string }[] = [];
+  if (doc['spec'] !== undefined) out.push({ spec: asRecord(doc['spec']), path: 'spec' });
+  asArray(doc['specs']).forEach((s, i) => out.push({ spec: asRecord(s), path: `specs[${i}]` }));
+  return out;
+}
+
+function nameOf(doc: Doc): { name: string; namespace?: string } {
+  const md = asRecord(doc['metadata']);
+  const ns = typeof md['namespace'] === 'string' ? (md['namespace'] as string) : undefined;
+  return { name: String(md['name'] ?? '(unnamed)'), ...(ns ? { namespace: ns } : {}) };
+}
+
+export function lintPolicies(docs: readonly Doc[], ctx: LintContext): Lint[] {
+  const lints: Lint[] = [];
+  for (const doc of docs) {
+    const kind = doc['kind'];
+    const id = nameOf(doc);
+    const push = (rule: string, message: string): void => {
+      lints.push({ policy: id.name, ...(id.namespace ? { namespace: id.namespace } : {}), rule, message });
+    };
+    if (kind === 'CiliumNetworkPolicy' || kind === 'CiliumClusterwideNetworkPolicy') {
+      for (const { spec, path } of rulesOf(doc)) {
+        asArray(spec['ingressDeny']).forEach((r, i) => {
+          if (asArray(asRecord(r)['fromEntities']).includes('cluster')) {
+            push('cluster-entity-ingress-deny', `${path}.ingressDeny[${i}] denies entity "cluster", which includes the host: kubelet probes will fail and pods restart`);
+          }
+        });
+        for (const dir of ['ingress', 'egress'] as const) {
+          asArray(spec[dir]).forEach((r, i) => {
+            const rule = asRecord(r);
+            asArray(rule['toPorts']).forEach((tp, j) => {
+              const entry = asRecord(tp);
+              if (asArray(asRecord(entry['rules'])['http']).length === 0) return;
+              const tlsPorts = asArray(entry['ports']).map((p) => String(asRecord(p)['port'] ?? '')).filter((p) => TLS_PASSTHROUGH_PORTS.has(p));
+              if (tlsPorts.length > 0 && entry['terminatingTLS'] === undefined) {
+                push('l7-http-on-tls', `${path}.${dir}[${i}].toPorts[${j}] puts HTTP rules on TLS port ${tlsPorts.join(',')} without terminatingTLS: the proxy cannot read TLS passthrough traffic and every request is denied`);
+              }
+            });
+            if (dir === 'egress') {
+              asArray(rule['toCIDR']).concat(asArray(rule['toCIDRSet']).map((c) => asRecord(c)['cidr'])).forEach((c) => {
+                if (kubeApiserverLike(rule)) push('kube-apiserver-by-cidr', `${path}.egress[${i}] reaches port 443/6443 by CIDR ${String(c)}: kube-apiserver traffic carries the kube-apiserver identity, not a CIDR one; use toEntities: [kube-apiserver]`);
+              });
+            }
+          });
+        }
+      }
+    }
+    if (kind === 'NetworkPolicy') {
+      const spec = asRecord(doc['spec']);
+      asArray(spec['egress']).forEach((r, i) => {
+        const rule = asRecord(r);
+        const toApi = asArray(rule['ports']).some((p) => ['443', '6443'].includes(String(asRecord(p)['port'])));
+        if (toApi && asArray(rule['to']).some((t) => asRecord(t)['ipBlock'] !== undefined)) {
+          push('kube-apiserver-by-cidr', `spec.egress[${i}] reaches 443/6443 by ipBlock: on Cilium the kube-apiserver is an entity, ipBlock rules do not match it`);
+        }
+      });
+    }
+  }
+  lints.push(...lintObservedWorkloads(docs, ctx));
+  return lints;
+}
+
+/** The fromEndpoints matchLabels of ingress rules that allow `port` (TCP); `{}` for any-peer rules. */
+function ingressSourcesOnPort(docs: readonly Doc[], port: string): Readonly<Record<string, unknown>>[] {
+  const out: Readonly<Record<string, unknown>>[] = [];
+  for (const doc of docs) {
+    for (const { spec } of rulesOf(doc)) {
+      for (const r of asArray(spec['ingress'])) {
+        const rule = asRecord(r);
+        const ports = asArray(rule['toPorts']).flatMap((tp) => asArray(asRecord(tp)['ports']).map((p) => String(asRecord(p)['port'])));
+        if (ports.length > 0 && !ports.includes(port)) continue;
+        const from = asArray(rule['fromEndpoints']);
+        if (from.length === 0 && rule['fromEntities'] === undefined && rule['fromCIDRSet'] === undefined) out.push({});
+        for (const sel of from) out.push(asRecord(asRecord(sel)['matchLabels']));
+      }
+    }
+  }
+  return out;
+}
+
+function kubeApiserverLike(rule: Doc): boolean {
+  return asArray(rule['toPorts']).some((tp) => asArray(asRecord(tp)['ports']).some((p) => ['443', '6443'].includes(String(asRecord(p)['port']))));
+}
+
+/** Lints that need traffic: DNS over UDP under ingress enforcement, CNPG instance-manager port. */
+function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
+  const lints: Lint[] = [];
+  const enforcedIngress = (w: WorkloadInfo): string | undefined => {
+    for (const doc of docs) {
+      const id = nameOf(doc);
+      if (doc['kind'] !== 'CiliumNetworkPolicy' && doc['kind'] !== 'NetworkPolicy') continue;
+      if (id.namespace !== w.namespace) continue;
+      const spec = asRecord(doc['spec']);
+      const sel = asRecord(asRecord(spec['endpointSelector'] ?? spec['podSelector'])['matchLabels']);
+      const selects = Object.entries(sel).every(([k, v]) => w.selector[k.replace(/^k8s:/, '')] === v || w.labels?.[k.replace(/^k8s:/, '')] === v);
+      if (selects && (spec['ingress'] !== undefined || spec['ingressDeny'] !== undefined)) return id.name;
+    }
+    return undefined;
+  };
+  for (const w of ctx.workloads) {
+    const policy = enforcedIngress(w);
+    if (!policy) continue;
+    const udpDns = ctx.edges.some(
+      (e) => e.from.kind === 'workload' && e.from.namespace === w.namespace && e.from.name === w.name && e.protocol === 'UDP' && e.port === 53,
+    );
+    if (udpDns) {
+      lints.push({
+        policy,
+        namespace: w.namespace,
+        rule: 'udp-dns-under-ingress-enforcement',
+        message: `${w.namespace}/${w.name} resolves DNS over UDP and gets ingress enforcement: if its DNS answers arrive before conntrack knows the lookup (startup, DNS proxy restart), they are dropped; watch for drops from kube-dns after rollout`,
+      });
+    }
+  }
+  for (const w of ctx.workloads.filter((x) => x.kind === 'Cluster' || x.selector['cnpg.io/cluster'] !== undefined)) {
+    const policy = enforcedIngress(w);
+    if (!policy) continue;
+    const sources = ingressSourcesOnPort(docs.filter((d) => nameOf(d).name === policy && nameOf(d).namespace === w.namespace), '8000');
+    const fromOperator = sources.some((labels) => labels['k8s:io.kubernetes.pod.namespace'] === ctx.cnpgOperatorNamespace);
+    const fromPeers = sources.some((labels) => (labels['cnpg.io/cluster'] ?? labels['k8s:cnpg.io/cluster']) === w.selector['cnpg.io/cluster'] && labels['k8s:io.kubernetes.pod.namespace'] === undefined);
+    if (!fromOperator || !fromPeers) {
+      const missing = [!fromOperator ? `the operator (${ctx.cnpgOperatorNamespace})` : '', !fromPeers ? 'the other instances' : ''].filter(Boolean).join(' and ');
+      lints.push({
+        policy,
+        namespace: w.namespace,
+        rule: 'cnpg-instance-manager',
+        message: `CNPG cluster ${w.namespace}/${w.name}: ingress on 8000 (instance manager) is not allowed from ${missing}: status checks, switchover and failover need it`,
+      });
+    }
+  }
+  return lints;
+}

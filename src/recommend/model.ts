@@ -1,0 +1,122 @@
+/**
+ * What `recommend` reads and produces. The input is a plain view of the edge graph (the app layer
+ * maps graph edges onto it), so the recommender is pure and testable with hand-built edges.
+ */
+
+export type Peer =
+  | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string; readonly name: string }
+  | { readonly kind: 'entity'; readonly entity: string }
+  | { readonly kind: 'fqdn'; readonly fqdn: string }
+  | { readonly kind: 'cidr'; readonly cidr: string };
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
+
+/** Request-direction traffic from one peer to another on one destination port, as observed. */
+export interface ObservedEdge {
+  readonly from: Peer;
+  readonly to: Peer;
+  readonly protocol: Protocol;
+  /** Destination port; for ICMP the ICMP type. */
+  readonly port: number;
+  readonly flows: number;
+  readonly connections: number;
+  readonly forwarded: number;
+  readonly dropped: number;
+  readonly audit: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly hoursSeen: number;
+  readonly dropReasons: Readonly<Record<string, number>>;
+  /** DNS query names seen on this edge (DNS edges only). */
+  readonly dnsNames: readonly string[];
+  /** `METHOD /path/{id}` templates seen on this edge (HTTP only). */
+  readonly httpRequests: readonly string[];
+}
+
+export interface WorkloadInfo {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Labels (without source prefix) that select all its pods and no other workload's. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** Observed pod label sets include `role=primary` etc.; used only by lints. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export type PolicyKind = 'cilium' | 'kubernetes';
+
+export interface RecommendOptions {
+  /** Namespaces whose workloads get policies; `all` for -A. */
+  readonly namespaces: readonly string[] | 'all';
+  readonly kind: PolicyKind;
+  /** Emit the cluster-wide foundation (DNS, kube-apiserver) and leave DNS out of per-workload policies. */
+  readonly baseline: boolean;
+  /** The clock, for the age of the baseline. */
+  readonly nowMs: number;
+  /** A baseline younger than this (hours) gets a warning. */
+  readonly minBaselineHours: number;
+  /** A new edge within this many hours of the end means the baseline is still growing. */
+  readonly growingWithinHours: number;
+  /** This many or more contiguous observed ports on one peer become a port range (noted). */
+  readonly portRangeMin: number;
+  /** The cluster DNS service's pods. */
+  readonly dns: { readonly namespace: string; readonly selector: Readonly<Record<string, string>> };
+}
+
+export const DEFAULT_OPTIONS: Omit<RecommendOptions, 'namespaces' | 'nowMs'> = {
+  kind: 'cilium',
+  baseline: false,
+  minBaselineHours: 24 * 7,
+  growingWithinHours: 24,
+  portRangeMin: 8,
+  dns: { namespace: 'kube-system', selector: { 'k8s-app': 'kube-dns' } },
+};
+
+/** Evidence for one rule: what was seen, shown as a YAML comment above it. */
+export interface Evidence {
+  readonly flows: number;
+  readonly connections: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly hoursSeen: number;
+}
+
+/** A place where a rule allows more than was observed, or something operators must know. */
+export interface Note {
+  readonly policy: string;
+  readonly namespace?: string;
+  readonly kind: 'widening' | 'dropped' | 'unsupported' | 'default-deny' | 'info';
+  readonly message: string;
+}
+
+export interface Lint {
+  readonly policy: string;
+  readonly namespace?: string;
+  readonly rule: string;
+  readonly message: string;
+}
+
+/**
+ * A generated document plus, per YAML path (`spec.egress[0]`), the evidence comment to print
+ * above that node. The document is plain data that `kubectl apply` accepts.
+ */
+export interface GeneratedPolicy {
+  readonly document: PolicyDocument;
+  readonly comments: ReadonlyMap<string, string>;
+}
+
+export interface PolicyDocument {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+  readonly spec?: Record<string, unknown>;
+  /** CiliumNetworkPolicy / CCNP only: several rules with their own subjects, instead of `spec`. */
+  readonly specs?: readonly Record<string, unknown>[];
+}
+
+export interface Recommendation {
+  readonly policies: readonly GeneratedPolicy[];
+  readonly notes: readonly Note[];
+  readonly warnings: readonly string[];
+  readonly lints: readonly Lint[];
+}

@@ -1,0 +1,76 @@
+import type { ObservedEdge, Protocol } from './model.js';
+
+export interface PortSpec {
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  readonly port: number;
+  /** Inclusive end of a range; absent for a single port. */
+  readonly endPort?: number;
+}
+
+export interface PortPlan {
+  readonly ports: readonly PortSpec[];
+  readonly icmp: readonly { readonly family: 'IPv4' | 'IPv6'; readonly type: number }[];
+  /** Human notes for each range made from many observed ports. */
+  readonly ranges: readonly string[];
+}
+
+/** Cilium accepts at most 40 ports in one toPorts entry. */
+export const MAX_PORTS_PER_ENTRY = 40;
+
+/**
+ * Exact ports per protocol, sorted. A run of at least `rangeMin` contiguous observed ports becomes
+ * one range (nothing unobserved is inside it, but later ports in it would be allowed: noted).
+ */
+export function planPorts(edges: readonly ObservedEdge[], rangeMin: number): PortPlan {
+  const byProto = new Map<Protocol, Set<number>>();
+  for (const e of edges) {
+    let set = byProto.get(e.protocol);
+    if (!set) byProto.set(e.protocol, (set = new Set()));
+    set.add(e.port);
+  }
+  const ports: PortSpec[] = [];
+  const icmp: { family: 'IPv4' | 'IPv6'; type: number }[] = [];
+  const ranges: string[] = [];
+  for (const proto of ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'] as const) {
+    const set = byProto.get(proto);
+    if (!set) continue;
+    const sorted = [...set].sort((a, b) => a - b);
+    if (proto === 'ICMPv4' || proto === 'ICMPv6') {
+      for (const t of sorted) icmp.push({ family: proto === 'ICMPv4' ? 'IPv4' : 'IPv6', type: t });
+      continue;
+    }
+    for (const run of contiguousRuns(sorted)) {
+      const first = run[0] as number;
+      const last = run[run.length - 1] as number;
+      if (run.length >= rangeMin) {
+        ports.push({ protocol: proto, port: first, endPort: last });
+        ranges.push(`${proto} ports ${first}-${last} (${run.length} contiguous ports observed) allowed as one range`);
+      } else {
+        for (const p of run) ports.push({ protocol: proto, port: p });
+      }
+    }
+  }
+  return { ports, icmp, ranges };
+}
+
+function contiguousRuns(sorted: readonly number[]): number[][] {
+  const runs: number[][] = [];
+  for (const p of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && (last[last.length - 1] as number) + 1 === p) last.push(p);
+    else runs.push([p]);
+  }
+  return runs;
+}
+
+export function chunk<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+export function portsLabel(plan: PortPlan): string {
+  const parts = plan.ports.map((p) => `${p.protocol}/${p.port}${p.endPort !== undefined ? `-${p.endPort}` : ''}`);
+  for (const i of plan.icmp) parts.push(`ICMP${i.family === 'IPv4' ? 'v4' : 'v6'} type ${i.type}`);
+  return parts.join(', ');
+}

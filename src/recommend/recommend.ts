@@ -1,0 +1,136 @@
+import { baselinePolicies } from './baseline.js';
+import { type WorkloadTraffic, ciliumPolicyFor, cnpName } from './cilium.js';
+import { kubernetesPolicyFor } from './kubernetes.js';
+import { lintPolicies } from './lints.js';
+import type { GeneratedPolicy, Note, ObservedEdge, Peer, Recommendation, RecommendOptions, WorkloadInfo } from './model.js';
+import { describePeer, workloadKey } from './naming.js';
+import { indexWorkloads } from './selectors.js';
+
+const HOUR_MS = 3_600_000;
+
+/** Only what was let through (forwarded, or audited in audit mode) may become an allow rule. */
+function wasAllowed(e: ObservedEdge): boolean {
+  return e.forwarded > 0 || e.audit > 0;
+}
+
+function isWorkload(p: Peer, w: WorkloadInfo): boolean {
+  return p.kind === 'workload' && p.namespace === w.namespace && p.workloadKind === w.kind && p.name === w.name;
+}
+
+/**
+ * Least-privilege policies for the workloads of the selected namespaces, from observed request
+ * edges. Pure: the clock and every mode come in `options`; output order is deterministic.
+ */
+export function recommend(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], options: RecommendOptions): Recommendation {
+  const index = indexWorkloads(workloads);
+  const selected = (ns: string): boolean => options.namespaces === 'all' || options.namespaces.includes(ns);
+  const isDnsServer = (p: Peer): boolean => {
+    if (p.kind !== 'workload' || p.namespace !== options.dns.namespace) return false;
+    const sel = index.get(workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name }))?.selector ?? {};
+    return Object.entries(options.dns.selector).every(([k, v]) => sel[k] === v);
+  };
+
+  const targets = workloadsWithTraffic(edges, workloads, selected);
+  const nameCount = new Map<string, number>();
+  for (const w of targets) nameCount.set(`${w.namespace}/${w.name}`, (nameCount.get(`${w.namespace}/${w.name}`) ?? 0) + 1);
+
+  const policies: GeneratedPolicy[] = [];
+  const notes: Note[] = [];
+  const warnings: string[] = [];
+  for (const w of targets) {
+    const traffic: WorkloadTraffic = {
+      workload: w,
+      inbound: edges.filter((e) => isWorkload(e.to, w) && wasAllowed(e)),
+      outbound: edges.filter((e) => isWorkload(e.from, w) && wasAllowed(e)),
+    };
+    const name = cnpName(w, (nameCount.get(`${w.namespace}/${w.name}`) ?? 0) > 1);
+    if (options.kind === 'kubernetes') {
+      const r = kubernetesPolicyFor(traffic, name, index, options);
+      policies.push(r.policy);
+      notes.push(...r.notes);
+      warnings.push(...r.warnings);
+    } else {
+      const r = ciliumPolicyFor(traffic, name, index, options, isDnsServer);
+      policies.push(r.policy);
+      notes.push(...r.notes);
+    }
+    for (const e of edges.filter((x) => (isWorkload(x.to, w) || isWorkload(x.from, w)) && x.dropped > 0)) {
+      const reasons = Object.entries(e.dropReasons).map(([r, n]) => `${r} ×${n}`).join(', ');
+      notes.push({
+        policy: name,
+        namespace: w.namespace,
+        kind: 'dropped',
+        message:
+          `${describePeer(e.from)} -> ${describePeer(e.to)} ${e.protocol}/${e.port} was dropped ${e.dropped} times (${reasons || 'no reason recorded'})` +
+          (wasAllowed(e) ? '; it was also forwarded, so it is allowed above' : '; not allowed: if it is legitimate, run `hubble-advisor drops` for the fix'),
+      });
+    }
+  }
+
+  if (options.baseline && options.kind === 'cilium') {
+    const dnsEdges = edges.filter((e) => isDnsServer(e.to) && wasAllowed(e));
+    const apiClients = targets
+      .map((w) => ({ workload: w, edges: edges.filter((e) => isWorkload(e.from, w) && e.to.kind === 'entity' && e.to.entity === 'kube-apiserver' && wasAllowed(e)) }))
+      .filter((c) => c.edges.length > 0);
+    policies.unshift(...baselinePolicies(dnsEdges, apiClients, options));
+  }
+
+  warnings.push(...baselineWarnings(edges.filter((e) => e.from.kind !== 'workload' || selected(e.from.namespace) || (e.to.kind === 'workload' && selected(e.to.namespace))), options));
+  const lints = lintPolicies(
+    policies.map((p) => p.document as unknown as Readonly<Record<string, unknown>>),
+    { edges, workloads: targets, cnpgOperatorNamespace: 'cnpg-system' },
+  );
+  return { policies: sortPolicies(policies), notes: sortNotes(notes), warnings, lints };
+}
+
+/** Workloads of the selected namespaces that sent or received anything. */
+function workloadsWithTraffic(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], selected: (ns: string) => boolean): WorkloadInfo[] {
+  const byKey = new Map<string, WorkloadInfo>();
+  const add = (p: Peer): void => {
+    if (p.kind !== 'workload' || !selected(p.namespace)) return;
+    const key = workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name });
+    if (byKey.has(key)) return;
+    byKey.set(key, workloads.find((w) => workloadKey(w) === key) ?? { namespace: p.namespace, kind: p.workloadKind, name: p.name, selector: {} });
+  };
+  for (const e of edges) {
+    add(e.from);
+    add(e.to);
+  }
+  return [...byKey.values()].sort((a, b) => (workloadKey(a) < workloadKey(b) ? -1 : 1));
+}
+
+function baselineWarnings(edges: readonly ObservedEdge[], o: RecommendOptions): string[] {
+  if (edges.length === 0) return ['no traffic observed for the selected namespaces: nothing to recommend'];
+  const first = Math.min(...edges.map((e) => e.firstSeenMs));
+  const last = Math.max(...edges.map((e) => e.lastSeenMs));
+  const newest = Math.max(...edges.map((e) => e.firstSeenMs));
+  const out: string[] = [];
+  const hours = (last - first) / HOUR_MS;
+  if (hours < o.minBaselineHours) {
+    out.push(`the baseline covers only ${hours.toFixed(1)} h (less than ${o.minBaselineHours} h): rare traffic (backups, cron jobs, failovers) may be missing`);
+  }
+  if ((last - newest) / HOUR_MS < o.growingWithinHours) {
+    out.push(`the baseline is still growing: a new edge appeared at ${new Date(newest).toISOString()}, less than ${o.growingWithinHours} h before the last flow`);
+  }
+  if ((o.nowMs - last) / HOUR_MS > 24) {
+    out.push(`the newest flow is from ${new Date(last).toISOString()}, more than a day ago`);
+  }
+  return out;
+}
+
+function sortPolicies(ps: GeneratedPolicy[]): GeneratedPolicy[] {
+  const rank = (kind: string): number => (kind === 'CiliumClusterwideNetworkPolicy' ? 0 : 1);
+  return [...ps].sort((a, b) => {
+    const ka = `${rank(a.document.kind)}/${a.document.metadata.namespace ?? ''}/${a.document.metadata.name}`;
+    const kb = `${rank(b.document.kind)}/${b.document.metadata.namespace ?? ''}/${b.document.metadata.name}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+function sortNotes(ns: Note[]): Note[] {
+  return [...ns].sort((a, b) => {
+    const ka = `${a.namespace ?? ''}/${a.policy}/${a.kind}/${a.message}`;
+    const kb = `${b.namespace ?? ''}/${b.policy}/${b.kind}/${b.message}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}

@@ -1,0 +1,40 @@
+import type { Peer, WorkloadInfo } from './model.js';
+import { workloadKey } from './naming.js';
+
+export const NAMESPACE_LABEL = 'k8s:io.kubernetes.pod.namespace';
+
+export type WorkloadIndex = ReadonlyMap<string, WorkloadInfo>;
+
+export function indexWorkloads(ws: readonly WorkloadInfo[]): WorkloadIndex {
+  return new Map(ws.map((w) => [workloadKey(w), w]));
+}
+
+export interface PeerSelector {
+  readonly matchLabels: Record<string, string>;
+  /** Set when we had no stable labels for the peer and fell back to its whole namespace. */
+  readonly namespaceWide: boolean;
+}
+
+/**
+ * The endpoint selector for a workload peer seen from a policy in `policyNamespace`. Cilium adds the
+ * policy's namespace to peer selectors without one, so a cross-namespace peer must name its own.
+ */
+export function workloadPeerSelector(
+  peer: Extract<Peer, { kind: 'workload' }>,
+  policyNamespace: string | undefined,
+  index: WorkloadIndex,
+): PeerSelector {
+  const info = index.get(workloadKey({ namespace: peer.namespace, kind: peer.workloadKind, name: peer.name }));
+  const labels: Record<string, string> = {};
+  const selector = info?.selector ?? {};
+  for (const k of Object.keys(selector).sort()) labels[k] = selector[k] as string;
+  const namespaceWide = Object.keys(labels).length === 0;
+  if (policyNamespace === undefined || peer.namespace !== policyNamespace) labels[NAMESPACE_LABEL] = peer.namespace;
+  return { matchLabels: sortKeys(labels), namespaceWide };
+}
+
+export function sortKeys(o: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k] as string;
+  return out;
+}
