@@ -20,7 +20,8 @@ function notesFor(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Li
 
 /** One YAML document with the evidence comment above each rule and the policy's notes on top. */
 export function renderPolicyYaml(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Lint[]): string {
-  const doc = new Document(p.document, { sortMapEntries: false });
+  // YAML 1.1 output quotes strings such as `y`, `on` and `no` that kubectl would read as booleans.
+  const doc = new Document(p.document, { sortMapEntries: false, version: '1.1' });
   for (const [path, comment] of [...p.comments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keys = parsePath(path);
     const node = doc.getIn(keys, true);

@@ -158,3 +158,25 @@ describe('lints', () => {
     expect(r.lints.some((l) => l.rule === 'cnpg-instance-manager' && l.message.includes('the operator (cnpg-system)'))).toBe(true);
   });
 });
+
+describe('every generated document passes the CRD / NetworkPolicy schema check', async () => {
+  const { validatePolicyDocument, validatePolicyYaml } = await import('../../../src/schema/index.js');
+  const variants = {
+    cilium: options(),
+    baseline: options({ baseline: true }),
+    kubernetes: options({ kind: 'kubernetes' }),
+  } as const;
+  it.each(Object.keys(variants))('%s', (name) => {
+    const r = recommend(edges, workloads, variants[name as keyof typeof variants]);
+    expect(r.policies.length).toBeGreaterThan(0);
+    for (const p of r.policies) expect(validatePolicyDocument(p.document)).toEqual([]);
+    expect(validatePolicyYaml(renderRecommendationYaml(r))).toEqual([]);
+  });
+
+  it('quotes values kubectl (YAML 1.1) would read as booleans', () => {
+    const odd = [workload('y', 'Deployment', 'on', { app: 'yes' }), ...workloads];
+    const r = recommend([edge(wl('y', 'Deployment', 'on'), postgres, 'TCP', 5432)], odd, options());
+    expect(validatePolicyYaml(renderRecommendationYaml(r))).toEqual([]);
+    expect(renderRecommendationYaml(r)).toContain('app: "yes"');
+  });
+});

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// `npm run bench`: generates recordings with the repo's generator (not committed), then measures
+// in one run, on the same files: a split + JSON.parse baseline loop, `replay` end to end (1 and 2
+// workers), and `edges -A` / `recommend -A` on the resulting database. Figures are reported as
+// ratios to the baseline measured in the same run, so a slower or busier machine shifts both.
+//
+//   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep]
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const sizes = flag('--sizes', '100000,1000000,5000000').split(',').map(Number);
+const dir = flag('--dir', join(root, 'bench-out'));
+const keep = args.includes('--keep');
+mkdirSync(dir, { recursive: true });
+
+function log(s) {
+  process.stderr.write(`${s}\n`);
+}
+
+/** The baseline the issue names: split lines and JSON.parse them, nothing else, one thread. */
+function parseBaseline(file) {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let carry = Buffer.alloc(0);
+  let lines = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      if (nl > start) {
+        JSON.parse(chunk.toString('utf8', start, nl));
+        lines++;
+      }
+      start = nl + 1;
+    }
+    carry = Buffer.from(chunk.subarray(start));
+  }
+  closeSync(fd);
+  return { lines, ms: performance.now() - t0 };
+}
+
+function runChild(argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'scripts/bench-child.mjs'), ...argv], {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    });
+    let report = '';
+    child.stdio[3].on('data', (d) => (report += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0 && code !== 3) reject(new Error(`hubble-advisor ${argv.join(' ')} exited ${code}`));
+      else resolve(JSON.parse(report));
+    });
+  });
+}
+
+function dbSize(db) {
+  return ['', '-wal'].reduce((n, s) => n + (existsSync(db + s) ? statSync(db + s).size : 0), 0);
+}
+
+function fmt(n, digits = 0) {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+const results = [];
+log(`hubble-advisor benchmark on ${cpus().length} cores, Node ${process.version}`);
+for (const size of sizes) {
+  const file = join(dir, `recording-${size}.jsonl`);
+  if (!existsSync(file)) {
+    log(`generating ${fmt(size)} flows -> ${file}`);
+    const gen = spawnSync(
+      process.execPath,
+      [join(root, 'scripts/generate-recording.mjs'), '--topology', join(root, 'recordings/home-lab.topology.yaml'), '--flows', String(size), '--out', file, '--seed', '7', '--no-drops'],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (gen.status !== 0) throw new Error('generator failed');
+  }
+  const bytes = statSync(file).size;
+  // Warm the page cache so every measurement below reads from memory alike.
+  parseBaseline(file);
+  const base = parseBaseline(file);
+  const row = { flows: base.lines, fileMB: bytes / 1e6, baseline: { ms: base.ms, flowsPerSec: (base.lines / base.ms) * 1000 } };
+  for (const workers of [1, 2]) {
+    const db = join(dir, `bench-${size}-w${workers}.db`);
+    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+    const r = await runChild(['--db', db, 'replay', '--workers', String(workers), '-o', 'json', file]);
+    row[`replay${workers}`] = {
+      ms: r.wallMs,
+      flowsPerSec: (base.lines / r.wallMs) * 1000,
+      mbPerSec: bytes / 1e6 / (r.wallMs / 1000),
+      ratioToBaseline: base.ms / r.wallMs,
+      maxRssMB: r.maxRssMB,
+      dbMB: dbSize(db) / 1e6,
+      dbPercentOfRecording: (dbSize(db) / bytes) * 100,
+    };
+  }
+  const db = join(dir, `bench-${size}-w2.db`);
+  const edges = await runChild(['--db', db, 'edges', '-A', '-o', 'json']);
+  const rec = await runChild(['--db', db, 'recommend', '-A', '-o', 'yaml']);
+  row.edges = { ms: edges.wallMs, maxRssMB: edges.maxRssMB };
+  row.recommend = { ms: rec.wallMs, maxRssMB: rec.maxRssMB };
+  results.push(row);
+  log(
+    `${fmt(row.flows)} flows (${fmt(row.fileMB)} MB): baseline ${fmt(row.baseline.flowsPerSec)} flows/s; ` +
+      `replay ${fmt(row.replay1.flowsPerSec)} flows/s (x${fmt(row.replay1.ratioToBaseline, 2)}), ` +
+      `2 workers ${fmt(row.replay2.flowsPerSec)} flows/s (x${fmt(row.replay2.ratioToBaseline, 2)}); ` +
+      `peak RSS ${fmt(row.replay1.maxRssMB)}/${fmt(row.replay2.maxRssMB)} MB; DB ${fmt(row.replay1.dbMB, 1)} MB ` +
+      `(${fmt(row.replay1.dbPercentOfRecording, 2)}%); edges -A ${fmt(row.edges.ms)} ms; recommend -A ${fmt(row.recommend.ms)} ms`,
+  );
+  if (!keep) rmSync(file, { force: true });
+}
+
+const table = [
+  '| flows | recording | JSON.parse baseline | replay (1 thread) | ratio | replay (2 workers) | ratio | peak RSS 1 / 2 workers | DB size | edges -A | recommend -A |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| ${fmt(r.flows)} | ${fmt(r.fileMB)} MB | ${fmt(r.baseline.flowsPerSec)}/s | ${fmt(r.replay1.flowsPerSec)}/s | ${fmt(r.replay1.ratioToBaseline, 2)} | ` +
+      `${fmt(r.replay2.flowsPerSec)}/s | ${fmt(r.replay2.ratioToBaseline, 2)} | ${fmt(r.replay1.maxRssMB)} / ${fmt(r.replay2.maxRssMB)} MB | ` +
+      `${fmt(r.replay1.dbMB, 1)} MB (${fmt(r.replay1.dbPercentOfRecording, 2)}%) | ${fmt(r.edges.ms)} ms | ${fmt(r.recommend.ms)} ms |`,
+  ),
+].join('\n');
+writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+process.stdout.write(`${table}\n`);
