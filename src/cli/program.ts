@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerObserve } from './commands/observe.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStatus } from './commands/status.js';
 import type { CommandContext } from './context.js';
@@ -20,6 +21,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride();
   registerReplay(program, ctx);
   registerStatus(program, ctx);
+  registerObserve(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) }).exitOverride();
   }

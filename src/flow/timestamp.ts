@@ -27,9 +27,20 @@ export function parseTimestamp(v: unknown, path: string): Timestamp {
   throw new DecodeError(path, `expected an RFC 3339 timestamp, got ${describe(v)}`);
 }
 
+// gRPC timestamps of consecutive flows usually share the second, too.
+let cachedEpochSecond = Number.NaN;
+let cachedEpochBase = '';
+
 export function fromEpoch(seconds: number, nanos: number): Timestamp {
   const ms = seconds * 1000 + Math.floor(nanos / 1e6);
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  let base: string;
+  if (seconds === cachedEpochSecond) {
+    base = cachedEpochBase;
+  } else {
+    base = new Date(seconds * 1000).toISOString().slice(0, 19);
+    cachedEpochSecond = seconds;
+    cachedEpochBase = base;
+  }
   return { iso: `${base}.${String(nanos).padStart(9, '0')}Z`, ms };
 }
 

@@ -18,3 +18,4 @@ export {
   type NodeStatusRow,
   type BadLineRow,
 } from './status-queries.js';
+export { lastFlowTimeOf } from './resume-queries.js';

@@ -1,0 +1,183 @@
+/**
+ * A gRPC channel to Hubble Relay (or an agent) speaking our proto subset. @grpc/grpc-js is imported
+ * lazily on first use.
+ */
+import type * as Grpc from '@grpc/grpc-js';
+import { loadObserverProto, type ObserverMethods } from './proto.js';
+import type { RelayTarget } from './target.js';
+import { WireDecoder } from './wire-decoder.js';
+
+/**
+ * grpc-js has no BDP-based window growth: with the 64 KiB HTTP/2 default one stream carries at most
+ * window / RTT (a few thousand flows/s behind a port-forward), see performance-limits.md A.2.
+ */
+export const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+/** The relay runs grpc-go's default enforcement (min 5 min between pings): never ping more often. */
+export const KEEPALIVE_MS = 5 * 60 * 1000;
+
+export interface ConnectionOptions {
+  readonly flowControlWindow?: number;
+  /** Cap of grpc-js's own subchannel reconnect backoff (ours runs on top of it). */
+  readonly maxReconnectBackoffMs?: number;
+  /** `wire` (default): our fast decoder; `proto-loader`: decode + toObject (same objects, ~3x slower). */
+  readonly decoder?: 'wire' | 'proto-loader';
+}
+
+/** ServerStatusResponse, normalised. Counters are numbers (exact up to 2^53). */
+export interface ServerStatus {
+  readonly numFlows: number;
+  readonly maxFlows: number;
+  readonly seenFlows: number;
+  readonly uptimeNs: string;
+  /** Set only by Hubble Relay: this is how a relay is told from an agent. */
+  readonly numConnectedNodes?: number;
+  readonly numUnavailableNodes?: number;
+  readonly unavailableNodes: readonly string[];
+  readonly version?: string;
+  readonly flowsRate?: number;
+}
+
+/** How a GetFlows stream ended. */
+export type StreamEnd =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: number; readonly codeName: string; readonly details: string; readonly byUs: boolean };
+
+export interface FlowStream {
+  /** Ends the stream from our side; `done` then resolves with `byUs: true`. */
+  cancel(): void;
+  pause(): void;
+  resume(): void;
+  readonly done: Promise<StreamEnd>;
+}
+
+/** A unary call or the connection failed; `codeName` is the gRPC status name (UNAVAILABLE, …). */
+export class RelayError extends Error {
+  constructor(
+    readonly code: number,
+    readonly codeName: string,
+    readonly details: string,
+  ) {
+    super(`${codeName}: ${details}`);
+    this.name = 'RelayError';
+  }
+}
+
+export class ObserverConnection {
+  readonly #grpc: typeof Grpc;
+  readonly #client: Grpc.Client;
+  readonly #methods: ObserverMethods;
+  readonly #decodeResponse: (bytes: Buffer) => unknown;
+  readonly target: RelayTarget;
+
+  private constructor(grpc: typeof Grpc, client: Grpc.Client, methods: ObserverMethods, target: RelayTarget, decoder: 'wire' | 'proto-loader') {
+    this.#grpc = grpc;
+    this.#client = client;
+    this.#methods = methods;
+    this.target = target;
+    this.#decodeResponse = decoder === 'wire' ? new WireDecoder(methods.definition).decode : methods.getFlows.responseDeserialize;
+  }
+
+  /** Creates the channel (no I/O yet: grpc-js connects on the first call). */
+  static async open(target: RelayTarget, options: ConnectionOptions = {}): Promise<ObserverConnection> {
+    const [grpc, methods] = await Promise.all([import('@grpc/grpc-js'), loadObserverProto()]);
+    const channelOptions: Grpc.ChannelOptions = {
+      'grpc-node.flow_control_window': options.flowControlWindow ?? FLOW_CONTROL_WINDOW,
+      'grpc.keepalive_time_ms': KEEPALIVE_MS,
+      'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.keepalive_permit_without_calls': 0,
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs ?? 5000,
+      // Flows are ~1-3 KB; a relay never sends one near this, but do not fail a stream over a big one.
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    };
+    if (target.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = target.tls.serverName;
+    const client = new grpc.Client(target.address, credentials(grpc, target), channelOptions);
+    return new ObserverConnection(grpc, client, methods, target, options.decoder ?? 'wire');
+  }
+
+  /** The name of a gRPC status code (14 → UNAVAILABLE). */
+  codeName(code: number): string {
+    return this.#grpc.status[code] ?? String(code);
+  }
+
+  serverStatus(timeoutMs: number): Promise<ServerStatus> {
+    const m = this.#methods.serverStatus;
+    return new Promise((resolve, reject) => {
+      this.#client.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        {},
+        new this.#grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, value) => {
+          if (err) reject(new RelayError(err.code, this.codeName(err.code), err.details || err.message));
+          else resolve(normaliseStatus(value));
+        },
+      );
+    });
+  }
+
+  /** Starts GetFlows; `onResponse` gets each proto-loader object, synchronously, in order. */
+  getFlows(request: object, onResponse: (value: unknown) => void): FlowStream {
+    const m = this.#methods.getFlows;
+    const call = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, this.#decodeResponse, request, new this.#grpc.Metadata());
+    let byUs = false;
+    const done = new Promise<StreamEnd>((resolve) => {
+      let settled = false;
+      const settle = (end: StreamEnd): void => {
+        if (!settled) {
+          settled = true;
+          resolve(end);
+        }
+      };
+      call.on('data', onResponse);
+      call.on('error', (err: Grpc.ServiceError) => {
+        settle({ ok: false, code: err.code, codeName: this.codeName(err.code), details: err.details || err.message, byUs });
+      });
+      call.on('status', (status: Grpc.StatusObject) => {
+        if (status.code === this.#grpc.status.OK) settle({ ok: true });
+      });
+    });
+    return {
+      cancel() {
+        byUs = true;
+        call.cancel();
+      },
+      pause: () => call.pause(),
+      resume: () => call.resume(),
+      done,
+    };
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+function credentials(grpc: typeof Grpc, target: RelayTarget): Grpc.ChannelCredentials {
+  const tls = target.tls;
+  if (!tls) return grpc.credentials.createInsecure();
+  const verify: Grpc.VerifyOptions = tls.allowInsecure
+    ? { rejectUnauthorized: false, checkServerIdentity: () => undefined }
+    : {};
+  return grpc.credentials.createSsl(tls.rootCerts ?? null, tls.clientKey ?? null, tls.clientCert ?? null, verify);
+}
+
+function normaliseStatus(value: unknown): ServerStatus {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const num = (x: unknown): number => (typeof x === 'number' ? x : typeof x === 'string' && x !== '' ? Number(x) : 0);
+  const wrapped = (x: unknown): number | undefined =>
+    typeof x === 'object' && x !== null ? num((x as { value?: unknown }).value) : undefined;
+  return {
+    numFlows: num(v['num_flows']),
+    maxFlows: num(v['max_flows']),
+    seenFlows: num(v['seen_flows']),
+    uptimeNs: typeof v['uptime_ns'] === 'string' ? v['uptime_ns'] : String(num(v['uptime_ns'])),
+    numConnectedNodes: wrapped(v['num_connected_nodes']),
+    numUnavailableNodes: wrapped(v['num_unavailable_nodes']),
+    unavailableNodes: Array.isArray(v['unavailable_nodes']) ? (v['unavailable_nodes'] as unknown[]).map(String) : [],
+    version: typeof v['version'] === 'string' ? v['version'] : undefined,
+    flowsRate: typeof v['flows_rate'] === 'number' ? v['flows_rate'] : undefined,
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Drops the events that a resumed GetFlows stream sends again.
+ *
+ * `since` is inclusive and the relay's merge order is only approximate (flows can arrive ~1 s late,
+ * hubble-api.md §5), so we resume a little before the newest flow seen and drop what we already
+ * have: by uuid (Cilium 1.14+) or by a content key (time, node, 5-tuple, event type, verdict) for
+ * older agents.
+ *
+ * Cost while nothing breaks is one array push per flow: keys are kept in 100 ms buckets covering
+ * the last `overlapMs` (plus one bucket), at most about `maxKeys` of them. Only when a resume is
+ * prepared (`resumeSince()`) are they put in a Set, which answers for the flows up to the newest
+ * time seen before the break and is dropped once the stream is past it. `resumeSince()` never asks
+ * for anything older than the oldest bucket still held, so every re-sent flow is recognised.
+ *
+ * A `floor` (the newest flow time stored by a previous run, whose keys we do not have) drops every
+ * flow at or before it: the next run resumes exactly at the floor.
+ */
+import type { Flow, LostEvent } from '../../flow/index.js';
+
+export interface DedupeOptions {
+  /** How far before the newest flow a resume starts (the relay's sort buffer drains within 1 s). */
+  readonly overlapMs?: number;
+  /** Soft bound on the keys held; whole buckets are evicted, never the newest one. */
+  readonly maxKeys?: number;
+  /** RFC 3339 (9 fraction digits, as the decoder normalises): flows at or before it are duplicates. */
+  readonly floor?: string;
+}
+
+export const DEFAULT_OVERLAP_MS = 2000;
+export const DEFAULT_MAX_KEYS = 200_000;
+const BUCKET_MS = 100;
+
+export class DedupeWindow {
+  readonly #overlapMs: number;
+  readonly #maxKeys: number;
+  readonly #floor: string | undefined;
+  /** Bucket id (floor(timeMs / BUCKET_MS)) → keys seen in it. */
+  readonly #buckets = new Map<number, string[]>();
+  #keyCount = 0;
+  #oldestBucket = Infinity;
+  #newestTime: string | undefined;
+  #newestMs = -Infinity;
+  /** Buckets before this one were evicted: a resume must not start earlier. */
+  #evictedBefore = -Infinity;
+  /** Set while a resumed stream replays what we may have: keys, and the newest time before the break. */
+  #resumeKeys: Set<string> | undefined;
+  #resumeUpTo = '';
+  #resumeUpToMs = 0;
+  duplicates = 0;
+
+  constructor(options: DedupeOptions = {}) {
+    this.#overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
+    this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
+    this.#floor = options.floor;
+  }
+
+  /** True the first time a flow is seen; records it. Meant as IngestSession's `isNew`. */
+  readonly isNew = (flow: Flow): boolean => {
+    if (this.#floor !== undefined && flow.time <= this.#floor) {
+      this.duplicates++;
+      return false;
+    }
+    if (!this.#admit(flow.uuid ?? contentKey(flow), flow.time, flow.timeMs)) {
+      this.duplicates++;
+      return false;
+    }
+    return true;
+  };
+
+  /** The same for lost-event markers, which a rewound ring also sends again (those with a time only). */
+  isNewLost(lost: LostEvent): boolean {
+    if (lost.time === undefined || lost.timeMs === undefined) return true;
+    if (this.#floor !== undefined && lost.time <= this.#floor) return false;
+    const key = `lost|${lost.time}|${lost.nodeName ?? ''}|${lost.source}|${lost.numEventsLost}|${lost.cpu ?? ''}`;
+    return this.#admit(key, lost.time, lost.timeMs);
+  }
+
+  #admit(key: string, time: string, timeMs: number): boolean {
+    const resumeKeys = this.#resumeKeys;
+    if (resumeKeys !== undefined) {
+      if (time <= this.#resumeUpTo) {
+        if (resumeKeys.has(key)) return false;
+      } else if (timeMs > this.#resumeUpToMs + this.#overlapMs + 1000) {
+        this.#resumeKeys = undefined; // past the replayed range, even allowing for late flows
+      }
+    }
+    const bucket = Math.floor(timeMs / BUCKET_MS);
+    if (bucket < this.#evictedBefore) return true; // older than anything a resume asks for again
+    let list = this.#buckets.get(bucket);
+    if (list === undefined) {
+      list = [];
+      this.#buckets.set(bucket, list);
+      if (bucket < this.#oldestBucket) this.#oldestBucket = bucket;
+    }
+    list.push(key);
+    this.#keyCount++;
+    if (this.#newestTime === undefined || time > this.#newestTime) {
+      this.#newestTime = time;
+      if (timeMs > this.#newestMs) {
+        const advanced = bucket !== Math.floor(this.#newestMs / BUCKET_MS);
+        this.#newestMs = timeMs;
+        if (advanced) this.#prune();
+      }
+    }
+    if (this.#keyCount > this.#maxKeys) this.#prune();
+    return true;
+  }
+
+  #prune(): void {
+    const keep = Math.floor((this.#newestMs - this.#overlapMs) / BUCKET_MS) - 1;
+    const newest = Math.floor(this.#newestMs / BUCKET_MS);
+    while (this.#oldestBucket < newest && (this.#oldestBucket < keep || this.#keyCount > this.#maxKeys)) {
+      const oldest = this.#oldestBucket;
+      this.#keyCount -= this.#buckets.get(oldest)?.length ?? 0;
+      this.#buckets.delete(oldest);
+      this.#evictedBefore = Math.max(this.#evictedBefore, oldest + 1);
+      let next = Infinity;
+      for (const b of this.#buckets.keys()) if (b < next) next = b;
+      this.#oldestBucket = next;
+    }
+  }
+
+  /** The newest flow time seen (RFC 3339), if any. */
+  get newestTime(): string | undefined {
+    return this.#newestTime;
+  }
+
+  /** Keys held for a possible resume. */
+  get size(): number {
+    return this.#keyCount;
+  }
+
+  /**
+   * Prepares a resume and says where it should start: `overlapMs` before the newest flow (whole
+   * milliseconds), but never before the oldest bucket held; the floor when nothing was seen yet;
+   * undefined when there is neither.
+   */
+  resumeSince(): { readonly seconds: number; readonly nanos: number } | undefined {
+    if (this.#newestTime === undefined) return this.#floor === undefined ? undefined : parseIso(this.#floor);
+    const keys = new Set<string>();
+    for (const list of this.#buckets.values()) for (const k of list) keys.add(k);
+    this.#resumeKeys = keys;
+    this.#resumeUpTo = this.#newestTime;
+    this.#resumeUpToMs = this.#newestMs;
+    const startMs = Math.max(this.#evictedBefore * BUCKET_MS, Math.floor(this.#newestMs) - this.#overlapMs);
+    return { seconds: Math.floor(startMs / 1000), nanos: (((startMs % 1000) + 1000) % 1000) * 1_000_000 };
+  }
+}
+
+/** The dedupe key of a flow without uuid (agents before Cilium 1.14). */
+export function contentKey(f: Flow): string {
+  const l4 = f.l4;
+  let tuple: string;
+  if (!l4) tuple = '-';
+  else if ('destinationPort' in l4) tuple = `${l4.protocol}:${l4.sourcePort}:${l4.destinationPort}`;
+  else if ('icmpType' in l4) tuple = `${l4.protocol}:${l4.icmpType}:${l4.icmpCode}`;
+  else tuple = l4.protocol;
+  const et = f.eventType ? `${f.eventType.type}:${f.eventType.subType}` : '-';
+  return `${f.time}|${f.nodeName ?? ''}|${f.ip?.source ?? ''}|${f.ip?.destination ?? ''}|${tuple}|${et}|${f.verdict}`;
+}
+
+/** `2026-01-02T03:04:05.123456789Z` → protobuf Timestamp parts. */
+export function parseIso(iso: string): { seconds: number; nanos: number } {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/.exec(iso);
+  if (!m) {
+    const ms = Date.parse(iso);
+    return { seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1_000_000 };
+  }
+  return { seconds: Math.floor(Date.parse(`${m[1]}Z`) / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
+}
