@@ -1,18 +1,27 @@
-import { type Flow, type HubbleEvent, decodeEvent, redactFlow } from '../flow/index.js';
-import {
-  type BadLine,
-  type Db,
-  type IngestBatch,
-  IngestWriter,
-  type SourceKind,
-  type SourceStatus,
-  emptyBatch,
-} from '../store/index.js';
+import type { Flow, HubbleEvent } from '../flow/index.js';
+import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus } from '../store/index.js';
+import { BatchBuilder, type IngestTotals } from './batch-builder.js';
+
+export type { IngestTotals } from './batch-builder.js';
 
 /** A consumer of every stored flow (the edge aggregator); flushed inside each batch transaction. */
 export interface FlowSink {
   add(flow: Flow): void;
   flush(db: Db): void;
+}
+
+/**
+ * A sink whose pending work can be moved between threads: a replay worker `add`s flows and
+ * `takeDelta`s a structured-cloneable value; the main thread `applyDelta`s it inside the batch
+ * transaction, with the same effect as `flush` after the same adds.
+ */
+export interface ShardableSink<Delta = unknown> extends FlowSink {
+  takeDelta(): Delta;
+  applyDelta(db: Db, delta: Delta): void;
+}
+
+export function isShardable(sink: FlowSink): sink is ShardableSink {
+  return typeof (sink as Partial<ShardableSink>).takeDelta === 'function' && typeof (sink as Partial<ShardableSink>).applyDelta === 'function';
 }
 
 export interface IngestOptions {
@@ -25,19 +34,6 @@ export interface IngestOptions {
   readonly isNew?: (flow: Flow) => boolean;
   readonly clock?: () => number;
 }
-
-export interface IngestTotals {
-  lines: number;
-  events: number;
-  flows: number;
-  badLines: number;
-  duplicates: number;
-  lostEvents: number;
-  triageFlows: number;
-}
-
-/** Verdicts whose flows triage reads whole; all others only feed counts and edges. */
-const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
 
 export class BadLineError extends Error {
   constructor(
@@ -55,22 +51,20 @@ export class BadLineError extends Error {
  */
 export class IngestSession {
   readonly sourceId: number;
-  readonly totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   readonly #db: Db;
   readonly #writer: IngestWriter;
   readonly #sinks: readonly FlowSink[];
-  readonly #isNew: ((flow: Flow) => boolean) | undefined;
+  readonly #builder: BatchBuilder;
   readonly #batchSize: number;
   readonly #maxBatchAgeMs: number;
   readonly #clock: () => number;
-  #batch: IngestBatch = emptyBatch();
   #batchStartedAt: number;
 
   constructor(db: Db, writer: IngestWriter, kind: SourceKind, readonly name: string, options: IngestOptions = {}) {
     this.#db = db;
     this.#writer = writer;
     this.#sinks = options.sinks ?? [];
-    this.#isNew = options.isNew;
+    this.#builder = new BatchBuilder(this.#sinks, options.isNew);
     this.#batchSize = options.batchSize ?? 20_000;
     this.#maxBatchAgeMs = options.maxBatchAgeMs ?? 1000;
     this.#clock = options.clock ?? Date.now;
@@ -78,91 +72,36 @@ export class IngestSession {
     this.sourceId = writer.beginSource(kind, name, new Date(this.#clock()).toISOString());
   }
 
+  get totals(): Readonly<IngestTotals> {
+    return this.#builder.totals;
+  }
+
   /** Parses one recorded line. Returns the problem for a bad line; the caller decides to go on. */
   acceptLine(text: string, lineNo: number): BadLine | undefined {
-    this.#batch.lines++;
-    this.totals.lines++;
-    if (text.length === 0 || isBlank(text)) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      return this.rejectLine(lineNo, '(json)', jsonReason(e, text));
-    }
-    const result = decodeEvent(value);
-    if (!result.ok) return this.rejectLine(lineNo, result.error.field, result.error.reason);
-    this.acceptEvent(result.event);
-    return undefined;
+    return this.#builder.acceptLine(text, lineNo);
   }
 
   /** Counts a line that could not be used (also for lines too long to read). */
   rejectLine(lineNo: number, field: string, reason: string): BadLine {
-    const bad = { line: lineNo, field, reason };
-    this.#batch.badLines++;
-    this.totals.badLines++;
-    this.#batch.badLineSamples.push(bad);
-    return bad;
+    return this.#builder.rejectLine(lineNo, field, reason);
   }
 
   /** Countable line that was not JSON-parsed (the overlong case). */
   countLine(): void {
-    this.#batch.lines++;
-    this.totals.lines++;
+    this.#builder.countLine();
   }
 
   acceptEvent(event: HubbleEvent): void {
-    const b = this.#batch;
-    b.events++;
-    this.totals.events++;
-    switch (event.kind) {
-      case 'flow':
-        this.#acceptFlow(event.flow);
-        break;
-      case 'lost':
-        b.lostEvents.push(event.lost);
-        b.lostEventCount += event.lost.numEventsLost;
-        this.totals.lostEvents += event.lost.numEventsLost;
-        break;
-      case 'node-status':
-        b.nodeStatuses.push(event.status);
-        break;
-      case 'other':
-        break;
-      default: {
-        const never: never = event;
-        throw new Error(`unhandled event ${String(never)}`);
-      }
-    }
-  }
-
-  #acceptFlow(raw: Flow): void {
-    const b = this.#batch;
-    if (this.#isNew && !this.#isNew(raw)) {
-      b.duplicates++;
-      this.totals.duplicates++;
-      return;
-    }
-    const flow = redactFlow(raw);
-    b.flows++;
-    this.totals.flows++;
-    b.verdicts.set(flow.verdict, (b.verdicts.get(flow.verdict) ?? 0) + 1);
-    if (b.firstFlowMs === undefined || flow.timeMs < b.firstFlowMs) b.firstFlowMs = flow.timeMs;
-    if (b.lastFlowMs === undefined || flow.timeMs > b.lastFlowMs) b.lastFlowMs = flow.timeMs;
-    if (b.lastFlowTime === undefined || flow.time > b.lastFlowTime) b.lastFlowTime = flow.time;
-    if (KEPT_WHOLE.has(flow.verdict)) {
-      b.triageFlows.push(flow);
-      this.totals.triageFlows++;
-    }
-    for (const sink of this.#sinks) sink.add(flow);
+    this.#builder.acceptEvent(event);
   }
 
   /** Events waiting in the open batch (what a crash now would lose). */
   get pending(): number {
-    return this.#batch.lines + this.#batch.events;
+    return this.#builder.pendingEvents;
   }
 
   commitIfDue(): boolean {
-    if (this.#batch.events >= this.#batchSize || this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs) {
+    if (this.#builder.pendingEvents >= this.#batchSize || this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs) {
       this.commit();
       return true;
     }
@@ -170,8 +109,7 @@ export class IngestSession {
   }
 
   commit(): void {
-    const batch = this.#batch;
-    this.#batch = emptyBatch();
+    const batch = this.#builder.take();
     this.#batchStartedAt = this.#clock();
     this.#writer.commit(this.sourceId, batch, (db) => {
       for (const sink of this.#sinks) sink.flush(db);
@@ -186,15 +124,4 @@ export class IngestSession {
   get db(): Db {
     return this.#db;
   }
-}
-
-function isBlank(s: string): boolean {
-  return s.trim().length === 0;
-}
-
-function jsonReason(e: unknown, text: string): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  // V8 quotes the whole input in some messages; keep the error one line and short.
-  const short = msg.replace(/\s+/g, ' ').slice(0, 160);
-  return text.length > 0 && short.length > 0 ? `invalid JSON: ${short}` : 'invalid JSON';
 }

@@ -1,11 +1,16 @@
 import { MAX_LINE_BYTES, forEachLine, gunzipIfCompressed, openInput } from '../ingest/index.js';
 import { type BadLine, type Db, IngestWriter, type SourceStatus } from '../store/index.js';
 import { BadLineError, type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
+import { PARALLEL_MIN_BYTES, canReplayInParallel, replayInParallel } from './replay-parallel.js';
+import { statSync } from 'node:fs';
 
 export interface ReplayOptions {
   readonly strict: boolean;
   readonly stdin: NodeJS.ReadableStream;
   readonly batchSize?: number;
+  /** Parse threads for large plain files; `auto` uses 2 on a multi-core machine for files over 32 MiB. */
+  readonly workers?: number | 'auto';
+  readonly cores?: number;
   /** Builds the sinks for one source (a fresh edge aggregator per file). */
   readonly sinks?: () => readonly FlowSink[];
   readonly onBadLine?: (file: string, bad: BadLine) => void;
@@ -36,7 +41,25 @@ export async function replayFiles(db: Db, files: readonly string[], options: Rep
   return results;
 }
 
+function workersFor(file: string, options: ReplayOptions): number {
+  if (options.strict) return 1;
+  const requested = options.workers ?? 1;
+  if (requested === 'auto') {
+    if ((options.cores ?? 1) < 2 || file === '-') return 1;
+    try {
+      return statSync(file).size >= PARALLEL_MIN_BYTES ? 2 : 1;
+    } catch {
+      return 1;
+    }
+  }
+  return requested;
+}
+
 async function replayOne(db: Db, writer: IngestWriter, file: string, options: ReplayOptions): Promise<ReplayFileResult> {
+  const workers = workersFor(file, options);
+  if (workers > 1 && canReplayInParallel(file, options.sinks?.() ?? [])) {
+    return replayInParallel(db, writer, file, workers, options);
+  }
   const displayName = file === '-' ? '(stdin)' : file;
   const session = new IngestSession(db, writer, 'file', displayName, {
     batchSize: options.batchSize,

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
@@ -15,6 +16,7 @@ interface ReplayFlags {
   readonly strict: boolean;
   readonly output: 'table' | 'json';
   readonly batchSize: number;
+  readonly workers: number | 'auto';
 }
 
 export function registerReplay(program: Command, ctx: CommandContext): void {
@@ -26,6 +28,11 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
     .addOption(outputOption(['table', 'json'], 'table'))
     .addOption(
       new Option('--batch-size <n>', 'events per committed transaction').default(20_000).argParser(positiveInt('--batch-size')),
+    )
+    .addOption(
+      new Option('--workers <n>', 'parse threads for large plain files (auto: 2 on multi-core machines for files over 32 MiB)')
+        .default('auto')
+        .argParser((v) => (v === 'auto' ? 'auto' : positiveInt('--workers')(v))),
     )
     .action(async (files: string[], flags: ReplayFlags, cmd: Command) => {
       ctx.setExitCode(await replayCommand(files, flags, ctx, cmd.optsWithGlobals<{ db: string }>().db));
@@ -45,6 +52,8 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
       strict: flags.strict,
       stdin: ctx.io.stdin,
       batchSize: flags.batchSize,
+      workers: flags.workers,
+      cores: availableParallelism(),
       sinks: defaultSinks,
       onBadLine(file, bad) {
         if (printed < BAD_LINES_PRINTED) {

@@ -1,0 +1,131 @@
+import { type Flow, type HubbleEvent, decodeEvent, redactFlow } from '../flow/index.js';
+import { type BadLine, type IngestBatch, emptyBatch } from '../store/index.js';
+import type { FlowSink } from './ingest-session.js';
+
+export interface IngestTotals {
+  lines: number;
+  events: number;
+  flows: number;
+  badLines: number;
+  duplicates: number;
+  lostEvents: number;
+  triageFlows: number;
+}
+
+/** Verdicts whose flows triage reads whole; all others only feed counts and edges. */
+const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
+
+/**
+ * Turns lines and events into the next batch: decode, redact, count, keep triage flows, feed the
+ * sinks. It touches no database, so replay workers run it too.
+ */
+export class BatchBuilder {
+  readonly totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
+  #batch: IngestBatch = emptyBatch();
+
+  constructor(
+    private readonly sinks: readonly FlowSink[],
+    private readonly isNew?: (flow: Flow) => boolean,
+  ) {}
+
+  /** Parses one recorded line. Returns the problem for a bad line; the caller decides to go on. */
+  acceptLine(text: string, lineNo: number): BadLine | undefined {
+    this.#batch.lines++;
+    this.totals.lines++;
+    if (text.length === 0 || isBlank(text)) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return this.rejectLine(lineNo, '(json)', jsonReason(e, text));
+    }
+    const result = decodeEvent(value);
+    if (!result.ok) return this.rejectLine(lineNo, result.error.field, result.error.reason);
+    this.acceptEvent(result.event);
+    return undefined;
+  }
+
+  /** Counts a line that could not be used (also for lines too long to read). */
+  rejectLine(lineNo: number, field: string, reason: string): BadLine {
+    const bad = { line: lineNo, field, reason };
+    this.#batch.badLines++;
+    this.totals.badLines++;
+    this.#batch.badLineSamples.push(bad);
+    return bad;
+  }
+
+  /** Countable line that was not JSON-parsed (the overlong case). */
+  countLine(): void {
+    this.#batch.lines++;
+    this.totals.lines++;
+  }
+
+  acceptEvent(event: HubbleEvent): void {
+    const b = this.#batch;
+    b.events++;
+    this.totals.events++;
+    switch (event.kind) {
+      case 'flow':
+        this.#acceptFlow(event.flow);
+        break;
+      case 'lost':
+        b.lostEvents.push(event.lost);
+        b.lostEventCount += event.lost.numEventsLost;
+        this.totals.lostEvents += event.lost.numEventsLost;
+        break;
+      case 'node-status':
+        b.nodeStatuses.push(event.status);
+        break;
+      case 'other':
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`unhandled event ${String(never)}`);
+      }
+    }
+  }
+
+  #acceptFlow(raw: Flow): void {
+    const b = this.#batch;
+    if (this.isNew && !this.isNew(raw)) {
+      b.duplicates++;
+      this.totals.duplicates++;
+      return;
+    }
+    const flow = redactFlow(raw);
+    b.flows++;
+    this.totals.flows++;
+    b.verdicts.set(flow.verdict, (b.verdicts.get(flow.verdict) ?? 0) + 1);
+    if (b.firstFlowMs === undefined || flow.timeMs < b.firstFlowMs) b.firstFlowMs = flow.timeMs;
+    if (b.lastFlowMs === undefined || flow.timeMs > b.lastFlowMs) b.lastFlowMs = flow.timeMs;
+    if (b.lastFlowTime === undefined || flow.time > b.lastFlowTime) b.lastFlowTime = flow.time;
+    if (KEPT_WHOLE.has(flow.verdict)) {
+      b.triageFlows.push(flow);
+      this.totals.triageFlows++;
+    }
+    for (const sink of this.sinks) sink.add(flow);
+  }
+
+  /** Hands over the batch built so far and starts a new one. */
+  take(): IngestBatch {
+    const batch = this.#batch;
+    this.#batch = emptyBatch();
+    return batch;
+  }
+
+  /** Events in the open batch. */
+  get pendingEvents(): number {
+    return this.#batch.events;
+  }
+}
+
+function isBlank(s: string): boolean {
+  return s.trim().length === 0;
+}
+
+function jsonReason(e: unknown, text: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  // V8 quotes the whole input in some messages; keep the error one line and short.
+  const short = msg.replace(/\s+/g, ' ').slice(0, 160);
+  return text.length > 0 && short.length > 0 ? `invalid JSON: ${short}` : 'invalid JSON';
+}

@@ -1,0 +1,135 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { type BadLine, type Db, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
+import type { IngestTotals } from './batch-builder.js';
+import { type FlowSink, isShardable } from './ingest-session.js';
+import type { ReplayFileResult, ReplayOptions } from './replay.js';
+import type { WorkerJob, WorkerMessage } from './replay-worker.js';
+
+/** Files smaller than this are replayed on one thread: starting workers would cost more. */
+export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+
+/** Plain (not gzip) regular files whose sinks can run in workers; stdin and gzip stream on one thread. */
+export function canReplayInParallel(file: string, sinks: readonly FlowSink[]): boolean {
+  if (file === '-' || !sinks.every(isShardable)) return false;
+  try {
+    if (!statSync(file).isFile()) return false;
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(2);
+      return !(readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Byte ranges of about equal size; workers align them to line starts. */
+function ranges(size: number, n: number): { start: number; end: number }[] {
+  const step = Math.ceil(size / n);
+  return Array.from({ length: n }, (_, i) => ({ start: i * step, end: Math.min(size, (i + 1) * step) })).filter((r) => r.start < r.end);
+}
+
+function startWorker(job: WorkerJob): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./replay-worker.js', here), { workerData: job });
+  // Under vitest or tsx the sources are TypeScript: register tsx's loader inside the worker first.
+  const entry = JSON.stringify(new URL('./replay-worker.ts', here).href);
+  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${entry}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: job });
+}
+
+/**
+ * Replays one uncompressed file with `workers` threads, each parsing and aggregating a byte range;
+ * the main thread commits their batches. Line numbers of later ranges are known only once the
+ * earlier ranges are counted, so their bad lines are reported (and stored) then.
+ */
+export async function replayInParallel(
+  db: Db,
+  writer: IngestWriter,
+  file: string,
+  workers: number,
+  options: ReplayOptions,
+): Promise<ReplayFileResult> {
+  const sinks = options.sinks?.() ?? [];
+  const clock = options.clock ?? Date.now;
+  const sourceId = writer.beginSource('file', file, new Date(clock()).toISOString());
+  const totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
+  const parts = ranges(statSync(file).size, workers);
+  const lineCounts: (number | undefined)[] = parts.map(() => undefined);
+  const heldBadLines: BadLine[][] = parts.map(() => []);
+
+  const offsetOf = (range: number): number | undefined => {
+    let offset = 0;
+    for (let i = 0; i < range; i++) {
+      const n = lineCounts[i];
+      if (n === undefined) return undefined;
+      offset += n;
+    }
+    return offset;
+  };
+  const release = (range: number, bad: readonly BadLine[], offset: number): BadLine[] => {
+    const shifted = bad.map((b) => ({ ...b, line: b.line + offset }));
+    for (const b of shifted) options.onBadLine?.(file, b);
+    return shifted;
+  };
+  const commit = (batch: IngestBatch, deltas: readonly unknown[]): void => {
+    writer.commit(sourceId, batch, (conn) => {
+      sinks.forEach((s, i) => {
+        if (isShardable(s) && deltas[i] !== undefined) s.applyDelta(conn, deltas[i]);
+      });
+    });
+  };
+  const onBatch = (range: number, batch: IngestBatch, deltas: readonly unknown[]): void => {
+    const offset = offsetOf(range);
+    const samples = batch.badLineSamples.splice(0);
+    if (offset === undefined) heldBadLines[range]?.push(...samples);
+    else batch.badLineSamples.push(...release(range, samples, offset));
+    totals.lines += batch.lines;
+    totals.events += batch.events;
+    totals.flows += batch.flows;
+    totals.badLines += batch.badLines;
+    totals.lostEvents += batch.lostEventCount;
+    totals.triageFlows += batch.triageFlows.length;
+    commit(batch, deltas);
+    options.onProgress?.(file, totals);
+  };
+  const onDone = (range: number, lines: number): void => {
+    lineCounts[range] = lines;
+    // Ranges whose offset just became known release their held bad lines, in order.
+    for (let r = 0; r < parts.length; r++) {
+      const offset = offsetOf(r);
+      const held = heldBadLines[r];
+      if (offset === undefined || !held || held.length === 0) continue;
+      const batch = emptyBatch();
+      batch.badLineSamples.push(...release(r, held.splice(0), offset));
+      commit(batch, []);
+    }
+  };
+
+  let failure: string | undefined;
+  await Promise.all(
+    parts.map(
+      (part, range) =>
+        new Promise<void>((resolve) => {
+          const job: WorkerJob = { file, start: part.start, end: part.end, batchSize: options.batchSize ?? 20_000 };
+          const worker = startWorker(job);
+          worker.on('message', (msg: WorkerMessage) => {
+            if (msg.type === 'batch') onBatch(range, msg.batch, msg.deltas);
+            else if (msg.type === 'done') onDone(range, msg.lines);
+            else failure ??= msg.message;
+          });
+          worker.on('error', (e) => {
+            failure ??= e.message;
+            resolve();
+          });
+          worker.on('exit', () => resolve());
+        }),
+    ),
+  );
+  const status: SourceStatus = failure ? 'failed' : totals.badLines > 0 ? 'partial' : 'completed';
+  writer.endSource(sourceId, status, new Date(clock()).toISOString());
+  return { file, sourceId, status, totals, ...(failure ? { error: failure } : {}) };
+}

@@ -1,0 +1,57 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+
+/** What a replay left in the database, minus ids and wall-clock times. */
+function snapshot(db: string): unknown {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const tables = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sources') ORDER BY name").pluck().all() as string[];
+    const out: Record<string, unknown> = {
+      source: conn.prepare('SELECT lines, events, flows, bad_lines, lost_events, first_flow_ms, last_flow_ms, last_flow_time, status FROM sources').all(),
+    };
+    for (const t of tables) {
+      const cols = (conn.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'id');
+      out[t] = conn.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY ${cols.join(', ')}`).all();
+    }
+    return out;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('replay with worker threads', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.remove());
+  const samples = ['hubble-otel__basic-sample-400-tcp-flows.json', 'hubble-otel__basic-sample-330-dns-flows.json', 'cilium-docs__exporter-fieldmask-2drops.jsonl']
+    .flatMap((f) => readFileSync(join(SAMPLES_DIR, f), 'utf8').trim().split('\n'));
+  const lines: string[] = [];
+  for (let i = 0; i < 6000; i++) lines.push(samples[i % samples.length] as string);
+  // Bad lines in the first and in the second half, so line numbers of the second range are tested.
+  lines[10] = '{"flow": truncated';
+  lines[4500] = '{"flow":{"time":"2021-10-04T11:22:26Z","verdict":{"x":1}}}';
+  lines[5999] = 'garbage at the very end';
+  const file = tmp.file('mixed.jsonl');
+  writeFileSync(file, lines.join('\n') + '\n');
+
+  it('stores exactly what the single-threaded replay stores, bad line numbers included', async () => {
+    const one = await runCli(['--db', tmp.file('w1.db'), 'replay', '--workers', '1', '-o', 'json', file]);
+    const two = await runCli(['--db', tmp.file('w2.db'), 'replay', '--workers', '2', '-o', 'json', file]);
+    expect(one.code).toBe(3);
+    expect(two.code).toBe(3);
+    expect(two.stderr.split('\n').filter(Boolean).sort()).toEqual(one.stderr.split('\n').filter(Boolean).sort());
+    expect(one.stderr).toContain(`${file}:4501: flow.verdict: expected an enum name or number, got object`);
+    expect(snapshot(tmp.file('w2.db'))).toEqual(snapshot(tmp.file('w1.db')));
+    expect(JSON.parse(two.stdout)[0]).toMatchObject({ lines: 6000, flows: 5997, badLines: 3, status: 'partial' });
+  });
+
+  it('splits at line boundaries whatever the range edges hit', async () => {
+    for (const workers of [3, 7]) {
+      const r = await runCli(['--db', tmp.file(`w${workers}.db`), 'replay', '--workers', String(workers), '-o', 'json', file]);
+      expect(JSON.parse(r.stdout)[0]).toMatchObject({ lines: 6000, flows: 5997, badLines: 3 });
+    }
+  });
+});
