@@ -51,8 +51,6 @@ export interface RecommendOptions {
   readonly kind: PolicyKind;
   /** Emit the cluster-wide foundation (DNS, kube-apiserver) and leave DNS out of per-workload policies. */
   readonly baseline: boolean;
-  /** The clock, for the age of the baseline. */
-  readonly nowMs: number;
   /** A baseline younger than this (hours) gets a warning. */
   readonly minBaselineHours: number;
   /** A new edge within this many hours of the end means the baseline is still growing. */
@@ -63,7 +61,7 @@ export interface RecommendOptions {
   readonly dns: { readonly namespace: string; readonly selector: Readonly<Record<string, string>> };
 }
 
-export const DEFAULT_OPTIONS: Omit<RecommendOptions, 'namespaces' | 'nowMs'> = {
+export const DEFAULT_OPTIONS: Omit<RecommendOptions, 'namespaces'> = {
   kind: 'cilium',
   baseline: false,
   minBaselineHours: 24 * 7,
@@ -119,4 +117,6 @@ export interface Recommendation {
   readonly notes: readonly Note[];
   readonly warnings: readonly string[];
   readonly lints: readonly Lint[];
+  /** Time of the newest flow behind the recommendation (for a staleness warning by the caller). */
+  readonly newestFlowMs?: number;
 }

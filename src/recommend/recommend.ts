@@ -80,7 +80,8 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
     policies.map((p) => p.document as unknown as Readonly<Record<string, unknown>>),
     { edges, workloads: targets, cnpgOperatorNamespace: 'cnpg-system' },
   );
-  return { policies: sortPolicies(policies), notes: sortNotes(notes), warnings, lints };
+  const newestFlowMs = edges.length > 0 ? Math.max(...edges.map((e) => e.lastSeenMs)) : undefined;
+  return { policies: sortPolicies(policies), notes: sortNotes(notes), warnings, lints, ...(newestFlowMs !== undefined ? { newestFlowMs } : {}) };
 }
 
 /** Workloads of the selected namespaces that sent or received anything. */
@@ -111,9 +112,6 @@ function baselineWarnings(edges: readonly ObservedEdge[], o: RecommendOptions): 
   }
   if ((last - newest) / HOUR_MS < o.growingWithinHours) {
     out.push(`the baseline is still growing: a new edge appeared at ${new Date(newest).toISOString()}, less than ${o.growingWithinHours} h before the last flow`);
-  }
-  if ((o.nowMs - last) / HOUR_MS > 24) {
-    out.push(`the newest flow is from ${new Date(last).toISOString()}, more than a day ago`);
   }
   return out;
 }

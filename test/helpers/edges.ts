@@ -38,5 +38,5 @@ export function workload(namespace: string, kind: string, name: string, selector
 }
 
 export function options(extra: Partial<RecommendOptions> = {}): RecommendOptions {
-  return { ...DEFAULT_OPTIONS, namespaces: 'all', nowMs: T1 + 3_600_000, ...extra };
+  return { ...DEFAULT_OPTIONS, namespaces: 'all', ...extra };
 }
