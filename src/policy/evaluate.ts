@@ -1,0 +1,77 @@
+/**
+ * The pure evaluator: would Cilium allow this request, and which policy or rule decides it?
+ * A request is allowed only when the source's egress AND the destination's ingress allow it
+ * (each judged only where Cilium enforces policy). Decisions never depend on policy or rule order.
+ */
+import type { Policy } from './model/index.js';
+import { compileCilium } from './evaluate/compile-cnp.js';
+import { compileKnp } from './evaluate/compile-knp.js';
+import type { CompiledRule, PolicySet } from './evaluate/compiled.js';
+import { sidePasses, type Decision, type SideDecision } from './evaluate/decision.js';
+import type { L7Request } from './evaluate/l7.js';
+import { resolvePeer, type Peer } from './evaluate/peer.js';
+import type { FlowProtocol } from './evaluate/ports.js';
+import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
+import { evaluateSide } from './evaluate/side.js';
+
+/** One request-direction connection attempt (replies are never evaluated: conntrack passes them). */
+export interface EvaluationRequest {
+  readonly source: Peer;
+  readonly destination: Peer;
+  readonly protocol: FlowProtocol;
+  /** Destination port (after service translation: the backend's targetPort). */
+  readonly port?: number;
+  readonly icmpType?: number;
+  /** L7 facts, when known; without them proxied ports are "allowed-l7-proxied" (not judged). */
+  readonly l7?: L7Request;
+}
+
+/** Compiles policies once for many evaluations. Pure; `notes` lists what cannot be modelled. */
+export function buildPolicySet(policies: readonly Policy[]): PolicySet {
+  const notes: string[] = [];
+  const rules: CompiledRule[] = [];
+  for (const p of policies) {
+    switch (p.kind) {
+      case 'NetworkPolicy':
+        rules.push(compileKnp(p));
+        break;
+      case 'CiliumNetworkPolicy':
+      case 'CiliumClusterwideNetworkPolicy':
+        rules.push(...compileCilium(p, notes));
+        break;
+      default: {
+        const never: never = p;
+        return never;
+      }
+    }
+  }
+  return { rules, notes };
+}
+
+export function evaluate(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
+  const opts = resolveOptions(options);
+  const source = resolvePeer(request.source);
+  const destination = resolvePeer(request.destination);
+  const l4 = {
+    protocol: request.protocol,
+    ...(request.port !== undefined && { port: request.port }),
+    ...(request.icmpType !== undefined && { icmpType: request.icmpType }),
+  };
+  const common = { receiver: destination, l4, ...(request.l7 !== undefined && { l7: request.l7 }) };
+  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, ...common }, opts);
+  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, ...common }, opts);
+  const blocked = !sidePasses(egress) ? egress : !sidePasses(ingress) ? ingress : undefined;
+  return {
+    allowed: blocked === undefined,
+    egress,
+    ingress,
+    ...(blocked !== undefined && { blockedAt: blocked.direction }),
+    ...(blocked !== undefined && dropReason(blocked)),
+  };
+}
+
+function dropReason(s: SideDecision): Pick<Decision, 'dropReason'> {
+  if (s.verdict === 'default-deny') return { dropReason: 'POLICY_DENIED' };
+  if (s.verdict === 'explicit-deny') return { dropReason: 'POLICY_DENY' };
+  return {};
+}

@@ -1,0 +1,148 @@
+/** CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy → compiled rules. */
+import { parsePrefix, type Prefix } from '../cidr.js';
+import {
+  ciliumRules,
+  type CidrRule,
+  type CiliumClusterwideNetworkPolicy,
+  type CiliumNetworkPolicy,
+  type EgressRule,
+  type IcmpRule,
+  type IngressRule,
+  type L7Rules,
+  type PortRule,
+} from '../model/index.js';
+import { l7Type } from '../parse/decode-ports.js';
+import { compileSelector } from './labels.js';
+import { ciliumPeer, cnpSubject, selectsInit } from './compile-selectors.js';
+import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, Section } from './compiled.js';
+import { icmpTypeNumber } from './icmp.js';
+import type { PeerMatcher } from './peers.js';
+import type { L4Spec, L7Spec } from './ports.js';
+
+type AnyEntry = IngressRule & EgressRule;
+
+export function compileCilium(
+  p: CiliumNetworkPolicy | CiliumClusterwideNetworkPolicy,
+  notes: string[],
+): CompiledRule[] {
+  const ns = p.kind === 'CiliumNetworkPolicy' ? p.namespace : undefined;
+  const policy: PolicyRef = { kind: p.kind, ...(ns !== undefined && { namespace: ns }), name: p.name, origin: p.origin };
+  return ciliumRules(p).map((rule, i) => {
+    const base = p.spec !== undefined ? (i === 0 ? 'spec' : `specs[${i - 1}]`) : `specs[${i}]`;
+    const subjectSel = rule.endpointSelector ?? rule.nodeSelector ?? {};
+    const init = selectsInit(rule.endpointSelector);
+    const part = (dir: Direction): DirectionPart => {
+      const allow: Section = dir;
+      const deny: Section = dir === 'ingress' ? 'ingressDeny' : 'egressDeny';
+      const entries = [
+        ...(rule[allow] ?? []).map((e, j) => entry(e as AnyEntry, allow, j, false)),
+        ...(rule[deny] ?? []).map((e, j) => entry(e as AnyEntry, deny, j, true)),
+      ];
+      const present = entries.length > 0;
+      const explicit = rule.enableDefaultDeny?.[dir];
+      return { present, defaultDeny: present && (explicit ?? true), entries };
+    };
+    const entry = (e: AnyEntry, section: Section, j: number, deny: boolean): CompiledEntry => ({
+      ref: { ...policy, direction: section.startsWith('ingress') ? 'ingress' : 'egress', section, ruleIndex: j, path: `${base}.${section}[${j}]` },
+      deny,
+      peers: peersOf(e, ns, init, notes, `${policyName(policy)} ${base}.${section}[${j}]`),
+      ...l4Of(e.toPorts, e.icmps),
+    });
+    return {
+      policy,
+      subject:
+        rule.nodeSelector !== undefined
+          ? { kind: 'node', selector: compileSelector(subjectSel) }
+          : { kind: 'endpoint', selector: ns === undefined ? compileSelector(subjectSel) : cnpSubject(subjectSel, ns) },
+      ingress: part('ingress'),
+      egress: part('egress'),
+    };
+  });
+}
+
+const policyName = (p: PolicyRef): string => `${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}`;
+
+const PEER_FIELDS = [
+  'fromEndpoints', 'toEndpoints', 'fromCIDR', 'toCIDR', 'fromCIDRSet', 'toCIDRSet', 'fromEntities', 'toEntities',
+  'fromNodes', 'toNodes', 'toFQDNs', 'toServices', 'fromGroups', 'toGroups',
+] as const;
+
+/** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. */
+function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: string): PeerMatcher[] {
+  if (PEER_FIELDS.every((k) => e[k as keyof AnyEntry] === undefined)) {
+    const hasL4 = (e.toPorts?.length ?? 0) > 0 || (e.icmps?.length ?? 0) > 0;
+    return hasL4 ? [{ kind: 'all' }] : [];
+  }
+  const out: PeerMatcher[] = [];
+  for (const s of [...(e.fromEndpoints ?? []), ...(e.toEndpoints ?? [])]) {
+    out.push({ kind: 'endpoints', selector: ciliumPeer(s, ns, init) });
+  }
+  for (const s of [...(e.fromNodes ?? []), ...(e.toNodes ?? [])]) out.push({ kind: 'nodes', selector: compileSelector(s) });
+  for (const c of [...(e.fromCIDR ?? []), ...(e.toCIDR ?? [])]) pushCidr(out, { cidr: c }, true);
+  for (const c of [...(e.fromCIDRSet ?? []), ...(e.toCIDRSet ?? [])]) {
+    if (c.cidr === undefined) {
+      notes.push(`${where}: CIDR group ${c.cidrGroupRef ?? '(selector)'} cannot be resolved offline; it matches nothing here`);
+      out.push({ kind: 'unresolvable', what: 'cidrGroup' });
+    } else pushCidr(out, c, false);
+  }
+  for (const x of [...(e.fromEntities ?? []), ...(e.toEntities ?? [])]) out.push({ kind: 'entity', entity: x });
+  for (const f of e.toFQDNs ?? []) out.push({ kind: 'fqdn', spec: f });
+  for (const k of ['toServices', 'fromGroups', 'toGroups'] as const) {
+    if ((e[k]?.length ?? 0) > 0) {
+      notes.push(`${where}: ${k} cannot be resolved offline; it matches nothing here`);
+      out.push({ kind: 'unresolvable', what: k });
+    }
+  }
+  return out;
+}
+
+function pushCidr(out: PeerMatcher[], c: CidrRule, bare: boolean): void {
+  const prefix = parsePrefix(c.cidr ?? '', bare);
+  if (!prefix) return;
+  const except = (c.except ?? []).map((x) => parsePrefix(x)).filter((x): x is Prefix => x !== undefined);
+  out.push({ kind: 'cidr', prefix, except });
+}
+
+/** toPorts/icmps → L4 specs. Both missing or empty = L3 only (`l4` absent). */
+export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly IcmpRule[] | undefined): { l4?: L4Spec[] } {
+  if ((toPorts?.length ?? 0) === 0 && (icmps?.length ?? 0) === 0) return {};
+  const l4: L4Spec[] = [];
+  for (const pr of toPorts ?? []) {
+    const l7 = l7Of(pr.rules);
+    for (const pp of pr.ports ?? []) {
+      const spec = /^\d+$/.test(pp.port)
+        ? { kind: 'port' as const, protocol: pp.protocol, port: Number(pp.port), ...(pp.endPort !== undefined && { endPort: pp.endPort }) }
+        : { kind: 'named' as const, protocol: pp.protocol, name: pp.port };
+      l4.push({ ...spec, ...(l7 && { l7 }) });
+    }
+  }
+  for (const ir of icmps ?? []) {
+    for (const f of ir.fields) {
+      const type = icmpTypeNumber(f.family, f.type);
+      if (type !== undefined) l4.push({ kind: 'icmp', family: f.family, type });
+    }
+  }
+  return { l4 };
+}
+
+function l7Of(rules: L7Rules | undefined): L7Spec | undefined {
+  if (rules === undefined) return undefined;
+  const t = l7Type(rules);
+  switch (t) {
+    case undefined:
+      return undefined;
+    case 'http':
+      return { type: 'http', rules: rules.http ?? [] };
+    case 'dns':
+      return { type: 'dns', rules: rules.dns ?? [] };
+    case 'kafka':
+      return { type: 'kafka', rules: rules.kafka ?? [] };
+    case 'l7proto':
+      return { type: 'l7proto', proto: rules.l7proto ?? '' };
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
+}
+

@@ -1,0 +1,67 @@
+/** The evaluator's normalised form of loaded policies: one entry per rule, with its subject. */
+import type { PolicyKind, PolicyOrigin } from '../model/index.js';
+import type { CompiledSelector } from './labels.js';
+import type { PeerMatcher } from './peers.js';
+import type { L4Spec } from './ports.js';
+
+export type Direction = 'ingress' | 'egress';
+export type Section = 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny';
+
+/** Names a policy in reports. `namespace` is absent for cluster-wide policies. */
+export interface PolicyRef {
+  readonly kind: PolicyKind;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly origin?: PolicyOrigin;
+}
+
+/** Names one rule: its policy, direction, section and index, and its path in the document. */
+export interface RuleRef extends PolicyRef {
+  readonly direction: Direction;
+  readonly section: Section;
+  readonly ruleIndex: number;
+  /** `spec.ingress[0]`, `specs[1].egressDeny[2]`, or for NetworkPolicy `spec.egress[0]`. */
+  readonly path: string;
+}
+
+export interface CompiledEntry {
+  readonly ref: RuleRef;
+  readonly deny: boolean;
+  /** Union of peers; empty = selects nothing. */
+  readonly peers: readonly PeerMatcher[];
+  /** `undefined` = L3 only: all ports and protocols, ICMP included. `[]` = matches nothing. */
+  readonly l4?: readonly L4Spec[];
+}
+
+export interface DirectionPart {
+  /** The rule has entries (allow or deny) in this direction, so it selects the endpoint for it. */
+  readonly present: boolean;
+  /**
+   * `enableDefaultDeny` for this direction, defaulted to `present`. With the agent flag
+   * `enable-non-default-deny-policies` off, the evaluator treats every present part as default deny.
+   */
+  readonly defaultDeny: boolean;
+  readonly entries: readonly CompiledEntry[];
+}
+
+export type Subject =
+  | { readonly kind: 'endpoint'; readonly selector: CompiledSelector }
+  /** Host policy (`nodeSelector`): selects the host endpoint, enforced only with the host firewall. */
+  | { readonly kind: 'node'; readonly selector: CompiledSelector };
+
+export interface CompiledRule {
+  readonly policy: PolicyRef;
+  readonly subject: Subject;
+  readonly ingress: DirectionPart;
+  readonly egress: DirectionPart;
+}
+
+/** Policies ready for evaluation; build once with `buildPolicySet`, evaluate many flows. */
+export interface PolicySet {
+  readonly rules: readonly CompiledRule[];
+  /** Things the evaluator cannot model (toServices, CIDR groups, ...), one line each. */
+  readonly notes: readonly string[];
+}
+
+export const policyLabel = (p: PolicyRef): string =>
+  `${p.kind} ${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}`;

@@ -1,0 +1,90 @@
+/**
+ * Identity labels as Hubble prints them (`source:key=value`) and label selectors compiled for
+ * matching them (Cilium's EndpointSelector semantics: a key without a source matches any source).
+ */
+import type { LabelSelector, SelectorOperator } from '../model/index.js';
+
+export interface Label {
+  readonly source: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+/** `k8s:app=web` → {k8s, app, web}; `reserved:world` → {reserved, world, ''}; `app=web` → {unspec, app, web}. */
+export function parseLabel(s: string): Label {
+  const eq = s.indexOf('=');
+  const head = eq < 0 ? s : s.slice(0, eq);
+  const value = eq < 0 ? '' : s.slice(eq + 1);
+  const colon = head.indexOf(':');
+  if (colon < 0) return { source: 'unspec', key: head, value };
+  return { source: head.slice(0, colon), key: head.slice(colon + 1), value };
+}
+
+export const formatLabel = (l: Label): string => `${l.source}:${l.key}${l.value === '' ? '' : `=${l.value}`}`;
+
+export interface Requirement {
+  /** `undefined` = any source. */
+  readonly source: string | undefined;
+  readonly key: string;
+  readonly operator: SelectorOperator;
+  readonly values: readonly string[];
+}
+
+export type CompiledSelector = readonly Requirement[];
+
+/** Splits a selector key into source and key: `k8s:app`, `any:app`, `app`, and Cilium's `reserved.host`. */
+export function splitSelectorKey(k: string): { source: string | undefined; key: string } {
+  const colon = k.indexOf(':');
+  if (colon >= 0) {
+    const source = k.slice(0, colon);
+    return { source: source === 'any' ? undefined : source, key: k.slice(colon + 1) };
+  }
+  if (k.startsWith('reserved.')) return { source: 'reserved', key: k.slice('reserved.'.length) };
+  return { source: undefined, key: k };
+}
+
+export function compileSelector(sel: LabelSelector): Requirement[] {
+  const out: Requirement[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+    out.push({ ...splitSelectorKey(k), operator: 'In', values: [v] });
+  }
+  for (const e of sel.matchExpressions ?? []) {
+    out.push({ ...splitSelectorKey(e.key), operator: e.operator, values: e.values ?? [] });
+  }
+  return out;
+}
+
+const sameKey = (r: Requirement, l: Label): boolean => l.key === r.key && (r.source === undefined || r.source === l.source);
+
+export function requirementMatches(r: Requirement, labels: readonly Label[]): boolean {
+  const hits = labels.filter((l) => sameKey(r, l));
+  switch (r.operator) {
+    case 'In':
+      return hits.some((l) => r.values.includes(l.value));
+    case 'NotIn':
+      return !hits.some((l) => r.values.includes(l.value));
+    case 'Exists':
+      return hits.length > 0;
+    case 'DoesNotExist':
+      return hits.length === 0;
+    default: {
+      const never: never = r.operator;
+      return never;
+    }
+  }
+}
+
+export const selectorMatches = (sel: CompiledSelector, labels: readonly Label[]): boolean =>
+  sel.every((r) => requirementMatches(r, labels));
+
+/** True when some requirement names this key (any source, or the given source). */
+export function selectorHasKey(sel: CompiledSelector, key: string, source?: string): boolean {
+  return sel.some((r) => r.key === key && (r.source === undefined || source === undefined || r.source === source));
+}
+
+export const hasReserved = (labels: readonly Label[], name: string): boolean =>
+  labels.some((l) => l.source === 'reserved' && l.key === name);
+
+export function labelValue(labels: readonly Label[], key: string): string | undefined {
+  return labels.find((l) => l.key === key && (l.source === 'k8s' || l.source === 'unspec'))?.value;
+}

@@ -1,0 +1,99 @@
+/**
+ * A side of a connection as the evaluator sees it: a security identity (label set) plus what
+ * offline evaluation needs besides labels (IP for CIDR rules, DNS names for toFQDNs, named ports
+ * for `port: http`), and whether Cilium enforces policy on it.
+ */
+import { parseIp, type IpAddress } from '../cidr.js';
+import { hasReserved, parseLabel, type Label } from './labels.js';
+
+export type NamedPortProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface NamedPort {
+  readonly port: number;
+  readonly protocol: NamedPortProtocol;
+}
+
+export interface Peer {
+  /** Identity labels as Hubble prints them: `k8s:app=web`, `reserved:world`, `cidr:1.2.3.4/32`. */
+  readonly labels: readonly string[];
+  /** Numeric identity; reserved numbers (1 host, 2 world, ...) add their `reserved:` label. */
+  readonly identity?: number;
+  /** Pod namespace; adds `k8s:io.kubernetes.pod.namespace=<ns>` when the labels lack it. */
+  readonly namespace?: string;
+  readonly ip?: string;
+  /** DNS names of this peer (Hubble `destination_names`, or DNS answers supplied by the caller). */
+  readonly names?: readonly string[];
+  /** Container ports by name (lowercase), used to resolve named ports when this peer receives. */
+  readonly namedPorts?: Readonly<Record<string, NamedPort>>;
+  /**
+   * Whether this is a Cilium-managed endpoint whose policy is enforced. Default: pods (labels
+   * carry a pod namespace), health and init endpoints; the host only with the host firewall.
+   */
+  readonly managed?: boolean;
+}
+
+export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
+export const NAMESPACE_LABELS_PREFIX = 'io.cilium.k8s.namespace.labels.';
+export const CLUSTER_LABEL = 'io.cilium.k8s.policy.cluster';
+/** First identity of the local (CIDR/FQDN) scope, 2^24. */
+export const LOCAL_IDENTITY_MIN = 1 << 24;
+
+/** Reserved identities by number (Cilium pkg/identity/numericidentity.go). */
+export const RESERVED_BY_NUMBER: Readonly<Record<number, readonly string[]>> = {
+  1: ['host'],
+  2: ['world'],
+  3: ['unmanaged'],
+  4: ['health'],
+  5: ['init'],
+  6: ['remote-node'],
+  // The kube-apiserver identity keeps the remote-node label when the apiserver runs on a node.
+  7: ['kube-apiserver', 'remote-node'],
+  8: ['ingress'],
+  9: ['world-ipv4'],
+  10: ['world-ipv6'],
+};
+
+export interface ResolvedPeer {
+  readonly labels: readonly Label[];
+  readonly ip?: IpAddress;
+  readonly names: readonly string[];
+  readonly namedPorts: Readonly<Record<string, NamedPort>>;
+  readonly managed: boolean;
+  readonly isHost: boolean;
+  /** Peers CIDR and FQDN selectors may match: world, CIDR/FQDN identities, unmanaged. */
+  readonly outsideCluster: boolean;
+  readonly isNode: boolean;
+}
+
+const WORLD = ['world', 'world-ipv4', 'world-ipv6'];
+
+export function resolvePeer(p: Peer): ResolvedPeer {
+  const labels = p.labels.map(parseLabel);
+  const add = (l: Label): void => {
+    if (!labels.some((x) => x.source === l.source && x.key === l.key)) labels.push(l);
+  };
+  for (const r of RESERVED_BY_NUMBER[p.identity ?? 0] ?? []) add({ source: 'reserved', key: r, value: '' });
+  const local = (p.identity ?? 0) >= LOCAL_IDENTITY_MIN || labels.some((l) => l.source === 'cidr' || l.source === 'fqdn');
+  if (local && !WORLD.some((w) => hasReserved(labels, w))) add({ source: 'reserved', key: 'world', value: '' });
+  if (p.namespace !== undefined) add({ source: 'k8s', key: POD_NAMESPACE_LABEL, value: p.namespace });
+  const isHost = hasReserved(labels, 'host');
+  const isPod = labels.some((l) => l.key === POD_NAMESPACE_LABEL);
+  const managedDefault = isPod || hasReserved(labels, 'health') || hasReserved(labels, 'init');
+  const namedPorts: Record<string, NamedPort> = {};
+  for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
+  const ip = p.ip === undefined ? undefined : parseIp(p.ip);
+  return {
+    labels,
+    ...(ip && { ip }),
+    names: (p.names ?? []).map(normaliseName),
+    namedPorts,
+    managed: p.managed ?? managedDefault,
+    isHost,
+    outsideCluster:
+      !isPod && !isHost && (local || WORLD.some((w) => hasReserved(labels, w)) || hasReserved(labels, 'unmanaged')),
+    isNode: isHost || hasReserved(labels, 'remote-node'),
+  };
+}
+
+/** Lowercase, no trailing dot (Cilium's matchpattern normalisation). */
+export const normaliseName = (n: string): string => n.toLowerCase().replace(/\.$/, '');

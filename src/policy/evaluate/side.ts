@@ -1,0 +1,130 @@
+/** One side of a request: the source's egress or the destination's ingress. */
+import { hasReserved, selectorMatches } from './labels.js';
+import type { CompiledEntry, CompiledRule, Direction, PolicyRef, PolicySet, RuleRef } from './compiled.js';
+import { policyLabel } from './compiled.js';
+import type { SideDecision } from './decision.js';
+import { l7Allows, type L7Request } from './l7.js';
+import type { ResolvedPeer } from './peer.js';
+import { peerMatches, type PeerMatchContext } from './peers.js';
+import { isSpecificPort, l4Matches, type L4Request, type L4Spec, type L7Spec } from './ports.js';
+import type { ResolvedOptions } from './options.js';
+
+export interface SideInput {
+  readonly direction: Direction;
+  /** The endpoint whose policy is judged (source for egress, destination for ingress). */
+  readonly subject: ResolvedPeer;
+  /** The other side. */
+  readonly peer: ResolvedPeer;
+  /** The receiver (always the destination): named ports resolve against it. */
+  readonly receiver: ResolvedPeer;
+  readonly l4: L4Request;
+  readonly l7?: L7Request;
+}
+
+interface Match {
+  readonly entry: CompiledEntry;
+  /** Matching L4 specs; empty for an L3-only entry. */
+  readonly specs: readonly L4Spec[];
+}
+
+const side = (s: Omit<SideDecision, 'selectedBy' | 'rules'> & Partial<SideDecision>): SideDecision => ({
+  selectedBy: [],
+  rules: [],
+  ...s,
+});
+
+export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions): SideDecision {
+  const { direction, subject } = input;
+  const who = direction === 'egress' ? 'source' : 'destination';
+  const off = (reason: string): SideDecision =>
+    side({ direction, enforced: false, defaultDeny: false, verdict: 'not-enforced', reason });
+  if (opts.enforcementMode === 'never') return off('policy enforcement mode is never');
+  if (subject.isHost && !opts.hostFirewall) return off(`${who} is the host and the host firewall is off`);
+  if (!subject.isHost && !subject.managed) return off(`${who} is not a Cilium endpoint`);
+
+  const selecting = set.rules.filter((r) => r[direction].present && selects(r, subject));
+  const selectedBy = uniquePolicies(selecting.map((r) => r.policy));
+  const init = hasReserved(subject.labels, 'init');
+  const forced = opts.enforcementMode === 'always' || init;
+  if (selecting.length === 0 && !forced) return off(`no policy selects the ${who} for ${direction}`);
+
+  const defaultDeny = forced || selecting.some((r) => r[direction].defaultDeny || !opts.nonDefaultDenyPolicies);
+  const entries = selecting.flatMap((r) => r[direction].entries);
+  const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes };
+  const matches = entries.map((e) => matchEntry(e, input, ctx)).filter((m): m is Match => m !== undefined);
+  const base = { direction, enforced: true, defaultDeny, selectedBy };
+
+  const denies = matches.filter((m) => m.entry.deny).map((m) => m.entry.ref);
+  if (denies.length > 0) {
+    return side({ ...base, verdict: 'explicit-deny', rules: sortRefs(denies), reason: `denied by ${refList(denies)}` });
+  }
+  const allows = matches.filter((m) => !m.entry.deny);
+  if (allows.length === 0) {
+    if (direction === 'ingress' && opts.allowLocalhost === 'always' && input.peer.isHost && !subject.isHost && defaultDeny) {
+      return side({ ...base, verdict: 'allowed', implicit: 'local-host', reason: 'local host to endpoint is always allowed (allow-localhost)' });
+    }
+    if (!defaultDeny) {
+      return side({ ...base, verdict: 'allowed', reason: `selected only by non-default-deny policies (${policyList(selectedBy)}); no deny rule matches` });
+    }
+    const by = selectedBy.length > 0 ? `selected by ${policyList(selectedBy)}` : forced ? (init ? 'init endpoint' : 'enforcement mode always') : '';
+    return side({ ...base, verdict: 'default-deny', reason: `default deny: ${by}, no rule allows` });
+  }
+  return judgeL7(base, allows, input.l7);
+}
+
+function matchEntry(e: CompiledEntry, input: SideInput, ctx: PeerMatchContext): Match | undefined {
+  if (!e.peers.some((p) => peerMatches(p, input.peer, ctx))) return undefined;
+  if (e.l4 === undefined) return { entry: e, specs: [] };
+  const specs = e.l4.filter((s) => l4Matches(s, input.l4, input.receiver.namedPorts));
+  return specs.length > 0 ? { entry: e, specs } : undefined;
+}
+
+function judgeL7(
+  base: Pick<SideDecision, 'direction' | 'enforced' | 'defaultDeny' | 'selectedBy'>,
+  allows: readonly Match[],
+  l7: L7Request | undefined,
+): SideDecision {
+  const rules = sortRefs(allows.map((m) => m.entry.ref));
+  const proxied = allows.filter((m) => m.specs.some((s) => l7Of(s) !== undefined));
+  const allowedBy = `allowed by ${refList(rules)}`;
+  if (proxied.length === 0) return side({ ...base, verdict: 'allowed', rules, reason: allowedBy });
+  // An L4-only allow on the same specific port voids the L7 restriction (Cilium docs, layer7).
+  const voiding = allows.filter((m) => m.specs.some((s) => isSpecificPort(s) && l7Of(s) === undefined));
+  if (voiding.length > 0) {
+    return side({ ...base, verdict: 'allowed', rules, reason: `${allowedBy}; L7 rules voided by the L4-only allow ${refList(voiding.map((m) => m.entry.ref))}` });
+  }
+  const specs = proxied.flatMap((m) => m.specs.map(l7Of).filter((s): s is L7Spec => s !== undefined));
+  const verdicts = l7 === undefined ? [] : specs.map((s) => l7Allows(s, l7));
+  if (verdicts.some((v) => v === true) || verdicts.length === 0 || verdicts.some((v) => v === undefined)) {
+    const judged = verdicts.some((v) => v === true) ? 'request matches an L7 rule' : 'request not judged at L7';
+    return side({ ...base, verdict: 'allowed-l7-proxied', rules, reason: `${allowedBy}; redirected to the L7 proxy, ${judged}` });
+  }
+  const l7Rules = sortRefs(proxied.map((m) => m.entry.ref));
+  return side({ ...base, verdict: 'l7-denied', rules: l7Rules, reason: `L3/L4 allowed, but the request matches no L7 rule of ${refList(l7Rules)}` });
+}
+
+const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined : s.l7);
+
+function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
+  // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
+  if (r.subject.kind === 'node') return subject.isHost && selectorMatches(r.subject.selector, subject.labels);
+  return !subject.isHost && selectorMatches(r.subject.selector, subject.labels);
+}
+
+const refKey = (r: PolicyRef): string => `${r.kind}\u0000${r.namespace ?? ''}\u0000${r.name}`;
+
+function uniquePolicies(ps: readonly PolicyRef[]): PolicyRef[] {
+  const seen = new Map<string, PolicyRef>();
+  for (const p of ps) if (!seen.has(refKey(p))) seen.set(refKey(p), p);
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+}
+
+export function sortRefs(rs: readonly RuleRef[]): RuleRef[] {
+  const key = (r: RuleRef): string => `${refKey(r)}\u0000${r.path}`;
+  const seen = new Map<string, RuleRef>();
+  for (const r of rs) seen.set(key(r), r);
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+}
+
+const policyList = (ps: readonly PolicyRef[]): string => ps.map(policyLabel).join(', ');
+const refList = (rs: readonly RuleRef[]): string => rs.map((r) => `${policyLabel(r)} ${r.path}`).join(', ');

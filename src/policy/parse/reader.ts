@@ -1,0 +1,105 @@
+/**
+ * A tiny decoder kit: narrows `unknown` (parsed YAML) into the local model, collecting every
+ * problem with its field path instead of throwing. `null` is read as "missing", as the
+ * Kubernetes API server does.
+ */
+
+export interface FieldProblem {
+  /** Path inside the document, e.g. `spec.ingress[0].toPorts[0].ports[0].port`. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+export class Reader {
+  readonly problems: FieldProblem[] = [];
+  readonly notes: FieldProblem[] = [];
+
+  fail(field: string, reason: string): undefined {
+    this.problems.push({ field, reason });
+    return undefined;
+  }
+
+  note(field: string, reason: string): void {
+    this.notes.push({ field, reason });
+  }
+}
+
+export type Rec = Readonly<Record<string, unknown>>;
+
+export function isRecord(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
+/** Reads an object; missing/null gives `undefined`, anything else not an object is a problem. */
+export function readObject(r: Reader, v: unknown, path: string): Rec | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isRecord(v)) return r.fail(path, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+/**
+ * Reads an optional list, keeping "missing" (`undefined`) apart from `[]`. Items that fail to
+ * decode are dropped (their problems are recorded, so the document is skipped anyway).
+ */
+export function readList<T>(
+  r: Reader,
+  v: unknown,
+  path: string,
+  item: (value: unknown, itemPath: string) => T | undefined,
+): T[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) return r.fail(path, `expected a list, got ${describe(v)}`);
+  const out: T[] = [];
+  v.forEach((x: unknown, i) => {
+    const d = item(x, `${path}[${i}]`);
+    if (d !== undefined) out.push(d);
+  });
+  return out;
+}
+
+export function readString(r: Reader, v: unknown, path: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  return r.fail(path, `expected a string, got ${describe(v)}`);
+}
+
+export function readBool(r: Reader, v: unknown, path: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  return r.fail(path, `expected true or false, got ${describe(v)}`);
+}
+
+export function readInt(r: Reader, v: unknown, path: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  return r.fail(path, `expected an integer, got ${describe(v)}`);
+}
+
+export function readStringMap(r: Reader, v: unknown, path: string): Record<string, string> | undefined {
+  const o = readObject(r, v, path);
+  if (o === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(o)) {
+    // YAML turns `app: 1` or `enabled: true` into non-strings; Kubernetes would reject them.
+    if (typeof x === 'string') out[k] = x;
+    else r.fail(join(path, k), `label values must be strings, got ${describe(x)} (quote it)`);
+  }
+  return out;
+}
+
+/** Notes keys that this model does not know (likely typos, which Cilium would prune or reject). */
+export function noteUnknownKeys(r: Reader, o: Rec, path: string, known: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) r.note(join(path, k), `unknown field "${k}" ignored`);
+  }
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `"${v}"`;
+  return `${typeof v} ${String(v)}`;
+}
