@@ -40,7 +40,10 @@ function decodePortProtocol(r: Reader, v: unknown, path: string): PortProtocol |
     if (endPort) r.note(join(path, 'endPort'), 'endPort is ignored with a named port');
     return { port: lower, protocol };
   }
-  if (!/^\d+$/.test(port) || Number(port) > 65535) return r.fail(join(path, 'port'), `not a port number or name: "${port}"`);
+  // Cilium parses with Go's base-0 ParseUint: a leading 0 means octal, so "080" is rejected.
+  if (!/^(0|[1-9]\d*)$/.test(port) || Number(port) > 65535) {
+    return r.fail(join(path, 'port'), `unable to parse port: "${port}" is not a port number (0-65535) or name`);
+  }
   if (endPort !== undefined && endPort !== 0) {
     if (endPort > 65535 || endPort < 0) return r.fail(join(path, 'endPort'), `out of range: ${endPort}`);
     if (endPort < Number(port)) return r.fail(join(path, 'endPort'), `endPort ${endPort} is less than port ${port}`);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { formatParseProblem, parsePolicies, type CiliumNetworkPolicy, type NetworkPolicy } from '../../../src/policy/index.js';
+
+const cnp = (spec: string, name = 'p'): string => `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: ${name}, namespace: ns}
+spec:
+${spec
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+`;
+
+const errorsOf = (text: string): string[] => parsePolicies(text, { file: 'f.yaml' }).errors.map(formatParseProblem);
+
+describe('parsePolicies: documents', () => {
+  it('loads every good document, reports bad ones as FILE:DOC: field: reason, and skips them', () => {
+    const text = [
+      cnp('endpointSelector: {}\ningress: [{}]', 'good1'),
+      cnp('endpointSelector: {}\ningress:\n- toPorts:\n  - ports:\n    - port: "80"\n      endPort: 79', 'bad'),
+      cnp('endpointSelector: {}\negress: [{}]', 'good2'),
+    ].join('---\n');
+    const r = parsePolicies(text, { file: 'f.yaml' });
+    expect(r.policies.map((p) => p.name)).toEqual(['good1', 'good2']);
+    expect(r.errors.map(formatParseProblem)).toEqual(['f.yaml:2: spec.ingress[0].toPorts[0].ports[0].endPort: endPort 79 is less than port 80']);
+    expect(r.errors[0]).toMatchObject({ file: 'f.yaml', doc: 2, field: 'spec.ingress[0].toPorts[0].ports[0].endPort' });
+  });
+
+  it('reports a YAML syntax error for its document only', () => {
+    const text = [cnp('endpointSelector: {}\ningress: [{}]', 'a'), 'kind: [unclosed\n', cnp('endpointSelector: {}\negress: [{}]', 'c')].join('---\n');
+    const r = parsePolicies(text, { file: 'f.yaml' });
+    expect(r.policies.map((p) => p.name)).toEqual(['a', 'c']);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ doc: 2, field: '' });
+    expect(formatParseProblem(r.errors[0] as never)).toMatch(/^f\.yaml:2: invalid YAML: /);
+  });
+
+  it('skips unknown kinds with a note and ignores empty documents', () => {
+    const r = parsePolicies('---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n---\n' + cnp('endpointSelector: {}\ningress: [{}]'), { file: 'f.yaml' });
+    expect(r.errors).toEqual([]);
+    expect(r.policies).toHaveLength(1);
+    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:1: kind: skipped: kind ConfigMap is not a network policy']);
+  });
+
+  it('reads kind: List as kubectl get cnp,ccnp,netpol -A -o yaml prints it, and reports a bad item with its index', () => {
+    const text = `apiVersion: v1
+kind: List
+metadata: {resourceVersion: ""}
+items:
+- apiVersion: cilium.io/v2
+  kind: CiliumNetworkPolicy
+  metadata: {name: a, namespace: x, uid: 1234, resourceVersion: "5"}
+  spec: {endpointSelector: {}, ingress: [{}]}
+  status: {conditions: []}
+- apiVersion: cilium.io/v2
+  kind: CiliumClusterwideNetworkPolicy
+  metadata: {name: b}
+  spec: {endpointSelector: {}, egress: [{toEntities: [nowhere]}]}
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: c, namespace: y}
+  spec: {podSelector: {}, policyTypes: [Ingress]}
+`;
+    const r = parsePolicies(text, { file: 'all.yaml' });
+    expect(r.policies.map((p) => `${p.kind}/${p.name}`)).toEqual(['CiliumNetworkPolicy/a', 'NetworkPolicy/c']);
+    expect(r.policies[1]?.origin).toEqual({ file: 'all.yaml', doc: 1, item: 2 });
+    expect(r.errors.map(formatParseProblem)).toEqual(['all.yaml:1: items[1].spec.egress[0].toEntities[0]: unsupported entity: nowhere']);
+  });
+
+  it('reads JSON (kubectl -o json) too, and uses the default namespace for namespaced kinds', () => {
+    const json = JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {} } });
+    const r = parsePolicies(json, { file: 'p.json', defaultNamespace: 'team' });
+    expect(r.errors).toEqual([]);
+    expect((r.policies[0] as NetworkPolicy).namespace).toBe('team');
+    expect(parsePolicies(json, { file: 'p.json' }).policies[0]).toMatchObject({ namespace: 'default' });
+  });
+
+  it('keeps spec and specs of one Cilium policy', () => {
+    const text = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: both, namespace: ns}
+spec: {endpointSelector: {}, ingress: [{}]}
+specs:
+- {endpointSelector: {matchLabels: {app: a}}, egress: [{}]}
+`;
+    const p = parsePolicies(text, { file: 'f' }).policies[0] as CiliumNetworkPolicy;
+    expect(p.spec).toBeDefined();
+    expect(p.specs).toHaveLength(1);
+  });
+});
+
+describe('parsePolicies: missing vs [] vs [{}]', () => {
+  const spec = (text: string) => (parsePolicies(cnp(text), { file: 'f' }).policies[0] as CiliumNetworkPolicy).spec;
+
+  it.each([
+    ['ingress missing', 'endpointSelector: {}\negress: [{}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress, undefined],
+    ['ingress: []', 'endpointSelector: {}\ningress: []\negress: [{}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress, []],
+    ['ingress: [{}]', 'endpointSelector: {}\ningress: [{}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress, [{}]],
+    ['ingress: null reads as missing', 'endpointSelector: {}\ningress:\negress: [{}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress, undefined],
+    ['fromEndpoints missing', 'endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "80"}]}]}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress?.[0]?.fromEndpoints, undefined],
+    ['fromEndpoints: []', 'endpointSelector: {}\ningress: [{fromEndpoints: []}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress?.[0]?.fromEndpoints, []],
+    ['fromEndpoints: [{}]', 'endpointSelector: {}\ningress: [{fromEndpoints: [{}]}]', (s: NonNullable<ReturnType<typeof spec>>) => s.ingress?.[0]?.fromEndpoints, [{}]],
+    ['toPorts: []', 'endpointSelector: {}\negress: [{toEndpoints: [{}], toPorts: []}]', (s: NonNullable<ReturnType<typeof spec>>) => s.egress?.[0]?.toPorts, []],
+    ['toPorts missing', 'endpointSelector: {}\negress: [{toEndpoints: [{}]}]', (s: NonNullable<ReturnType<typeof spec>>) => s.egress?.[0]?.toPorts, undefined],
+    ['toPorts: [{}]', 'endpointSelector: {}\negress: [{toEndpoints: [{}], toPorts: [{}]}]', (s: NonNullable<ReturnType<typeof spec>>) => s.egress?.[0]?.toPorts, [{}]],
+  ])('%s', (_, text, pick, want) => {
+    const s = spec(text);
+    expect(s).toBeDefined();
+    expect(pick(s as NonNullable<typeof s>)).toEqual(want);
+  });
+
+  it('keeps KNP ingress missing, [] and [{}] apart, and does not apply policyTypes defaulting in the model', () => {
+    const knp = (spec: string) =>
+      (parsePolicies(`apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: ${spec}\n`, { file: 'f' }).policies[0] as NetworkPolicy).spec;
+    expect(knp('{podSelector: {}}').ingress).toBeUndefined();
+    expect(knp('{podSelector: {}}').policyTypes).toBeUndefined();
+    expect(knp('{podSelector: {}, ingress: []}').ingress).toEqual([]);
+    expect(knp('{podSelector: {}, ingress: [{}]}').ingress).toEqual([{}]);
+    expect(knp('{podSelector: {}, ingress: [{from: []}]}').ingress).toEqual([{ from: [] }]);
+  });
+});
+
+describe('parsePolicies: what Cilium or Kubernetes would reject', () => {
+  it.each([
+    ['no rule sections', cnp('endpointSelector: {}'), 'f.yaml:1: spec: rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny'],
+    ['only empty sections', cnp('endpointSelector: {}\ningress: []\negress: []'), 'f.yaml:1: spec: rule must have at least one of Ingress, IngressDeny, Egress, EgressDeny'],
+    ['no subject', cnp('ingress: [{}]'), 'f.yaml:1: spec: rule must have one of EndpointSelector or NodeSelector'],
+    ['nodeSelector in a CNP', cnp('nodeSelector: {}\ningress: [{}]'), 'f.yaml:1: spec.nodeSelector: host policies (nodeSelector) are only supported in CiliumClusterwideNetworkPolicy'],
+    ['toFQDNs with toEndpoints', cnp('endpointSelector: {}\negress: [{toFQDNs: [{matchName: a.io}], toEndpoints: [{}]}]'), 'f.yaml:1: spec.egress[0]: combining toEndpoints and toFQDNs is not supported yet'],
+    ['toFQDNs in egressDeny', cnp('endpointSelector: {}\negressDeny: [{toFQDNs: [{matchName: a.io}]}]'), 'f.yaml:1: spec.egressDeny[0].toFQDNs: toFQDNs is not supported in deny rules'],
+    ['port as a YAML number', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: 80}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].port: must be a string (quote it: "80")'],
+    ['octal-looking port', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "080"}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].port: unable to parse port: "080" is not a port number (0-65535) or name'],
+    ['missing port', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{protocol: TCP}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].port: port must be specified'],
+    ['bad protocol', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "1", protocol: ICMP}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].protocol: unsupported protocol "ICMP" (TCP, UDP, SCTP or ANY; use icmps for ICMP)'],
+    ['except outside cidr', cnp('endpointSelector: {}\negress: [{toCIDRSet: [{cidr: 10.0.0.0/8, except: [11.0.0.0/16]}]}]'), 'f.yaml:1: spec.egress[0].toCIDRSet[0].except[0]: allow CIDR prefix 10.0.0.0/8 does not contain exclude CIDR prefix 11.0.0.0/16'],
+    ['L7 on UDP', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "80", protocol: UDP}], rules: {http: [{}]}}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].protocol: L7 rules can only apply to TCP (not UDP) except for DNS rules'],
+    ['DNS rules on ingress', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "53", protocol: UDP}], rules: {dns: [{matchPattern: "*"}]}}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].rules.dns: DNS rules are not allowed on ingress'],
+    ['L7 in a deny rule', cnp('endpointSelector: {}\ningressDeny: [{toPorts: [{ports: [{port: "80", protocol: TCP}], rules: {http: [{}]}}]}]'), 'f.yaml:1: spec.ingressDeny[0].toPorts[0].rules: deny rules cannot carry L7 rules'],
+    ['icmps with toPorts', cnp('endpointSelector: {}\ningress: [{icmps: [{fields: [{type: 8}]}], toPorts: [{ports: [{port: "80"}]}]}]'), 'f.yaml:1: spec.ingress[0]: the icmps block may only be present without toPorts; define a separate rule to use toPorts'],
+    ['bad selector operator', cnp('endpointSelector: {matchExpressions: [{key: a, operator: Equals, values: [b]}]}\ningress: [{}]'), 'f.yaml:1: spec.endpointSelector.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist (got Equals)'],
+    ['unquoted number label', cnp('endpointSelector: {matchLabels: {tier: 1}}\ningress: [{}]'), 'f.yaml:1: spec.endpointSelector.matchLabels.tier: label values must be strings, got number 1 (quote it)'],
+    ['KNP endPort with a named port', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{ports: [{port: http, endPort: 90}]}]}\n', 'f.yaml:1: spec.ingress[0].ports[0].endPort: may only be specified with a numeric port'],
+    ['KNP endPort < port', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, egress: [{ports: [{port: 90, endPort: 80}]}]}\n', 'f.yaml:1: spec.egress[0].ports[0].endPort: endPort 80 is less than port 90'],
+    ['KNP without podSelector', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {ingress: [{}]}\n', 'f.yaml:1: spec.podSelector: required (use {} to select everything)'],
+    ['KNP ipBlock with podSelector', 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 1.0.0.0/8}, podSelector: {}}]}]}\n', 'f.yaml:1: spec.ingress[0].from[0]: may not specify ipBlock together with podSelector or namespaceSelector'],
+    ['wrong apiVersion', 'apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: n}\nspec: {endpointSelector: {}, ingress: [{}]}\n', 'f.yaml:1: apiVersion: expected cilium.io/v2 for CiliumNetworkPolicy, got cilium.io/v1'],
+    ['no name', 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {}\nspec: {endpointSelector: {}, ingress: [{}]}\n', 'f.yaml:1: metadata.name: required'],
+  ])('%s', (_, text, want) => {
+    expect(errorsOf(text)).toEqual([want]);
+  });
+
+  it('notes unknown fields (likely typos) but still loads the policy', () => {
+    const r = parsePolicies(cnp('endpointSelector: {}\ningress: [{fromEndpoint: [{}]}]'), { file: 'f.yaml' });
+    expect(r.errors).toEqual([]);
+    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:1: spec.ingress[0].fromEndpoint: unknown field "fromEndpoint" ignored']);
+  });
+
+  it('notes KNP rules that policyTypes makes the spec ignore', () => {
+    const r = parsePolicies('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: {}, policyTypes: [Ingress], egress: [{}]}\n', { file: 'f.yaml' });
+    expect(r.errors).toEqual([]);
+    expect(r.notes[0]?.field).toBe('spec.egress');
+  });
+
+  it('normalises named ports to lowercase and protocols to uppercase', () => {
+    const p = parsePolicies(cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "HTTP-Alt"}, {port: "80", protocol: tcp}]}]}]'), { file: 'f' })
+      .policies[0] as CiliumNetworkPolicy;
+    expect(p.spec?.ingress?.[0]?.toPorts?.[0]?.ports).toEqual([
+      { port: 'http-alt', protocol: 'ANY' },
+      { port: '80', protocol: 'TCP' },
+    ]);
+  });
+});
