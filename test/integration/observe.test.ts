@@ -20,7 +20,7 @@ interface Running {
 }
 
 /** Runs the CLI in-process with an injected signal source (what SIGINT/SIGTERM would call). */
-function start(argv: readonly string[]): Running {
+function start(argv: readonly string[], options: { tty?: boolean } = {}): Running {
   let stdout = '';
   let stderr = '';
   let handler: ((signal: string) => void) | undefined;
@@ -31,7 +31,7 @@ function start(argv: readonly string[]): Running {
     stderr: { write: (s: string) => (stderr += s) },
     stdin,
     env: {},
-    stderrIsTTY: false,
+    stderrIsTTY: options.tty ?? false,
     onSignal: (h) => {
       handler = h;
       return () => (handler = undefined);
@@ -121,7 +121,7 @@ describe('observe against an in-process relay', () => {
     const events = loadRecording(DNS); // Cilium ~1.10: no uuid
     const relay = await startRelay({ events: events.slice(0, 100) });
     const db = tmp.file('follow.db');
-    const cli = start(['--db', db, 'observe', '--server', relay.address, '--since', '2021-01-01T00:00:00Z', '--batch-size', '20']);
+    const cli = start(['--db', db, 'observe', '--server', relay.address, '--since', '2021-01-01T00:00:00Z', '--batch-size', '20'], { tty: true });
     await until(() => committedFlows(db) >= 100);
     relay.cutStreams();
     await until(() => relay.streams >= 2);
@@ -131,6 +131,8 @@ describe('observe against an in-process relay', () => {
     await until(() => relay.streams >= 3);
     relay.push(...events.slice(200));
     await until(() => committedFlows(db) >= events.length);
+    // On a terminal, a status line is redrawn about once a second.
+    await until(() => /flows\/s, [\d,]+ flows, [\d,-]+ edges, \d+ drops, \d+ lost, up \d+s/.test(cli.stderr()), 5000);
     cli.signal('SIGINT');
     const res = await cli.done;
     expect(res.code, res.stderr).toBe(0);

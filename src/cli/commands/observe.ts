@@ -225,6 +225,7 @@ function noticePrinter(say: (line: string) => void, signalName: () => string | u
   let lostNodes = new Set<string>();
   let lastLostWarning = -Infinity;
   let failingSince: number | undefined;
+  let lastConnected: string | undefined;
   return (n) => {
     switch (n.kind) {
       case 'server-status': {
@@ -264,7 +265,8 @@ function noticePrinter(say: (line: string) => void, signalName: () => string | u
         break;
       }
       case 'reconnect':
-        say(`Reconnecting (${n.reason}).`);
+        // The planned reconnect every --reconnect-interval is routine; a node joining is news.
+        if (n.reason !== 'periodic reconnect') say(`Reconnecting (${n.reason}).`);
         break;
       case 'lost': {
         lostPending += n.lost.numEventsLost;
@@ -284,8 +286,16 @@ function noticePrinter(say: (line: string) => void, signalName: () => string | u
       case 'node-status': {
         const s = n.status;
         const names = s.nodeNames.slice(0, 10).join(', ') + (s.nodeNames.length > 10 ? `, … (${s.nodeNames.length})` : '');
-        if (s.state === 'NODE_CONNECTED') say(`Nodes connected: ${names}`);
-        else say(`WARNING: ${s.state} ${names}${s.message ? `: ${s.message}` : ''} (their flows are missing meanwhile)`);
+        if (s.state === 'NODE_CONNECTED') {
+          // The relay announces its nodes at every stream start: print only changes.
+          const key = [...s.nodeNames].sort().join(',');
+          if (key !== lastConnected) say(`Nodes connected: ${names}`);
+          lastConnected = key;
+        }
+        else {
+          lastConnected = undefined;
+          say(`WARNING: ${s.state} ${names}${s.message ? `: ${s.message}` : ''} (their flows are missing meanwhile)`);
+        }
         break;
       }
       case 'bad-response':
