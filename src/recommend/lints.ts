@@ -64,9 +64,12 @@ export function lintPolicies(docs: readonly Doc[], ctx: LintContext): Lint[] {
               }
             });
             if (dir === 'egress') {
-              asArray(rule['toCIDR']).concat(asArray(rule['toCIDRSet']).map((c) => asRecord(c)['cidr'])).forEach((c) => {
-                if (kubeApiserverLike(rule)) push('kube-apiserver-by-cidr', `${path}.egress[${i}] reaches port 443/6443 by CIDR ${String(c)}: kube-apiserver traffic carries the kube-apiserver identity, not a CIDR one; use toEntities: [kube-apiserver]`);
-              });
+              const cidrs = asArray(rule['toCIDR']).concat(asArray(rule['toCIDRSet']).map((c) => asRecord(c)['cidr']));
+              for (const c of cidrs) {
+                if (typeof c === 'string' && apiserverLikeCidr(c, rule)) {
+                  push('kube-apiserver-by-cidr', `${path}.egress[${i}] reaches the API server port by CIDR ${c}: Cilium gives kube-apiserver traffic the kube-apiserver identity, so CIDR rules do not match it; use toEntities: [kube-apiserver]`);
+                }
+              }
             }
           });
         }
@@ -76,8 +79,9 @@ export function lintPolicies(docs: readonly Doc[], ctx: LintContext): Lint[] {
       const spec = asRecord(doc['spec']);
       asArray(spec['egress']).forEach((r, i) => {
         const rule = asRecord(r);
-        const toApi = asArray(rule['ports']).some((p) => ['443', '6443'].includes(String(asRecord(p)['port'])));
-        if (toApi && asArray(rule['to']).some((t) => asRecord(t)['ipBlock'] !== undefined)) {
+        const ports = asArray(rule['ports']).map((p) => String(asRecord(p)['port']));
+        const blocks = asArray(rule['to']).map((t) => String(asRecord(asRecord(t)['ipBlock'])['cidr'] ?? '')).filter(Boolean);
+        if (blocks.some((c) => ports.includes('6443') || (ports.includes('443') && PRIVATE_V4.test(c)))) {
           push('kube-apiserver-by-cidr', `spec.egress[${i}] reaches 443/6443 by ipBlock: on Cilium the kube-apiserver is an entity, ipBlock rules do not match it`);
         }
       });
@@ -105,8 +109,15 @@ function ingressSourcesOnPort(docs: readonly Doc[], port: string): Readonly<Reco
   return out;
 }
 
-function kubeApiserverLike(rule: Doc): boolean {
-  return asArray(rule['toPorts']).some((tp) => asArray(asRecord(tp)['ports']).some((p) => ['443', '6443'].includes(String(asRecord(p)['port']))));
+const PRIVATE_V4 = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/;
+
+/**
+ * A CIDR rule that looks aimed at the API server: port 6443, or 443 to a private (in-cluster or
+ * control-plane) address. Public 443 is ordinary HTTPS egress and is not flagged.
+ */
+function apiserverLikeCidr(cidr: string, rule: Doc): boolean {
+  const ports = asArray(rule['toPorts']).flatMap((tp) => asArray(asRecord(tp)['ports']).map((p) => String(asRecord(p)['port'])));
+  return ports.includes('6443') || (ports.includes('443') && PRIVATE_V4.test(cidr));
 }
 
 /** Lints that need traffic: DNS over UDP under ingress enforcement, CNPG instance-manager port. */

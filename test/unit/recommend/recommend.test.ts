@@ -180,3 +180,23 @@ describe('every generated document passes the CRD / NetworkPolicy schema check',
     expect(renderRecommendationYaml(r)).toContain('app: "yes"');
   });
 });
+
+describe('lints on loaded policies', async () => {
+  const { lintPolicies } = await import('../../../src/recommend/index.js');
+  const ctx = { edges: [], workloads: [], cnpgOperatorNamespace: 'cnpg-system' };
+  const cnp = (spec: Record<string, unknown>) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'p', namespace: 'x' }, spec });
+
+  it.each([
+    ['cluster entity in ingressDeny', cnp({ endpointSelector: {}, ingressDeny: [{ fromEntities: ['cluster'] }] }), 'cluster-entity-ingress-deny'],
+    ['http rules on 443 without TLS termination', cnp({ endpointSelector: {}, egress: [{ toEntities: ['world'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }], rules: { http: [{ method: 'GET' }] } }] }] }), 'l7-http-on-tls'],
+    ['API server by private CIDR', cnp({ endpointSelector: {}, egress: [{ toCIDR: ['10.0.0.1/32'], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }] }), 'kube-apiserver-by-cidr'],
+    ['API server by ipBlock on 6443', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p', namespace: 'x' }, spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '192.0.2.10/32' } }], ports: [{ port: 6443 }] }] } }, 'kube-apiserver-by-cidr'],
+  ])('%s', (_name, doc, rule) => {
+    expect(lintPolicies([doc], ctx).map((l) => l.rule)).toEqual([rule]);
+  });
+
+  it('does not flag ordinary HTTPS egress to a public address', () => {
+    const doc = cnp({ endpointSelector: {}, egress: [{ toCIDRSet: [{ cidr: '35.246.31.234/32' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }] });
+    expect(lintPolicies([doc], ctx)).toEqual([]);
+  });
+});
