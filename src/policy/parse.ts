@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Policy } from './model/index.js';
 import { decodeCiliumRule } from './parse/decode-cnp.js';
 import { decodeKnpSpec } from './parse/decode-knp.js';
-import { isRecord, join, readList, readObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
+import { isRecord, join, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
 
 export interface ParseOptions {
   /** Shown in errors and kept in each policy's origin. */
@@ -40,10 +40,9 @@ export function formatParseProblem(e: PolicyParseError): string {
 
 export function parsePolicies(text: string, options: ParseOptions): ParseResult {
   const out: ParseResult = { policies: [], errors: [], notes: [] };
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs)) return out; // an empty stream
-  list.forEach((d, i) => {
+  // An empty stream comes back as an (empty) array-like EmptyStream; both iterate the same.
+  const docs = [...parseAllDocuments(text)];
+  docs.forEach((d, i) => {
     const doc = i + 1;
     const yamlError = d.errors[0];
     if (yamlError) {
@@ -90,7 +89,7 @@ function readObjectDoc(
 }
 
 function decodePolicy(r: Reader, v: unknown, prefix: string, options: ParseOptions, doc: number, item?: number): Policy | undefined {
-  const o = readObject(r, v, prefix) ?? r.fail(prefix, 'expected a Kubernetes object');
+  const o = readRequiredObject(r, v, prefix, 'a Kubernetes object');
   if (o === undefined) return undefined;
   const kind = readString(r, o['kind'], join(prefix, 'kind'));
   const apiVersion = readString(r, o['apiVersion'], join(prefix, 'apiVersion'));

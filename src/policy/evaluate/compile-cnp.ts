@@ -15,6 +15,7 @@ import { l7Type } from '../parse/decode-ports.js';
 import { compileSelector } from './labels.js';
 import { ciliumPeer, cnpSubject, selectsInit } from './compile-selectors.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, Section } from './compiled.js';
+import { fqdnRegex } from './fqdn.js';
 import { icmpTypeNumber } from './icmp.js';
 import type { PeerMatcher } from './peers.js';
 import type { L4Spec, L7Spec } from './ports.js';
@@ -86,7 +87,7 @@ function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: stri
     } else pushCidr(out, c, false);
   }
   for (const x of [...(e.fromEntities ?? []), ...(e.toEntities ?? [])]) out.push({ kind: 'entity', entity: x });
-  for (const f of e.toFQDNs ?? []) out.push({ kind: 'fqdn', spec: f });
+  for (const f of e.toFQDNs ?? []) out.push({ kind: 'fqdn', spec: f, regex: fqdnRegex(f) });
   for (const k of ['toServices', 'fromGroups', 'toGroups'] as const) {
     if ((e[k]?.length ?? 0) > 0) {
       notes.push(`${where}: ${k} cannot be resolved offline; it matches nothing here`);

@@ -25,11 +25,15 @@ export function patternRegex(pattern: string): RegExp {
   return new RegExp(`^${prefix}${body}$`);
 }
 
+/** One regex for a selector: exact for matchName, pattern semantics for matchPattern. */
+export function fqdnRegex(spec: FqdnSpec): RegExp {
+  if (spec.matchName !== undefined) return new RegExp(`^${normaliseName(spec.matchName).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  if (spec.matchPattern !== undefined) return patternRegex(spec.matchPattern);
+  return /(?!)/;
+}
+
 export function fqdnMatches(spec: FqdnSpec, name: string): boolean {
-  const n = normaliseName(name);
-  if (spec.matchName !== undefined) return normaliseName(spec.matchName) === n;
-  if (spec.matchPattern !== undefined) return patternRegex(spec.matchPattern).test(n);
-  return false;
+  return fqdnRegex(spec).test(normaliseName(name));
 }
 
 /** The selector as Cilium writes it in `fqdn:` identity labels. */

@@ -1,9 +1,9 @@
 /** Compiled rule peers (L3) and how they match a resolved peer identity. */
 import { parsePrefix, prefixContains, prefixContainsPrefix, type Prefix } from '../cidr.js';
 import type { Entity } from '../model/index.js';
-import { fqdnMatches, fqdnSelectorText, type FqdnSpec } from './fqdn.js';
+import { fqdnSelectorText, type FqdnSpec } from './fqdn.js';
 import { hasReserved, selectorMatches, type CompiledSelector } from './labels.js';
-import { CLUSTER_LABEL, type ResolvedPeer } from './peer.js';
+import { CLUSTER_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
 
 export type PeerMatcher =
   /** Every identity (`toEntities: all`, KNP rules without from/to, Cilium L4 rules without L3). */
@@ -11,7 +11,7 @@ export type PeerMatcher =
   | { readonly kind: 'endpoints'; readonly selector: CompiledSelector }
   | { readonly kind: 'entity'; readonly entity: Entity }
   | { readonly kind: 'cidr'; readonly prefix: Prefix; readonly except: readonly Prefix[] }
-  | { readonly kind: 'fqdn'; readonly spec: FqdnSpec }
+  | { readonly kind: 'fqdn'; readonly spec: FqdnSpec; readonly regex: RegExp }
   | { readonly kind: 'nodes'; readonly selector: CompiledSelector }
   /** Something offline evaluation cannot resolve (toServices, groups, CIDR groups): matches nothing. */
   | { readonly kind: 'unresolvable'; readonly what: string };
@@ -86,7 +86,7 @@ export function peerMatches(m: PeerMatcher, p: ResolvedPeer, ctx: PeerMatchConte
     case 'fqdn': {
       if (!p.outsideCluster) return false;
       const text = fqdnSelectorText(m.spec);
-      return p.names.some((n) => fqdnMatches(m.spec, n)) || p.labels.some((l) => l.source === 'fqdn' && l.key === text);
+      return p.names.some((n) => m.regex.test(normaliseName(n))) || p.labels.some((l) => l.source === 'fqdn' && l.key === text);
     }
     case 'nodes':
       return hasReserved(p.labels, 'remote-node') && selectorMatches(m.selector, p.labels);

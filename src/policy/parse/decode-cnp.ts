@@ -2,7 +2,7 @@ import { parsePrefix, prefixContains } from '../cidr.js';
 import { ENTITIES, type CidrRule, type CiliumRule, type Entity } from '../model/index.js';
 import { decodeSelector } from './decode-selector.js';
 import { decodeFqdnLike, decodeIcmpRule, decodePortRule } from './decode-ports.js';
-import { join, noteUnknownKeys, readBool, readList, readObject, readString, type Rec, type Reader } from './reader.js';
+import { join, noteUnknownKeys, readBool, readList, readObject, readRequiredObject, readString, type Rec, type Reader } from './reader.js';
 
 type Section = 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -21,8 +21,8 @@ const EGRESS_PEERS = [
 
 /** Decodes and validates one Cilium rule the way Cilium's `Rule.Validate` would. */
 export function decodeCiliumRule(r: Reader, v: unknown, path: string, clusterwide: boolean): CiliumRule | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected a rule object');
+  const o = readRequiredObject(r, v, path, 'a rule object');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, [
     'endpointSelector',
     'nodeSelector',
@@ -68,8 +68,8 @@ export function decodeCiliumRule(r: Reader, v: unknown, path: string, clusterwid
 }
 
 function decodeEntry(r: Reader, v: unknown, path: string, section: Section): Rec | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected a rule object (use {} for an empty rule)');
+  const o = readRequiredObject(r, v, path, 'a rule object (use {} for an empty rule)');
+  if (o === undefined) return undefined;
   const ingress = section === 'ingress' || section === 'ingressDeny';
   const deny = section === 'ingressDeny' || section === 'egressDeny';
   const peerKeys: readonly string[] = ingress ? INGRESS_PEERS : EGRESS_PEERS.filter((k) => !deny || k !== 'toFQDNs');
@@ -131,8 +131,8 @@ function decodePeerItem(r: Reader, key: string, v: unknown, path: string): unkno
 }
 
 function decodeCidrRule(r: Reader, v: unknown, path: string): CidrRule | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {cidr, except}');
+  const o = readRequiredObject(r, v, path, '{cidr, except}');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['cidr', 'except', 'cidrGroupRef', 'cidrGroupSelector']);
   const cidr = readString(r, o['cidr'], join(path, 'cidr'));
   const ref = readString(r, o['cidrGroupRef'], join(path, 'cidrGroupRef'));

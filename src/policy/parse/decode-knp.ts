@@ -2,12 +2,12 @@ import { parsePrefix, prefixContains } from '../cidr.js';
 import type { IpBlock, KnpPeer, KnpPolicyType, KnpPort, KnpProtocol, KnpSpec } from '../model/index.js';
 import { isServiceName } from './decode-ports.js';
 import { decodeRequiredSelector, decodeSelector } from './decode-selector.js';
-import { join, noteUnknownKeys, readInt, readList, readObject, readString, type Reader } from './reader.js';
+import { join, noteUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
 
 /** Decodes a networking.k8s.io/v1 NetworkPolicySpec with the API server's validation. */
 export function decodeKnpSpec(r: Reader, v: unknown, path: string): KnpSpec | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'required');
+  const o = readRequiredObject(r, v, path, 'a NetworkPolicy spec');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['podSelector', 'policyTypes', 'ingress', 'egress']);
   const podSelector = decodeRequiredSelector(r, o['podSelector'], join(path, 'podSelector'));
   const policyTypes = readList(r, o['policyTypes'], join(path, 'policyTypes'), (x, p) =>
@@ -44,8 +44,8 @@ export function decodeKnpSpec(r: Reader, v: unknown, path: string): KnpSpec | un
 }
 
 function decodePeer(r: Reader, v: unknown, path: string): KnpPeer | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected a peer');
+  const o = readRequiredObject(r, v, path, 'a peer');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['podSelector', 'namespaceSelector', 'ipBlock']);
   const podSelector = decodeSelector(r, o['podSelector'], join(path, 'podSelector'));
   const namespaceSelector = decodeSelector(r, o['namespaceSelector'], join(path, 'namespaceSelector'));
@@ -82,8 +82,8 @@ function decodeIpBlock(r: Reader, v: unknown, path: string): IpBlock | undefined
 }
 
 function decodePort(r: Reader, v: unknown, path: string): KnpPort | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {protocol, port, endPort}');
+  const o = readRequiredObject(r, v, path, '{protocol, port, endPort}');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['protocol', 'port', 'endPort']);
   const proto = readString(r, o['protocol'], join(path, 'protocol'));
   if (proto !== undefined && proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') {

@@ -1,6 +1,6 @@
 import type { IcmpField, IcmpRule, L7Rules, PortProtocol, PortProtocolName, PortRule } from '../model/index.js';
 import { icmpTypeNumber } from '../evaluate/icmp.js';
-import { isRecord, join, noteUnknownKeys, readInt, readList, readObject, readString, type Reader } from './reader.js';
+import { isRecord, join, noteUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
 
 /** IANA service name (RFC 6335), the form Kubernetes and Cilium accept for named ports. */
 export function isServiceName(s: string): boolean {
@@ -13,8 +13,8 @@ export interface PortRuleContext {
 }
 
 export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRuleContext): PortRule | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected an object');
+  const o = readRequiredObject(r, v, path, 'an object');
+  if (o === undefined) return undefined;
   const known = ctx.deny ? ['ports'] : ['ports', 'rules', 'terminatingTLS', 'originatingTLS', 'serverNames', 'listener'];
   if (ctx.deny && o['rules'] !== undefined) return r.fail(join(path, 'rules'), 'deny rules cannot carry L7 rules');
   noteUnknownKeys(r, o, path, known);
@@ -25,8 +25,8 @@ export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRul
 }
 
 function decodePortProtocol(r: Reader, v: unknown, path: string): PortProtocol | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {port, protocol}');
+  const o = readRequiredObject(r, v, path, '{port, protocol}');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['port', 'endPort', 'protocol']);
   const raw = o['port'];
   if (typeof raw === 'number') return r.fail(join(path, 'port'), `must be a string (quote it: "${raw}")`);
@@ -66,8 +66,8 @@ function decodeL7(r: Reader, v: unknown, path: string): L7Rules | undefined {
   const objects = (key: string): Record<string, unknown>[] | undefined =>
     readList(r, o[key], join(path, key), (x, p) => (isRecord(x) ? { ...x } : r.fail(p, 'expected an object')));
   const http = readList(r, o['http'], join(path, 'http'), (x, p) => {
-    const h = readObject(r, x, p);
-    if (h === undefined) return r.fail(p, 'expected an object');
+    const h = readRequiredObject(r, x, p, 'an object');
+    if (h === undefined) return undefined;
     const headers = readList(r, h['headers'], join(p, 'headers'), (y, q) => readString(r, y, q));
     const method = readString(r, h['method'], join(p, 'method'));
     const urlPath = readString(r, h['path'], join(p, 'path'));
@@ -97,8 +97,8 @@ const stringValues = (o: Record<string, unknown>): Record<string, string> =>
 
 /** `{matchName}` or `{matchPattern}` (toFQDNs and DNS L7 rules). */
 export function decodeFqdnLike(r: Reader, v: unknown, path: string): { matchName?: string; matchPattern?: string } | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {matchName} or {matchPattern}');
+  const o = readRequiredObject(r, v, path, '{matchName} or {matchPattern}');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['matchName', 'matchPattern']);
   const name = readString(r, o['matchName'], join(path, 'matchName'));
   const pattern = readString(r, o['matchPattern'], join(path, 'matchPattern'));
@@ -135,16 +135,16 @@ function checkL7(r: Reader, rules: L7Rules, ports: readonly PortProtocol[], path
 }
 
 export function decodeIcmpRule(r: Reader, v: unknown, path: string): IcmpRule | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {fields: [...]}');
+  const o = readRequiredObject(r, v, path, '{fields: [...]}');
+  if (o === undefined) return undefined;
   noteUnknownKeys(r, o, path, ['fields']);
   const fields = readList(r, o['fields'], join(path, 'fields'), (x, p) => decodeIcmpField(r, x, p)) ?? [];
   return { fields };
 }
 
 function decodeIcmpField(r: Reader, v: unknown, path: string): IcmpField | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {type, family}');
+  const o = readRequiredObject(r, v, path, '{type, family}');
+  if (o === undefined) return undefined;
   const fam = readString(r, o['family'], join(path, 'family')) ?? 'IPv4';
   if (fam !== 'IPv4' && fam !== 'IPv6') return r.fail(join(path, 'family'), `wrong family: ${fam}`);
   const t = o['type'];

@@ -1,5 +1,5 @@
 import { SELECTOR_OPERATORS, type LabelSelector, type LabelSelectorRequirement, type SelectorOperator } from '../model/index.js';
-import { join, noteUnknownKeys, readList, readObject, readString, readStringMap, type Reader } from './reader.js';
+import { join, noteUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, type Reader } from './reader.js';
 
 export function decodeSelector(r: Reader, v: unknown, path: string): LabelSelector | undefined {
   const o = readObject(r, v, path);
@@ -22,8 +22,8 @@ export function decodeRequiredSelector(r: Reader, v: unknown, path: string): Lab
 }
 
 function decodeRequirement(r: Reader, v: unknown, path: string): LabelSelectorRequirement | undefined {
-  const o = readObject(r, v, path);
-  if (o === undefined) return r.fail(path, 'expected {key, operator, values}');
+  const o = readRequiredObject(r, v, path, '{key, operator, values}');
+  if (o === undefined) return undefined;
   const key = readString(r, o['key'], join(path, 'key'));
   const op = readString(r, o['operator'], join(path, 'operator'));
   const values = readList(r, o['values'], join(path, 'values'), (x, p) =>

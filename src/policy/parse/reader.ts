@@ -39,6 +39,12 @@ export function readObject(r: Reader, v: unknown, path: string): Rec | undefined
   return v;
 }
 
+/** Reads an object that must be there; reports one problem (`expected <what>`) otherwise. */
+export function readRequiredObject(r: Reader, v: unknown, path: string, what: string): Rec | undefined {
+  if (isRecord(v)) return v;
+  return r.fail(path, `expected ${what}, got ${describe(v)}`);
+}
+
 /**
  * Reads an optional list, keeping "missing" (`undefined`) apart from `[]`. Items that fail to
  * decode are dropped (their problems are recorded, so the document is skipped anyway).
