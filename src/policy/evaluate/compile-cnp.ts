@@ -13,7 +13,7 @@ import {
 } from '../model/index.js';
 import { l7Type } from '../parse/decode-ports.js';
 import { compileSelector } from './labels.js';
-import { ciliumPeer, cnpSubject, selectsInit } from './compile-selectors.js';
+import { ciliumPeer, cnpSubject, endpointsPeer, selectsInit } from './compile-selectors.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, Section } from './compiled.js';
 import { fqdnRegex } from './fqdn.js';
 import { icmpTypeNumber } from './icmp.js';
@@ -68,16 +68,20 @@ const PEER_FIELDS = [
   'fromNodes', 'toNodes', 'toFQDNs', 'toServices', 'fromGroups', 'toGroups',
 ] as const;
 
+const EMPTY_MEANS_NOTHING = [
+  'fromEndpoints', 'toEndpoints', 'fromNodes', 'toNodes', 'fromEntities', 'toEntities', 'fromCIDR', 'toCIDR', 'fromCIDRSet', 'toCIDRSet',
+] as const;
+
 /** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. */
 function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: string): PeerMatcher[] {
   if (PEER_FIELDS.every((k) => e[k as keyof AnyEntry] === undefined)) {
     const hasL4 = (e.toPorts?.length ?? 0) > 0 || (e.icmps?.length ?? 0) > 0;
     return hasL4 ? [{ kind: 'all' }] : [];
   }
+  // Any explicitly empty list selects nothing, whatever the other fields say (mergeEndpointSelectors).
+  if (EMPTY_MEANS_NOTHING.some((k) => e[k]?.length === 0)) return [];
   const out: PeerMatcher[] = [];
-  for (const s of [...(e.fromEndpoints ?? []), ...(e.toEndpoints ?? [])]) {
-    out.push({ kind: 'endpoints', selector: ciliumPeer(s, ns, init) });
-  }
+  for (const s of [...(e.fromEndpoints ?? []), ...(e.toEndpoints ?? [])]) out.push(endpointsPeer(ciliumPeer(s, ns, init)));
   for (const s of [...(e.fromNodes ?? []), ...(e.toNodes ?? [])]) out.push({ kind: 'nodes', selector: compileSelector(s) });
   for (const c of [...(e.fromCIDR ?? []), ...(e.toCIDR ?? [])]) pushCidr(out, { cidr: c }, true);
   for (const c of [...(e.fromCIDRSet ?? []), ...(e.toCIDRSet ?? [])]) {

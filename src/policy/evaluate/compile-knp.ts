@@ -1,7 +1,7 @@
 /** Kubernetes NetworkPolicy → compiled rules, the way Cilium reads it (pkg/k8s/network_policy.go). */
 import { parsePrefix, type Prefix } from '../cidr.js';
 import type { KnpPeer, KnpPolicyType, KnpPort, NetworkPolicy } from '../model/index.js';
-import { knpPeer, knpSubject } from './compile-selectors.js';
+import { endpointsPeer, knpPeer, knpSubject } from './compile-selectors.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef } from './compiled.js';
 import type { PeerMatcher } from './peers.js';
 import type { L4Spec } from './ports.js';
@@ -49,7 +49,7 @@ function peersOf(peers: readonly KnpPeer[] | undefined, namespace: string): Peer
       const except = (peer.ipBlock.except ?? []).map((e) => parsePrefix(e)).filter((e): e is Prefix => e !== undefined);
       return { kind: 'cidr', prefix, except };
     }
-    return { kind: 'endpoints', selector: knpPeer(peer.podSelector, peer.namespaceSelector, namespace) };
+    return endpointsPeer(knpPeer(peer.podSelector, peer.namespaceSelector, namespace));
   });
 }
 

@@ -1,7 +1,14 @@
 /** Cilium's namespace handling for subjects and peers (pkg/k8s/apis/cilium.io/utils getEndpointSelector). */
 import type { LabelSelector } from '../model/index.js';
 import { compileSelector, selectorHasKey, type CompiledSelector, type Requirement } from './labels.js';
-import { NAMESPACE_LABELS_PREFIX, POD_NAMESPACE_LABEL } from './peer.js';
+import { CLUSTER_LABEL, NAMESPACE_LABELS_PREFIX, POD_NAMESPACE_LABEL } from './peer.js';
+import type { PeerMatcher } from './peers.js';
+
+/** An endpoints peer; it is cluster-local by default unless it names a cluster or a reserved label. */
+export function endpointsPeer(selector: CompiledSelector): PeerMatcher {
+  const localCluster = !selector.some((r) => r.source === 'reserved') && !selectorHasKey(selector, CLUSTER_LABEL, 'k8s');
+  return { kind: 'endpoints', selector, localCluster };
+}
 
 const nsIs = (ns: string): Requirement => ({ source: 'k8s', key: POD_NAMESPACE_LABEL, operator: 'In', values: [ns] });
 const nsExists: Requirement = { source: 'k8s', key: POD_NAMESPACE_LABEL, operator: 'Exists', values: [] };

@@ -18,6 +18,11 @@ export interface EvaluateOptions {
   readonly clusterName?: string;
   /** Cilium `policy-cidr-match-mode=nodes`: CIDR rules may also select node IPs. Default false. */
   readonly cidrMatchNodes?: boolean;
+  /**
+   * Cilium `policy-default-local-cluster` (default true since 1.19): peer selectors that name no
+   * cluster select only endpoints of `clusterName`. Peers without a cluster label count as local.
+   */
+  readonly defaultLocalCluster?: boolean;
 }
 
 export type ResolvedOptions = Required<EvaluateOptions>;
@@ -29,6 +34,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   nonDefaultDenyPolicies: true,
   clusterName: 'default',
   cidrMatchNodes: false,
+  defaultLocalCluster: true,
 };
 
 export const resolveOptions = (o: EvaluateOptions = {}): ResolvedOptions => ({ ...DEFAULT_OPTIONS, ...stripUndefined(o) });

@@ -8,7 +8,11 @@ import { CLUSTER_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
 export type PeerMatcher =
   /** Every identity (`toEntities: all`, KNP rules without from/to, Cilium L4 rules without L3). */
   | { readonly kind: 'all' }
-  | { readonly kind: 'endpoints'; readonly selector: CompiledSelector }
+  /**
+   * `localCluster`: the selector names no cluster, so with `policy-default-local-cluster`
+   * (default since Cilium 1.19) it only selects endpoints of the local cluster.
+   */
+  | { readonly kind: 'endpoints'; readonly selector: CompiledSelector; readonly localCluster: boolean }
   | { readonly kind: 'entity'; readonly entity: Entity }
   | { readonly kind: 'cidr'; readonly prefix: Prefix; readonly except: readonly Prefix[] }
   | { readonly kind: 'fqdn'; readonly spec: FqdnSpec; readonly regex: RegExp }
@@ -21,6 +25,14 @@ export interface PeerMatchContext {
   readonly clusterName: string;
   /** `policy-cidr-match-mode=nodes`: CIDR rules may also match node IPs. */
   readonly cidrMatchNodes: boolean;
+  /** `policy-default-local-cluster`: peer selectors without a cluster key select only the local cluster. */
+  readonly defaultLocalCluster: boolean;
+}
+
+/** A peer outside the local cluster (ClusterMesh); peers without a cluster label count as local. */
+function inOtherCluster(p: ResolvedPeer, ctx: PeerMatchContext): boolean {
+  const c = p.labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved');
+  return c !== undefined && c.value !== ctx.clusterName;
 }
 
 const CLUSTER_RESERVED = ['host', 'remote-node', 'init', 'ingress', 'health', 'unmanaged', 'kube-apiserver'];
@@ -78,6 +90,7 @@ export function peerMatches(m: PeerMatcher, p: ResolvedPeer, ctx: PeerMatchConte
     case 'all':
       return true;
     case 'endpoints':
+      if (m.localCluster && ctx.defaultLocalCluster && inOtherCluster(p, ctx)) return false;
       return selectorMatches(m.selector, p.labels);
     case 'entity':
       return entityMatches(m.entity, p, ctx);
@@ -89,6 +102,7 @@ export function peerMatches(m: PeerMatcher, p: ResolvedPeer, ctx: PeerMatchConte
       return p.names.some((n) => m.regex.test(normaliseName(n))) || p.labels.some((l) => l.source === 'fqdn' && l.key === text);
     }
     case 'nodes':
+      if (ctx.defaultLocalCluster && inOtherCluster(p, ctx)) return false;
       return hasReserved(p.labels, 'remote-node') && selectorMatches(m.selector, p.labels);
     case 'unresolvable':
       return false;

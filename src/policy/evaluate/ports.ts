@@ -49,8 +49,13 @@ export function l4Matches(s: L4Spec, req: L4Request, receiverPorts: Readonly<Rec
   }
 }
 
-/** True when the spec names one specific port (not "all ports"), so an L4-only allow there voids L7 rules. */
-export const isSpecificPort = (s: L4Spec): boolean => (s.kind === 'port' ? s.port !== 0 : s.kind === 'named');
+/**
+ * True when the spec names exactly one port, so an L4-only allow there voids L7 rules on that
+ * port. Wider entries (all ports, ranges) are less specific in Cilium's policy map, where the
+ * exact-port proxy redirect wins, so they do not void L7.
+ */
+export const isSpecificPort = (s: L4Spec): boolean =>
+  s.kind === 'port' ? s.port !== 0 && (s.endPort === undefined || s.endPort === s.port) : s.kind === 'named';
 
 export function describeL4(s: L4Spec): string {
   switch (s.kind) {

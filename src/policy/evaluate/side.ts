@@ -50,7 +50,7 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
 
   const defaultDeny = forced || selecting.some((r) => r[direction].defaultDeny || !opts.nonDefaultDenyPolicies);
   const entries = selecting.flatMap((r) => r[direction].entries);
-  const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes };
+  const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes, defaultLocalCluster: opts.defaultLocalCluster };
   const matches = entries.map((e) => matchEntry(e, input, ctx)).filter((m): m is Match => m !== undefined);
   const base = { direction, enforced: true, defaultDeny, selectedBy };
 

@@ -66,12 +66,14 @@ describe('L7', () => {
     if (!d.allowed) expect(d.dropReason).toBeUndefined();
   });
 
-  it('an L4-only allow on the same port voids the L7 rules; an L3-only allow does not', () => {
+  it('an L4-only allow on the same port voids the L7 rules; L3-only and port-range allows do not', () => {
     const voided = egress(`${http}, {toEndpoints: [{}], toPorts: [{ports: [{port: "80", protocol: TCP}]}]}`);
     const d = tcp(voided, web, db, 80, {}, { l7: { http: { method: 'DELETE', path: '/' } } });
     expect(d.egress.verdict).toBe('allowed');
     expect(d.egress.reason).toMatch(/voided/);
     expect(d.egress.rules.map((r) => r.path)).toEqual(['spec.egress[0]', 'spec.egress[1]']);
+    const range = egress(`${http}, {toEndpoints: [{}], toPorts: [{ports: [{port: "1", endPort: 1000, protocol: TCP}]}]}`);
+    expect(tcp(range, web, db, 80, {}, { l7: { http: { method: 'DELETE', path: '/' } } }).egress.verdict).toBe('l7-denied');
     const l3 = egress(`${http}, {toEndpoints: [{}]}`);
     expect(tcp(l3, web, db, 80, {}, { l7: { http: { method: 'DELETE', path: '/' } } }).egress.verdict).toBe('l7-denied');
   });

@@ -159,6 +159,18 @@ describe('selectors and namespaces', () => {
     expect(tcp(fixed, REMOTE_NODE, health, 4240).allowed).toBe(true);
   });
 
+  it('peer selectors select only the local cluster unless they name one (policy-default-local-cluster)', () => {
+    const remote = pod('ns', { app: 'web' }, { labels: ['k8s:app=web', 'k8s:io.cilium.k8s.policy.cluster=c2'] });
+    const set = policies(
+      cnp('p', '{endpointSelector: {matchLabels: {app: db}}, ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}, {fromEndpoints: [{matchLabels: {app: web, io.cilium.k8s.policy.cluster: c2}}], toPorts: [{ports: [{port: "81"}]}]}]}'),
+    );
+    expect(tcp(set, web, db, 80).allowed).toBe(true);
+    expect(outcome(tcp(set, remote, db, 80))).toBe('ingress:default-deny');
+    expect(tcp(set, remote, db, 81).allowed).toBe(true);
+    expect(tcp(set, remote, db, 80, { defaultLocalCluster: false }).allowed).toBe(true);
+    expect(tcp(set, { labels: ['k8s:app=web'], namespace: 'ns' }, db, 80).allowed).toBe(true);
+  });
+
   it('reserved-label peer selectors get no namespace', () => {
     const set = policies(cnp('p', '{endpointSelector: {}, ingress: [{fromEndpoints: [{matchLabels: {"reserved:host": ""}}]}]}'));
     expect(tcp(set, HOST, db, 80, { allowLocalhost: 'policy' }).allowed).toBe(true);
@@ -183,6 +195,11 @@ describe('peers: missing vs [] vs [{}]', () => {
   it('fromEndpoints: [] selects nothing, even with toPorts', () => {
     const set = policies(cnp('p', '{endpointSelector: {}, ingress: [{fromEndpoints: [], toPorts: [{ports: [{port: "80"}]}]}]}'));
     expect(outcome(tcp(set, web, db, 80))).toBe('ingress:default-deny');
+  });
+
+  it('an explicitly empty peer list voids the whole rule, even beside other peer fields', () => {
+    const set = policies(cnp('p', '{endpointSelector: {}, ingress: [{fromEndpoints: [], fromEntities: [world]}]}'));
+    expect(outcome(tcp(set, WORLD, db, 80))).toBe('ingress:default-deny');
   });
 
   it('fromEndpoints: [{}] in a CNP = all pods of the namespace, no other namespace, no world', () => {
