@@ -74,7 +74,9 @@ const EMPTY_MEANS_NOTHING = [
 
 /** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. */
 function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: string): PeerMatcher[] {
-  if (PEER_FIELDS.every((k) => e[k as keyof AnyEntry] === undefined)) {
+  // Cilium's mergeEndpointSelectors ignores an empty toFQDNs list, so it does not count as a peer here.
+  const present = (k: (typeof PEER_FIELDS)[number]): boolean => (k === 'toFQDNs' ? (e.toFQDNs?.length ?? 0) > 0 : e[k] !== undefined);
+  if (!PEER_FIELDS.some(present)) {
     const hasL4 = (e.toPorts?.length ?? 0) > 0 || (e.icmps?.length ?? 0) > 0;
     return hasL4 ? [{ kind: 'all' }] : [];
   }
