@@ -14,8 +14,13 @@ function snapshot(db: string): unknown {
       source: conn.prepare('SELECT lines, events, flows, bad_lines, lost_events, first_flow_ms, last_flow_ms, last_flow_time, status FROM sources').all(),
     };
     for (const t of tables) {
-      const cols = (conn.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'id');
-      out[t] = conn.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY ${cols.join(', ')}`).all();
+      // Row ids depend on insert order, which differs between threads: compare edges by their key.
+      const cols = (conn.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[])
+        .map((c) => c.name)
+        .filter((c) => c !== 'id')
+        .map((c) => (c === 'edge_id' ? `(SELECT src_key || '|' || dst_key || '|' || protocol || '|' || port FROM edges e WHERE e.id = edge_id) AS edge` : c));
+      const order = cols.map((c, i) => String(i + 1)).join(', ');
+      out[t] = conn.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY ${order}`).all();
     }
     return out;
   } finally {
