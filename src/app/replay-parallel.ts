@@ -131,5 +131,5 @@ export async function replayInParallel(
   );
   const status: SourceStatus = failure ? 'failed' : totals.badLines > 0 ? 'partial' : 'completed';
   writer.endSource(sourceId, status, new Date(clock()).toISOString());
-  return { file, sourceId, status, totals, ...(failure ? { error: failure } : {}) };
+  return { file, sourceId, status, totals, workers: parts.length, ...(failure ? { error: failure } : {}) };
 }

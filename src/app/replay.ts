@@ -24,6 +24,8 @@ export interface ReplayFileResult {
   readonly sourceId: number;
   readonly status: SourceStatus;
   readonly totals: Readonly<IngestTotals>;
+  /** Threads that parsed the file. */
+  readonly workers: number;
   /** Set when reading stopped early (I/O or gzip error); what was read before is stored. */
   readonly error?: string;
 }
@@ -91,10 +93,10 @@ async function replayOne(db: Db, writer: IngestWriter, file: string, options: Re
     }
     const message = e instanceof Error ? e.message : String(e);
     session.finish('failed');
-    return { file: displayName, sourceId: session.sourceId, status: 'failed', totals: session.totals, error: message };
+    return { file: displayName, sourceId: session.sourceId, status: 'failed', totals: session.totals, workers: 1, error: message };
   }
   const status: SourceStatus = session.totals.badLines > 0 ? 'partial' : 'completed';
   session.finish(status);
   options.onProgress?.(displayName, session.totals);
-  return { file: displayName, sourceId: session.sourceId, status, totals: session.totals };
+  return { file: displayName, sourceId: session.sourceId, status, totals: session.totals, workers: 1 };
 }

@@ -50,13 +50,14 @@ describe('replay with worker threads', () => {
     expect(two.stderr.split('\n').filter(Boolean).sort()).toEqual(one.stderr.split('\n').filter(Boolean).sort());
     expect(one.stderr).toContain(`${file}:4501: flow.verdict: expected an enum name or number, got object`);
     expect(snapshot(tmp.file('w2.db'))).toEqual(snapshot(tmp.file('w1.db')));
-    expect(JSON.parse(two.stdout)[0]).toMatchObject({ lines: 6000, flows: 5997, badLines: 3, status: 'partial' });
+    expect(JSON.parse(two.stdout)[0]).toMatchObject({ workers: 2, lines: 6000, flows: 5997, badLines: 3, status: 'partial' });
+    expect(JSON.parse(one.stdout)[0]).toMatchObject({ workers: 1 });
   });
 
   it('splits at line boundaries whatever the range edges hit', async () => {
     for (const workers of [3, 7]) {
       const r = await runCli(['--db', tmp.file(`w${workers}.db`), 'replay', '--workers', String(workers), '-o', 'json', file]);
-      expect(JSON.parse(r.stdout)[0]).toMatchObject({ lines: 6000, flows: 5997, badLines: 3 });
+      expect(JSON.parse(r.stdout)[0]).toMatchObject({ workers, lines: 6000, flows: 5997, badLines: 3 });
     }
   });
 });

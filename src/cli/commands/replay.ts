@@ -84,7 +84,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
 }
 
 function toJson(r: ReplayFileResult): object {
-  return { file: r.file, sourceId: r.sourceId, status: r.status, ...r.totals, ...(r.error ? { error: r.error } : {}) };
+  return { file: r.file, sourceId: r.sourceId, status: r.status, workers: r.workers, ...r.totals, ...(r.error ? { error: r.error } : {}) };
 }
 
 function renderResults(results: readonly ReplayFileResult[]): string {
