@@ -3,3 +3,5 @@ export { replayFiles, type ReplayOptions, type ReplayFileResult } from './replay
 export { defaultSinks } from './sinks.js';
 export { writePolicyDirectory, policyFileName } from './write-policies.js';
 export { observe, msToTimestamp, RelayUnreachableError, type ObserveOptions, type ObserveNotice, type ObserveResult, type ObserveStats, type StopReason } from './observe.js';
+export { EdgeSink } from './edge-sink.js';
+export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerEdges } from './commands/edges.js';
 import { registerObserve } from './commands/observe.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStatus } from './commands/status.js';
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerReplay(program, ctx);
   registerStatus(program, ctx);
   registerObserve(program, ctx);
+  registerEdges(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) }).exitOverride();
   }

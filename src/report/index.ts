@@ -1,3 +1,13 @@
 export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
 export { renderStatusText } from './status.js';
 export { renderPolicyYaml, renderRecommendationYaml, recommendationJson } from './policies.js';
+export {
+  edgesJson,
+  peerJson,
+  peerLabel,
+  renderEdgesTable,
+  renderWorkloadsTable,
+  workloadsJson,
+  renderConvergenceTable,
+  convergenceJson,
+} from './edges.js';

@@ -1,4 +1,5 @@
 import type { DatabaseSummary } from '../store/index.js';
+import { renderConvergenceTable } from './edges.js';
 import { formatCount, formatDuration, formatTime, renderTable } from './table.js';
 
 /** Human view of `status`: sources, coverage, verdicts, drops, lost events and bad lines. */
@@ -58,7 +59,22 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
     out.push('Bad lines (first shown):');
     for (const b of s.badLines) out.push(`  ${b.source}:${b.line}: ${b.field}: ${b.reason}`);
   }
+  if (s.graph) out.push('', ...graphLines(s.graph));
   return out.join('\n') + '\n';
+}
+
+/** Edge graph totals and, per namespace, whether the baseline still grows. */
+function graphLines(g: NonNullable<DatabaseSummary['graph']>): string[] {
+  const skipped = Object.entries(g.skipped).map(([r, n]) => `${r} ${formatCount(n)}`).join(', ');
+  const out = [
+    `Edges: ${formatCount(g.edges)} between ${formatCount(g.workloads)} workloads and external peers` +
+      ` (${formatCount(g.dnsAnswers)} DNS answers kept; flows without an edge: ${skipped || 'none'})`,
+  ];
+  if (g.convergence.length > 0) {
+    out.push('Baseline convergence (new edges per namespace; a long quiet time means the baseline is likely complete):');
+    out.push(...renderConvergenceTable(g.convergence).trimEnd().split('\n').map((l) => `  ${l}`));
+  }
+  return out;
 }
 
 function min(xs: (number | null)[]): number | null {

@@ -19,3 +19,16 @@ export {
   type BadLineRow,
 } from './status-queries.js';
 export { lastFlowTimeOf } from './resume-queries.js';
+export { EdgeWriter } from './edge-writer.js';
+export {
+  loadGraph,
+  loadEdges,
+  loadWorkloads,
+  readWorkloadRecords,
+  readDnsAnswers,
+  readEdgeGraphSummary,
+  hasEdgeGraph,
+  type Graph,
+  type LoadGraphOptions,
+  type EdgeGraphSummary,
+} from './edge-store.js';

@@ -1,3 +1,4 @@
+import { type EdgeGraphSummary, readEdgeGraphSummary } from './edge-store.js';
 import type { Db } from './open.js';
 
 export interface SourceRow {
@@ -48,6 +49,8 @@ export interface DatabaseSummary {
   readonly lostEvents: readonly LostEventSummary[];
   readonly nodeStatus: readonly NodeStatusRow[];
   readonly badLines: readonly BadLineRow[];
+  /** The edge graph and baseline convergence per namespace; absent on a schema-1 database. */
+  readonly graph?: EdgeGraphSummary;
 }
 
 const NODE_STATUS_SHOWN = 20;
@@ -89,5 +92,6 @@ export function readSummary(db: Db): DatabaseSummary {
     .prepare(`SELECT b.source_id AS sourceId, s.name AS source, b.line, b.field, b.reason
               FROM bad_lines b JOIN sources s ON s.id = b.source_id ORDER BY b.source_id, b.line LIMIT ?`)
     .all(BAD_LINES_SHOWN) as BadLineRow[];
-  return { sources, verdicts, dropReasons, triageFlows, lostEvents, nodeStatus, badLines };
+  const graph = readEdgeGraphSummary(db);
+  return { sources, verdicts, dropReasons, triageFlows, lostEvents, nodeStatus, badLines, ...(graph ? { graph } : {}) };
 }

@@ -1,4 +1,5 @@
 import { sql as core } from './001-core.js';
+import { sql as edges } from './002-edges.js';
 
 export interface Migration {
   readonly version: number;
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** Ordered; `PRAGMA user_version` records the last one applied. Never edit a released migration. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'core', sql: core }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'core', sql: core },
+  { version: 2, name: 'edges', sql: edges },
+];

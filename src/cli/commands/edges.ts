@@ -1,0 +1,114 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { queryEdges, readWorkloadConfig } from '../../app/index.js';
+import { EXIT_OK, InputError, UsageError } from '../../errors.js';
+import { type EdgeFilter, type PeerPattern, PeerPatternError, parsePeerPattern } from '../../graph/index.js';
+import {
+  edgesJson,
+  renderConvergenceTable,
+  renderEdgesTable,
+  renderWorkloadsTable,
+  workloadsJson,
+} from '../../report/index.js';
+import { openDatabase } from '../../store/index.js';
+import type { CommandContext } from '../context.js';
+import { outputOption, parseTimeFlag } from '../options.js';
+
+interface EdgesFlags {
+  readonly namespace?: string[];
+  readonly allNamespaces?: boolean;
+  readonly from?: string[];
+  readonly to?: string[];
+  readonly newSince?: string;
+  readonly workloads?: boolean;
+  readonly workloadConfig?: string;
+  readonly output: 'table' | 'json';
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value.split(',').map((v) => v.trim()).filter((v) => v !== ''),
+];
+
+const HELP = `
+Peers (--from/--to, repeatable, OR-ed):
+  NS/  NS/NAME  NS/KIND/NAME     workloads (e.g. dbms/, dbms/postgres, dbms/Cluster/postgres)
+  kube-apiserver, host, ...      reserved entities (also entity:NAME); plain "world" = everything external
+  fqdn:NAME                      FQDN, * matches one label (fqdn:*.github.com)
+  cidr:CIDR or an IP/CIDR        world peers inside the range
+
+Counting: replies never make edges; a connection seen on both nodes counts once (flows, connections and
+forwarded take the busiest observation side; dropped adds the sides). World IPs become FQDNs when the
+client's DNS answers (or Hubble's destination_names) name them, else /32 CIDRs.
+
+--workload-config FILE (YAML or JSON) overrides workload identity at read time:
+  workloadRules:
+    - label: cnpg.io/cluster      # pods carrying it become workload {kind: Cluster, name: <value>}
+      kind: Cluster
+      namespaces: [dbms]          # optional
+`;
+
+export function registerEdges(program: Command, ctx: CommandContext): void {
+  program
+    .command('edges')
+    .description('the observed edge graph: who talks to whom on which port (or --workloads: selectors)')
+    .option('-n, --namespace <ns>', 'edges with either end in this namespace (repeatable, comma-separated)', collect)
+    .option('-A, --all-namespaces', 'all namespaces (the default)')
+    .option('--from <peer>', 'source matches this peer (repeatable)', collect)
+    .option('--to <peer>', 'destination matches this peer (repeatable)', collect)
+    .option('--new-since <time>', 'only edges first seen at or after this time (30m, 2d, RFC 3339)')
+    .option('--workloads', 'list workloads and their selector labels instead of edges')
+    .option('--workload-config <file>', 'workload identity rules (YAML/JSON), applied at read time')
+    .addOption(outputOption(['table', 'json'], 'table'))
+    .addHelpText('after', HELP)
+    .action((flags: EdgesFlags, cmd: Command) => {
+      const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
+      const filter = buildFilter(flags, Date.now());
+      if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      const workloadConfig = flags.workloadConfig === undefined ? undefined : readWorkloadConfig(flags.workloadConfig);
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        const result = queryEdges(db, { filter, ...(workloadConfig ? { workloadConfig } : {}) });
+        ctx.io.stdout.write(render(flags, result, filter));
+      } finally {
+        db.close();
+      }
+      ctx.setExitCode(EXIT_OK);
+    });
+}
+
+/** Validates every flag before any I/O (Hubble's style: conflicting flags are usage errors). */
+export function buildFilter(flags: EdgesFlags, nowMs: number): EdgeFilter {
+  if (flags.allNamespaces && flags.namespace && flags.namespace.length > 0) throw new UsageError('cannot set both -A and --namespace');
+  const patterns = (values: string[] | undefined): PeerPattern[] | undefined => {
+    if (values === undefined) return undefined;
+    try {
+      return values.map(parsePeerPattern);
+    } catch (e) {
+      if (e instanceof PeerPatternError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
+  const from = patterns(flags.from);
+  const to = patterns(flags.to);
+  return {
+    ...(flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    ...(flags.newSince !== undefined ? { newSinceMs: parseTimeFlag('--new-since', flags.newSince, nowMs) } : {}),
+  };
+}
+
+function render(flags: EdgesFlags, result: ReturnType<typeof queryEdges>, filter: EdgeFilter): string {
+  const ns = filter.namespaces;
+  if (flags.workloads) {
+    const workloads = result.workloads.filter((w) => ns === undefined || ns.includes(w.namespace));
+    return flags.output === 'json' ? `${JSON.stringify(workloadsJson(workloads), null, 2)}\n` : renderWorkloadsTable(workloads);
+  }
+  if (flags.output === 'json') return `${JSON.stringify(edgesJson(result.edges), null, 2)}\n`;
+  let out = renderEdgesTable(result.edges);
+  if (result.convergence.length > 0) {
+    out += `\nBaseline convergence:\n${renderConvergenceTable(result.convergence)}`;
+  }
+  return out;
+}

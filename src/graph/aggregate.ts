@@ -1,0 +1,229 @@
+import type { Endpoint, Flow } from '../flow/index.js';
+import { type EdgeAcc, addEvidence, countFlow, newEdge, normaliseName, toRecord } from './edge-acc.js';
+import { edgeKey } from './edge-key.js';
+import type { DnsAnswer, EdgeProtocol, EdgeRecord, WorkloadRecord } from './model.js';
+import { type Resolved, PeerCache } from './peer-cache.js';
+
+/** Why a flow made no edge; counted so `status` can show what was left out. */
+export type SkipReason = 'reply' | 'related' | 'translation' | 'no-port' | 'unidentified';
+
+/** Everything one batch of flows adds to the graph; `EdgeStore.write` merges it into the database. */
+export interface GraphDelta {
+  /** By edge key (`edgeKey(from, to, protocol, port)` over raw peer keys). */
+  readonly edges: ReadonlyMap<string, EdgeRecord>;
+  /** By raw workload key. */
+  readonly workloads: ReadonlyMap<string, WorkloadRecord>;
+  readonly dnsAnswers: readonly DnsAnswer[];
+  readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
+}
+
+
+interface WorkloadAcc {
+  readonly resolved: Resolved;
+  readonly hints: Set<string>;
+  readonly labelSets: Map<string, readonly string[]>;
+  /** Identities whose labels are already in `labelSets` (an identity is one label set). */
+  readonly identities: Set<number>;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** Not policy material: the namespace's own labels, repeated on every pod of it. */
+const NAMESPACE_LABELS = 'k8s:io.cilium.k8s.namespace.labels.';
+
+const PROTOCOL_INDEX: Readonly<Record<EdgeProtocol, number>> = { TCP: 0, UDP: 1, SCTP: 2, ICMPv4: 3, ICMPv6: 4 };
+
+/**
+ * Folds flows into per-batch deltas: edges, the workloads and label sets seen, and DNS answers.
+ * Pure and in memory; `take()` hands over the batch and starts the next. Replies (and ICMP errors)
+ * never create edges, but DNS responses still teach which names resolved to which IPs.
+ *
+ * Hot path (~1 µs per flow): endpoints resolve to canonical peer objects (PeerCache), and edges
+ * sit in maps keyed by those objects and a protocol/port number, so no key string is built per flow.
+ */
+export class EdgeAggregator {
+  readonly #peers = new PeerCache();
+  #edges = new Map<Resolved, Map<Resolved, Map<number, EdgeAcc>>>();
+  #edgeCount = 0;
+  #workloads = new Map<Resolved, WorkloadAcc>();
+  #answers = new Map<string, { client: string; query: string; ip: string; first: number; last: number; n: number }>();
+  #skipped: Partial<Record<SkipReason, number>> = {};
+  /** Distinct edge keys since the aggregator was created (for progress lines). */
+  readonly #seen = new Set<string>();
+
+  /** Edges in the open batch. */
+  get size(): number {
+    return this.#edgeCount;
+  }
+
+  /** Distinct raw edges seen since this aggregator started. */
+  get edgeCount(): number {
+    return this.#seen.size;
+  }
+
+  add(flow: Flow): void {
+    if (flow.type === 'SOCK' || flow.verdict === 'TRANSLATED' || flow.verdict === 'TRACED') return this.#skip('translation');
+    const src = this.#endpoint(flow.source, flow.ip?.source, flow.timeMs);
+    const dst = this.#endpoint(flow.destination, flow.ip?.destination, flow.timeMs);
+    const l7 = flow.l7;
+    if (l7 !== undefined && l7.type === 'RESPONSE' && l7.dns !== undefined && dst !== undefined) this.#dnsAnswer(flow, dst.key);
+    const direction = requestDirection(flow);
+    if (direction !== 'request') return this.#skip(direction);
+    const l4 = flow.l4;
+    if (l4 === undefined) return this.#skip('no-port');
+    let port: number;
+    switch (l4.protocol) {
+      case 'TCP':
+      case 'UDP':
+      case 'SCTP':
+        port = l4.destinationPort;
+        break;
+      case 'ICMPv4':
+      case 'ICMPv6':
+        port = l4.icmpType;
+        break;
+      default:
+        return this.#skip('no-port');
+    }
+    if (src === undefined || dst === undefined) return this.#skip('unidentified');
+    let bySrc = this.#edges.get(src);
+    if (bySrc === undefined) this.#edges.set(src, (bySrc = new Map()));
+    let byDst = bySrc.get(dst);
+    if (byDst === undefined) bySrc.set(dst, (byDst = new Map()));
+    const slot = PROTOCOL_INDEX[l4.protocol] * 65536 + port;
+    let e = byDst.get(slot);
+    if (e === undefined) {
+      e = newEdge(src, dst, l4.protocol, port, flow.timeMs);
+      byDst.set(slot, e);
+      this.#edgeCount++;
+      this.#seen.add(edgeKey(src.key, dst.key, l4.protocol, port));
+    }
+    countFlow(e, flow);
+    addEvidence(e, flow);
+  }
+
+  /** Hands over the open batch and starts a new one. */
+  take(): GraphDelta {
+    const edges = new Map<string, EdgeRecord>();
+    for (const bySrc of this.#edges.values()) {
+      for (const byDst of bySrc.values()) {
+        for (const e of byDst.values()) edges.set(edgeKey(e.from.key, e.to.key, e.protocol, e.port), toRecord(e));
+      }
+    }
+    const workloads = new Map<string, WorkloadRecord>();
+    for (const w of this.#workloads.values()) {
+      const p = w.resolved.peer;
+      if (p.kind !== 'workload') continue;
+      workloads.set(w.resolved.key, {
+        key: w.resolved.key,
+        namespace: p.namespace,
+        kind: p.workloadKind,
+        name: p.name,
+        kindHints: [...w.hints].sort(),
+        labelSets: [...w.labelSets.keys()].sort().map((s) => w.labelSets.get(s) as readonly string[]),
+        firstSeenMs: w.firstSeenMs,
+        lastSeenMs: w.lastSeenMs,
+      });
+    }
+    const dnsAnswers = [...this.#answers.values()].map((a) => ({
+      client: a.client,
+      query: a.query,
+      ip: a.ip,
+      firstSeenMs: a.first,
+      lastSeenMs: a.last,
+      responses: a.n,
+    }));
+    const delta: GraphDelta = { edges, workloads, dnsAnswers, skipped: this.#skipped };
+    this.#edges = new Map();
+    this.#edgeCount = 0;
+    this.#workloads = new Map();
+    this.#answers = new Map();
+    this.#skipped = {};
+    this.#peers.trim();
+    return delta;
+  }
+
+  #skip(reason: SkipReason): void {
+    this.#skipped[reason] = (this.#skipped[reason] ?? 0) + 1;
+  }
+
+  #endpoint(ep: Endpoint, ip: string | undefined, timeMs: number): Resolved | undefined {
+    const r = this.#peers.resolve(ep, ip);
+    if (r === undefined || r.peer.kind !== 'workload') return r;
+    const hint = this.#peers.lastHint;
+    let acc = this.#workloads.get(r);
+    if (acc === undefined) {
+      acc = { resolved: r, hints: new Set(), labelSets: new Map(), identities: new Set(), firstSeenMs: timeMs, lastSeenMs: timeMs };
+      this.#workloads.set(r, acc);
+    } else {
+      if (timeMs < acc.firstSeenMs) acc.firstSeenMs = timeMs;
+      if (timeMs > acc.lastSeenMs) acc.lastSeenMs = timeMs;
+    }
+    if (hint !== undefined) acc.hints.add(hint);
+    const id = ep.identity;
+    if (ep.labels.length > 0 && (id === undefined || !acc.identities.has(id))) {
+      const set = podLabelSet(ep.labels);
+      if (set.length > 0) acc.labelSets.set(set.join('\n'), set);
+      if (id !== undefined) acc.identities.add(id);
+    }
+    return r;
+  }
+
+  #dnsAnswer(flow: Flow, client: string): void {
+    const dns = flow.l7?.dns;
+    if (dns === undefined || dns.ips.length === 0) return;
+    const query = normaliseName(dns.query);
+    if (query === '') return;
+    for (const ip of dns.ips) {
+      const k = `${client}|${query}|${ip}`;
+      const a = this.#answers.get(k);
+      if (a === undefined) this.#answers.set(k, { client, query, ip, first: flow.timeMs, last: flow.timeMs, n: 1 });
+      else {
+        a.n++;
+        if (flow.timeMs < a.first) a.first = flow.timeMs;
+        if (flow.timeMs > a.last) a.last = flow.timeMs;
+      }
+    }
+  }
+}
+
+/** `k8s:` labels without the prefix, namespace labels left out, sorted: one pod identity. */
+export function podLabelSet(labels: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const l of labels) if (l.startsWith('k8s:') && !l.startsWith(NAMESPACE_LABELS)) out.push(l.slice(4));
+  return out.sort();
+}
+
+/**
+ * Whether a flow travels in the request direction (hubble-api.md §2.4). `is_reply` true, trace
+ * reason REPLY, L7 responses, TCP SYN+ACK and ICMP echo replies are replies; ICMP errors and
+ * conntrack RELATED traffic are `related`. An unknown `is_reply` on a drop counts as a request; on
+ * other events a flow from a port below 32768 to one at or above it (the ephemeral range) is a reply.
+ */
+export function requestDirection(flow: Flow): 'request' | 'reply' | 'related' {
+  if (flow.isReply === true || flow.traceReason === 'REPLY') return 'reply';
+  if (flow.traceReason === 'RELATED') return 'related';
+  if (flow.l7 !== undefined && flow.l7.type === 'RESPONSE') return 'reply';
+  const l4 = flow.l4;
+  if (l4 === undefined) return 'request';
+  if (l4.protocol === 'TCP' && l4.flags?.SYN === true) return l4.flags.ACK === true ? 'reply' : 'request';
+  if (l4.protocol === 'TCP' || l4.protocol === 'UDP' || l4.protocol === 'SCTP') {
+    // Old agents leave is_reply unset on some trace points (to-overlay, to-stack). For a forwarded
+    // event, a flow from a port below Linux's ephemeral range to one inside it is a reply.
+    return flow.isReply === undefined && flow.verdict !== 'DROPPED' && l4.sourcePort < EPHEMERAL_MIN && l4.destinationPort >= EPHEMERAL_MIN
+      ? 'reply'
+      : 'request';
+  }
+  if (l4.protocol === 'ICMPv4') return l4.icmpType === 0 ? 'reply' : ICMP4_ERRORS.has(l4.icmpType) ? 'related' : 'request';
+  if (l4.protocol === 'ICMPv6') return l4.icmpType === 129 ? 'reply' : l4.icmpType >= 1 && l4.icmpType <= 4 ? 'related' : 'request';
+  return 'request';
+}
+
+/** Start of Linux's default ephemeral port range (net.ipv4.ip_local_port_range). */
+const EPHEMERAL_MIN = 32768;
+
+/** Destination unreachable, source quench, redirect, time exceeded, parameter problem. */
+const ICMP4_ERRORS: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+
+
+export { normaliseName };

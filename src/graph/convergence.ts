@@ -1,0 +1,38 @@
+import { compareStrings } from './merge.js';
+import type { Edge, NamespaceConvergence } from './model.js';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Baseline convergence per namespace (an edge belongs to the namespaces of both its ends): how many
+ * edges, when the newest one first appeared, and how many new edges each hour brought. A namespace
+ * whose last new edge is long before its last flow has probably been observed enough.
+ */
+export function convergence(edges: readonly Edge[]): NamespaceConvergence[] {
+  const byNs = new Map<string, { edges: number; first: number; last: number; newest: number; hours: Map<number, number> }>();
+  for (const e of edges) {
+    const namespaces = new Set<string>();
+    if (e.from.kind === 'workload') namespaces.add(e.from.namespace);
+    if (e.to.kind === 'workload') namespaces.add(e.to.namespace);
+    for (const ns of namespaces) {
+      let c = byNs.get(ns);
+      if (!c) byNs.set(ns, (c = { edges: 0, first: e.firstSeenMs, last: e.lastSeenMs, newest: e.firstSeenMs, hours: new Map() }));
+      c.edges++;
+      c.first = Math.min(c.first, e.firstSeenMs);
+      c.last = Math.max(c.last, e.lastSeenMs);
+      c.newest = Math.max(c.newest, e.firstSeenMs);
+      const hour = Math.floor(e.firstSeenMs / HOUR_MS) * HOUR_MS;
+      c.hours.set(hour, (c.hours.get(hour) ?? 0) + 1);
+    }
+  }
+  return [...byNs.entries()]
+    .sort(([a], [b]) => compareStrings(a, b))
+    .map(([namespace, c]) => ({
+      namespace,
+      edges: c.edges,
+      firstSeenMs: c.first,
+      lastSeenMs: c.last,
+      lastNewEdgeMs: c.newest,
+      newEdgesPerHour: [...c.hours.entries()].sort(([a], [b]) => a - b).map(([hourMs, n]) => ({ hourMs, edges: n })),
+    }));
+}

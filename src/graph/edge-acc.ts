@@ -1,0 +1,183 @@
+import type { Flow } from '../flow/index.js';
+import { httpRequestTemplate } from './http-template.js';
+import { emptyCounters, sortRecord } from './merge.js';
+import { type CappedSet, type EdgeProtocol, type EdgeRecord, SET_FIELDS, SET_LIMITS, type SetField, type SideCounters } from './model.js';
+import type { Resolved } from './peer-cache.js';
+
+/**
+ * The mutable per-batch accumulator of one edge: counting a flow into it, its evidence sets, and
+ * turning it into an `EdgeRecord` at the end of the batch.
+ */
+
+const HOUR_MS = 3_600_000;
+
+export interface EdgeAcc {
+  readonly from: Resolved;
+  readonly to: Resolved;
+  readonly protocol: EdgeProtocol;
+  readonly port: number;
+  readonly sides: [SideCounters, SideCounters, SideCounters];
+  l7Requests: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  lastHour: number;
+  readonly hours: Set<number>;
+  dropReasons: Map<string, number> | undefined;
+  readonly sets: Partial<Record<SetField, MinK>>;
+}
+
+/** The K smallest distinct values seen, sorted, and whether there were more (a sorted-array set). */
+export interface MinK {
+  readonly values: string[];
+  truncated: boolean;
+}
+
+export function newEdge(from: Resolved, to: Resolved, protocol: EdgeProtocol, port: number, timeMs: number): EdgeAcc {
+  return {
+    from,
+    to,
+    protocol,
+    port,
+    sides: [emptyCounters(), emptyCounters(), emptyCounters()],
+    l7Requests: 0,
+    firstSeenMs: timeMs,
+    lastSeenMs: timeMs,
+    lastHour: -1,
+    hours: new Set(),
+    dropReasons: undefined,
+    sets: {},
+  };
+}
+
+export function countFlow(e: EdgeAcc, flow: Flow): void {
+  const side = e.sides[flow.trafficDirection === 'EGRESS' ? 0 : flow.trafficDirection === 'INGRESS' ? 1 : 2];
+  side.flows++;
+  if (flow.eventType?.type === 5) side.verdicts++;
+  else if (flow.type !== 'L7') {
+    const l4 = flow.l4;
+    if (l4?.protocol === 'TCP' ? l4.flags?.SYN === true && l4.flags.ACK !== true : flow.traceReason === 'NEW') side.connections++;
+  }
+  switch (flow.verdict) {
+    case 'FORWARDED':
+      side.forwarded++;
+      break;
+    case 'REDIRECTED':
+      side.forwarded++;
+      side.redirected++;
+      break;
+    case 'DROPPED': {
+      side.dropped++;
+      const reason = flow.dropReason ?? (flow.type === 'L7' ? 'L7_DENIED' : 'UNKNOWN');
+      e.dropReasons ??= new Map();
+      e.dropReasons.set(reason, (e.dropReasons.get(reason) ?? 0) + 1);
+      break;
+    }
+    case 'AUDIT':
+      side.audit++;
+      break;
+    case 'ERROR':
+      side.errors++;
+      break;
+    default:
+      break;
+  }
+  if (flow.type === 'L7') e.l7Requests++;
+  const t = flow.timeMs;
+  if (t < e.firstSeenMs) e.firstSeenMs = t;
+  if (t > e.lastSeenMs) e.lastSeenMs = t;
+  const hour = Math.floor(t / HOUR_MS);
+  if (hour !== e.lastHour) {
+    e.hours.add(hour);
+    e.lastHour = hour;
+  }
+}
+
+/** Keeps the K smallest distinct values in a sorted array: no hashing, and merging stays exact. */
+function addTo(e: EdgeAcc, field: SetField, value: string): void {
+  let s = e.sets[field];
+  if (s === undefined) {
+    e.sets[field] = { values: [value], truncated: false };
+    return;
+  }
+  const values = s.values;
+  const limit = SET_LIMITS[field];
+  const last = values[values.length - 1] as string;
+  if (value === last) return;
+  if (value > last) {
+    if (values.length < limit) values.push(value);
+    else s.truncated = true;
+    return;
+  }
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] as string) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  if (values[lo] === value) return;
+  values.splice(lo, 0, value);
+  if (values.length > limit) {
+    values.pop();
+    s.truncated = true;
+  }
+}
+
+export function addEvidence(e: EdgeAcc, flow: Flow): void {
+  if (e.from.peer.kind === 'workload' && flow.source.podName) addTo(e, 'srcPods', flow.source.podName);
+  const to = e.to.peer;
+  if (to.kind === 'workload' && flow.destination.podName) addTo(e, 'dstPods', flow.destination.podName);
+  if (to.kind === 'world-ip') for (const n of flow.destinationNames) addTo(e, 'destinationNames', normaliseName(n));
+  const svc = flow.destinationService;
+  if (svc?.name) addTo(e, 'services', `${svc.namespace ?? ''}/${svc.name}`);
+  const l7 = flow.l7;
+  if (l7 !== undefined) {
+    if (l7.dns !== undefined) {
+      addTo(e, 'l7Protocols', 'dns');
+      const q = normaliseName(l7.dns.query);
+      if (q !== '') addTo(e, 'dnsNames', q);
+    } else if (l7.http !== undefined) {
+      addTo(e, 'l7Protocols', 'http');
+      addTo(e, 'httpRequests', httpRequestTemplate(l7.http.method, l7.http.url));
+    } else if (l7.kafka !== undefined) addTo(e, 'l7Protocols', 'kafka');
+  }
+  if (flow.eventType?.type === 5) {
+    for (const p of flow.egressAllowedBy) addTo(e, 'allowedBy', policyRef(p));
+    for (const p of flow.ingressAllowedBy) addTo(e, 'allowedBy', policyRef(p));
+    for (const p of flow.egressDeniedBy) addTo(e, 'deniedBy', policyRef(p));
+    for (const p of flow.ingressDeniedBy) addTo(e, 'deniedBy', policyRef(p));
+  }
+}
+
+function policyRef(p: { readonly kind?: string; readonly namespace?: string; readonly name?: string }): string {
+  return `${p.kind ?? 'CiliumNetworkPolicy'}/${p.namespace ?? ''}/${p.name ?? ''}`;
+}
+
+export function toRecord(e: EdgeAcc): EdgeRecord {
+  const sets = {} as Record<SetField, CappedSet>;
+  for (const f of SET_FIELDS) {
+    const s = e.sets[f];
+    sets[f] = s === undefined ? { values: [], truncated: false } : { values: [...s.values], truncated: s.truncated };
+  }
+  const [egress, ingress, unknown] = e.sides;
+  return {
+    from: e.from.peer,
+    to: e.to.peer,
+    protocol: e.protocol,
+    port: e.port,
+    sides: { egress: { ...egress }, ingress: { ...ingress }, unknown: { ...unknown } },
+    l7Requests: e.l7Requests,
+    firstSeenMs: e.firstSeenMs,
+    lastSeenMs: e.lastSeenMs,
+    hours: [...e.hours].sort((a, b) => a - b),
+    dropReasons: e.dropReasons === undefined ? {} : sortRecord(Object.fromEntries(e.dropReasons)),
+    sets,
+  };
+}
+
+/** `Example.COM.` → `example.com`. */
+export function normaliseName(name: string): string {
+  const n = name.toLowerCase();
+  return n.endsWith('.') ? n.slice(0, -1) : n;
+}
+

@@ -1,0 +1,68 @@
+/**
+ * graph/: flows → the edge graph that recommend (issue 5) and triage (issue 7) read. Pure: imports
+ * only flow/, no I/O, no clock.
+ *
+ * Write side (ingest): `EdgeAggregator.add(flow)` per flow, `take()` per batch → `GraphDelta`,
+ * which store/edge-store.ts merges into SQLite inside the batch transaction. `merge.ts` holds the
+ * associative merges the store and the property tests share.
+ *
+ * Read side: store/edge-store.ts `loadGraph(db, options)` reads rows and calls, in order,
+ *   `resolveWorkloads(records, config)`  raw workload keys → workloads + selectors,
+ *   `indexAnswers(answers, workloads)`    DNS answers by resolved client,
+ *   `resolveEdges(rows, workloads, answers, hoursOf)` → `Edge[]` (world IPs → FQDN or CIDR,
+ *                                          double observation and reply rules applied),
+ * then `filterEdges(edges, filter)` and `convergence(edges)`.
+ *
+ * Identity (`Peer`): `workload {namespace, workloadKind, name}` (owner, never a pod name),
+ * `entity` for reserved identities (kube-apiserver is always an entity, never a CIDR), `fqdn` for
+ * world IPs the client resolved via DNS (or Hubble's destination_names), `cidr` (/32 or /128, with
+ * enclosing well-known ranges) otherwise.
+ */
+export * from './model.js';
+export { EdgeAggregator, requestDirection, podLabelSet, normaliseName, type GraphDelta, type SkipReason } from './aggregate.js';
+export {
+  mergeEdgeRecords,
+  mergeWorkloadRecords,
+  mergeDnsAnswers,
+  emptyCounters,
+  emptySets,
+  addSides,
+  capSet,
+  unionCapped,
+  compareStrings,
+} from './merge.js';
+export { classifyEndpoint, reservedPeer } from './identity.js';
+export { podWorkload, ownerFromPodName, type PodWorkload } from './workload-rules.js';
+export {
+  parseWorkloadConfig,
+  applyWorkloadRules,
+  WorkloadConfigError,
+  EMPTY_WORKLOAD_CONFIG,
+  type WorkloadConfig,
+  type WorkloadRule,
+} from './workload-config.js';
+export { resolveWorkloads, type ResolvedWorkloads, type WorkloadPeer } from './resolve-workloads.js';
+export { chooseSelector, commonLabels, isSelectorKey, labelMap, type SelectorResult } from './selector.js';
+export { resolveEdges, indexAnswers, deriveCounters, type StoredEdge, type HoursOf, type AnswerIndex } from './resolve.js';
+export { convergence } from './convergence.js';
+export {
+  parsePeerPattern,
+  matchesPeer,
+  edgeMatches,
+  filterEdges,
+  PeerPatternError,
+  type PeerPattern,
+  type EdgeFilter,
+} from './filter.js';
+export {
+  edgeKey,
+  rawPeerKey,
+  peerKey,
+  parseRawPeerKey,
+  workloadKey,
+  describePeer,
+  peerNamespace,
+  INFERRED_KIND,
+} from './edge-key.js';
+export { httpPathTemplate, httpRequestTemplate } from './http-template.js';
+export { hostCidr, enclosingRanges, cidrContains } from './ip-ranges.js';

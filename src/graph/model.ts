@@ -1,0 +1,230 @@
+/**
+ * The edge graph: who talks to whom on which port, as every recommendation and triage reads it.
+ *
+ * Two layers:
+ * - *Raw* peers and edge records are what ingest aggregates and stores. World peers are kept by IP
+ *   and inferred workloads keep an open kind, because both are resolved only at read time (DNS
+ *   answers may arrive after the flow, in another batch or file; user workload rules may change).
+ * - *Resolved* peers and edges (`Peer`, `Edge`) are what readers get: workloads, entities, FQDNs
+ *   and CIDRs, with the double-observation and reply rules already applied.
+ */
+
+/** Cilium `toEntities`/`fromEntities` names for reserved identities (plus `encrypted-overlay`). */
+export const ENTITIES = [
+  'world',
+  'host',
+  'remote-node',
+  'kube-apiserver',
+  'health',
+  'ingress',
+  'init',
+  'unmanaged',
+  'encrypted-overlay',
+] as const;
+export type EntityName = (typeof ENTITIES)[number];
+
+/** L4 protocols an edge can have; VRRP and IGMP carry no port and never make edges. */
+export type EdgeProtocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
+
+/** Where a flow was observed: the source's node (egress), the destination's node (ingress), or unknown. */
+export type Side = 'egress' | 'ingress' | 'unknown';
+export const SIDES: readonly Side[] = ['egress', 'ingress', 'unknown'];
+
+/**
+ * A peer as ingest keys it.
+ * - `workload` with `workloadKind: undefined` is *inferred* (from labels or the pod name, no owner
+ *   reference in the flow); read time gives it a kind or maps it onto the owner-known workload
+ *   with the same label sets.
+ * - `world-ip`: a world (or CIDR-identity) peer, resolved to `fqdn` or `cidr` at read time.
+ */
+export type RawPeer =
+  | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string | undefined; readonly name: string }
+  | { readonly kind: 'entity'; readonly entity: EntityName }
+  | { readonly kind: 'world-ip'; readonly ip: string };
+
+/** A well-known address range that encloses an unresolved IP (`10.0.0.0/8`, "private (RFC 1918)"). */
+export interface KnownRange {
+  readonly cidr: string;
+  readonly name: string;
+}
+
+/**
+ * A resolved peer. `workload` is a Kubernetes owner (Deployment, StatefulSet, DaemonSet, CronJob,
+ * Job, CNPG Cluster, bare Pod...), never a pod name with hash suffixes.
+ */
+export type Peer =
+  | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string; readonly name: string }
+  | { readonly kind: 'entity'; readonly entity: EntityName }
+  | { readonly kind: 'fqdn'; readonly fqdn: string }
+  | { readonly kind: 'cidr'; readonly cidr: string; readonly enclosing?: readonly KnownRange[] };
+
+/** Per-side counters; every field is a plain sum, so merging is addition. */
+export interface SideCounters {
+  /** Request-direction events (replies are never counted). */
+  flows: number;
+  /** Connection starts seen in trace/drop events: TCP SYN without ACK, or trace reason NEW. */
+  connections: number;
+  /** Policy-verdict events (type 5): one per new connection on endpoints some policy selects. */
+  verdicts: number;
+  /** FORWARDED plus REDIRECTED (let through to the L7 proxy). */
+  forwarded: number;
+  dropped: number;
+  audit: number;
+  redirected: number;
+  errors: number;
+}
+
+export const COUNTER_FIELDS = ['flows', 'connections', 'verdicts', 'forwarded', 'dropped', 'audit', 'redirected', 'errors'] as const;
+
+/** Bounded string sets kept per edge; each keeps its K smallest values, so merging stays associative. */
+export const SET_LIMITS = {
+  dnsNames: 100,
+  httpRequests: 100,
+  destinationNames: 50,
+  l7Protocols: 8,
+  allowedBy: 50,
+  deniedBy: 50,
+  services: 20,
+  srcPods: 5,
+  dstPods: 5,
+} as const;
+export type SetField = keyof typeof SET_LIMITS;
+export const SET_FIELDS = Object.keys(SET_LIMITS) as SetField[];
+
+/** A sorted, capped set: the K smallest values of everything seen, and whether there were more. */
+export interface CappedSet {
+  readonly values: readonly string[];
+  readonly truncated: boolean;
+}
+
+/**
+ * One stored edge before resolution: the unit of aggregation and of the merge. Every field merges
+ * associatively and commutatively (sums, min, max, capped set union), so batch boundaries and order
+ * never change a record.
+ */
+export interface EdgeRecord {
+  readonly from: RawPeer;
+  readonly to: RawPeer;
+  readonly protocol: EdgeProtocol;
+  /** Destination port; for ICMP the ICMP type. */
+  readonly port: number;
+  readonly sides: Readonly<Record<Side, Readonly<SideCounters>>>;
+  /** L7 (proxy) request events, already included in the side counters. */
+  readonly l7Requests: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  /** Distinct hours (floor(ms / 3.6e6)) with at least one request-direction flow. */
+  readonly hours: readonly number[];
+  readonly dropReasons: Readonly<Record<string, number>>;
+  readonly sets: Readonly<Record<SetField, CappedSet>>;
+}
+
+/** A DNS answer seen by a client: `client` asked `query` and got `ip`. */
+export interface DnsAnswer {
+  /** Raw peer key of the client (`w:ns/Kind/name`). */
+  readonly client: string;
+  /** Query name, lowercased, without the trailing dot. */
+  readonly query: string;
+  readonly ip: string;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly responses: number;
+}
+
+/** What ingest learned about one raw workload key. */
+export interface WorkloadRecord {
+  readonly key: string;
+  readonly namespace: string;
+  /** `undefined` for an inferred workload. */
+  readonly kind: string | undefined;
+  readonly name: string;
+  /** Owner kinds suggested by pod-name shapes (`Deployment` for `x-7d9c9b7c4d-x2x9z`). */
+  readonly kindHints: readonly string[];
+  /** Distinct identity label sets of its pods: `key=value` strings of the `k8s:` labels, sorted. */
+  readonly labelSets: readonly (readonly string[])[];
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
+/**
+ * A resolved edge: request-direction traffic from one peer to another on one destination port.
+ *
+ * Counting rules (hubble-api.md §2.4: one connection produces many flows, on both nodes):
+ * - replies never count; `flows`/`connections`/`forwarded`/`audit` take the busiest observation
+ *   side, so a connection seen at the source node (egress) and at the destination node (ingress)
+ *   counts once;
+ * - `dropped` and `errors` add up the sides (a packet is dropped on one side only);
+ * - `forwarded` is what got through: the ingress side's count, or the egress side's minus what the
+ *   ingress side then dropped, whichever is larger.
+ */
+export interface Edge {
+  readonly from: Peer;
+  readonly to: Peer;
+  readonly protocol: EdgeProtocol;
+  /** Destination port; for ICMP the ICMP type. */
+  readonly port: number;
+  readonly flows: number;
+  readonly connections: number;
+  readonly forwarded: number;
+  readonly dropped: number;
+  readonly audit: number;
+  readonly redirected: number;
+  readonly errors: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly hoursSeen: number;
+  readonly dropReasons: Readonly<Record<string, number>>;
+  /** DNS query names seen on this edge (DNS edges only). */
+  readonly dnsNames: readonly string[];
+  /** `METHOD /path/{id}` templates seen on this edge (HTTP only). */
+  readonly httpRequests: readonly string[];
+  /** L7 protocols the proxy reported on this edge (`dns`, `http`, `kafka`). */
+  readonly l7Protocols: readonly string[];
+  /** World IPs behind an `fqdn`, `cidr` or `entity: world` peer. */
+  readonly ips: readonly string[];
+  /** For an FQDN peer: other names the same IPs were answered for (the edge is reported under each). */
+  readonly sharedIpWith: readonly string[];
+  /** Policies Hubble named as allowing / denying (`kind/namespace/name`), policy-verdict events only. */
+  readonly allowedBy: readonly string[];
+  readonly deniedBy: readonly string[];
+  /** Kubernetes Services the destination was reached through (`namespace/name`). */
+  readonly services: readonly string[];
+  /** A few example pod names on each end (evidence). */
+  readonly srcPods: readonly string[];
+  readonly dstPods: readonly string[];
+  /** Per-side raw counters, for readers that need the observation detail. */
+  readonly sides: Readonly<Record<Side, Readonly<SideCounters>>>;
+}
+
+/** A resolved workload with the selector that picks exactly its pods. */
+export interface WorkloadInfo {
+  readonly namespace: string;
+  readonly kind: string;
+  readonly name: string;
+  /**
+   * Labels (without the `k8s:` source prefix) that every pod of the workload carries and that no
+   * other workload's pods seen in the namespace match; `{}` when none could be found.
+   */
+  readonly selector: Readonly<Record<string, string>>;
+  /** Labels common to all its pods, volatile keys removed. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** False when no subset of its common labels excludes every other workload in the namespace. */
+  readonly unique: boolean;
+  /** Other workloads of the namespace the selector also matches (when `unique` is false). */
+  readonly overlapsWith: readonly string[];
+  readonly labelSets: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
+/** Baseline convergence of one namespace: how recently new edges kept appearing. */
+export interface NamespaceConvergence {
+  readonly namespace: string;
+  readonly edges: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  /** When the newest edge was first seen. */
+  readonly lastNewEdgeMs: number;
+  /** New edges per hour (hour start in ms), ascending, hours without new edges left out. */
+  readonly newEdgesPerHour: readonly { readonly hourMs: number; readonly edges: number }[];
+}

@@ -1,0 +1,166 @@
+import { normaliseName } from './aggregate.js';
+import { peerKey, rawPeerKey } from './edge-key.js';
+import { enclosingRanges, hostCidr } from './ip-ranges.js';
+import { compareStrings, mergeEdgeRecords } from './merge.js';
+import { type DnsAnswer, type Edge, type EdgeRecord, type Peer, type RawPeer, SIDES, type SideCounters } from './model.js';
+import type { ResolvedWorkloads } from './resolve-workloads.js';
+
+/** A stored edge row: its record (hours may be left empty) and its own distinct-hour count. */
+export interface StoredEdge {
+  readonly id: number;
+  readonly record: EdgeRecord;
+  readonly hoursSeen: number;
+}
+
+/** Distinct hours over several stored rows that resolve to one edge (the store answers it). */
+export type HoursOf = (ids: readonly number[]) => number;
+
+/** Derived counters from the per-side sums; see `Edge` for the rules. */
+export function deriveCounters(sides: EdgeRecord['sides']): Pick<Edge, 'flows' | 'connections' | 'forwarded' | 'dropped' | 'audit' | 'redirected' | 'errors'> {
+  const max = (f: (s: Readonly<SideCounters>) => number): number => Math.max(...SIDES.map((s) => f(sides[s])));
+  const sum = (f: (s: Readonly<SideCounters>) => number): number => SIDES.reduce((n, s) => n + f(sides[s]), 0);
+  return {
+    flows: max((s) => s.flows),
+    connections: max((s) => Math.max(s.connections, s.verdicts)),
+    forwarded: Math.max(sides.ingress.forwarded, sides.egress.forwarded - sides.ingress.dropped, sides.unknown.forwarded, 0),
+    dropped: sum((s) => s.dropped),
+    audit: max((s) => s.audit),
+    redirected: max((s) => s.redirected),
+    errors: sum((s) => s.errors),
+  };
+}
+
+/** Index of DNS answers: resolved client key → IP → names. */
+export type AnswerIndex = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+
+export function indexAnswers(answers: readonly DnsAnswer[], workloads: ResolvedWorkloads): AnswerIndex {
+  const out = new Map<string, Map<string, Set<string>>>();
+  for (const a of answers) {
+    const client = finalKey(a.client, workloads);
+    let byIp = out.get(client);
+    if (!byIp) out.set(client, (byIp = new Map()));
+    let names = byIp.get(a.ip);
+    if (!names) byIp.set(a.ip, (names = new Set()));
+    names.add(normaliseName(a.query));
+  }
+  return out;
+}
+
+function finalKey(rawKey: string, workloads: ResolvedWorkloads): string {
+  const w = workloads.byRawKey.get(rawKey);
+  return w ? peerKey(w) : rawKey;
+}
+
+function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
+  switch (p.kind) {
+    case 'workload':
+      return workloads.byRawKey.get(rawPeerKey(p)) ?? { kind: 'workload', namespace: p.namespace, workloadKind: p.workloadKind ?? 'Workload', name: p.name };
+    case 'entity':
+      return p;
+    case 'world-ip':
+      return cidrPeer(p.ip);
+    default: {
+      const never: never = p;
+      throw new Error(`unknown peer ${String(never)}`);
+    }
+  }
+}
+
+function cidrPeer(ip: string): Peer {
+  const cidr = hostCidr(ip);
+  if (cidr === undefined) return { kind: 'entity', entity: 'world' };
+  const enclosing = enclosingRanges(ip);
+  return enclosing.length > 0 ? { kind: 'cidr', cidr, enclosing } : { kind: 'cidr', cidr };
+}
+
+interface Target {
+  readonly to: Peer;
+  readonly sharedIpWith: readonly string[];
+}
+
+/**
+ * Where a world destination resolves: the FQDNs the same client was answered with for that IP in
+ * observed DNS responses, plus Hubble's `destination_names`; one edge per name when several. With
+ * no name the IP stays a host CIDR (with the known ranges enclosing it).
+ */
+function targets(r: EdgeRecord, from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads): Target[] {
+  if (r.to.kind !== 'world-ip') return [{ to: resolveEnd(r.to, workloads), sharedIpWith: [] }];
+  const names = new Set(r.sets.destinationNames.values);
+  const fromAnswers = answers.get(peerKey(from))?.get(r.to.ip);
+  if (fromAnswers) for (const n of fromAnswers) names.add(n);
+  if (names.size === 0) return [{ to: cidrPeer(r.to.ip), sharedIpWith: [] }];
+  const all = [...names].sort(compareStrings);
+  return all.map((fqdn) => ({ to: { kind: 'fqdn', fqdn }, sharedIpWith: all.filter((n) => n !== fqdn) }));
+}
+
+interface Group {
+  readonly from: Peer;
+  readonly to: Peer;
+  readonly ids: number[];
+  record: EdgeRecord;
+  hoursSeen: number;
+  readonly ips: Set<string>;
+  readonly shared: Set<string>;
+}
+
+/**
+ * Turns stored rows into resolved edges: workloads through `workloads`, world IPs into FQDNs or
+ * CIDRs, then merges rows that resolve to the same (from, to, protocol, port). Sorted by key.
+ */
+export function resolveEdges(rows: readonly StoredEdge[], workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf): Edge[] {
+  const groups = new Map<string, Group>();
+  for (const row of rows) {
+    const r = row.record;
+    const from = resolveEnd(r.from, workloads);
+    for (const t of targets(r, from, answers, workloads)) {
+      const key = `${peerKey(from)}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
+      let g = groups.get(key);
+      if (!g) {
+        groups.set(key, (g = { from, to: t.to, ids: [], record: r, hoursSeen: row.hoursSeen, ips: new Set(), shared: new Set() }));
+      } else {
+        g.record = mergeEdgeRecords(g.record, r);
+      }
+      g.ids.push(row.id);
+      if (r.to.kind === 'world-ip') g.ips.add(r.to.ip);
+      if (r.from.kind === 'world-ip') g.ips.add(r.from.ip);
+      for (const n of t.sharedIpWith) g.shared.add(n);
+    }
+  }
+  const out: Edge[] = [];
+  for (const [, g] of [...groups.entries()].sort(([a], [b]) => compareStrings(a, b))) {
+    const hoursSeen = g.ids.length === 1 ? g.hoursSeen : hoursOf(g.ids);
+    out.push(toEdge(g, hoursSeen));
+  }
+  return out;
+}
+
+function toEdge(g: Group, hoursSeen: number): Edge {
+  const r = g.record;
+  const sides = {
+    egress: { ...r.sides.egress },
+    ingress: { ...r.sides.ingress },
+    unknown: { ...r.sides.unknown },
+  };
+  return {
+    from: g.from,
+    to: g.to,
+    protocol: r.protocol,
+    port: r.port,
+    ...deriveCounters(r.sides),
+    firstSeenMs: r.firstSeenMs,
+    lastSeenMs: r.lastSeenMs,
+    hoursSeen,
+    dropReasons: r.dropReasons,
+    dnsNames: r.sets.dnsNames.values,
+    httpRequests: r.sets.httpRequests.values,
+    l7Protocols: r.sets.l7Protocols.values,
+    ips: [...g.ips].sort(compareStrings),
+    sharedIpWith: [...g.shared].sort(compareStrings),
+    allowedBy: r.sets.allowedBy.values,
+    deniedBy: r.sets.deniedBy.values,
+    services: r.sets.services.values,
+    srcPods: r.sets.srcPods.values,
+    dstPods: r.sets.dstPods.values,
+    sides,
+  };
+}

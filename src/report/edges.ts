@@ -1,0 +1,161 @@
+import type { Edge, NamespaceConvergence, Peer, WorkloadInfo } from '../graph/index.js';
+import { formatCount, formatDuration, formatTime, renderTable } from './table.js';
+
+/** JSON shape of a peer: `{kind, namespace?, workloadKind?, name?, entity?, fqdn?, cidr?, enclosing?}`. */
+export function peerJson(p: Peer): Record<string, unknown> {
+  switch (p.kind) {
+    case 'workload':
+      return { kind: 'workload', namespace: p.namespace, workloadKind: p.workloadKind, name: p.name };
+    case 'entity':
+      return { kind: 'entity', entity: p.entity };
+    case 'fqdn':
+      return { kind: 'fqdn', fqdn: p.fqdn };
+    case 'cidr':
+      return p.enclosing ? { kind: 'cidr', cidr: p.cidr, enclosing: p.enclosing } : { kind: 'cidr', cidr: p.cidr };
+    default: {
+      const never: never = p;
+      throw new Error(`unknown peer ${String(never)}`);
+    }
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** `edges -o json`: one object per edge, times as RFC 3339 (and ms), sets as arrays. */
+export function edgesJson(edges: readonly Edge[]): Record<string, unknown>[] {
+  return edges.map((e) => ({
+    from: peerJson(e.from),
+    to: peerJson(e.to),
+    protocol: e.protocol,
+    port: e.port,
+    flows: e.flows,
+    connections: e.connections,
+    forwarded: e.forwarded,
+    dropped: e.dropped,
+    audit: e.audit,
+    redirected: e.redirected,
+    errors: e.errors,
+    dropReasons: e.dropReasons,
+    firstSeen: iso(e.firstSeenMs),
+    lastSeen: iso(e.lastSeenMs),
+    firstSeenMs: e.firstSeenMs,
+    lastSeenMs: e.lastSeenMs,
+    hoursSeen: e.hoursSeen,
+    dnsNames: e.dnsNames,
+    httpRequests: e.httpRequests,
+    l7Protocols: e.l7Protocols,
+    ips: e.ips,
+    sharedIpWith: e.sharedIpWith,
+    allowedBy: e.allowedBy,
+    deniedBy: e.deniedBy,
+    services: e.services,
+    srcPods: e.srcPods,
+    dstPods: e.dstPods,
+    sides: e.sides,
+  }));
+}
+
+/** `ns/Kind/name`, the entity name, the FQDN, or the CIDR (with its well-known range). */
+export function peerLabel(p: Peer): string {
+  switch (p.kind) {
+    case 'workload':
+      return `${p.namespace}/${p.workloadKind}/${p.name}`;
+    case 'entity':
+      return p.entity;
+    case 'fqdn':
+      return p.fqdn;
+    case 'cidr': {
+      const range = p.enclosing?.[p.enclosing.length - 1];
+      return range ? `${p.cidr} (${range.cidr})` : p.cidr;
+    }
+    default: {
+      const never: never = p;
+      throw new Error(`unknown peer ${String(never)}`);
+    }
+  }
+}
+
+function list(values: readonly string[], max = 3): string {
+  if (values.length <= max) return values.join(', ');
+  return `${values.slice(0, max).join(', ')} +${values.length - max}`;
+}
+
+function l7Summary(e: Edge): string {
+  if (e.httpRequests.length > 0) return list(e.httpRequests);
+  if (e.dnsNames.length > 0) return list(e.dnsNames);
+  if (e.sharedIpWith.length > 0) return `same IP as ${list(e.sharedIpWith, 2)}`;
+  return '';
+}
+
+/** The default `edges` view: one line per edge, readable at a terminal. */
+export function renderEdgesTable(edges: readonly Edge[]): string {
+  if (edges.length === 0) return 'No edges match.\n';
+  return renderTable(
+    ['FROM', 'TO', 'PORT', 'FLOWS', 'CONNS', 'FORWARDED', 'DROPPED', 'FIRST SEEN', 'LAST SEEN', 'HOURS', 'L7'],
+    edges.map((e) => [
+      peerLabel(e.from),
+      peerLabel(e.to),
+      `${e.port}/${e.protocol}`,
+      formatCount(e.flows),
+      formatCount(e.connections),
+      formatCount(e.forwarded),
+      e.dropped > 0 ? `${formatCount(e.dropped)} (${Object.keys(e.dropReasons).join(',')})` : '0',
+      formatTime(e.firstSeenMs),
+      formatTime(e.lastSeenMs),
+      String(e.hoursSeen),
+      l7Summary(e),
+    ]),
+  );
+}
+
+/** `edges --workloads`: each workload and the selector that picks exactly its pods. */
+export function renderWorkloadsTable(workloads: readonly WorkloadInfo[]): string {
+  if (workloads.length === 0) return 'No workloads match.\n';
+  return renderTable(
+    ['NAMESPACE', 'KIND', 'NAME', 'SELECTOR', 'NOTE'],
+    workloads.map((w) => [
+      w.namespace,
+      w.kind,
+      w.name,
+      Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+      w.unique ? '' : Object.keys(w.selector).length === 0 ? 'no labels seen' : `also matches ${w.overlapsWith.join(', ')}`,
+    ]),
+  );
+}
+
+export function workloadsJson(workloads: readonly WorkloadInfo[]): Record<string, unknown>[] {
+  return workloads.map((w) => ({ ...w, firstSeen: iso(w.firstSeenMs), lastSeen: iso(w.lastSeenMs) }));
+}
+
+const HOUR_MS = 3_600_000;
+/** Hours of per-hour new-edge counts shown in text (the JSON has them all). */
+const HOURS_SHOWN = 12;
+
+/**
+ * Baseline convergence per namespace: edges, when the last new one appeared, how long the namespace
+ * has been quiet since (up to its last flow), and new edges in each of its last hours.
+ */
+export function renderConvergenceTable(rows: readonly NamespaceConvergence[]): string {
+  return renderTable(
+    ['NAMESPACE', 'EDGES', 'LAST NEW EDGE', 'QUIET FOR', `NEW EDGES PER HOUR (LAST ${HOURS_SHOWN}H, OLDEST FIRST)`],
+    rows.map((c) => {
+      const lastHour = Math.floor(c.lastSeenMs / HOUR_MS) * HOUR_MS;
+      const counts = new Map(c.newEdgesPerHour.map((h) => [h.hourMs, h.edges]));
+      const recent: string[] = [];
+      for (let i = HOURS_SHOWN - 1; i >= 0; i--) recent.push(String(counts.get(lastHour - i * HOUR_MS) ?? 0));
+      return [c.namespace, formatCount(c.edges), formatTime(c.lastNewEdgeMs), formatDuration(c.lastSeenMs - c.lastNewEdgeMs), recent.join(' ')];
+    }),
+  );
+}
+
+export function convergenceJson(rows: readonly NamespaceConvergence[]): Record<string, unknown>[] {
+  return rows.map((c) => ({
+    namespace: c.namespace,
+    edges: c.edges,
+    firstSeen: iso(c.firstSeenMs),
+    lastSeen: iso(c.lastSeenMs),
+    lastNewEdge: iso(c.lastNewEdgeMs),
+    quietForMs: c.lastSeenMs - c.lastNewEdgeMs,
+    newEdgesPerHour: c.newEdgesPerHour.map((h) => ({ hour: iso(h.hourMs), edges: h.edges })),
+  }));
+}

@@ -1,0 +1,196 @@
+import {
+  type DnsAnswer,
+  type Edge,
+  type EdgeFilter,
+  type EdgeRecord,
+  EMPTY_WORKLOAD_CONFIG,
+  type NamespaceConvergence,
+  type RawPeer,
+  type Side,
+  type SideCounters,
+  type WorkloadConfig,
+  type WorkloadInfo,
+  type WorkloadRecord,
+  convergence,
+  emptyCounters,
+  filterEdges,
+  indexAnswers,
+  parseRawPeerKey,
+  resolveEdges,
+  resolveWorkloads,
+} from '../graph/index.js';
+import { SIDE_COLUMNS } from './edge-columns.js';
+import { setColumns } from './edge-writer.js';
+import { StoreError } from './errors.js';
+import type { Db } from './open.js';
+
+/** Whether the database has the edge tables (schema 2+); a read-only v1 database has none. */
+export function hasEdgeGraph(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'edges'").get() !== undefined;
+}
+
+function parseKey(key: string, what: string): RawPeer {
+  const p = parseRawPeerKey(key);
+  if (p === undefined) throw new StoreError(`edges: malformed ${what} key "${key}"`);
+  return p;
+}
+
+function rowToStored(row: Record<string, unknown>, reasons: ReadonlyMap<number, Record<string, number>>): { id: number; record: EdgeRecord; hoursSeen: number } {
+  const sides = { egress: emptyCounters(), ingress: emptyCounters(), unknown: emptyCounters() } as Record<Side, SideCounters>;
+  for (const c of SIDE_COLUMNS) sides[c.side][c.field] = Number(row[c.column]);
+  const id = Number(row['id']);
+  return {
+    id,
+    hoursSeen: Number(row['hours_seen']),
+    record: {
+      from: parseKey(String(row['src_key']), 'source'),
+      to: parseKey(String(row['dst_key']), 'destination'),
+      protocol: row['protocol'] as EdgeRecord['protocol'],
+      port: Number(row['port']),
+      sides,
+      l7Requests: Number(row['l7_requests']),
+      firstSeenMs: Number(row['first_seen_ms']),
+      lastSeenMs: Number(row['last_seen_ms']),
+      hours: [],
+      dropReasons: reasons.get(id) ?? {},
+      sets: setColumns(row),
+    },
+  };
+}
+
+/** Drop reasons by edge id (of the namespaces' edges when given), keys sorted. */
+function readDropReasons(db: Db, ns: readonly string[] | undefined): Map<number, Record<string, number>> {
+  const rows = (
+    ns === undefined
+      ? db.prepare('SELECT edge_id AS id, reason, flows FROM edge_drop_reasons ORDER BY edge_id, reason').all()
+      : db
+          .prepare(`SELECT r.edge_id AS id, r.reason, r.flows FROM edge_drop_reasons r JOIN edges e ON e.id = r.edge_id
+                    WHERE e.src_ns IN (SELECT value FROM json_each(?)) OR e.dst_ns IN (SELECT value FROM json_each(?))
+                    ORDER BY r.edge_id, r.reason`)
+          .all(JSON.stringify(ns), JSON.stringify(ns))
+  ) as { id: number; reason: string; flows: number }[];
+  const out = new Map<number, Record<string, number>>();
+  for (const r of rows) {
+    let m = out.get(r.id);
+    if (!m) out.set(r.id, (m = {}));
+    m[r.reason] = r.flows;
+  }
+  return out;
+}
+
+/** Stored workload records (merged per key), for read-time resolution. */
+export function readWorkloadRecords(db: Db): WorkloadRecord[] {
+  const sets = new Map<string, string[][]>();
+  for (const r of db.prepare('SELECT workload_key AS k, labels FROM workload_label_sets ORDER BY workload_key, labels').all() as { k: string; labels: string }[]) {
+    const list = sets.get(r.k) ?? [];
+    list.push(JSON.parse(r.labels) as string[]);
+    sets.set(r.k, list);
+  }
+  const rows = db
+    .prepare('SELECT key, namespace, kind, name, kind_hints AS hints, first_seen_ms AS first, last_seen_ms AS last FROM workloads ORDER BY key')
+    .all() as { key: string; namespace: string; kind: string | null; name: string; hints: string; first: number; last: number }[];
+  return rows.map(
+    (r): WorkloadRecord => ({
+      key: r.key,
+      namespace: r.namespace,
+      kind: r.kind ?? undefined,
+      name: r.name,
+      kindHints: JSON.parse(r.hints) as string[],
+      labelSets: sets.get(r.key) ?? [],
+      firstSeenMs: r.first,
+      lastSeenMs: r.last,
+    }),
+  );
+}
+
+export function readDnsAnswers(db: Db): DnsAnswer[] {
+  return db
+    .prepare(`SELECT client_key AS client, query, ip, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs, responses
+              FROM dns_answers ORDER BY client_key, ip, query`)
+    .all() as DnsAnswer[];
+}
+
+export interface LoadGraphOptions {
+  /** Narrows the edges; namespaces are also applied in SQL. Workloads are never filtered. */
+  readonly filter?: EdgeFilter;
+  /** Read-time workload rules (`--workload-config`). */
+  readonly workloadConfig?: WorkloadConfig;
+}
+
+/** The resolved graph: edges (filtered) and every workload with its selector. */
+export interface Graph {
+  readonly edges: readonly Edge[];
+  readonly workloads: readonly WorkloadInfo[];
+}
+
+/**
+ * Reads and resolves the edge graph (see graph/index.ts for the steps). Deterministic: edges are
+ * sorted by (from, to, protocol, port) keys, workloads by namespace, kind, name.
+ */
+export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
+  if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
+  const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG);
+  const answers = indexAnswers(readDnsAnswers(db), workloads);
+  const ns = options.filter?.namespaces;
+  const hoursSql = '(SELECT count(*) FROM edge_hours h WHERE h.edge_id = e.id) AS hours_seen';
+  const rows = (
+    ns === undefined
+      ? db.prepare(`SELECT e.*, ${hoursSql} FROM edges e ORDER BY e.id`).all()
+      : ns.length === 0
+        ? []
+        : db
+            .prepare(`SELECT e.*, ${hoursSql} FROM edges e
+                      WHERE e.src_ns IN (SELECT value FROM json_each(?)) OR e.dst_ns IN (SELECT value FROM json_each(?)) ORDER BY e.id`)
+            .all(JSON.stringify(ns), JSON.stringify(ns))
+  ) as Record<string, unknown>[];
+  const countHours = (ids: readonly number[]): number =>
+    (db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))').get(JSON.stringify(ids)) as { n: number }).n;
+  const reasons = readDropReasons(db, ns);
+  const edges = resolveEdges(
+    rows.map((r) => rowToStored(r, reasons)),
+    workloads,
+    answers,
+    countHours,
+  );
+  return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
+}
+
+/** Resolved edges matching `filter` (all when absent). */
+export function loadEdges(db: Db, filter?: EdgeFilter, workloadConfig?: WorkloadConfig): Edge[] {
+  return [...loadGraph(db, { ...(filter ? { filter } : {}), ...(workloadConfig ? { workloadConfig } : {}) }).edges];
+}
+
+/** Every workload seen, with its selector labels. */
+export function loadWorkloads(db: Db, workloadConfig?: WorkloadConfig): WorkloadInfo[] {
+  if (!hasEdgeGraph(db)) return [];
+  return [...resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG).workloads];
+}
+
+export interface EdgeGraphSummary {
+  /** Resolved edges. */
+  readonly edges: number;
+  /** Stored rows (world edges are kept per IP until read). */
+  readonly rawEdges: number;
+  readonly workloads: number;
+  readonly dnsAnswers: number;
+  /** Flows that made no edge, by reason. */
+  readonly skipped: Readonly<Record<string, number>>;
+  readonly convergence: readonly NamespaceConvergence[];
+}
+
+/** What `status` shows about the graph, including baseline convergence per namespace. */
+export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
+  if (!hasEdgeGraph(db)) return undefined;
+  const graph = loadGraph(db);
+  const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const skipped: Record<string, number> = {};
+  for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;
+  return {
+    edges: graph.edges.length,
+    rawEdges: count('edges'),
+    workloads: graph.workloads.length,
+    dnsAnswers: count('dns_answers'),
+    skipped,
+    convergence: convergence(graph.edges),
+  };
+}

@@ -1,0 +1,206 @@
+import type { Statement } from 'better-sqlite3';
+import {
+  type CappedSet,
+  type EdgeRecord,
+  type GraphDelta,
+  SET_FIELDS,
+  SET_LIMITS,
+  type SetField,
+  type WorkloadRecord,
+  rawPeerKey,
+  unionCapped,
+} from '../graph/index.js';
+import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
+import type { Db } from './open.js';
+
+/** Set values known to be stored per edge id: lets most flushes skip the JSON read-modify-write. */
+const KNOWN_CACHE_MAX = 200_000;
+/** Edge ids and last hours remembered per writer. */
+const ID_CACHE_MAX = 500_000;
+/** Counter columns in a fixed order: the per-side counters, then l7_requests. */
+const COUNTER_COLUMNS = [...SIDE_COLUMNS.map((c) => c.column), 'l7_requests'];
+
+function counterValues(e: EdgeRecord): number[] {
+  const out = SIDE_COLUMNS.map((c) => e.sides[c.side][c.field]);
+  out.push(e.l7Requests);
+  return out;
+}
+
+/**
+ * Merges graph deltas into the database. `write` must run inside the caller's transaction (the
+ * ingest batch commit), so a batch's flows, counts and edges are committed together or not at all.
+ * Counters are added in one UPSERT per edge, hours and drop reasons by their own additive UPSERTs;
+ * the capped JSON sets (pods, names, paths) are read, merged with graph/merge.ts and written back
+ * only when the delta brings a value not known to be stored already.
+ */
+export class EdgeWriter {
+  readonly #db: Db;
+  readonly #insert;
+  readonly #selectId;
+  /** UPDATE statements by the set of counter columns a delta changes (a handful in practice). */
+  readonly #updates = new Map<string, Statement>();
+  /** Edge key → row id (ids never change; rows are never deleted). */
+  readonly #ids = new Map<string, number>();
+  /** Row id → the last hour this writer stored for it (most batches add no new hour). */
+  readonly #lastHour = new Map<number, number>();
+  readonly #selectSets;
+  readonly #updateSets;
+  readonly #insertHour;
+  readonly #addDropReason;
+  readonly #upsertWorkload;
+  readonly #selectHints;
+  readonly #updateHints;
+  readonly #insertLabelSet;
+  readonly #upsertAnswer;
+  readonly #addSkip;
+  readonly #knownLabelSets = new Set<string>();
+  /** Edge id → set values this writer read or wrote (a subset of what is stored; sets only grow). */
+  readonly #known = new Map<number, Map<SetField, Set<string>>>();
+
+  constructor(db: Db) {
+    this.#db = db;
+    const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms'];
+    this.#insert = db.prepare(`INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
+    const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
+    this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
+    this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+    this.#insertHour = db.prepare('INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES (?, ?)');
+    this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
+      ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
+    this.#upsertWorkload = db.prepare(`INSERT INTO workloads (key, namespace, kind, name, first_seen_ms, last_seen_ms)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+        last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`);
+    this.#selectHints = db.prepare('SELECT kind_hints FROM workloads WHERE key = ?');
+    this.#updateHints = db.prepare('UPDATE workloads SET kind_hints = ? WHERE key = ?');
+    this.#insertLabelSet = db.prepare('INSERT OR IGNORE INTO workload_label_sets (workload_key, labels) VALUES (?, ?)');
+    this.#upsertAnswer = db.prepare(`INSERT INTO dns_answers (client_key, ip, query, first_seen_ms, last_seen_ms, responses)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (client_key, ip, query) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+        last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), responses = responses + excluded.responses`);
+    this.#addSkip = db.prepare(`INSERT INTO edge_skips (reason, flows) VALUES (?, ?)
+      ON CONFLICT (reason) DO UPDATE SET flows = flows + excluded.flows`);
+  }
+
+  write(delta: GraphDelta): void {
+    for (const w of delta.workloads.values()) this.#writeWorkload(w);
+    for (const [key, e] of delta.edges) this.#writeEdge(key, e);
+    for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
+    for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
+  }
+
+  #writeEdge(key: string, e: EdgeRecord): void {
+    const id = this.#upsertCounters(key, e);
+    const hours = e.hours;
+    if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
+      for (const h of hours) this.#insertHour.run(id, h);
+      if (this.#lastHour.size >= ID_CACHE_MAX) this.#lastHour.clear();
+      this.#lastHour.set(id, hours[hours.length - 1] as number);
+    }
+    for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
+    if (!this.#bringsNewValues(id, e)) return;
+    const stored = setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+    const update: Record<string, string | number> = { id };
+    const truncated: string[] = [];
+    const known = new Map<SetField, Set<string>>();
+    for (const f of SET_FIELDS) {
+      const merged = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
+      update[SET_COLUMN[f]] = JSON.stringify(merged.values);
+      if (merged.truncated) truncated.push(f);
+      known.set(f, new Set(merged.values));
+    }
+    update['truncated'] = JSON.stringify(truncated);
+    this.#updateSets.run(update);
+    if (this.#known.size >= KNOWN_CACHE_MAX) this.#known.clear();
+    this.#known.set(id, known);
+  }
+
+  /** Adds the counters (only the non-zero ones) to the edge's row, inserting it first if new. */
+  #upsertCounters(key: string, e: EdgeRecord): number {
+    const values = counterValues(e);
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      const srcKey = rawPeerKey(e.from);
+      const dstKey = rawPeerKey(e.to);
+      const row = this.#selectId.get(srcKey, dstKey, e.protocol, e.port) as { id: number } | undefined;
+      if (row === undefined) {
+        const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
+        const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
+        id = Number(this.#insert.run(srcKey, dstKey, e.protocol, e.port, srcNs, dstNs, ...values, e.firstSeenMs, e.lastSeenMs).lastInsertRowid);
+        this.#remember(key, id);
+        return id;
+      }
+      id = row.id;
+      this.#remember(key, id);
+    }
+    const changed: number[] = [];
+    let mask = '';
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] !== 0) {
+        changed.push(values[i] as number);
+        mask += `${i},`;
+      }
+    }
+    let stmt = this.#updates.get(mask);
+    if (stmt === undefined) {
+      const sets = mask
+        .split(',')
+        .filter((x) => x !== '')
+        .map((i) => `${COUNTER_COLUMNS[Number(i)]} = ${COUNTER_COLUMNS[Number(i)]} + ?`);
+      stmt = this.#db.prepare(
+        `UPDATE edges SET ${[...sets, 'first_seen_ms = min(first_seen_ms, ?)', 'last_seen_ms = max(last_seen_ms, ?)'].join(', ')} WHERE id = ?`,
+      );
+      this.#updates.set(mask, stmt);
+    }
+    stmt.run(...changed, e.firstSeenMs, e.lastSeenMs, id);
+    return id;
+  }
+
+  #remember(key: string, id: number): void {
+    if (this.#ids.size >= ID_CACHE_MAX) this.#ids.clear();
+    this.#ids.set(key, id);
+  }
+
+  /**
+   * Whether the delta has a set value not known to be stored. A value this writer saw stored may
+   * have been evicted since by smaller ones (another writer); then the stored set is already
+   * truncated and that value would not enter it again, so skipping is still exact.
+   */
+  #bringsNewValues(id: number, e: EdgeRecord): boolean {
+    const known = this.#known.get(id);
+    for (const f of SET_FIELDS) {
+      const s = e.sets[f];
+      if (s.values.length === 0 && !s.truncated) continue;
+      const k = known?.get(f);
+      if (k === undefined || s.truncated) return true;
+      for (const v of s.values) if (!k.has(v)) return true;
+    }
+    return false;
+  }
+
+  #writeWorkload(w: WorkloadRecord): void {
+    this.#upsertWorkload.run(w.key, w.namespace, w.kind ?? null, w.name, w.firstSeenMs, w.lastSeenMs);
+    if (w.kindHints.length > 0) {
+      const stored = JSON.parse((this.#selectHints.get(w.key) as { kind_hints: string }).kind_hints) as string[];
+      const merged = [...new Set([...stored, ...w.kindHints])].sort();
+      if (merged.length !== stored.length) this.#updateHints.run(JSON.stringify(merged), w.key);
+    }
+    for (const s of w.labelSets) {
+      const json = JSON.stringify(s);
+      const k = `${w.key}|${json}`;
+      if (this.#knownLabelSets.has(k)) continue;
+      this.#insertLabelSet.run(w.key, json);
+      if (this.#knownLabelSets.size >= ID_CACHE_MAX) this.#knownLabelSets.clear();
+      this.#knownLabelSets.add(k);
+    }
+  }
+}
+
+export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {
+  const truncated = new Set(JSON.parse(String(row['truncated'] ?? '[]')) as string[]);
+  const sets = {} as Record<SetField, CappedSet>;
+  for (const f of SET_FIELDS) sets[f] = { values: JSON.parse(String(row[SET_COLUMN[f]] ?? '[]')) as string[], truncated: truncated.has(f) };
+  return sets;
+}
+

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Endpoint, Flow } from '../../src/flow/index.js';
+import {
+  EMPTY_WORKLOAD_CONFIG,
+  EdgeAggregator,
+  type EdgeRecord,
+  type GraphDelta,
+  type WorkloadRecord,
+  type DnsAnswer,
+  indexAnswers,
+  mergeDnsAnswers,
+  mergeEdgeRecords,
+  mergeWorkloadRecords,
+  resolveEdges,
+  resolveWorkloads,
+} from '../../src/graph/index.js';
+import { EdgeWriter, loadGraph, openDatabase } from '../../src/store/index.js';
+import { HOUR, T0, coredns, dnsResponse, flow, immich, pod, postgres1, postgres2, reserved, world } from '../unit/graph/builders.js';
+
+/**
+ * The edge merge is associative and commutative: cutting the same flows into different batches (and
+ * reordering them) gives identical edges, both in memory and through SQLite.
+ */
+const maskedCoredns: Endpoint = { ...coredns, workloads: [] };
+const bare = pod('bookinfo', 'ratings-v1-b6994bb9-jgqxb', { app: 'ratings', version: 'v1' }, undefined, 16370);
+const endpoints: readonly Endpoint[] = [immich, postgres1, postgres2, coredns, maskedCoredns, bare, world, reserved(1, 'reserved:host'), reserved(7, 'reserved:kube-apiserver')];
+const ips = ['140.82.121.6', '140.82.121.4', '192.168.1.20', '10.0.2.7'];
+
+const flowArb: fc.Arbitrary<Flow> = fc.oneof(
+  { weight: 8, arbitrary: fc
+    .record({
+      src: fc.constantFrom(...endpoints),
+      dst: fc.constantFrom(...endpoints),
+      dstIp: fc.constantFrom(...ips),
+      proto: fc.constantFrom('TCP' as const, 'UDP' as const),
+      dport: fc.constantFrom(53, 443, 5432, 8080, 51000),
+      sport: fc.constantFrom(5432, 40000, 52000),
+      flags: fc.constantFrom({ SYN: true }, { ACK: true }, { SYN: true, ACK: true }, { FIN: true, ACK: true }),
+      t: fc.integer({ min: 0, max: 72 }).map((h) => T0 + h * HOUR + (h % 7) * 1000),
+      verdict: fc.constantFrom('FORWARDED' as const, 'DROPPED' as const, 'AUDIT' as const, 'REDIRECTED' as const, 'ERROR' as const),
+      dir: fc.constantFrom('EGRESS' as const, 'INGRESS' as const, 'TRAFFIC_DIRECTION_UNKNOWN' as const),
+      isReply: fc.constantFrom(true, false, undefined),
+      eventType: fc.constantFrom(1, 4, 5),
+      traceReason: fc.constantFrom('NEW', 'ESTABLISHED', undefined),
+      dropReason: fc.constantFrom('POLICY_DENIED', 'POLICY_DENY', undefined),
+      destinationNames: fc.constantFrom([], ['github.com'], ['example.com', 'github.com']),
+      http: fc.option(fc.constantFrom('/api/assets/1', '/api/assets/2?x=1', '/healthz'), { nil: undefined }),
+    })
+    .map(({ http, isReply, traceReason, dropReason, ...s }) =>
+      flow({
+        ...s,
+        ...(isReply !== undefined ? { isReply } : {}),
+        ...(traceReason ? { traceReason } : {}),
+        ...(dropReason ? { dropReason } : {}),
+        ...(http ? { l7: { type: 'REQUEST' as const, http: { method: 'GET', url: http, headers: [] } } } : {}),
+      }),
+    ) },
+  { weight: 1, arbitrary: fc
+    .record({
+      client: fc.constantFrom(immich, bare, maskedCoredns),
+      query: fc.constantFrom('github.com', 'api.github.com', 'example.com'),
+      answers: fc.subarray(ips, { minLength: 1 }),
+      t: fc.integer({ min: 0, max: 72 }).map((h) => T0 + h * HOUR),
+    })
+    .map(({ client, query, answers, t }) => dnsResponse(client, coredns, query, answers, t)) },
+);
+
+/** Cuts `flows` at the given fractions into consecutive batches. */
+function split<T>(xs: readonly T[], cuts: readonly number[]): T[][] {
+  const at = [...new Set(cuts.map((c) => Math.floor(c * xs.length)))].sort((a, b) => a - b);
+  const out: T[][] = [];
+  let prev = 0;
+  for (const i of [...at, xs.length]) {
+    out.push(xs.slice(prev, i));
+    prev = i;
+  }
+  return out;
+}
+
+function mergeMaps<T>(into: Map<string, T>, from: ReadonlyMap<string, T>, merge: (a: T, b: T) => T): void {
+  for (const [k, v] of from) {
+    const cur = into.get(k);
+    into.set(k, cur === undefined ? v : merge(cur, v));
+  }
+}
+
+/** Aggregates each batch separately and merges the deltas, like the store does. */
+function mergedDelta(batches: readonly (readonly Flow[])[]): { edges: Map<string, EdgeRecord>; workloads: Map<string, WorkloadRecord>; answers: Map<string, DnsAnswer> } {
+  const edges = new Map<string, EdgeRecord>();
+  const workloads = new Map<string, WorkloadRecord>();
+  const answers = new Map<string, DnsAnswer>();
+  for (const batch of batches) {
+    const agg = new EdgeAggregator(); // a fresh aggregator per batch: nothing carries over but the merge
+    for (const f of batch) agg.add(f);
+    const d: GraphDelta = agg.take();
+    mergeMaps(edges, d.edges, mergeEdgeRecords);
+    mergeMaps(workloads, d.workloads, mergeWorkloadRecords);
+    mergeMaps(answers, new Map(d.dnsAnswers.map((a) => [`${a.client}|${a.ip}|${a.query}`, a])), mergeDnsAnswers);
+  }
+  return { edges, workloads, answers };
+}
+
+function resolved(batches: readonly (readonly Flow[])[]) {
+  const d = mergedDelta(batches);
+  const records = [...d.edges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+  const workloads = resolveWorkloads([...d.workloads.values()], EMPTY_WORKLOAD_CONFIG);
+  const edges = resolveEdges(
+    records.map((record, id) => ({ id, record, hoursSeen: record.hours.length })),
+    workloads,
+    indexAnswers([...d.answers.values()], workloads),
+    (ids) => new Set(ids.flatMap((i) => records[i]?.hours ?? [])).size,
+  );
+  return { edges, workloads: workloads.workloads };
+}
+
+function viaSqlite(batches: readonly (readonly Flow[])[]) {
+  const db = openDatabase(':memory:');
+  try {
+    const writer = new EdgeWriter(db);
+    for (const batch of batches) {
+      const agg = new EdgeAggregator();
+      for (const f of batch) agg.add(f);
+      db.transaction(() => writer.write(agg.take()))();
+    }
+    return loadGraph(db);
+  } finally {
+    db.close();
+  }
+}
+
+const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 });
+
+describe('edge merge (property)', () => {
+  it('batch boundaries and flow order do not change the resolved edges', () => {
+    fc.assert(
+      fc.property(fc.array(flowArb, { minLength: 1, maxLength: 120 }), cutsArb, fc.integer(), (flows, cuts, seed) => {
+        const whole = resolved([flows]);
+        expect(resolved(split(flows, cuts))).toEqual(whole);
+        const shuffled = fc.sample(fc.shuffledSubarray(flows, { minLength: flows.length, maxLength: flows.length }), { numRuns: 1, seed })[0] as Flow[];
+        expect(resolved(split(shuffled, cuts))).toEqual(whole);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the same holds through SQLite (one transaction per batch)', () => {
+    fc.assert(
+      fc.property(fc.array(flowArb, { minLength: 1, maxLength: 80 }), cutsArb, (flows, cuts) => {
+        const whole = viaSqlite([flows]);
+        expect(viaSqlite(split(flows, cuts))).toEqual(whole);
+        expect(whole.edges).toEqual(resolved([flows]).edges);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { requestDirection } from '../../../src/graph/index.js';
+import { HOUR, T0, flow, graphOf, immich, lines, postgres1, reserved } from './builders.js';
+
+const syn = { SYN: true };
+const ack = { ACK: true };
+
+describe('request direction', () => {
+  it.each([
+    ['is_reply true', flow({ src: postgres1, dst: immich, isReply: true, flags: ack }), 'reply'],
+    ['SYN+ACK without is_reply', flow({ src: postgres1, dst: immich, verdict: 'DROPPED', flags: { SYN: true, ACK: true } }), 'reply'],
+    ['trace reason REPLY', flow({ src: postgres1, dst: immich, traceReason: 'REPLY' }), 'reply'],
+    ['L7 response', flow({ src: postgres1, dst: immich, l7: { type: 'RESPONSE', http: { code: 200, headers: [] } } }), 'reply'],
+    ['drop with unknown is_reply', flow({ src: immich, dst: postgres1, verdict: 'DROPPED', flags: syn }), 'request'],
+    ['SYN', flow({ src: immich, dst: postgres1, flags: syn }), 'request'],
+  ] as const)('%s → %s', (_name, f, want) => {
+    expect(requestDirection(f)).toBe(want);
+  });
+
+  it('an old agent without is_reply: server port to ephemeral port is a reply, not an edge', () => {
+    const f = { ...flow({ src: postgres1, dst: immich, sport: 5432, dport: 51000, flags: ack }), isReply: undefined };
+    expect(requestDirection(f)).toBe('reply');
+  });
+
+  it('replies never create edges; they are counted as skipped', () => {
+    const { edges, delta } = graphOf([
+      flow({ src: immich, dst: postgres1, flags: syn }),
+      flow({ src: postgres1, dst: immich, sport: 5432, dport: 40000, isReply: true, flags: { SYN: true, ACK: true } }),
+      flow({ src: postgres1, dst: immich, sport: 5432, dport: 40000, isReply: true, flags: ack }),
+    ]);
+    expect(lines(edges)).toEqual(['self-hosted/Deployment/immich-server -> dbms/Cluster/postgres TCP/5432']);
+    expect(delta.skipped).toEqual({ reply: 2 });
+  });
+});
+
+describe('counting one connection seen on both nodes', () => {
+  // Client node: policy verdict + trace to-stack (egress). Server node: to-endpoint (ingress).
+  const connection = (t: number) => [
+    flow({ src: immich, dst: postgres1, flags: syn, t, dir: 'EGRESS', eventType: 5 }),
+    flow({ src: immich, dst: postgres1, flags: syn, t, dir: 'EGRESS', traceReason: 'NEW' }),
+    flow({ src: immich, dst: postgres1, flags: ack, t: t + 1, dir: 'EGRESS' }),
+    flow({ src: immich, dst: postgres1, flags: syn, t: t + 2, dir: 'INGRESS', traceReason: 'NEW' }),
+    flow({ src: immich, dst: postgres1, flags: ack, t: t + 3, dir: 'INGRESS' }),
+  ];
+
+  it('connections and forwarded count once, not once per node', () => {
+    const { edges } = graphOf([...connection(T0), ...connection(T0 + 1000)]);
+    expect(edges).toHaveLength(1);
+    const e = edges[0]!;
+    expect(e.connections).toBe(2);
+    expect(e.sides.egress.connections).toBe(2);
+    expect(e.sides.egress.verdicts).toBe(2);
+    expect(e.sides.ingress.connections).toBe(2);
+    expect(e.flows).toBe(6); // the busier side: egress (verdict + SYN + ACK) × 2
+    expect(e.forwarded).toBe(6);
+    expect(e.dropped).toBe(0);
+  });
+
+  it('a connection forwarded at egress and dropped at ingress is dropped, not forwarded', () => {
+    const { edges } = graphOf([
+      flow({ src: immich, dst: postgres1, flags: syn, dir: 'EGRESS', traceReason: 'NEW' }),
+      flow({ src: immich, dst: postgres1, flags: syn, dir: 'INGRESS', verdict: 'DROPPED', dropReason: 'POLICY_DENIED', eventType: 1 }),
+      flow({ src: immich, dst: postgres1, flags: syn, t: T0 + 1000, dir: 'INGRESS', verdict: 'DROPPED', dropReason: 'POLICY_DENIED', eventType: 1 }),
+    ]);
+    const e = edges[0]!;
+    expect(e.forwarded).toBe(0);
+    expect(e.dropped).toBe(2);
+    expect(e.dropReasons).toEqual({ POLICY_DENIED: 2 });
+  });
+
+  it('drops on both sides add up; audit takes the busier side', () => {
+    const { edges } = graphOf([
+      flow({ src: immich, dst: postgres1, flags: syn, dir: 'EGRESS', verdict: 'DROPPED', dropReason: 'POLICY_DENY' }),
+      flow({ src: immich, dst: postgres1, flags: syn, t: T0 + 5, dir: 'INGRESS', verdict: 'DROPPED', dropReason: 'POLICY_DENIED' }),
+      flow({ src: immich, dst: postgres1, flags: syn, t: T0 + 9, dir: 'EGRESS', verdict: 'AUDIT', eventType: 5 }),
+      flow({ src: immich, dst: postgres1, flags: syn, t: T0 + 9, dir: 'INGRESS', verdict: 'AUDIT', eventType: 5 }),
+    ]);
+    const e = edges[0]!;
+    expect(e.dropped).toBe(2);
+    expect(e.audit).toBe(1);
+    expect(e.dropReasons).toEqual({ POLICY_DENIED: 1, POLICY_DENY: 1 });
+  });
+
+  it('REDIRECTED (to the L7 proxy) is let through', () => {
+    const { edges } = graphOf([flow({ src: immich, dst: postgres1, flags: syn, verdict: 'REDIRECTED', eventType: 5 })]);
+    expect(edges[0]).toMatchObject({ forwarded: 1, redirected: 1, connections: 1 });
+  });
+});
+
+describe('evidence on edges', () => {
+  it('first/last seen and distinct hours', () => {
+    const { edges } = graphOf([
+      flow({ src: immich, dst: postgres1, t: T0 + 5 * HOUR }),
+      flow({ src: immich, dst: postgres1, t: T0 }),
+      flow({ src: immich, dst: postgres1, t: T0 + 10 }),
+      flow({ src: immich, dst: postgres1, t: T0 + 2 * HOUR }),
+    ]);
+    expect(edges[0]).toMatchObject({ firstSeenMs: T0, lastSeenMs: T0 + 5 * HOUR, hoursSeen: 3 });
+  });
+
+  it('HTTP method + path templates: ids become {id}, query strings go', () => {
+    const req = (url: string, method = 'GET') =>
+      flow({ src: immich, dst: postgres1, dport: 8080, dir: 'INGRESS', eventType: 129, l7: { type: 'REQUEST', http: { method, url, headers: [] } } });
+    const { edges } = graphOf([
+      req('http://api:8080/api/assets/123?token=secret'),
+      req('http://api:8080/api/assets/456'),
+      req('/api/albums/6f1c1e2a-0000-4000-8000-000000000001/share', 'post'),
+      req('http://api:8080/'),
+    ]);
+    expect(edges[0]!.httpRequests).toEqual(['GET /', 'GET /api/assets/{id}', 'POST /api/albums/{id}/share']);
+    expect(edges[0]!.l7Protocols).toEqual(['http']);
+  });
+
+  it('DNS query names on the edge to the DNS server', () => {
+    const kubeDns = reserved(1234);
+    const dns = { ...kubeDns, namespace: 'kube-system', podName: 'coredns-789c5fbdb4-vb8r9', labels: ['k8s:k8s-app=kube-dns'], workloads: [{ kind: 'Deployment', name: 'coredns' }] };
+    const { edges } = graphOf([
+      flow({ src: immich, dst: dns, proto: 'UDP', dport: 53, eventType: 129, l7: { type: 'REQUEST', dns: { query: 'Api.GitHub.com.', ips: [], cnames: [], qtypes: ['A'], rrtypes: [] } } }),
+    ]);
+    expect(edges[0]).toMatchObject({ dnsNames: ['api.github.com'], l7Protocols: ['dns'], protocol: 'UDP', port: 53 });
+  });
+});
