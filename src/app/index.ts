@@ -5,3 +5,4 @@ export { writePolicyDirectory, policyFileName } from './write-policies.js';
 export { observe, msToTimestamp, RelayUnreachableError, type ObserveOptions, type ObserveNotice, type ObserveResult, type ObserveStats, type StopReason } from './observe.js';
 export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
+export { recommendFromDatabase, type RecommendRequest } from './recommend.js';

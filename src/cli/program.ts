@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerEdges } from './commands/edges.js';
 import { registerObserve } from './commands/observe.js';
+import { registerRecommend } from './commands/recommend.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStatus } from './commands/status.js';
 import type { CommandContext } from './context.js';
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerStatus(program, ctx);
   registerObserve(program, ctx);
   registerEdges(program, ctx);
+  registerRecommend(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) }).exitOverride();
   }

@@ -1,0 +1,75 @@
+import { type Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
+import { EXIT_OK, InputError, UsageError } from '../../errors.js';
+import { recommendationJson, renderRecommendationYaml } from '../../report/index.js';
+import { openDatabase } from '../../store/index.js';
+import type { CommandContext } from '../context.js';
+import { outputOption } from '../options.js';
+
+interface RecommendFlags {
+  readonly namespace?: string[];
+  readonly allNamespaces: boolean;
+  readonly kind: 'cilium' | 'kubernetes';
+  readonly baseline: boolean;
+  readonly output: 'yaml' | 'json';
+  readonly out?: string;
+  readonly minBaseline: number;
+  readonly portRangeMin: number;
+  readonly workloadConfig?: string;
+}
+
+export function registerRecommend(program: Command, ctx: CommandContext): void {
+  program
+    .command('recommend')
+    .description('least-privilege policies from the observed baseline, ready to commit')
+    .option('-n, --namespace <ns>', 'namespace to make policies for (repeatable)', collect, undefined)
+    .option('-A, --all-namespaces', 'every namespace with traffic', false)
+    .addOption(new Option('--kind <kind>', 'policy API: cilium (CiliumNetworkPolicy) or kubernetes (NetworkPolicy)').choices(['cilium', 'kubernetes']).default('cilium'))
+    .option('--baseline', 'also emit the cluster-wide foundation (DNS, kube-apiserver) as CiliumClusterwideNetworkPolicies', false)
+    .addOption(outputOption(['yaml', 'json'], 'yaml'))
+    .option('--out <dir>', 'write one file per policy plus kustomization.yaml into DIR')
+    .addOption(new Option('--min-baseline <hours>', 'warn when the baseline covers fewer hours').default(168).argParser(Number))
+    .option('--workload-config <file>', 'workload identity rules (YAML/JSON), as for `edges`')
+    .addOption(new Option('--port-range-min <n>', 'contiguous observed ports that become one range').default(8).argParser(Number))
+    .action((flags: RecommendFlags, cmd: Command) => {
+      const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
+      if (flags.allNamespaces && flags.namespace) throw new UsageError('cannot set both -A and --namespace');
+      if (!flags.allNamespaces && !flags.namespace) throw new UsageError('name the namespaces with -n NS (repeatable) or use -A');
+      if (flags.baseline && flags.kind === 'kubernetes') throw new UsageError('--baseline makes CiliumClusterwideNetworkPolicies; it cannot go with --kind kubernetes');
+      if (!Number.isFinite(flags.minBaseline) || flags.minBaseline < 0) throw new UsageError('--min-baseline must be a number of hours');
+      if (!Number.isInteger(flags.portRangeMin) || flags.portRangeMin < 2) throw new UsageError('--port-range-min must be a whole number of at least 2');
+      if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      const workloadConfig = flags.workloadConfig ? readWorkloadConfig(flags.workloadConfig) : undefined;
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        const r = recommendFromDatabase(db, {
+          namespaces: flags.allNamespaces ? 'all' : (flags.namespace ?? []),
+          kind: flags.kind,
+          baseline: flags.baseline,
+          minBaselineHours: flags.minBaseline,
+          portRangeMin: flags.portRangeMin,
+          ...(workloadConfig ? { workloadConfig } : {}),
+        });
+        for (const w of r.warnings) ctx.io.stderr.write(`Warning: ${w}\n`);
+        if (r.newestFlowMs !== undefined && Date.now() - r.newestFlowMs > 86_400_000) {
+          ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
+        }
+        for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}\n`);
+        if (flags.out) {
+          const files = writePolicyDirectory(flags.out, r);
+          ctx.io.stderr.write(`Wrote ${files.length} files to ${flags.out}\n`);
+          if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ directory: flags.out, files }, null, 2)}\n`);
+        } else {
+          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(recommendationJson(r), null, 2)}\n` : renderRecommendationYaml(r));
+        }
+      } finally {
+        db.close();
+      }
+      ctx.setExitCode(EXIT_OK);
+    });
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
