@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerCheck } from './commands/check.js';
+import { registerDrops } from './commands/drops.js';
 import { registerEdges } from './commands/edges.js';
 import { registerObserve } from './commands/observe.js';
 import { registerRecommend } from './commands/recommend.js';
@@ -26,6 +28,8 @@ export function buildProgram(ctx: CommandContext): Command {
   registerObserve(program, ctx);
   registerEdges(program, ctx);
   registerRecommend(program, ctx);
+  registerDrops(program, ctx);
+  registerCheck(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) }).exitOverride();
   }

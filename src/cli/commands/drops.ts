@@ -1,0 +1,86 @@
+import { type Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
+import { EXIT_OK, InputError, UsageError } from '../../errors.js';
+import { formatParseProblem } from '../../policy/index.js';
+import { dropsJson, renderDropsTable, renderDropsYaml } from '../../report/index.js';
+import { openDatabase } from '../../store/index.js';
+import type { CommandContext } from '../context.js';
+import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
+
+interface DropsFlags {
+  readonly namespace?: string[];
+  readonly allNamespaces?: boolean;
+  readonly since?: string;
+  readonly policies?: string[];
+  readonly clusterName?: string;
+  readonly attemptWindow: string;
+  readonly output: 'table' | 'json' | 'yaml';
+}
+
+export const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value.split(',').map((v) => v.trim()).filter((v) => v !== ''),
+];
+
+export function policiesOption(): Option {
+  return new Option('--policies <path>', 'policy files or directories (repeatable; - reads stdin); bad documents are reported and skipped').argParser(collect);
+}
+
+/** Loads --policies; bad documents go to stderr as `FILE:DOC: field: reason` and are skipped. */
+export async function loadPolicyFlag(ctx: CommandContext, paths: readonly string[]): Promise<LoadedPolicies> {
+  const loaded = await loadPolicies(paths, { readStdin: () => readAll(ctx.io.stdin) });
+  for (const e of loaded.errors) ctx.io.stderr.write(`${formatParseProblem(e)}\n`);
+  for (const n of loaded.notes) ctx.io.stderr.write(`Note: ${formatParseProblem(n)}\n`);
+  if (loaded.policies.length === 0) ctx.io.stderr.write(`Warning: no policies loaded from ${paths.join(', ')}\n`);
+  return loaded;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function registerDrops(program: Command, ctx: CommandContext): void {
+  program
+    .command('drops')
+    .description('dropped flows by edge and reason: the responsible policy and the smallest patch that allows it')
+    .option('-n, --namespace <ns>', 'drops with either end in this namespace (repeatable, comma-separated)', collect)
+    .option('-A, --all-namespaces', 'all namespaces (the default)')
+    .option('--since <time>', 'only drops at or after this time (30m, 2d, RFC 3339)')
+    .addOption(policiesOption())
+    .option('--cluster-name <name>', 'local Cilium cluster name (default: as Hubble reports it on the dropping endpoint)')
+    .addOption(new Option('--attempt-window <duration>', 'same 5-tuple within this window = one connection attempt').default('10s'))
+    .addOption(outputOption(['table', 'json', 'yaml'], 'table'))
+    .action(async (flags: DropsFlags, cmd: Command) => {
+      const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
+      if (flags.allNamespaces && flags.namespace && flags.namespace.length > 0) throw new UsageError('cannot set both -A and --namespace');
+      if (!flags.policies || flags.policies.length === 0) throw new UsageError('name the policies to judge the drops against with --policies PATH (file or directory, repeatable)');
+      const sinceMs = flags.since === undefined ? undefined : parseTimeFlag('--since', flags.since, Date.now());
+      if (!/^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(flags.attemptWindow)) throw new UsageError(`invalid --attempt-window "${flags.attemptWindow}": use a duration like 10s`);
+      const attemptWindowMs = parseGoDuration(flags.attemptWindow);
+      if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      const loaded = await loadPolicyFlag(ctx, flags.policies);
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        const r = triageFromDatabase(db, {
+          policies: loaded.policies,
+          ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
+          ...(sinceMs !== undefined && { sinceMs }),
+          ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
+          attemptWindowMs,
+        });
+        const out =
+          flags.output === 'json'
+            ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
+            : flags.output === 'yaml'
+              ? renderDropsYaml(r.drops)
+              : renderDropsTable(r.drops, r.flows);
+        ctx.io.stdout.write(out);
+      } finally {
+        db.close();
+      }
+      ctx.setExitCode(EXIT_OK);
+    });
+}

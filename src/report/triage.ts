@@ -1,0 +1,134 @@
+/** `drops` output: a table for people (with the YAML patches under it), JSON and YAML for tools. */
+import { stringify } from 'yaml';
+import type { PolicyRef } from '../policy/index.js';
+import type { PolicyPatch, TriagedDrop } from '../triage/index.js';
+import { peerJson, peerLabel } from './edges.js';
+import { formatCount, formatTime, renderTable } from './table.js';
+
+const SHORT_KIND: Readonly<Record<string, string>> = {
+  CiliumNetworkPolicy: 'cnp',
+  CiliumClusterwideNetworkPolicy: 'ccnp',
+  NetworkPolicy: 'networkpolicy',
+};
+
+const policyName = (p: PolicyRef): string => `${p.kind} ${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}`;
+
+const origin = (p: PolicyRef): string =>
+  p.origin === undefined ? '' : `${p.origin.file}, document ${p.origin.doc}${p.origin.item === undefined ? '' : `, item ${p.origin.item}`}`;
+
+/**
+ * One patch as a YAML JSON-Patch document with a header naming the policy and its source file,
+ * ready for `kubectl patch --type json --patch-file`.
+ */
+export function renderPatchYaml(patch: PolicyPatch): string {
+  const p = patch.policy;
+  const ns = p.namespace === undefined ? '' : ` -n ${p.namespace}`;
+  const header = [
+    `# ${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`,
+    `# ${patch.description}`,
+    `# kubectl patch ${SHORT_KIND[p.kind] ?? p.kind}${ns} ${p.name} --type json --patch-file <this file>`,
+  ];
+  return `${header.join('\n')}\n${stringify(patch.ops.map((o) => ({ ...o })), { lineWidth: 0 })}`;
+}
+
+function patchJson(patch: PolicyPatch): Record<string, unknown> {
+  const p = patch.policy;
+  return {
+    action: patch.action,
+    direction: patch.direction,
+    policy: {
+      kind: p.kind,
+      ...(p.namespace !== undefined && { namespace: p.namespace }),
+      name: p.name,
+      ...(p.origin && { file: p.origin.file, doc: p.origin.doc, ...(p.origin.item !== undefined && { item: p.origin.item }) }),
+    },
+    description: patch.description,
+    ops: patch.ops,
+    yaml: renderPatchYaml(patch),
+  };
+}
+
+/** `drops -o json`: one object per group, newest first. */
+export function dropsJson(drops: readonly TriagedDrop[]): Record<string, unknown>[] {
+  return drops.map(({ group: g, explanation: x }) => ({
+    from: peerJson(g.from),
+    to: peerJson(g.to),
+    protocol: g.protocol,
+    ...(g.port !== undefined && { port: g.port }),
+    reason: g.reason,
+    dropKind: g.kind,
+    attempts: g.attempts,
+    flows: g.flows,
+    firstSeen: formatTime(g.firstSeenMs),
+    lastSeen: formatTime(g.lastSeenMs),
+    firstSeenMs: g.firstSeenMs,
+    lastSeenMs: g.lastSeenMs,
+    directions: g.directions,
+    deniedBy: g.deniedBy,
+    nodes: g.nodes,
+    srcPods: g.srcPods,
+    dstPods: g.dstPods,
+    policyDrop: x.policyDrop,
+    verdict: x.verdict,
+    summary: x.summary,
+    policies: x.policies,
+    policiesFrom: x.policiesFrom,
+    sides: x.sides,
+    patches: x.patches.map(patchJson),
+    ...(x.allowedAfterPatches !== undefined && { allowedAfterPatches: x.allowedAfterPatches }),
+    notes: x.notes,
+  }));
+}
+
+export function renderDropsYaml(drops: readonly TriagedDrop[]): string {
+  return stringify(dropsJson(drops).map(({ patches, ...rest }) => ({ ...rest, patches: (patches as Record<string, unknown>[]).map(({ yaml: _y, ...p }) => p) })), { lineWidth: 0 });
+}
+
+const port = (d: TriagedDrop): string => `${d.group.protocol}${d.group.port === undefined ? '' : `/${d.group.port}`}`;
+
+const fixLabel = (d: TriagedDrop): string => {
+  const x = d.explanation;
+  switch (x.verdict) {
+    case 'not-policy':
+      return 'none (not a policy drop)';
+    case 'now-allowed':
+      return 'none (allowed now)';
+    case 'not-evaluable':
+      return '-';
+    case 'default-deny':
+    case 'explicit-deny':
+    case 'l7-denied':
+      return x.patches.length === 0 ? 'no single rule found' : x.patches.map((p) => `${p.action} ${p.policy.namespace ? `${p.policy.namespace}/` : ''}${p.policy.name}`).join(', ');
+    default: {
+      const never: never = x.verdict;
+      return never;
+    }
+  }
+};
+
+/** The table, then per group its explanation and patches (YAML). */
+export function renderDropsTable(drops: readonly TriagedDrop[], flows: number): string {
+  if (drops.length === 0) return `No dropped flows${flows > 0 ? ` (${formatCount(flows)} read)` : ''}.\n`;
+  const rows = drops.map((d, i) => [
+    `${i + 1}`,
+    formatTime(d.group.lastSeenMs),
+    peerLabel(d.group.from),
+    peerLabel(d.group.to),
+    port(d),
+    d.group.reason,
+    `${formatCount(d.group.attempts)}/${formatCount(d.group.flows)}`,
+    d.explanation.policies.join(', ') || '-',
+    fixLabel(d),
+  ]);
+  let out = renderTable(['#', 'LAST SEEN', 'FROM', 'TO', 'PORT', 'REASON', 'ATTEMPTS/FLOWS', 'POLICY', 'FIX'], rows);
+  drops.forEach((d, i) => {
+    const x = d.explanation;
+    out += `\n#${i + 1} ${peerLabel(d.group.from)} -> ${peerLabel(d.group.to)} ${port(d)} (${d.group.reason})\n`;
+    out += `  ${x.summary}\n`;
+    if (x.policies.length > 0) out += `  responsible (${x.policiesFrom === 'hubble' ? 'Hubble *_denied_by' : 'loaded policies'}): ${x.policies.join(', ')}\n`;
+    for (const n of x.notes) out += `  note: ${n}\n`;
+    if (x.allowedAfterPatches === false) out += '  note: the patches below do not let it through on their own\n';
+    for (const p of x.patches) out += `\n${renderPatchYaml(p)}`;
+  });
+  return out;
+}

@@ -1,0 +1,203 @@
+/**
+ * What-if over the observed baseline: which forwarded edges a set of policies would drop, which
+ * allow rules no observed edge uses, and which workloads no policy selects.
+ */
+import type { Edge, Peer as GraphPeer, WorkloadInfo } from '../graph/index.js';
+
+import {
+  evaluate,
+  policyLabel,
+  type Direction,
+  type EvaluateOptions,
+  type EvaluationRequest,
+  type Peer,
+  type PolicySet,
+  type SideDecision,
+} from '../policy/index.js';
+import { defaultDenyPolicies } from './explain.js';
+import { sidePasses } from './fix.js';
+
+const POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+const NAMESPACE_NAME_LABEL = 'io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name';
+
+export interface WouldDrop {
+  readonly edge: Edge;
+  /** The side that would drop it (egress of the source is judged first). */
+  readonly side: Direction;
+  /** `POLICY_DENIED` (default deny) or `POLICY_DENY` (a deny rule). */
+  readonly reason: string;
+  /** The evaluator's one-line reason. */
+  readonly detail: string;
+  /** The responsible policies: deny rules' policies, or the policies putting that side into default deny. */
+  readonly policy: readonly string[];
+  /** Both sides when both would drop. */
+  readonly sides: readonly Direction[];
+}
+
+export interface UnusedRule {
+  readonly policy: string;
+  readonly direction: Direction;
+  /** Index within the section (`spec.ingress[<ruleIndex>]`). */
+  readonly ruleIndex: number;
+  readonly path: string;
+  readonly file?: string;
+}
+
+export interface NamespaceCoverage {
+  readonly namespace: string;
+  readonly workloads: number;
+  readonly ingressSelected: number;
+  readonly egressSelected: number;
+  /** Workloads no policy selects in either direction (`Kind/name`). */
+  readonly unselected: readonly string[];
+  readonly ingressUnselected: readonly string[];
+  readonly egressUnselected: readonly string[];
+}
+
+export interface CheckResult {
+  readonly wouldDrop: readonly WouldDrop[];
+  readonly unusedRules: readonly UnusedRule[];
+  readonly coverage: readonly NamespaceCoverage[];
+  /** Forwarded edges judged (after the namespace filter). */
+  readonly edgesChecked: number;
+  /** Edges left out: ICMP-less protocols or peers the evaluator cannot model. */
+  readonly skipped: number;
+}
+
+export interface CheckOptions {
+  readonly evaluate?: EvaluateOptions;
+  /** Limit to edges with an end in, policies of, and coverage for these namespaces. */
+  readonly namespaces?: readonly string[];
+}
+
+/** Evaluator peer of a graph peer: workload labels (+ namespace labels), reserved entities, world IPs with names. */
+export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, WorkloadInfo>, ips: readonly string[] = []): Peer {
+  switch (p.kind) {
+    case 'workload': {
+      const info = workloads.get(`${p.namespace}/${p.workloadKind}/${p.name}`);
+      const labels = Object.entries(info?.labels ?? {}).map(([k, v]) => `k8s:${k}=${v}`);
+      labels.push(`k8s:${POD_NAMESPACE}=${p.namespace}`, `k8s:${NAMESPACE_NAME_LABEL}=${p.namespace}`);
+      return { labels, namespace: p.namespace };
+    }
+    case 'entity':
+      if (p.entity === 'world') return { labels: ['reserved:world'], ...(ips[0] !== undefined && { ip: ips[0] }) };
+      if (p.entity === 'encrypted-overlay') return { labels: ['reserved:world'] };
+      return { labels: [`reserved:${p.entity}`] };
+    case 'fqdn':
+      return { labels: ['reserved:world'], names: [p.fqdn], ...(ips[0] !== undefined && { ip: ips[0] }) };
+    case 'cidr':
+      return { labels: ['reserved:world'], ip: p.cidr.split('/')[0] ?? p.cidr };
+    default: {
+      const never: never = p;
+      return never;
+    }
+  }
+}
+
+export function edgeRequest(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest {
+  const source = evaluatorPeer(e.from, workloads, e.from.kind === 'workload' ? [] : e.ips);
+  const destination = evaluatorPeer(e.to, workloads, e.to.kind === 'workload' ? [] : e.ips);
+  if (e.protocol === 'ICMPv4' || e.protocol === 'ICMPv6') return { source, destination, protocol: e.protocol, icmpType: e.port };
+  return { source, destination, protocol: e.protocol, port: e.port };
+}
+
+const workloadKey = (w: { namespace: string; kind: string; name: string }): string => `${w.namespace}/${w.kind}/${w.name}`;
+
+export function checkBaseline(edges: readonly Edge[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult {
+  const ns = options.namespaces && options.namespaces.length > 0 ? options.namespaces : undefined;
+  const inNs = (p: GraphPeer): boolean => ns === undefined || (p.kind === 'workload' && ns.includes(p.namespace));
+  const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
+  const used = new Set<string>();
+  const wouldDrop: WouldDrop[] = [];
+  let checked = 0;
+  for (const e of edges) {
+    if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
+    checked++;
+    const d = evaluate(set, edgeRequest(e, byKey), options.evaluate);
+    for (const s of [d.egress, d.ingress]) for (const r of s.rules) if (sidePasses(s)) used.add(ruleKey(r));
+    if (d.allowed) continue;
+    const blocking = [d.egress, d.ingress].filter((s) => !sidePasses(s) && s.verdict !== 'l7-denied');
+    const first = blocking[0];
+    if (first === undefined) continue;
+    wouldDrop.push({
+      edge: e,
+      side: first.direction,
+      reason: first.verdict === 'explicit-deny' ? 'POLICY_DENY' : 'POLICY_DENIED',
+      detail: first.reason,
+      policy: responsible(first, set, edgeRequest(e, byKey), options.evaluate ?? {}),
+      sides: blocking.map((s) => s.direction),
+    });
+  }
+  return {
+    wouldDrop,
+    unusedRules: unusedRules(set, used, ns),
+    coverage: coverage(workloads, set, options.evaluate, ns),
+    edgesChecked: checked,
+    skipped: 0,
+  };
+}
+
+const ruleKey = (r: { kind: string; namespace?: string; name: string; path: string; origin?: { file: string; doc: number } }): string =>
+  `${r.kind}|${r.namespace ?? ''}|${r.name}|${r.path}|${r.origin?.file ?? ''}|${r.origin?.doc ?? ''}`;
+
+function responsible(s: SideDecision, set: PolicySet, request: EvaluationRequest, options: EvaluateOptions): string[] {
+  const refs = s.verdict === 'default-deny' ? defaultDenyPolicies(s, set, request, options) : s.rules;
+  return [...new Set(refs.map(policyLabel))].sort();
+}
+
+function unusedRules(set: PolicySet, used: ReadonlySet<string>, ns: readonly string[] | undefined): UnusedRule[] {
+  const out = new Map<string, UnusedRule>();
+  for (const rule of set.rules) {
+    if (ns !== undefined && rule.policy.namespace !== undefined && !ns.includes(rule.policy.namespace)) continue;
+    for (const dir of ['ingress', 'egress'] as const) {
+      for (const e of rule[dir].entries) {
+        if (e.deny || used.has(ruleKey(e.ref))) continue;
+        const k = ruleKey(e.ref);
+        if (!out.has(k)) {
+          out.set(k, {
+            policy: policyLabel(e.ref),
+            direction: dir,
+            ruleIndex: e.ref.ruleIndex,
+            path: e.ref.path,
+            ...(e.ref.origin && { file: e.ref.origin.file }),
+          });
+        }
+      }
+    }
+  }
+  return [...out.values()].sort((a, b) => cmp(a.policy, b.policy) || cmp(a.path, b.path));
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Probe peers for "who selects this workload": any request shows `selectedBy` for both sides. */
+const PROBE: Peer = { labels: ['reserved:world'], ip: '192.0.2.1' };
+
+function coverage(workloads: readonly WorkloadInfo[], set: PolicySet, options: EvaluateOptions | undefined, ns: readonly string[] | undefined): NamespaceCoverage[] {
+  const byNs = new Map<string, WorkloadInfo[]>();
+  for (const w of workloads) {
+    if (ns !== undefined && !ns.includes(w.namespace)) continue;
+    byNs.set(w.namespace, [...(byNs.get(w.namespace) ?? []), w]);
+  }
+  return [...byNs.entries()]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([namespace, ws]) => {
+      const rows = ws
+        .map((w) => {
+          const peer = evaluatorPeer({ kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name }, new Map([[workloadKey(w), w]]));
+          const ingress = evaluate(set, { source: PROBE, destination: peer, protocol: 'TCP', port: 1 }, options).ingress;
+          const egress = evaluate(set, { source: peer, destination: PROBE, protocol: 'TCP', port: 1 }, options).egress;
+          return { name: `${w.kind}/${w.name}`, ingress: ingress.selectedBy.length > 0, egress: egress.selectedBy.length > 0 };
+        })
+        .sort((a, b) => cmp(a.name, b.name));
+      return {
+        namespace,
+        workloads: rows.length,
+        ingressSelected: rows.filter((r) => r.ingress).length,
+        egressSelected: rows.filter((r) => r.egress).length,
+        unselected: rows.filter((r) => !r.ingress && !r.egress).map((r) => r.name),
+        ingressUnselected: rows.filter((r) => !r.ingress).map((r) => r.name),
+        egressUnselected: rows.filter((r) => !r.egress).map((r) => r.name),
+      };
+    });
+}

@@ -1,0 +1,27 @@
+/**
+ * triage/: dropped flows → explanations and fixes; policies × baseline → what would break.
+ * Pure: imports only flow/, graph/ and policy/ (through their index files).
+ */
+export { applyJsonPatch, parsePointer, pointerToken, JsonPatchError, type JsonPatchOp } from './json-patch.js';
+export { groupDrops, peerOf, dropKind, hubblePolicyLabel, DEFAULT_ATTEMPT_WINDOW_MS, type DropGroup, type DropKind, type GroupOptions } from './group.js';
+export { rulePeer, rulePort, ciliumRule, knpRule, l7RuleFor, describeRulePeer, type RulePeer, type RulePort } from './peer-rule.js';
+export { fixSide, samePolicy, sidePasses, pointerOfPath, type PolicyPatch, type PatchAction, type FixContext, type FixResult } from './fix.js';
+export {
+  triageDrops,
+  explainGroup,
+  type TriagedDrop,
+  type DropExplanation,
+  type SideExplanation,
+  type TriageVerdict,
+  type TriageOptions,
+} from './explain.js';
+export {
+  checkBaseline,
+  evaluatorPeer,
+  edgeRequest,
+  type CheckResult,
+  type CheckOptions,
+  type WouldDrop,
+  type UnusedRule,
+  type NamespaceCoverage,
+} from './check.js';
