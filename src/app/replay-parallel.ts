@@ -32,13 +32,19 @@ function ranges(size: number, n: number): { start: number; end: number }[] {
   return Array.from({ length: n }, (_, i) => ({ start: i * step, end: Math.min(size, (i + 1) * step) })).filter((r) => r.start < r.end);
 }
 
+/**
+ * Each worker is its own V8 heap; left alone, young-generation growth lets three heaps (main and
+ * two workers) pass 200 MB. A worker only holds one batch, so small heaps cost little GC.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 };
+
 function startWorker(job: WorkerJob): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./replay-worker.js', here), { workerData: job });
+  if (!here.endsWith('.ts')) return new Worker(new URL('./replay-worker.js', here), { workerData: job, resourceLimits: WORKER_LIMITS });
   // Under vitest or tsx the sources are TypeScript: register tsx's loader inside the worker first.
   const entry = JSON.stringify(new URL('./replay-worker.ts', here).href);
   const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${entry}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
+  return new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: WORKER_LIMITS });
 }
 
 /**
