@@ -73,12 +73,15 @@ export function rulePort(flow: Flow): RulePort | undefined {
   }
 }
 
-/** L7 rules that admit exactly the refused request (HTTP method + anchored path, DNS name). */
+/**
+ * L7 rules that admit exactly the refused request: HTTP method and the anchored path (Envoy's
+ * `:path` carries the query string, which ingest redacts, so any query is allowed), or the DNS name.
+ */
 export function l7RuleFor(flow: Flow): Record<string, unknown> | undefined {
   const l7 = flow.l7;
   if (l7?.http) {
     const path = l7.http.url === undefined ? undefined : pathOf(l7.http.url);
-    const rule = { ...(l7.http.method && { method: l7.http.method }), ...(path !== undefined && { path: `^${escapeRegex(path)}$` }) };
+    const rule = { ...(l7.http.method && { method: l7.http.method }), ...(path !== undefined && { path: `^${escapeRegex(path)}(\\?.*)?$` }) };
     return { http: [rule] };
   }
   if (l7?.dns) return { dns: [{ matchName: normaliseName(l7.dns.query) }] };
