@@ -125,7 +125,7 @@ describe('explain and fix', () => {
     const policies = load(
       `apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: multi, namespace: ns}\nspecs:\n- {endpointSelector: {matchLabels: {app: other}}, egress: [{toEntities: [world]}]}\n- {endpointSelector: {matchLabels: {app: client}}, egress: [{toEndpoints: [{}]}]}`,
     );
-    const egressDrop = (over: Partial<Flow>): Flow => drop({ trafficDirection: 'EGRESS', dport: 443, ...over });
+    const egressDrop = (over: Parameters<typeof drop>[0]): Flow => drop({ trafficDirection: 'EGRESS', dport: 443, ...over });
     const cases: [Flow, unknown][] = [
       [egressDrop({ destination: { identity: 7, labels: ['reserved:kube-apiserver'], workloads: [] }, ip: { source: '10.0.1.1', destination: '10.96.0.1' }, dport: 6443 }), { toEntities: ['kube-apiserver'], toPorts: [{ ports: [{ port: '6443', protocol: 'TCP' }] }] }],
       [egressDrop({ destination: { identity: 16777217, labels: ['reserved:world'], workloads: [] }, ip: { source: '10.0.1.1', destination: '140.82.112.3' }, destinationNames: ['api.github.com'] }), { toFQDNs: [{ matchName: 'api.github.com' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }],
