@@ -120,10 +120,16 @@ export async function replayInParallel(
     parts.map(
       (part, range) =>
         new Promise<void>((resolve) => {
-          const job: WorkerJob = { file, start: part.start, end: part.end, batchSize: options.batchSize ?? 20_000 };
+          const inFlight = new SharedArrayBuffer(4);
+          const counter = new Int32Array(inFlight);
+          const job: WorkerJob = { file, start: part.start, end: part.end, batchSize: options.batchSize ?? 20_000, inFlight };
           const worker = startWorker(job);
           worker.on('message', (msg: WorkerMessage) => {
-            if (msg.type === 'batch') onBatch(range, msg.batch, msg.deltas);
+            if (msg.type === 'batch') {
+              onBatch(range, msg.batch, msg.deltas);
+              Atomics.sub(counter, 0, 1);
+              Atomics.notify(counter, 0);
+            }
             else if (msg.type === 'done') onDone(range, msg.lines);
             else failure ??= msg.message;
           });

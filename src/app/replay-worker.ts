@@ -13,7 +13,12 @@ export interface WorkerJob {
   readonly start: number;
   readonly end: number;
   readonly batchSize: number;
+  /** One Int32: batches posted and not yet committed by the main thread. */
+  readonly inFlight: SharedArrayBuffer;
 }
+
+/** Batches a worker may have in flight; beyond this it waits, so a lagging writer bounds memory. */
+export const MAX_IN_FLIGHT = 2;
 
 export type WorkerMessage =
   | { readonly type: 'batch'; readonly batch: ReturnType<BatchBuilder['take']>; readonly deltas: readonly unknown[] }
@@ -27,7 +32,12 @@ function main(): void {
   const sinks = defaultSinks();
   if (!sinks.every(isShardable)) throw new Error('a sink cannot run in a worker');
   const builder = new BatchBuilder(sinks);
+  const inFlight = new Int32Array(job.inFlight);
   const post = (): void => {
+    for (let n = Atomics.load(inFlight, 0); n >= MAX_IN_FLIGHT; n = Atomics.load(inFlight, 0)) {
+      Atomics.wait(inFlight, 0, n, 1000);
+    }
+    Atomics.add(inFlight, 0, 1);
     const msg: WorkerMessage = { type: 'batch', batch: builder.take(), deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)) };
     port.postMessage(msg);
   };
