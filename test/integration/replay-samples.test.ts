@@ -45,6 +45,9 @@ describe('replay of the public Hubble samples', () => {
     expect(status.verdicts['DROPPED']).toBe(5);
     expect(status.dropReasons).toEqual({ POLICY_DENIED: 4, INVALID_SOURCE_IP: 1 });
     expect(status.verdicts['AUDIT']).toBe(1);
+    // Epoch-ms fields come with their RFC 3339 form.
+    const first = status.sources[0] as unknown as { firstFlowMs: number; firstFlow: string };
+    expect(first.firstFlow).toBe(new Date(first.firstFlowMs).toISOString());
   });
 
   it('reads the same recording from stdin and gzip', async () => {

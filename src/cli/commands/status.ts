@@ -19,11 +19,28 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       try {
         const summary = readSummary(db);
         ctx.io.stdout.write(
-          flags.output === 'json' ? `${JSON.stringify({ database: dbPath, ...summary }, null, 2)}\n` : renderStatusText(summary, dbPath),
+          flags.output === 'json' ? `${JSON.stringify(withIsoTimes({ database: dbPath, ...summary }), null, 2)}\n` : renderStatusText(summary, dbPath),
         );
       } finally {
         db.close();
       }
       ctx.setExitCode(EXIT_OK);
     });
+}
+
+/**
+ * Next to every epoch-milliseconds field (`firstFlowMs`, `lastNewEdgeMs`, `hourMs`, ...) adds its
+ * RFC 3339 form without the suffix (`firstFlow`), so JSON consumers need not convert.
+ */
+export function withIsoTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withIsoTimes);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = withIsoTimes(v);
+    if (k.endsWith('Ms') && k.length > 2 && typeof v === 'number' && Number.isFinite(v)) {
+      out[k.slice(0, -2)] = new Date(v).toISOString();
+    }
+  }
+  return out;
 }
