@@ -250,14 +250,6 @@ export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | u
   };
 }
 
-/**
- * Marks objects whose undefined members are simply absent: JSON.stringify skips them, so stored
- * JSON stays small. Deleting the keys instead would push V8 into slow dictionary objects.
- */
-function dropUndefined<T extends object>(o: T): T {
-  return o;
-}
-
 const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), workloads: Object.freeze([]) });
 
 function decodeEndpoint(v: unknown, path: string): Endpoint {
@@ -267,7 +259,7 @@ function decodeEndpoint(v: unknown, path: string): Endpoint {
     name: optString(w['name'], `${path}.workloads[${i}].name`) ?? '',
     kind: optString(w['kind'], `${path}.workloads[${i}].kind`) ?? '',
   }));
-  return dropUndefined({
+  return {
     id: optInteger(e['ID'] ?? e['id'], p(path, 'ID')),
     identity: optInteger(e['identity'], p(path, 'identity')),
     clusterName: optString(field(e, 'cluster_name', 'clusterName'), p(path, 'cluster_name')),
@@ -275,18 +267,18 @@ function decodeEndpoint(v: unknown, path: string): Endpoint {
     labels: stringList(e['labels'], p(path, 'labels')),
     podName: optString(field(e, 'pod_name', 'podName'), p(path, 'pod_name')) || undefined,
     workloads,
-  });
+  };
 }
 
 function decodeIp(v: unknown, path: string): IpInfo | undefined {
   const ip = optObject(v, path);
   if (!ip) return undefined;
-  return dropUndefined({
+  return {
     source: optString(ip['source'], p(path, 'source')),
     destination: optString(ip['destination'], p(path, 'destination')),
     sourceXlated: optString(field(ip, 'source_xlated', 'sourceXlated'), p(path, 'source_xlated')),
     ipVersion: optEnum(ip['ipVersion'] ?? ip['ip_version'], p(path, 'ipVersion'), IP_VERSION_BY_NUMBER, 'IP_NOT_USED'),
-  });
+  };
 }
 
 function ports(o: JsonObject, path: string): { sourcePort: number; destinationPort: number } {
@@ -350,17 +342,17 @@ function decodeObservationPoint(v: unknown, path: string): string | undefined {
 function decodeService(v: unknown, path: string): Service | undefined {
   const s = optObject(v, path);
   if (!s) return undefined;
-  return dropUndefined({
+  return {
     name: optString(s['name'], p(path, 'name')),
     namespace: optString(s['namespace'], p(path, 'namespace')),
-  });
+  };
 }
 
 function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
   const list = objectList(v, path);
   if (list.length === 0) return NO_POLICIES;
   return list.map((o, i) =>
-    dropUndefined({
+    ({
       name: optString(o['name'], `${path}[${i}].name`),
       namespace: optString(o['namespace'], `${path}[${i}].namespace`),
       kind: optString(o['kind'], `${path}[${i}].kind`),
@@ -376,17 +368,17 @@ function decodeL7(v: unknown, path: string): Layer7 | undefined {
   const dns = optObject(l7['dns'], p(path, 'dns'));
   const http = optObject(l7['http'], p(path, 'http'));
   const kafka = optObject(l7['kafka'], p(path, 'kafka'));
-  return dropUndefined({
+  return {
     type: optEnum(l7['type'], p(path, 'type'), L7_TYPE_BY_NUMBER, 'UNKNOWN_L7_TYPE') ?? 'UNKNOWN_L7_TYPE',
     latencyNs: optUint64String(field(l7, 'latency_ns', 'latencyNs'), p(path, 'latency_ns')),
     dns: dns ? decodeDns(dns, p(path, 'dns')) : undefined,
     http: http ? decodeHttp(http, p(path, 'http')) : undefined,
     kafka: kafka ? decodeKafka(kafka, p(path, 'kafka')) : undefined,
-  });
+  };
 }
 
 function decodeDns(d: JsonObject, path: string): DnsRecord {
-  return dropUndefined({
+  return {
     query: (optString(d['query'], p(path, 'query')) ?? '').toLowerCase(),
     ips: stringList(d['ips'], p(path, 'ips')),
     ttl: optInteger(d['ttl'], p(path, 'ttl')),
@@ -395,11 +387,11 @@ function decodeDns(d: JsonObject, path: string): DnsRecord {
     qtypes: stringList(d['qtypes'], p(path, 'qtypes')),
     rrtypes: stringList(d['rrtypes'], p(path, 'rrtypes')),
     observationSource: optString(field(d, 'observation_source', 'observationSource'), p(path, 'observation_source')),
-  });
+  };
 }
 
 function decodeHttp(h: JsonObject, path: string): HttpRecord {
-  return dropUndefined({
+  return {
     code: optInteger(h['code'], p(path, 'code')),
     method: optString(h['method'], p(path, 'method')),
     url: optString(h['url'], p(path, 'url')),
@@ -408,24 +400,24 @@ function decodeHttp(h: JsonObject, path: string): HttpRecord {
       key: optString(o['key'], `${path}.headers[${i}].key`) ?? '',
       value: optString(o['value'], `${path}.headers[${i}].value`) ?? '',
     })),
-  });
+  };
 }
 
 function decodeKafka(k: JsonObject, path: string): KafkaRecord {
-  return dropUndefined({
+  return {
     errorCode: optInteger(field(k, 'error_code', 'errorCode'), p(path, 'error_code')),
     apiVersion: optInteger(field(k, 'api_version', 'apiVersion'), p(path, 'api_version')),
     apiKey: optString(field(k, 'api_key', 'apiKey'), p(path, 'api_key')),
     correlationId: optInteger(field(k, 'correlation_id', 'correlationId'), p(path, 'correlation_id')),
     topic: optString(k['topic'], p(path, 'topic')),
-  });
+  };
 }
 
 function decodeLost(o: JsonObject, path: string, nodeName: string | undefined, envelopeTime: unknown): LostEvent {
   const first = field(o, 'first');
   const timeValue = envelopeTime ?? first;
   const time = timeValue === undefined || timeValue === null ? undefined : parseTimestamp(timeValue, 'time');
-  return dropUndefined({
+  return {
     source:
       optEnum(o['source'], p(path, 'source'), LOST_SOURCE_BY_NUMBER, 'UNKNOWN_LOST_EVENT_SOURCE') ??
       'UNKNOWN_LOST_EVENT_SOURCE',
@@ -434,13 +426,13 @@ function decodeLost(o: JsonObject, path: string, nodeName: string | undefined, e
     nodeName,
     time: time?.iso,
     timeMs: time?.ms,
-  });
+  };
 }
 
 function decodeNodeStatus(o: JsonObject, envelopeTime: unknown): NodeStatusEvent {
   const time =
     envelopeTime === undefined || envelopeTime === null ? undefined : parseTimestamp(envelopeTime, 'time');
-  return dropUndefined({
+  return {
     state:
       optEnum(field(o, 'state_change', 'stateChange'), 'node_status.state_change', NODE_STATE_BY_NUMBER, 'UNKNOWN_NODE_STATE') ??
       'UNKNOWN_NODE_STATE',
@@ -448,5 +440,5 @@ function decodeNodeStatus(o: JsonObject, envelopeTime: unknown): NodeStatusEvent
     message: optString(o['message'], 'node_status.message'),
     time: time?.iso,
     timeMs: time?.ms,
-  });
+  };
 }
