@@ -1,45 +1,32 @@
-import type { Endpoint } from '../flow/index.js';
-import type { EntityName, RawPeer } from './model.js';
+import { type Endpoint, RESERVED_IDENTITIES } from '../flow/index.js';
+import { ENTITIES, type EntityName, type RawPeer } from './model.js';
 import { podWorkload } from './workload-rules.js';
 
 /** Identities from 2^24 up are local-scope CIDR/FQDN identities: world peers (hubble-api.md §2.3). */
 const LOCAL_SCOPE_MIN = 1 << 24;
 
-/** Reserved numeric identities (cilium pkg/identity/numericidentity.go) as policy entities. */
-const RESERVED_BY_ID: Readonly<Record<number, EntityName>> = {
-  1: 'host',
-  2: 'world',
-  3: 'unmanaged',
-  4: 'health',
-  5: 'init',
-  6: 'remote-node',
-  7: 'kube-apiserver',
-  8: 'ingress',
-  9: 'world',
-  10: 'world',
-  11: 'encrypted-overlay',
-};
+/** A reserved identity's name as a policy entity: `toEntities: world` covers world-ipv4/-ipv6 too. */
+function entityOf(name: string): EntityName | undefined {
+  const entity = name === 'world-ipv4' || name === 'world-ipv6' ? 'world' : name;
+  return ENTITIES.find((e) => e === entity);
+}
 
-const RESERVED_BY_LABEL: Readonly<Record<string, EntityName>> = {
-  'reserved:host': 'host',
-  'reserved:world': 'world',
-  'reserved:world-ipv4': 'world',
-  'reserved:world-ipv6': 'world',
-  'reserved:unmanaged': 'unmanaged',
-  'reserved:health': 'health',
-  'reserved:init': 'init',
-  'reserved:remote-node': 'remote-node',
-  'reserved:kube-apiserver': 'kube-apiserver',
-  'reserved:ingress': 'ingress',
-  'reserved:encrypted-overlay': 'encrypted-overlay',
-};
+/** Reserved identities (flow's table of numeric identities) by number and by `reserved:` label. */
+const RESERVED_BY_ID = new Map<number, EntityName>();
+const RESERVED_BY_LABEL = new Map<string, EntityName>();
+for (const [id, name] of Object.entries(RESERVED_IDENTITIES)) {
+  const entity = entityOf(name);
+  if (entity === undefined) continue;
+  RESERVED_BY_ID.set(Number(id), entity);
+  RESERVED_BY_LABEL.set(`reserved:${name}`, entity);
+}
 
 /** The reserved entity an endpoint's labels name; kube-apiserver wins over world and host. */
 function reservedFromLabels(labels: readonly string[]): EntityName | undefined {
   let found: EntityName | undefined;
   for (const l of labels) {
     if (!l.startsWith('reserved:')) continue;
-    const e = RESERVED_BY_LABEL[l];
+    const e = RESERVED_BY_LABEL.get(l);
     if (e === 'kube-apiserver') return e;
     // A host or node label is more specific than world; keep the first non-world one.
     if (e !== undefined && (found === undefined || found === 'world')) found = e;
@@ -71,7 +58,7 @@ export function reservedPeer(ep: Endpoint, ip: string | undefined): RawPeer | un
   const byLabel = ep.labels.length > 0 ? reservedFromLabels(ep.labels) : undefined;
   let entity: EntityName | undefined = byLabel === 'kube-apiserver' || id === 7 ? 'kube-apiserver' : undefined;
   if (entity === undefined && id !== undefined && id > 0) {
-    entity = RESERVED_BY_ID[id] ?? (id >= LOCAL_SCOPE_MIN ? byLabel ?? 'world' : undefined);
+    entity = RESERVED_BY_ID.get(id) ?? (id >= LOCAL_SCOPE_MIN ? byLabel ?? 'world' : undefined);
   }
   entity ??= byLabel;
   if (entity === 'world') return ip ? { kind: 'world-ip', ip } : { kind: 'entity', entity };
