@@ -51,7 +51,6 @@ export class BadLineError extends Error {
  */
 export class IngestSession {
   readonly sourceId: number;
-  readonly #db: Db;
   readonly #writer: IngestWriter;
   readonly #sinks: readonly FlowSink[];
   readonly #builder: BatchBuilder;
@@ -60,8 +59,7 @@ export class IngestSession {
   readonly #clock: () => number;
   #batchStartedAt: number;
 
-  constructor(db: Db, writer: IngestWriter, kind: SourceKind, readonly name: string, options: IngestOptions = {}) {
-    this.#db = db;
+  constructor(writer: IngestWriter, kind: SourceKind, readonly name: string, options: IngestOptions = {}) {
     this.#writer = writer;
     this.#sinks = options.sinks ?? [];
     this.#builder = new BatchBuilder(this.#sinks, options.isNew);
@@ -95,11 +93,6 @@ export class IngestSession {
     this.#builder.acceptEvent(event);
   }
 
-  /** Events waiting in the open batch (what a crash now would lose). */
-  get pending(): number {
-    return this.#builder.pendingEvents;
-  }
-
   commitIfDue(): boolean {
     if (this.#builder.pendingEvents >= this.#batchSize || this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs) {
       this.commit();
@@ -119,9 +112,5 @@ export class IngestSession {
   finish(status: SourceStatus): void {
     this.commit();
     this.#writer.endSource(this.sourceId, status, new Date(this.#clock()).toISOString());
-  }
-
-  get db(): Db {
-    return this.#db;
   }
 }

@@ -133,7 +133,7 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
     const drops = { n: 0 };
     const dropCounter: FlowSink = { add: (f) => void (f.verdict === 'DROPPED' && drops.n++), flush() {} };
     const sinks = [...(o.sinks ?? []), dropCounter];
-    session = new IngestSession(db, new IngestWriter(db), 'relay', o.target.name, {
+    session = new IngestSession(new IngestWriter(db), 'relay', o.target.name, {
       batchSize: o.batchSize,
       maxBatchAgeMs: o.maxBatchAgeMs,
       sinks,

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { type BadLine, type Db, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
+import { type BadLine, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
 import type { IngestTotals } from './batch-builder.js';
 import { type FlowSink, isShardable } from './ingest-session.js';
 import type { ReplayFileResult, ReplayOptions } from './replay.js';
@@ -53,7 +53,6 @@ function startWorker(job: WorkerJob): Worker {
  * earlier ranges are counted, so their bad lines are reported (and stored) then.
  */
 export async function replayInParallel(
-  db: Db,
   writer: IngestWriter,
   file: string,
   workers: number,

@@ -38,7 +38,7 @@ export async function replayFiles(db: Db, files: readonly string[], options: Rep
   const writer = new IngestWriter(db);
   const results: ReplayFileResult[] = [];
   for (const file of files) {
-    results.push(await replayOne(db, writer, file, options));
+    results.push(await replayOne(writer, file, options));
   }
   return results;
 }
@@ -57,13 +57,13 @@ function workersFor(file: string, options: ReplayOptions): number {
   return requested;
 }
 
-async function replayOne(db: Db, writer: IngestWriter, file: string, options: ReplayOptions): Promise<ReplayFileResult> {
+async function replayOne(writer: IngestWriter, file: string, options: ReplayOptions): Promise<ReplayFileResult> {
   const workers = workersFor(file, options);
   if (workers > 1 && canReplayInParallel(file, options.sinks?.() ?? [])) {
-    return replayInParallel(db, writer, file, workers, options);
+    return replayInParallel(writer, file, workers, options);
   }
   const displayName = file === '-' ? '(stdin)' : file;
-  const session = new IngestSession(db, writer, 'file', displayName, {
+  const session = new IngestSession(writer, 'file', displayName, {
     batchSize: options.batchSize,
     sinks: options.sinks?.(),
     clock: options.clock,
