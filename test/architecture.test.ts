@@ -79,6 +79,11 @@ describe('architecture', () => {
     expect(processUse.map((f) => relative(SRC, f))).toEqual([]);
   });
 
+  it('SQL statements are prepared only in store/', () => {
+    const sqlUse = files.filter((f) => moduleOf(f) !== 'store' && /\.(prepare|pragma)\(|\bdb\.exec\(/.test(readFileSync(f, 'utf8')));
+    expect(sqlUse.map((f) => relative(SRC, f))).toEqual([]);
+  });
+
   it('nothing but cli/ imports app/', () => {
     const bad = imports.filter((i) => i.target && moduleOf(i.target) === 'app' && !['cli', 'app'].includes(moduleOf(i.file)));
     expect(bad.map((i) => relative(SRC, i.file))).toEqual([]);

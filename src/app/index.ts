@@ -6,6 +6,6 @@ export { observe, msToTimestamp, RelayUnreachableError, type ObserveOptions, typ
 export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
-export { triageFromDatabase, readDroppedFlows, type DropsRequest, type DropsResult } from './triage.js';
+export { triageFromDatabase, type DropsRequest, type DropsResult } from './triage.js';
 export { checkFromDatabase, type CheckRequest } from './check.js';
 export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';

@@ -2,9 +2,8 @@
  * `drops`: dropped flows from the database → groups explained against the loaded policies, each
  * with the smallest patch that would let it through.
  */
-import type { Flow } from '../flow/index.js';
 import type { EvaluateOptions, Policy } from '../policy/index.js';
-import { type Db, hasEdgeGraph, loadWorkloads, readDnsAnswers } from '../store/index.js';
+import { type Db, hasEdgeGraph, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
 import { groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
@@ -21,24 +20,6 @@ export interface DropsResult {
   readonly drops: readonly TriagedDrop[];
   /** DROPPED flows read (before grouping). */
   readonly flows: number;
-}
-
-/** Reads the kept DROPPED flows (triage_flows, whole normalised Flow JSON), oldest first. */
-export function readDroppedFlows(db: Db, options: { namespaces?: readonly string[]; sinceMs?: number } = {}): Flow[] {
-  const where = ["verdict = 'DROPPED'"];
-  const params: (string | number)[] = [];
-  if (options.sinceMs !== undefined) {
-    where.push('time_ms >= ?');
-    params.push(options.sinceMs);
-  }
-  const ns = options.namespaces ?? [];
-  if (ns.length > 0) {
-    const marks = ns.map(() => '?').join(', ');
-    where.push(`(src_namespace IN (${marks}) OR dst_namespace IN (${marks}))`);
-    params.push(...ns, ...ns);
-  }
-  const rows = db.prepare(`SELECT flow_json FROM triage_flows WHERE ${where.join(' AND ')} ORDER BY time_ms, id`).all(...params) as { flow_json: string }[];
-  return rows.map((r) => JSON.parse(r.flow_json) as Flow);
 }
 
 export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {

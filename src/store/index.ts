@@ -19,6 +19,7 @@ export {
   type BadLineRow,
 } from './status-queries.js';
 export { lastFlowTimeOf } from './resume-queries.js';
+export { readDroppedFlows, type DroppedFlowQuery } from './triage-queries.js';
 export { EdgeWriter } from './edge-writer.js';
 export {
   loadGraph,
