@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { MAX_LINE_BYTES } from './line-reader.js';
+import { type LineHandler, LineSplitter, type OverlongHandler } from './line-splitter.js';
 
 const CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -14,75 +14,42 @@ export function forEachLineInRange(
   file: string,
   start: number,
   end: number,
-  onLine: (line: string, lineNo: number) => void,
-  onOverlong: (lineNo: number, bytes: number) => void,
+  onLine: LineHandler,
+  onOverlong: OverlongHandler,
   afterChunk?: () => void,
+  maxLineBytes?: number,
 ): number {
+  const splitter = new LineSplitter(onLine, onOverlong, maxLineBytes);
   const fd = openSync(file, 'r');
   try {
-    let pos = start;
-    let lineNo = 0;
-    let skipFirst = start > 0;
-    if (skipFirst) pos = start - 1; // a range starting right after a newline must not skip its first line
-    let carry: Buffer[] = [];
-    let carryBytes = 0;
-    let skipping = false;
-    let lineStart = pos;
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    // The line ending at `start - 1` belongs to the previous range; the last line of this one
+    // ends at the first newline at or after `end - 1`.
+    let skipping = start > 0;
+    let pos = skipping ? start - 1 : 0;
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK_BYTES, pos);
       if (n === 0) break;
       const chunkPos = pos;
       pos += n;
       let from = 0;
-      for (;;) {
-        const nl = buf.indexOf(NEWLINE, from);
-        if (nl < 0 || nl >= n) break;
-        if (skipFirst) {
-          skipFirst = false;
-        } else {
-          lineNo++;
-          if (skipping) {
-            onOverlong(lineNo, carryBytes + nl - from);
-            skipping = false;
-          } else if (carryBytes > 0) {
-            carry.push(buf.subarray(from, nl));
-            onLine(trimCr(Buffer.concat(carry, carryBytes + nl - from)), lineNo);
-          } else {
-            onLine(trimCr(buf, from, nl), lineNo);
-          }
-        }
-        carry = [];
-        carryBytes = 0;
+      if (skipping) {
+        const nl = buf.indexOf(NEWLINE, 0);
+        if (nl < 0 || nl >= n) continue;
+        skipping = false;
         from = nl + 1;
-        lineStart = chunkPos + from;
-        if (lineStart >= end) return lineNo;
+        if (chunkPos + from >= end) return 0;
       }
-      if (from < n && !skipFirst) {
-        const rest = n - from;
-        if (skipping || carryBytes + rest > MAX_LINE_BYTES) {
-          skipping = true;
-          carry = [];
-          carryBytes += rest;
-        } else {
-          carry.push(Buffer.from(buf.subarray(from, n)));
-          carryBytes += rest;
-        }
+      const lastNl = chunkPos + n >= end ? buf.indexOf(NEWLINE, Math.max(from, end - 1 - chunkPos)) : -1;
+      if (lastNl >= 0 && lastNl < n) {
+        splitter.push(buf, from, lastNl + 1);
+        return splitter.lineNo;
       }
+      splitter.push(buf, from, n);
       afterChunk?.();
     }
-    if (!skipFirst && lineStart < end && (carryBytes > 0 || skipping)) {
-      lineNo++;
-      if (skipping) onOverlong(lineNo, carryBytes);
-      else onLine(trimCr(Buffer.concat(carry, carryBytes)), lineNo);
-    }
-    return lineNo;
+    return skipping ? 0 : splitter.end();
   } finally {
     closeSync(fd);
   }
-}
-
-function trimCr(buf: Buffer, from = 0, to = buf.length): string {
-  const end = to > from && buf[to - 1] === 0x0d ? to - 1 : to;
-  return buf.toString('utf8', from, end);
 }
