@@ -4,7 +4,7 @@
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
 import { type Db, hasEdgeGraph, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
-import { groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
+import { type CombinedFix, combineFixes, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
   readonly policies: readonly Policy[];
@@ -14,12 +14,15 @@ export interface DropsRequest {
   readonly sinceMs?: number;
   readonly evaluate?: EvaluateOptions;
   readonly attemptWindowMs?: number;
+  /** Also work out all fixes as one change (`drops --combine`). */
+  readonly combine?: boolean;
 }
 
 export interface DropsResult {
   readonly drops: readonly TriagedDrop[];
   /** DROPPED flows read (before grouping). */
   readonly flows: number;
+  readonly combined?: CombinedFix;
 }
 
 export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
@@ -37,10 +40,15 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.attemptWindowMs !== undefined && { attemptWindowMs: request.attemptWindowMs }),
   });
-  const drops = triageDrops(groups, request.policies, {
+  const options = {
     workloads,
-    namesForIp: (ip) => [...(names.get(ip) ?? [])].sort(),
+    namesForIp: (ip: string) => [...(names.get(ip) ?? [])].sort(),
     ...(request.evaluate && { evaluate: request.evaluate }),
-  });
-  return { drops, flows: flows.length };
+  };
+  const drops = triageDrops(groups, request.policies, options);
+  return {
+    drops,
+    flows: flows.length,
+    ...(request.combine && { combined: combineFixes(groups, request.policies, options) }),
+  };
 }

@@ -11,5 +11,5 @@ export {
   renderConvergenceTable,
   convergenceJson,
 } from './edges.js';
-export { dropsJson, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
+export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable } from './check.js';

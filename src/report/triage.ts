@@ -1,7 +1,7 @@
 /** `drops` output: a table for people (with the YAML patches under it), JSON and YAML for tools. */
 import { stringify } from 'yaml';
 import type { PolicyRef } from '../policy/index.js';
-import type { PolicyPatch, TriagedDrop } from '../triage/index.js';
+import type { CombinedFix, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { peerJson, peerLabel } from './edges.js';
 import { formatCount, formatTime, renderTable } from './table.js';
 
@@ -131,4 +131,22 @@ export function renderDropsTable(drops: readonly TriagedDrop[], flows: number): 
     for (const p of x.patches) out += `\n${renderPatchYaml(p)}`;
   });
   return out;
+}
+
+/** `drops --combine -o json`: the single change that fixes every drop, and how many it lets through. */
+export function combinedJson(fix: CombinedFix): Record<string, unknown> {
+  return { fixable: fix.fixable, allowedAfter: fix.allowedAfter, patches: fix.patches.map(patchJson) };
+}
+
+/**
+ * `drops --combine` for people and for `-o yaml`: one JSON-Patch document per policy, each with its
+ * kubectl line; a summary comment says how many drops the whole change lets through.
+ */
+export function renderCombinedYaml(fix: CombinedFix): string {
+  const summary =
+    fix.patches.length === 0
+      ? '# no policy drop has a fix: nothing to patch\n'
+      : `# ${fix.patches.length} patch${fix.patches.length === 1 ? '' : 'es'} for ${fix.fixable} policy drop${fix.fixable === 1 ? '' : 's'}; ` +
+        `with all applied, the policies allow ${fix.allowedAfter} of them\n`;
+  return summary + fix.patches.map((p) => `---\n${renderPatchYaml(p)}`).join('');
 }

@@ -22,7 +22,8 @@ import {
 import { applyJsonPatch, pointerToken, type JsonPatchOp } from './json-patch.js';
 import { ciliumRule, describeRulePeer, knpRule, l7RuleFor, rulePeer, rulePort, type RulePeer } from './peer-rule.js';
 
-export type PatchAction = 'add-allow' | 'add-l7-allow' | 'narrow-deny' | 'remove-deny';
+/** `combined`: several of the others on one policy document (drops --combine). */
+export type PatchAction = 'add-allow' | 'add-l7-allow' | 'narrow-deny' | 'remove-deny' | 'combined';
 
 export interface PolicyPatch {
   readonly action: PatchAction;

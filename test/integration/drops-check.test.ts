@@ -143,6 +143,27 @@ describe.skipIf(!haveRecording)('drops and check on the bundled home-lab recordi
       expect(after.wouldDrop).toHaveLength(check.wouldDrop.length - 1);
     }
   }, 120_000);
+
+  it('drops --combine: one patch per policy; all of them applied, check reports none of the dropped edges', async () => {
+    const r = await runCli(['--db', db, 'drops', '--policies', POLICIES, '--combine', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const fix = JSON.parse(r.stdout) as { fixable: number; allowedAfter: number; patches: DropJson['patches'] };
+    const policyDrops = drops.filter((x) => x.policyDrop && x.patches.length > 0);
+    expect(fix.fixable).toBe(policyDrops.length);
+    expect(fix.allowedAfter).toBe(fix.fixable);
+    const targets = fix.patches.map((p) => `${p.policy.file}#${p.policy.doc}`);
+    expect(new Set(targets).size).toBe(targets.length);
+    const dir = tmp.file('policies-combined');
+    cpSync(POLICIES, dir, { recursive: true });
+    for (const p of fix.patches) patchFile(join(dir, relative(POLICIES, p.policy.file)), p.policy.doc, p.ops);
+    const c = await runCli(['--db', db, 'check', '--policies', dir, '-o', 'json']);
+    expect(c.code, c.stderr).toBe(0);
+    const after = JSON.parse(c.stdout) as CheckJson;
+    for (const d of policyDrops) expect(after.wouldDrop.map(edge)).not.toContain(edge(d));
+    const yaml = await runCli(['--db', db, 'drops', '--policies', POLICIES, '--combine']);
+    expect(yaml.stdout).toMatch(/^# \d+ patch(es)? for \d+ policy drops?; with all applied, the policies allow \d+ of them\n---\n/);
+    expect(yaml.stdout).toContain('kubectl patch');
+  }, 120_000);
 });
 
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
-import { dropsJson, renderDropsTable, renderDropsYaml } from '../../report/index.js';
+import { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
@@ -15,6 +15,7 @@ interface DropsFlags {
   readonly policies?: string[];
   readonly clusterName?: string;
   readonly attemptWindow: string;
+  readonly combine?: boolean;
   readonly output: 'table' | 'json' | 'yaml';
 }
 
@@ -52,6 +53,7 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
     .addOption(policiesOption())
     .option('--cluster-name <name>', 'local Cilium cluster name (default: as Hubble reports it on the dropping endpoint)')
     .addOption(new Option('--attempt-window <duration>', 'same 5-tuple within this window = one connection attempt').default('10s'))
+    .option('--combine', 'print one patch per policy that fixes all drops together (fixes to the same rule build on each other)')
     .addOption(outputOption(['table', 'json', 'yaml'], 'table'))
     .action(async (flags: DropsFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
@@ -70,9 +72,13 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
           ...(sinceMs !== undefined && { sinceMs }),
           ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
           attemptWindowMs,
+          ...(flags.combine && { combine: true }),
         });
-        const out =
-          flags.output === 'json'
+        const out = r.combined
+          ? flags.output === 'json'
+            ? `${JSON.stringify(combinedJson(r.combined), null, 2)}\n`
+            : renderCombinedYaml(r.combined)
+          : flags.output === 'json'
             ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
             : flags.output === 'yaml'
               ? renderDropsYaml(r.drops)
