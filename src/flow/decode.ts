@@ -252,7 +252,69 @@ export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | u
 
 const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), workloads: Object.freeze([]) });
 
+/**
+ * Decoded endpoints by numeric identity, a few pods each. A cluster has few distinct endpoints and
+ * every flow repeats two of them, so a raw endpoint equal field by field to one decoded before
+ * (same identity, pod, namespace, labels, owners) reuses that frozen object: no rebuilding, and
+ * later stages can memoise by object. Equality is strict (===) on exactly the members
+ * `decodeEndpointObject` reads, so a hit decodes to the same value; anything else is decoded anew.
+ */
+const knownEndpoints = new Map<number | undefined, Endpoint[]>();
+let knownEndpointCount = 0;
+const MAX_KNOWN_ENDPOINTS = 50_000;
+const PODS_PER_IDENTITY = 32;
+
 function decodeEndpoint(v: unknown, path: string): Endpoint {
+  if (!isObject(v)) return decodeEndpointObject(v, path);
+  const identity = v['identity'];
+  const key = typeof identity === 'number' ? identity : undefined;
+  const candidates = knownEndpoints.get(key);
+  if (candidates !== undefined) {
+    for (const known of candidates) if (sameEndpoint(v, known)) return known;
+  }
+  const decoded = decodeEndpointObject(v, path);
+  if (decoded === EMPTY_ENDPOINT || decoded.identity !== key) return decoded;
+  Object.freeze(decoded.labels);
+  Object.freeze(decoded.workloads);
+  const shared = Object.freeze(decoded);
+  if (knownEndpointCount >= MAX_KNOWN_ENDPOINTS) {
+    knownEndpoints.clear();
+    knownEndpointCount = 0;
+  }
+  const list = knownEndpoints.get(key);
+  if (list === undefined) knownEndpoints.set(key, [shared]);
+  else if (list.length < PODS_PER_IDENTITY) list.push(shared);
+  else list[knownEndpointCount % PODS_PER_IDENTITY] = shared;
+  knownEndpointCount++;
+  return shared;
+}
+
+function sameEndpoint(e: JsonObject, known: Endpoint): boolean {
+  if (field(e, 'pod_name', 'podName') !== known.podName) return false;
+  if ((e['ID'] ?? e['id']) !== known.id) return false;
+  if (e['namespace'] !== known.namespace) return false;
+  if (field(e, 'cluster_name', 'clusterName') !== known.clusterName) return false;
+  const labels = e['labels'];
+  const knownLabels = known.labels;
+  if (labels === undefined || labels === null) {
+    if (knownLabels.length !== 0) return false;
+  } else {
+    if (!Array.isArray(labels) || labels.length !== knownLabels.length) return false;
+    for (let i = 0; i < labels.length; i++) if (labels[i] !== knownLabels[i]) return false;
+  }
+  const workloads = e['workloads'];
+  const knownWorkloads = known.workloads;
+  if (workloads === undefined || workloads === null) return knownWorkloads.length === 0;
+  if (!Array.isArray(workloads) || workloads.length !== knownWorkloads.length) return false;
+  for (let i = 0; i < workloads.length; i++) {
+    const w = workloads[i] as unknown;
+    const k = knownWorkloads[i] as Workload;
+    if (!isObject(w) || w['name'] !== k.name || w['kind'] !== k.kind) return false;
+  }
+  return true;
+}
+
+function decodeEndpointObject(v: unknown, path: string): Endpoint {
   const e = optObject(v, path);
   if (!e) return EMPTY_ENDPOINT;
   const workloads: Workload[] = objectList(e['workloads'], p(path, 'workloads')).map((w, i) => ({
@@ -281,11 +343,8 @@ function decodeIp(v: unknown, path: string): IpInfo | undefined {
   };
 }
 
-function ports(o: JsonObject, path: string): { sourcePort: number; destinationPort: number } {
-  return {
-    sourcePort: optInteger(field(o, 'source_port', 'sourcePort'), p(path, 'source_port')) ?? 0,
-    destinationPort: optInteger(field(o, 'destination_port', 'destinationPort'), p(path, 'destination_port')) ?? 0,
-  };
+function portOf(o: JsonObject, name: string, camel: string, path: string): number {
+  return optInteger(field(o, name, camel), p(path, name)) ?? 0;
 }
 
 function decodeL4(v: unknown, path: string): Layer4 | undefined {
@@ -293,13 +352,19 @@ function decodeL4(v: unknown, path: string): Layer4 | undefined {
   if (!l4) return undefined;
   const tcp = optObject(l4['TCP'] ?? l4['tcp'], p(path, 'TCP'));
   if (tcp) {
+    const tcpPath = p(path, 'TCP');
+    const sourcePort = portOf(tcp, 'source_port', 'sourcePort', tcpPath);
+    const destinationPort = portOf(tcp, 'destination_port', 'destinationPort', tcpPath);
     const flags = optObject(tcp['flags'], p(path, 'TCP.flags'));
-    return { protocol: 'TCP', ...ports(tcp, p(path, 'TCP')), ...(flags ? { flags: decodeTcpFlags(flags) } : {}) };
+    return flags ? { protocol: 'TCP', sourcePort, destinationPort, flags: decodeTcpFlags(flags) } : { protocol: 'TCP', sourcePort, destinationPort };
   }
-  const udp = optObject(l4['UDP'] ?? l4['udp'], p(path, 'UDP'));
-  if (udp) return { protocol: 'UDP', ...ports(udp, p(path, 'UDP')) };
-  const sctp = optObject(l4['SCTP'] ?? l4['sctp'], p(path, 'SCTP'));
-  if (sctp) return { protocol: 'SCTP', ...ports(sctp, p(path, 'SCTP')) };
+  for (const proto of ['UDP', 'SCTP'] as const) {
+    const o = optObject(l4[proto] ?? l4[proto.toLowerCase()], p(path, proto));
+    if (o) {
+      const protoPath = p(path, proto);
+      return { protocol: proto, sourcePort: portOf(o, 'source_port', 'sourcePort', protoPath), destinationPort: portOf(o, 'destination_port', 'destinationPort', protoPath) };
+    }
+  }
   for (const proto of ['ICMPv4', 'ICMPv6'] as const) {
     const icmp = optObject(l4[proto] ?? l4[proto.toLowerCase()], p(path, proto));
     if (icmp) {
@@ -316,21 +381,39 @@ function decodeL4(v: unknown, path: string): Layer4 | undefined {
 }
 
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
+/** One frozen object per combination of set flags (2^9), shared by every flow that has it. */
+const tcpFlagSets: (TcpFlags | undefined)[] = [];
 
 function decodeTcpFlags(o: JsonObject): TcpFlags {
-  const flags: Record<string, boolean> = {};
-  for (const name of TCP_FLAG_NAMES) if (o[name] === true) flags[name] = true;
+  let mask = 0;
+  for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (o[TCP_FLAG_NAMES[i] as string] === true) mask |= 1 << i;
+  let flags = tcpFlagSets[mask];
+  if (flags === undefined) {
+    const built: Record<string, boolean> = {};
+    for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (mask & (1 << i)) built[TCP_FLAG_NAMES[i] as string] = true;
+    flags = Object.freeze(built);
+    tcpFlagSets[mask] = flags;
+  }
   return flags;
 }
 
 function decodeEventType(v: unknown, path: string): EventType | undefined {
   const e = optObject(v, path);
   if (!e) return undefined;
-  return {
-    type: optInteger(e['type'], p(path, 'type')) ?? 0,
-    subType: optInteger(field(e, 'sub_type', 'subType'), p(path, 'sub_type')) ?? 0,
-  };
+  const type = optInteger(e['type'], p(path, 'type')) ?? 0;
+  const subType = optInteger(field(e, 'sub_type', 'subType'), p(path, 'sub_type')) ?? 0;
+  // A handful of (type, sub_type) pairs exist; share one frozen object per pair.
+  if (type < 0 || type > 255 || subType < 0 || subType > 255) return { type, subType };
+  const key = type * 256 + subType;
+  let shared = eventTypes.get(key);
+  if (shared === undefined) {
+    shared = Object.freeze({ type, subType });
+    eventTypes.set(key, shared);
+  }
+  return shared;
 }
+
+const eventTypes = new Map<number, EventType>();
 
 function decodeObservationPoint(v: unknown, path: string): string | undefined {
   if (v === undefined || v === null) return undefined;

@@ -45,6 +45,11 @@ export function fromEpoch(seconds: number, nanos: number): Timestamp {
 }
 
 function parseRfc3339(s: string, path: string): Timestamp {
+  // Hubble writes `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, already canonical: with a known second, only
+  // the nine digits need checking.
+  if (s.length === 30 && cachedSecondPrefix !== '' && s.startsWith(cachedSecondPrefix) && s.charCodeAt(19) === 0x2e && s.charCodeAt(29) === 0x5a && nineDigits(s)) {
+    return { iso: s, ms: cachedSecondMs + (s.charCodeAt(20) - 48) * 100 + (s.charCodeAt(21) - 48) * 10 + (s.charCodeAt(22) - 48) };
+  }
   const m = RFC3339_UTC.exec(s);
   if (m) {
     const prefix = m[1] as string;
@@ -70,4 +75,12 @@ function parseRfc3339(s: string, path: string): Timestamp {
 /** Formats epoch milliseconds as the canonical nine-digit RFC 3339 string. */
 export function isoFromMs(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000000Z`;
+}
+
+function nineDigits(s: string): boolean {
+  for (let i = 20; i < 29; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }

@@ -34,10 +34,30 @@ export class PeerCache {
   readonly #canonical = new Map<string, Resolved>();
   readonly #byIdentity = new Map<number, OwnerEntry[]>();
   readonly #worldByIp = new Map<string, Resolved>();
+  #byEndpoint = new WeakMap<Endpoint, { readonly resolved: Resolved; readonly hint: string | undefined }>();
   /** Owner kind suggested by the pod name of the last resolved inferred workload. */
   lastHint: string | undefined;
 
   resolve(ep: Endpoint, ip: string | undefined): Resolved | undefined {
+    // The decoder hands out one frozen Endpoint per distinct endpoint; a pod's peer does not
+    // depend on the IP, so it is worked out once per object.
+    const frozen = Object.isFrozen(ep);
+    if (frozen) {
+      const known = this.#byEndpoint.get(ep);
+      if (known !== undefined) {
+        this.lastHint = known.hint;
+        return known.resolved;
+      }
+    }
+    const resolved = this.#resolve(ep, ip);
+    const id = ep.identity;
+    if (frozen && resolved !== undefined && id !== undefined && id >= 256 && id < LOCAL_SCOPE_MIN) {
+      this.#byEndpoint.set(ep, { resolved, hint: this.lastHint });
+    }
+    return resolved;
+  }
+
+  #resolve(ep: Endpoint, ip: string | undefined): Resolved | undefined {
     this.lastHint = undefined;
     const id = ep.identity;
     const owner = ep.workloads[0];
@@ -75,6 +95,7 @@ export class PeerCache {
     this.#canonical.clear();
     this.#byIdentity.clear();
     this.#worldByIp.clear();
+    this.#byEndpoint = new WeakMap();
   }
 
   #world(ip: string): Resolved {
