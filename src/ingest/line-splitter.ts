@@ -1,5 +1,8 @@
-/** Lines longer than this are reported and skipped without being buffered whole. */
-export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/**
+ * Lines longer than this are reported and skipped without being buffered whole. A flow line is a
+ * few KB; the bound keeps one line (its string and parse) well inside a replay worker's heap cap.
+ */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;

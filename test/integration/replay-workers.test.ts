@@ -60,4 +60,15 @@ describe('replay with worker threads', () => {
       expect(JSON.parse(r.stdout)[0]).toMatchObject({ workers, lines: 6000, flows: 5997, badLines: 3 });
     }
   });
+
+  it('a line far beyond a worker heap is reported as over-long, not a crash; the rest is stored', async () => {
+    const huge = tmp.file('huge-line.jsonl');
+    const body = `${lines.slice(0, 2000).filter((_, i) => i !== 10).join('\n')}\n`;
+    // 60 MiB of one line: over MAX_LINE_BYTES (16 MiB) and over a worker's old-space cap, had it been read.
+    writeFileSync(huge, `${body}{"flow":{"Summary":"${'x'.repeat(60 * 1024 * 1024)}"}}\n${body}`);
+    const r = await runCli(['--db', tmp.file('huge.db'), 'replay', '--workers', '2', '-o', 'json', huge]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/huge-line\.jsonl:2000: \(line\): longer than 16777216 bytes \(629145\d\d bytes\), skipped/);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ workers: 2, lines: 3999, flows: 3998, badLines: 1, status: 'partial' });
+  }, 60_000);
 });
