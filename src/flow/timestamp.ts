@@ -57,7 +57,7 @@ function parseRfc3339(s: string, path: string): Timestamp {
     if (prefix === cachedSecondPrefix) {
       secondMs = cachedSecondMs;
     } else {
-      secondMs = Date.parse(`${prefix}Z`);
+      secondMs = secondOfKnownDay(prefix) ?? Date.parse(`${prefix}Z`);
       if (Number.isNaN(secondMs)) throw new DecodeError(path, `invalid timestamp "${s}"`);
       cachedSecondPrefix = prefix;
       cachedSecondMs = secondMs;
@@ -83,4 +83,28 @@ function nineDigits(s: string): boolean {
     if (c < 0x30 || c > 0x39) return false;
   }
   return true;
+}
+
+// A slow stream changes second on every flow but day rarely: from the day's epoch value, a valid
+// time of day is plain arithmetic (what Date.parse would return; anything unusual goes to it).
+let cachedDay = '';
+let cachedDayMs = Number.NaN;
+
+function secondOfKnownDay(prefix: string): number | undefined {
+  const day = prefix.slice(0, 10);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayMs = Date.parse(`${day}T00:00:00Z`);
+  }
+  if (Number.isNaN(cachedDayMs)) return undefined;
+  const h = twoDigits(prefix, 11);
+  const m = twoDigits(prefix, 14);
+  const sec = twoDigits(prefix, 17);
+  if (h > 23 || m > 59 || sec > 59) return undefined;
+  return cachedDayMs + ((h * 60 + m) * 60 + sec) * 1000;
+}
+
+/** The regex already checked these are digits. */
+function twoDigits(s: string, at: number): number {
+  return (s.charCodeAt(at) - 48) * 10 + (s.charCodeAt(at + 1) - 48);
 }

@@ -17,3 +17,17 @@ describe('parseTimestamp', () => {
     expect(() => parseTimestamp('2026-11-10T00:00:15.946688897X', 'flow.time')).toThrow(DecodeError);
   });
 });
+
+describe('parseTimestamp across seconds and days', () => {
+  it('agrees with Date.parse for every second of a day boundary, and rejects impossible times', () => {
+    const start = Date.parse('2024-02-28T23:59:00Z');
+    for (let ms = start; ms < start + 2 * 86_400_000 + 120_000; ms += 7_919) {
+      const iso = new Date(ms).toISOString();
+      expect(parseTimestamp(iso, 't').ms).toBe(ms);
+    }
+    // Whatever Date.parse makes of odd dates (V8 rolls Feb 30 over), the cached path agrees.
+    expect(parseTimestamp('2024-02-30T10:00:00.000000000Z', 't').ms).toBe(Date.parse('2024-02-30T10:00:00Z'));
+    expect(() => parseTimestamp('2024-02-29T10:61:00.000000000Z', 't')).toThrow(DecodeError);
+    expect(parseTimestamp('2024-02-29T23:59:59.999999999Z', 't').ms).toBe(Date.parse('2024-02-29T23:59:59.999Z'));
+  });
+});
