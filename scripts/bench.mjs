@@ -53,10 +53,11 @@ function parseBaseline(file) {
   return { lines, ms: performance.now() - t0 };
 }
 
-function runChild(argv) {
+/** `quiet`: drop the command's stderr (recommend's lints and baseline warnings are not bench output). */
+function runChild(argv, { quiet = false } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'scripts/bench-child.mjs'), ...argv], {
-      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+      stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit', 'pipe'],
     });
     let report = '';
     child.stdio[3].on('data', (d) => (report += d));
@@ -109,8 +110,8 @@ for (const size of sizes) {
     };
   }
   const db = join(dir, `bench-${size}-w2.db`);
-  const edges = await runChild(['--db', db, 'edges', '-A', '-o', 'json']);
-  const rec = await runChild(['--db', db, 'recommend', '-A', '-o', 'yaml']);
+  const edges = await runChild(['--db', db, 'edges', '-A', '-o', 'json'], { quiet: true });
+  const rec = await runChild(['--db', db, 'recommend', '-A', '-o', 'yaml'], { quiet: true });
   row.edges = { ms: edges.wallMs, maxRssMB: edges.maxRssMB };
   row.recommend = { ms: rec.wallMs, maxRssMB: rec.maxRssMB };
   results.push(row);
