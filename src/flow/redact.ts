@@ -62,20 +62,23 @@ function redactHeader(h: HttpHeader): HttpHeader {
   return h;
 }
 
+/** The same object when nothing in it is secret. */
 function redactHttp(http: HttpRecord): HttpRecord {
-  return {
-    ...http,
-    ...(http.url !== undefined ? { url: redactUrl(http.url) } : {}),
-    headers: http.headers.map(redactHeader),
-  };
+  const url = http.url === undefined ? undefined : redactUrl(http.url);
+  const headers = http.headers.map(redactHeader);
+  if (url === http.url && headers.every((h, i) => h === http.headers[i])) return http;
+  return { ...http, ...(url !== undefined ? { url } : {}), headers };
 }
 
 /** Returns the flow unchanged (same object) when it carries nothing to redact. */
 export function redactFlow(flow: Flow): Flow {
   const http = flow.l7?.http;
   if (!http && !flow.summary?.includes('?')) return flow;
-  const l7 = flow.l7 && http ? { ...flow.l7, http: redactHttp(http) } : flow.l7;
+  const redactedHttp = http ? redactHttp(http) : undefined;
   const summary = flow.summary === undefined ? undefined : redactSummary(flow.summary);
+  // Most HTTP flows carry no secret: keep the object rather than copy every field.
+  if (redactedHttp === http && summary === flow.summary) return flow;
+  const l7 = flow.l7 && redactedHttp ? { ...flow.l7, http: redactedHttp } : flow.l7;
   return {
     ...flow,
     ...(l7 ? { l7 } : {}),

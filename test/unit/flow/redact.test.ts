@@ -43,4 +43,25 @@ describe('redactFlow', () => {
     expect(f.l7?.http?.headers).toContainEqual({ key: 'User-Agent', value: 'curl' });
     expect(f.l7?.http?.url).toBe(`http://grafana/api/ds?api_key=${REDACTED}&orgId=1`);
   });
+
+  it('an HTTP flow without secrets is returned as the same object; one secret header still gets redacted', () => {
+    const http = (headers: { key: string; value: string }[], url: string) =>
+      decodeEvent({
+        flow: {
+          time: '2026-11-10T00:00:15Z',
+          verdict: 'FORWARDED',
+          l7: { type: 'REQUEST', http: { method: 'GET', url, headers } },
+          Summary: `HTTP/1.1 GET ${url}`,
+        },
+      });
+    const clean = http([{ key: 'User-Agent', value: 'curl' }], 'http://grafana/api/health?orgId=1');
+    if (!clean.ok || clean.event.kind !== 'flow') throw new Error('decode failed');
+    expect(redactFlow(clean.event.flow)).toBe(clean.event.flow);
+    const secret = http([{ key: 'User-Agent', value: 'curl' }, { key: 'Cookie', value: 'sid=s3cr3t' }], 'http://grafana/api/health?orgId=1');
+    if (!secret.ok || secret.event.kind !== 'flow') throw new Error('decode failed');
+    const redacted = redactFlow(secret.event.flow);
+    expect(redacted).not.toBe(secret.event.flow);
+    expect(JSON.stringify(redacted)).not.toContain('s3cr3t');
+    expect(redacted.summary).toBe(secret.event.flow.summary);
+  });
 });
