@@ -261,7 +261,8 @@ const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), work
  */
 const knownEndpoints = new Map<number | undefined, Endpoint[]>();
 let knownEndpointCount = 0;
-const MAX_KNOWN_ENDPOINTS = 50_000;
+// Bounded like the wire decoder's cache: a few MB even with long label lists.
+const MAX_KNOWN_ENDPOINTS = 8192;
 const PODS_PER_IDENTITY = 32;
 
 function decodeEndpoint(v: unknown, path: string): Endpoint {
