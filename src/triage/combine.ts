@@ -1,6 +1,6 @@
 import { type Policy, buildPolicySet } from '../policy/index.js';
 import { type TriageOptions, explainGroup } from './explain.js';
-import { type PolicyPatch, samePolicy } from './fix.js';
+import { type PolicyPatch, mergeByPolicy, samePolicy } from './fix.js';
 import type { DropGroup } from './group.js';
 import { applyJsonPatch } from './json-patch.js';
 
@@ -33,35 +33,5 @@ export function combineFixes(groups: readonly DropGroup[], policies: readonly Po
   }
   const finalSet = buildPolicySet(current);
   const allowedAfter = fixed.filter((g) => explainGroup(g, current, finalSet, options).verdict === 'now-allowed').length;
-  return { patches: mergeByPolicy(found), fixable: fixed.length, allowedAfter };
-}
-
-function mergeByPolicy(patches: readonly PolicyPatch[]): PolicyPatch[] {
-  const out: PolicyPatch[] = [];
-  for (const p of patches) {
-    const i = out.findIndex((x) => sameTarget(x, p));
-    const prev = out[i];
-    if (prev === undefined) out.push(p);
-    else
-      out[i] = {
-        ...prev,
-        action: prev.action === p.action ? prev.action : 'combined',
-        ops: [...prev.ops, ...p.ops],
-        description: `${prev.description}; ${p.description}`,
-      };
-  }
-  return out;
-}
-
-function sameTarget(a: PolicyPatch, b: PolicyPatch): boolean {
-  const x = a.policy;
-  const y = b.policy;
-  return (
-    x.kind === y.kind &&
-    x.name === y.name &&
-    x.namespace === y.namespace &&
-    x.origin?.file === y.origin?.file &&
-    x.origin?.doc === y.origin?.doc &&
-    x.origin?.item === y.origin?.item
-  );
+  return { patches: mergeByPolicy(found, { acrossActions: true }), fixable: fixed.length, allowedAfter };
 }

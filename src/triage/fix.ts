@@ -271,14 +271,24 @@ function notIn(peer: Extract<RulePeer, { kind: 'workload' }>): { key: string; op
 const isEmptyRule = (r: { ingress?: readonly unknown[]; ingressDeny?: readonly unknown[]; egress?: readonly unknown[]; egressDeny?: readonly unknown[] }): boolean =>
   (r.ingress?.length ?? 0) + (r.ingressDeny?.length ?? 0) + (r.egress?.length ?? 0) + (r.egressDeny?.length ?? 0) === 0;
 
-/** One patch per policy document: the operations of several deny rules of the same policy, in order. */
-function mergeByPolicy(patches: readonly PolicyPatch[]): PolicyPatch[] {
+/**
+ * One patch per policy document: the operations of several patches to the same policy, in order.
+ * By default only patches of the same action merge; `acrossActions` merges all of a policy's
+ * patches into one (`combined` when their actions differ).
+ */
+export function mergeByPolicy(patches: readonly PolicyPatch[], { acrossActions = false } = {}): PolicyPatch[] {
   const out: PolicyPatch[] = [];
   for (const p of patches) {
-    const i = out.findIndex((x) => x.action === p.action && sameRef(x.policy, p.policy));
+    const i = out.findIndex((x) => (acrossActions || x.action === p.action) && sameRef(x.policy, p.policy));
     const prev = out[i];
     if (prev === undefined) out.push(p);
-    else out[i] = { ...prev, ops: [...prev.ops, ...p.ops], description: `${prev.description}; ${p.description}` };
+    else
+      out[i] = {
+        ...prev,
+        action: prev.action === p.action ? prev.action : 'combined',
+        ops: [...prev.ops, ...p.ops],
+        description: `${prev.description}; ${p.description}`,
+      };
   }
   return out;
 }
