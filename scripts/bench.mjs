@@ -94,7 +94,7 @@ for (const size of sizes) {
   // Warm the page cache so every measurement below reads from memory alike.
   parseBaseline(file);
   const base = parseBaseline(file);
-  const row = { flows: base.lines, fileMB: bytes / 1e6, baseline: { ms: base.ms, flowsPerSec: (base.lines / base.ms) * 1000 } };
+  const row = { flows: base.lines, fileMB: bytes / 1e6, baseline: { ms: base.ms, flowsPerSec: (base.lines / base.ms) * 1000, mbPerSec: bytes / 1e6 / (base.ms / 1000) } };
   for (const workers of [1, 2]) {
     const db = join(dir, `bench-${size}-w${workers}.db`);
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
@@ -116,9 +116,9 @@ for (const size of sizes) {
   row.recommend = { ms: rec.wallMs, maxRssMB: rec.maxRssMB };
   results.push(row);
   log(
-    `${fmt(row.flows)} flows (${fmt(row.fileMB)} MB): baseline ${fmt(row.baseline.flowsPerSec)} flows/s; ` +
-      `replay ${fmt(row.replay1.flowsPerSec)} flows/s (x${fmt(row.replay1.ratioToBaseline, 2)}), ` +
-      `2 workers ${fmt(row.replay2.flowsPerSec)} flows/s (x${fmt(row.replay2.ratioToBaseline, 2)}); ` +
+    `${fmt(row.flows)} flows (${fmt(row.fileMB)} MB): baseline ${fmt(row.baseline.flowsPerSec)} flows/s (${fmt(row.baseline.mbPerSec)} MB/s); ` +
+      `replay ${fmt(row.replay1.flowsPerSec)} flows/s (${fmt(row.replay1.mbPerSec)} MB/s, x${fmt(row.replay1.ratioToBaseline, 2)}), ` +
+      `2 workers ${fmt(row.replay2.flowsPerSec)} flows/s (${fmt(row.replay2.mbPerSec)} MB/s, x${fmt(row.replay2.ratioToBaseline, 2)}); ` +
       `peak RSS ${fmt(row.replay1.maxRssMB)}/${fmt(row.replay2.maxRssMB)} MB; DB ${fmt(row.replay1.dbMB, 1)} MB ` +
       `(${fmt(row.replay1.dbPercentOfRecording, 2)}%); edges -A ${fmt(row.edges.ms)} ms; recommend -A ${fmt(row.recommend.ms)} ms`,
   );
@@ -130,8 +130,9 @@ const table = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${fmt(r.flows)} | ${fmt(r.fileMB)} MB | ${fmt(r.baseline.flowsPerSec)}/s | ${fmt(r.replay1.flowsPerSec)}/s | ${fmt(r.replay1.ratioToBaseline, 2)} | ` +
-      `${fmt(r.replay2.flowsPerSec)}/s | ${fmt(r.replay2.ratioToBaseline, 2)} | ${fmt(r.replay1.maxRssMB)} / ${fmt(r.replay2.maxRssMB)} MB | ` +
+      `| ${fmt(r.flows)} | ${fmt(r.fileMB)} MB | ${fmt(r.baseline.flowsPerSec)}/s, ${fmt(r.baseline.mbPerSec)} MB/s | ` +
+      `${fmt(r.replay1.flowsPerSec)}/s, ${fmt(r.replay1.mbPerSec)} MB/s | ${fmt(r.replay1.ratioToBaseline, 2)} | ` +
+      `${fmt(r.replay2.flowsPerSec)}/s, ${fmt(r.replay2.mbPerSec)} MB/s | ${fmt(r.replay2.ratioToBaseline, 2)} | ${fmt(r.replay1.maxRssMB)} / ${fmt(r.replay2.maxRssMB)} MB | ` +
       `${fmt(r.replay1.dbMB, 1)} MB (${fmt(r.replay1.dbPercentOfRecording, 2)}%) | ${fmt(r.edges.ms)} ms | ${fmt(r.recommend.ms)} ms |`,
   ),
 ].join('\n');
