@@ -7,7 +7,7 @@
  * While SQLite writes, nothing is read; grpc-js keeps at most the HTTP/2 flow-control window of
  * undelivered bytes, and the relay holds the rest (or reports it lost).
  */
-import { type HubbleEvent, type LostEvent, type NodeStatusEvent, decodeEvent, isoFromMs } from '../flow/index.js';
+import { type DecodeResult, type HubbleEvent, type LostEvent, type NodeStatusEvent, isoFromMs } from '../flow/index.js';
 import {
   Backoff,
   DedupeWindow,
@@ -157,10 +157,9 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
     if (o.until !== undefined && !history) timers.push(setTimeout(() => stopWith('until'), Math.max(0, o.until - startMs)));
 
     let responses = 0;
-    const onResponse = (value: unknown): void => {
+    const onResponse = (result: DecodeResult): void => {
       if (stop.signal.aborted) return; // stopping: nothing after the final commit
       responses++;
-      const result = decodeEvent(value);
       if (!result.ok) {
         s.rejectLine(responses, result.error.field, result.error.reason);
         o.onNotice?.({ kind: 'bad-response', index: responses, field: result.error.field, reason: result.error.reason });

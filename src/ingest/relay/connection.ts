@@ -3,6 +3,8 @@
  * lazily on first use.
  */
 import type * as Grpc from '@grpc/grpc-js';
+import { type DecodeResult, decodeEvent } from '../../flow/index.js';
+import { FlowDecoder } from './flow-decoder.js';
 import { loadObserverProto, type ObserverMethods } from './proto.js';
 import type { RelayTarget } from './target.js';
 import { WireDecoder } from './wire-decoder.js';
@@ -19,9 +21,15 @@ export interface ConnectionOptions {
   readonly flowControlWindow?: number;
   /** Cap of grpc-js's own subchannel reconnect backoff (ours runs on top of it). */
   readonly maxReconnectBackoffMs?: number;
-  /** `wire` (default): our fast decoder; `proto-loader`: decode + toObject (same objects, ~3x slower). */
-  readonly decoder?: 'wire' | 'proto-loader';
+  /**
+   * How responses become events (all give the same result): `flow` (default) decodes the wire bytes
+   * straight into `Flow`; `wire` builds proto-loader-shaped objects by hand, then `decodeEvent`;
+   * `proto-loader` uses proto-loader's decode + toObject, then `decodeEvent` (slowest).
+   */
+  readonly decoder?: ResponseDecoder;
 }
+
+export type ResponseDecoder = 'flow' | 'wire' | 'proto-loader';
 
 /** ServerStatusResponse, normalised. Counters are numbers (exact up to 2^53). */
 export interface ServerStatus {
@@ -66,15 +74,15 @@ export class ObserverConnection {
   readonly #grpc: typeof Grpc;
   readonly #client: Grpc.Client;
   readonly #methods: ObserverMethods;
-  readonly #decodeResponse: (bytes: Buffer) => unknown;
+  readonly #decodeResponse: (bytes: Buffer) => DecodeResult;
   readonly target: RelayTarget;
 
-  private constructor(grpc: typeof Grpc, client: Grpc.Client, methods: ObserverMethods, target: RelayTarget, decoder: 'wire' | 'proto-loader') {
+  private constructor(grpc: typeof Grpc, client: Grpc.Client, methods: ObserverMethods, target: RelayTarget, decoder: ResponseDecoder) {
     this.#grpc = grpc;
     this.#client = client;
     this.#methods = methods;
     this.target = target;
-    this.#decodeResponse = decoder === 'wire' ? new WireDecoder(methods.definition).decode : methods.getFlows.responseDeserialize;
+    this.#decodeResponse = responseDecoder(decoder, methods);
   }
 
   /** Creates the channel (no I/O yet: grpc-js connects on the first call). */
@@ -92,7 +100,7 @@ export class ObserverConnection {
     };
     if (target.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = target.tls.serverName;
     const client = new grpc.Client(target.address, credentials(grpc, target), channelOptions);
-    return new ObserverConnection(grpc, client, methods, target, options.decoder ?? 'wire');
+    return new ObserverConnection(grpc, client, methods, target, options.decoder ?? 'flow');
   }
 
   /** The name of a gRPC status code (14 → UNAVAILABLE). */
@@ -118,8 +126,11 @@ export class ObserverConnection {
     });
   }
 
-  /** Starts GetFlows; `onResponse` gets each proto-loader object, synchronously, in order. */
-  getFlows(request: object, onResponse: (value: unknown) => void): FlowStream {
+  /**
+   * Starts GetFlows; `onResponse` gets each response, decoded (or the reason it could not be
+   * normalised), synchronously, in order. Malformed bytes fail the stream (INTERNAL).
+   */
+  getFlows(request: object, onResponse: (value: DecodeResult) => void): FlowStream {
     const m = this.#methods.getFlows;
     const call = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, this.#decodeResponse, request, new this.#grpc.Metadata());
     let byUs = false;
@@ -152,6 +163,23 @@ export class ObserverConnection {
 
   close(): void {
     this.#client.close();
+  }
+}
+
+function responseDecoder(kind: ResponseDecoder, methods: ObserverMethods): (bytes: Buffer) => DecodeResult {
+  switch (kind) {
+    case 'flow':
+      return new FlowDecoder(methods.definition).decode;
+    case 'wire': {
+      const wire = new WireDecoder(methods.definition);
+      return (bytes) => decodeEvent(wire.decode(bytes));
+    }
+    case 'proto-loader':
+      return (bytes) => decodeEvent(methods.getFlows.responseDeserialize(bytes));
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown decoder ${String(never)}`);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
  * reconnects on a timer and on request, because older relays fix the node list at request start
  * (hubble-api.md §5, "Peers joining later").
  */
+import type { DecodeResult } from '../../flow/index.js';
 import { Backoff } from './backoff.js';
 import { type FlowStream, type ObserverConnection, RelayError, type StreamEnd } from './connection.js';
 import type { FlowFilterMessage } from './filters.js';
@@ -33,8 +34,8 @@ export interface FollowOptions {
   readonly request: GetFlowsRequestMessage;
   /** Where a resumed stream starts (the dedupe window's answer); undefined when nothing was seen. */
   readonly resumeSince: () => TimestampMessage | undefined;
-  /** Each response, synchronously and in order (proto-loader object). */
-  readonly onResponse: (value: unknown) => void;
+  /** Each response, decoded, synchronously and in order. */
+  readonly onResponse: (value: DecodeResult) => void;
   readonly onEvent?: (event: FollowEvent) => void;
   readonly signal: AbortSignal;
   readonly backoff?: Backoff;

@@ -5,6 +5,7 @@ export {
   ObserverConnection,
   RelayError,
   type ConnectionOptions,
+  type ResponseDecoder,
   type FlowStream,
   type ServerStatus,
   type StreamEnd,

@@ -35,7 +35,7 @@ interface Enums {
   readonly nodeState: EnumTable;
 }
 
-class WireError extends Error {
+export class WireError extends Error {
   constructor(message: string) {
     super(`invalid GetFlowsResponse: ${message}`);
     this.name = 'WireError';
@@ -83,7 +83,7 @@ export class WireDecoder {
   #response(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag) {
         case (1 << 3) | 2:
           o['flow'] = this.#flow(this.#len());
@@ -107,6 +107,7 @@ export class WireDecoder {
           this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
@@ -114,7 +115,7 @@ export class WireDecoder {
     const o: Obj = {};
     const e = this.#enums;
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['time'] = this.#timestamp(this.#lenOf(tag)); break;
         case 34: o['uuid'] = this.#stringOf(tag); break;
@@ -147,6 +148,7 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
@@ -161,7 +163,7 @@ export class WireDecoder {
     }
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['ID'] = this.#varint32Of(tag) >>> 0; break;
         case 2: o['identity'] = this.#varint32Of(tag) >>> 0; break;
@@ -173,6 +175,7 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     if (this.#endpoints.size >= ENDPOINT_CACHE_MAX) this.#endpoints.clear();
     this.#endpoints.set(key, { bytes: Buffer.from(buf.subarray(start, end)), value: o });
     return o;
@@ -190,18 +193,19 @@ export class WireDecoder {
   #strings(end: number, names: readonly string[]): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       const name = names[tag >>> 3];
       if (name && (tag & 7) === 2) o[name] = this.#string();
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #ip(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['source'] = this.#stringOf(tag); break;
         case 5: o['source_xlated'] = this.#stringOf(tag); break;
@@ -211,13 +215,14 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #layer4(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       const field = tag >>> 3;
       const name = L4_NAMES[field];
       if (name && (tag & 7) === 2) {
@@ -230,13 +235,14 @@ export class WireDecoder {
         this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #tcp(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['source_port'] = this.#varint32Of(tag) >>> 0; break;
         case 2: o['destination_port'] = this.#varint32Of(tag) >>> 0; break;
@@ -244,17 +250,19 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #tcpFlags(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       const name = TCP_FLAGS[tag >>> 3];
       if (name && (tag & 7) === 0) o[name] = this.#varint32() !== 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
@@ -262,29 +270,31 @@ export class WireDecoder {
   #uint32s(end: number, names: readonly string[]): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       const name = names[tag >>> 3];
       if (name && (tag & 7) === 0) o[name] = this.#varint32() >>> 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #igmp(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       if (tag === ((1 << 3) | 0)) o['type'] = this.#varint32() >>> 0;
       else if (tag === ((2 << 3) | 2)) o['group_address'] = this.#string();
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #layer7(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['type'] = this.#enumOf(tag, this.#enums.l7Type); break;
         case 2: o['latency_ns'] = this.#uint64StringOf(tag); break;
@@ -294,6 +304,7 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
@@ -306,7 +317,7 @@ export class WireDecoder {
   #dns(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['query'] = this.#stringOf(tag); break;
         case 2: push(o, 'ips', this.#stringOf(tag)); break;
@@ -319,13 +330,14 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #http(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['code'] = this.#varint32Of(tag) >>> 0; break;
         case 2: o['method'] = this.#stringOf(tag); break;
@@ -335,13 +347,14 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #kafka(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['error_code'] = this.#varint32Of(tag) | 0; break;
         case 2: o['api_version'] = this.#varint32Of(tag) | 0; break;
@@ -351,24 +364,26 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #eventType(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       if (tag === ((1 << 3) | 0)) o['type'] = this.#varint32() | 0;
       else if (tag === ((2 << 3) | 0)) o['sub_type'] = this.#varint32() | 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #policy(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['name'] = this.#stringOf(tag); break;
         case 2: o['namespace'] = this.#stringOf(tag); break;
@@ -378,13 +393,14 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #lostEvent(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['source'] = this.#enumOf(tag, this.#enums.lostSource); break;
         case 2: o['num_events_lost'] = this.#uint64StringOf(tag); break;
@@ -394,13 +410,14 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #nodeStatus(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       switch (tag >>> 3) {
         case 1: o['state_change'] = this.#enumOf(tag, this.#enums.nodeState); break;
         case 2: push(o, 'node_names', this.#stringOf(tag)); break;
@@ -408,37 +425,41 @@ export class WireDecoder {
         default: this.#skip(tag);
       }
     }
+    this.#endAt(end);
     return o;
   }
 
   #timestamp(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       if (tag === ((1 << 3) | 0)) o['seconds'] = this.#int64String();
       else if (tag === ((2 << 3) | 0)) o['nanos'] = this.#varint32() | 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #boolValue(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       if (tag === ((1 << 3) | 0)) o['value'] = this.#varint32() !== 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
   #int32Value(end: number): Obj {
     const o: Obj = {};
     while (this.#pos < end) {
-      const tag = this.#uint32();
+      const tag = this.#tag();
       if (tag === ((1 << 3) | 0)) o['value'] = this.#varint32() | 0;
       else this.#skip(tag);
     }
+    this.#endAt(end);
     return o;
   }
 
@@ -474,6 +495,14 @@ export class WireDecoder {
     if (pos > buf.length) throw new WireError('truncated varint');
     this.#pos = pos;
     return v >>> 0;
+  }
+
+  /** A field tag: at most 5 bytes (field numbers < 2^29), field number not 0. */
+  #tag(): number {
+    const start = this.#pos;
+    const tag = this.#uint32();
+    if (this.#pos - start > 5 || tag < 8) throw new WireError(tag < 8 ? 'field number 0' : 'overlong field tag');
+    return tag;
   }
 
   #varint32(): number {
@@ -528,6 +557,11 @@ export class WireDecoder {
     const end = this.#pos + len;
     if (end > this.#buf.length) throw new WireError('length beyond the message');
     return end;
+  }
+
+  /** A nested value that ran past its message's end (its length or a field inside it lied). */
+  #endAt(end: number): void {
+    if (this.#pos !== end) throw new WireError('field overruns its enclosing message');
   }
 
   #lenOf(tag: number): number {
