@@ -128,35 +128,78 @@ export class ObserverConnection {
 
   /**
    * Starts GetFlows; `onResponse` gets each response, decoded (or the reason it could not be
-   * normalised), synchronously, in order. Malformed bytes fail the stream (INTERNAL).
+   * normalised), synchronously, in order. Malformed bytes fail the stream (INTERNAL), as grpc-js
+   * does for a deserializer that throws. If `onResponse` throws, the call is cancelled and `done`
+   * rejects with that error.
+   *
+   * The call is made on the channel directly rather than through `makeServerStreamRequest`: that
+   * wraps every message in interceptor listeners and an object-mode Readable (push, 'data' event,
+   * _read, maybeReadMore), a few µs per flow that buy us nothing. Here the next message is asked
+   * for (`startRead`) only after `onResponse` returned, so nothing queues up on our side; grpc-js
+   * holds at most the HTTP/2 flow-control window of unread bytes.
    */
   getFlows(request: object, onResponse: (value: DecodeResult) => void): FlowStream {
+    const grpc = this.#grpc;
     const m = this.#methods.getFlows;
-    const call = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, this.#decodeResponse, request, new this.#grpc.Metadata());
+    const decode = this.#decodeResponse;
+    const call = this.#client.getChannel().createCall(m.path, Infinity, undefined, null, null);
     let byUs = false;
-    const done = new Promise<StreamEnd>((resolve) => {
-      let settled = false;
-      const settle = (end: StreamEnd): void => {
-        if (!settled) {
-          settled = true;
-          resolve(end);
-        }
-      };
-      call.on('data', onResponse);
-      call.on('error', (err: Grpc.ServiceError) => {
-        settle({ ok: false, code: err.code, codeName: this.codeName(err.code), details: err.details || err.message, byUs });
+    let paused = false;
+    let reading = false;
+    let readError: { code: number; details: string } | undefined;
+    let failure: { error: unknown } | undefined;
+    const read = (): void => {
+      if (reading || paused || readError || failure) return;
+      reading = true;
+      call.startRead();
+    };
+    const done = new Promise<StreamEnd>((resolve, reject) => {
+      call.start(new grpc.Metadata(), {
+        onReceiveMetadata: () => {},
+        onReceiveMessage: (bytes: Buffer) => {
+          reading = false;
+          if (readError || failure) return;
+          let value: DecodeResult;
+          try {
+            value = decode(bytes);
+          } catch (e) {
+            readError = { code: grpc.status.INTERNAL, details: `Response message parsing error: ${e instanceof Error ? e.message : String(e)}` };
+            call.cancelWithStatus(readError.code, readError.details);
+            return;
+          }
+          try {
+            onResponse(value);
+          } catch (e) {
+            failure = { error: e };
+            byUs = true;
+            call.cancelWithStatus(grpc.status.CANCELLED, 'Cancelled on client');
+            return;
+          }
+          read();
+        },
+        onReceiveStatus: (received: Grpc.StatusObject) => {
+          if (failure) return reject(failure.error);
+          const status = readError ?? received;
+          if (status.code === grpc.status.OK) resolve({ ok: true });
+          else resolve({ ok: false, code: status.code, codeName: this.codeName(status.code), details: status.details, byUs });
+        },
       });
-      call.on('status', (status: Grpc.StatusObject) => {
-        if (status.code === this.#grpc.status.OK) settle({ ok: true });
-      });
+      call.sendMessageWithContext({}, m.requestSerialize(request));
+      call.halfClose();
+      read();
     });
     return {
       cancel() {
         byUs = true;
-        call.cancel();
+        call.cancelWithStatus(grpc.status.CANCELLED, 'Cancelled on client');
       },
-      pause: () => call.pause(),
-      resume: () => call.resume(),
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        read();
+      },
       done,
     };
   }
