@@ -4,6 +4,11 @@
  * own process, which stores them in a fresh SQLite file.
  *
  *   npx tsx scripts/bench-observe.ts [--flows 1000000] [--client tsx|dist] [--no-pin] [--runs 1]
+ *                                    [--baseline DIR]
+ *
+ * `--baseline DIR` (another checkout, e.g. `git worktree add /tmp/before <commit>`, built with
+ * `npm run build` when `--client dist`) runs that checkout's client before ours in every run, against
+ * the same server, so both figures and their ratio come from the same session.
  *
  * The server and the client each get one core (taskset, when available): the client's figure is
  * what one core of hubble-advisor sustains. Reports client flows/s (from the CLI's own summary and
@@ -71,7 +76,7 @@ interface RunResult {
   peakRssMb: number;
 }
 
-async function once(count: number, client: 'tsx' | 'dist'): Promise<RunResult> {
+async function once(count: number, client: 'tsx' | 'dist', root = ROOT): Promise<RunResult> {
   const startMs = Date.now() - 3_600_000;
   const [scmd, sargs] = pinned(1, [process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', '--flows', String(count), '--start-ms', String(startMs)]);
   const server = spawn(scmd, sargs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -84,12 +89,12 @@ async function once(count: number, client: 'tsx' | 'dist'): Promise<RunResult> {
     server.once('exit', (c) => rej(new Error(`server exited ${c}`)));
   });
   const dir = mkdtempSync(join(tmpdir(), 'bench-observe-'));
-  const bin = client === 'dist' ? [join(ROOT, 'dist/cli/main.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+  const bin = client === 'dist' ? [join(root, 'dist/cli/main.js')] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
   const since = new Date(startMs).toISOString();
   const until = new Date(startMs + 30 * 60_000).toISOString();
   const [ccmd, cargs] = pinned(0, [process.execPath, ...bin, '--db', join(dir, 'bench.db'), 'observe', '--server', `127.0.0.1:${port}`, '--since', since, '--until', until, '-o', 'json']);
   const t0 = performance.now();
-  const child = spawn(ccmd, cargs, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ccmd, cargs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -120,25 +125,39 @@ async function main(): Promise<void> {
   if (flag('serve')) return serve();
   const count = Number(arg('flows', '1000000'));
   const client = arg('client', 'tsx') as 'tsx' | 'dist';
-  if (client === 'dist' && !existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('run `npm run build` first');
+  const baselineArg = arg('baseline', '');
+  const baseline = baselineArg ? resolve(baselineArg) : undefined;
+  for (const root of baseline ? [baseline, ROOT] : [ROOT]) {
+    if (client === 'dist' && !existsSync(join(root, 'dist/cli/main.js'))) throw new Error(`${root}: run \`npm run build\` first`);
+  }
   const runs = Number(arg('runs', '1'));
   const results: RunResult[] = [];
+  const before: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
+    if (baseline) {
+      const b = await once(count, client, baseline);
+      before.push(b);
+      process.stdout.write(`run ${i + 1} baseline: ${JSON.stringify(b)}\n`);
+    }
     const r = await once(count, client);
     results.push(r);
     process.stdout.write(`run ${i + 1}: ${JSON.stringify(r)}\n`);
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  process.stdout.write(
-    `${JSON.stringify({
-      flows: count,
-      client,
-      runs,
-      cliFlowsPerSec: median(results.map((r) => r.cliFlowsPerSec)),
-      wallFlowsPerSec: median(results.map((r) => r.wallFlowsPerSec)),
-      peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
-    })}\n`,
-  );
+  const summary = (rs: RunResult[]) => ({
+    cliFlowsPerSec: median(rs.map((r) => r.cliFlowsPerSec)),
+    cliFlowsPerSecRange: [Math.min(...rs.map((r) => r.cliFlowsPerSec)), Math.max(...rs.map((r) => r.cliFlowsPerSec))],
+    wallFlowsPerSec: median(rs.map((r) => r.wallFlowsPerSec)),
+    peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+  });
+  const ours = summary(results);
+  const out: Record<string, unknown> = { flows: count, client, runs, ...ours };
+  if (baseline) {
+    const base = summary(before);
+    out['baseline'] = { root: baseline, ...base };
+    out['ratio'] = Math.round((ours.cliFlowsPerSec / base.cliFlowsPerSec) * 100) / 100;
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 await main();

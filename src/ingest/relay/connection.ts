@@ -97,6 +97,9 @@ export class ObserverConnection {
       'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs ?? 5000,
       // Flows are ~1-3 KB; a relay never sends one near this, but do not fail a stream over a big one.
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Channelz (grpc-js's introspection service, which we never serve) stamps Date.now() and
+      // bumps counters for every message received.
+      'grpc.enable_channelz': 0,
     };
     if (target.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = target.tls.serverName;
     const client = new grpc.Client(target.address, credentials(grpc, target), channelOptions);

@@ -402,7 +402,7 @@ export class FlowDecoder {
   #endpoint(end: number): Endpoint {
     const start = this.#pos;
     const buf = this.#buf;
-    const key = hashBytes(buf, start, end);
+    const key = endpointKey(buf, start, end);
     const cached = this.#endpoints.get(key);
     if (cached !== undefined && cached.bytes.length === end - start && buf.compare(cached.bytes, 0, end - start, start, end) === 0) {
       this.#pos = end;
@@ -946,18 +946,45 @@ const IGMP: Layer4 = Object.freeze({ protocol: 'IGMP' });
 
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
 
-function sameBytes(known: Buffer, buf: Buffer, start: number, end: number): boolean {
-  const n = end - start;
-  if (known.length !== n) return false;
-  for (let i = 0; i < n; i++) if (known[i] !== buf[start + i]) return false;
-  return true;
-}
-
-/** FNV-1a over the first and last 48 bytes and the length: a cache key, verified byte by byte. */
-function hashBytes(buf: Buffer, start: number, end: number): number {
+/**
+ * The endpoint cache key: FNV-1a over the length, the first 12 bytes (ID, identity), the pod name and
+ * the last 16 bytes. Pods of one Deployment share identity, labels, owner and cluster, so the pod
+ * name is what tells them apart; it is found by walking the top-level fields (a few per label).
+ * Only a key: a hit is verified against the cached bytes, so a malformed endpoint can only miss.
+ */
+function endpointKey(buf: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5 ^ (end - start);
   const head = Math.min(end, start + 12);
   for (let i = start; i < head; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
-  for (let i = Math.max(head, end - 24); i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+  let p = start;
+  while (p < end) {
+    const tag = buf[p++] as number;
+    if (tag === ((5 << 3) | 2)) {
+      const len = buf[p++] as number;
+      if (len >= 0x80) break; // a pod name over 127 bytes: the tail must do
+      const podEnd = Math.min(end, p + len);
+      for (let i = p; i < podEnd; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+      break;
+    }
+    if ((tag & 7) === 2 && tag < 0x80) {
+      let len = buf[p++] as number;
+      if (len >= 0x80) {
+        len &= 0x7f;
+        let shift = 7;
+        let b: number;
+        do {
+          b = buf[p++] as number;
+          len += (b & 0x7f) * 2 ** shift;
+          shift += 7;
+        } while (b >= 0x80 && shift < 35);
+      }
+      p += len;
+    } else if ((tag & 7) === 0 && tag < 0x80) {
+      while (p < end && (buf[p++] as number) >= 0x80);
+    } else {
+      break; // not a field of ours: the tail must do
+    }
+  }
+  for (let i = Math.max(head, end - 16); i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
   return h & 0x3fffffff; // a small integer: Map keys stay unboxed
 }

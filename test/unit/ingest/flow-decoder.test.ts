@@ -86,6 +86,24 @@ describe('FlowDecoder: wire bytes straight into Flow', () => {
     expect(Object.isFrozen(a.event.flow.source.labels)).toBe(true);
   });
 
+  it('keeps the pods of one Deployment apart in the endpoint cache (same identity, labels, owner and cluster)', () => {
+    const decoder = new FlowDecoder(observerDefinition());
+    const labels = ['k8s:app=postgres', 'k8s:io.cilium.k8s.policy.cluster=home-lab', 'k8s:io.kubernetes.pod.namespace=dbms'];
+    const flow = (i: number): Buffer =>
+      encodeResponse({
+        flow: {
+          time: { seconds: '1700000000', nanos: i },
+          source: { ID: 100, identity: 70000, namespace: 'dbms', labels, pod_name: `postgres-7d9f8b6c4-${String(i).padStart(5, 'x')}`, workloads: [{ name: 'postgres-operator-managed-cluster', kind: 'Deployment' }], cluster_name: 'home-lab' },
+        },
+      });
+    const sourceOf = (r: DecodeResult) => (r.ok && r.event.kind === 'flow' ? r.event.flow.source : undefined);
+    const first = Array.from({ length: 300 }, (_, i) => sourceOf(decoder.decode(flow(i))));
+    const again = Array.from({ length: 300 }, (_, i) => sourceOf(decoder.decode(flow(i))));
+    // Every pod hit its own cache entry: no two pods share a key and evict each other.
+    expect(again.every((e, i) => e !== undefined && e === first[i])).toBe(true);
+    expect(new Set(first.map((e) => e?.podName)).size).toBe(300);
+  });
+
   it('matches the previous path on unusual values: unknown enums, 64-bit values, oneof replacement, deprecated reply, lost events, node status', () => {
     const decoder = new FlowDecoder(observerDefinition());
     const cases: Obj[] = [
