@@ -35,7 +35,7 @@ export class DedupeWindow {
   readonly #maxKeys: number;
   readonly #floor: string | undefined;
   /** Bucket id (floor(timeMs / BUCKET_MS)) → keys seen in it. */
-  readonly #buckets = new Map<number, string[]>();
+  readonly #buckets = new Map<number, KeyBucket>();
   #keyCount = 0;
   #oldestBucket = Infinity;
   #newestTime: string | undefined;
@@ -86,13 +86,13 @@ export class DedupeWindow {
     }
     const bucket = Math.floor(timeMs / BUCKET_MS);
     if (bucket < this.#evictedBefore) return true; // older than anything a resume asks for again
-    let list = this.#buckets.get(bucket);
-    if (list === undefined) {
-      list = [];
-      this.#buckets.set(bucket, list);
+    let keys = this.#buckets.get(bucket);
+    if (keys === undefined) {
+      keys = new KeyBucket();
+      this.#buckets.set(bucket, keys);
       if (bucket < this.#oldestBucket) this.#oldestBucket = bucket;
     }
-    list.push(key);
+    keys.add(key);
     this.#keyCount++;
     if (this.#newestTime === undefined || time > this.#newestTime) {
       this.#newestTime = time;
@@ -111,7 +111,7 @@ export class DedupeWindow {
     const newest = Math.floor(this.#newestMs / BUCKET_MS);
     while (this.#oldestBucket < newest && (this.#oldestBucket < keep || this.#keyCount > this.#maxKeys)) {
       const oldest = this.#oldestBucket;
-      this.#keyCount -= this.#buckets.get(oldest)?.length ?? 0;
+      this.#keyCount -= this.#buckets.get(oldest)?.size ?? 0;
       this.#buckets.delete(oldest);
       this.#evictedBefore = Math.max(this.#evictedBefore, oldest + 1);
       let next = Infinity;
@@ -138,13 +138,78 @@ export class DedupeWindow {
   resumeSince(): { readonly seconds: number; readonly nanos: number } | undefined {
     if (this.#newestTime === undefined) return this.#floor === undefined ? undefined : parseIso(this.#floor);
     const keys = new Set<string>();
-    for (const list of this.#buckets.values()) for (const k of list) keys.add(k);
+    for (const bucket of this.#buckets.values()) bucket.addTo(keys);
     this.#resumeKeys = keys;
     this.#resumeUpTo = this.#newestTime;
     this.#resumeUpToMs = this.#newestMs;
     const startMs = Math.max(this.#evictedBefore * BUCKET_MS, Math.floor(this.#newestMs) - this.#overlapMs);
     return { seconds: Math.floor(startMs / 1000), nanos: (((startMs % 1000) + 1000) % 1000) * 1_000_000 };
   }
+}
+
+/** The keys of one bucket: canonical uuids as 4 × 32 bits each, anything else as strings. */
+class KeyBucket {
+  #words = new Uint32Array(64);
+  #uuids = 0;
+  #strings: string[] | undefined;
+
+  get size(): number {
+    return this.#uuids + (this.#strings?.length ?? 0);
+  }
+
+  add(key: string): void {
+    const at = this.#uuids * 4;
+    if (at + 4 > this.#words.length) {
+      const grown = new Uint32Array(this.#words.length * 2);
+      grown.set(this.#words);
+      this.#words = grown;
+    }
+    if (packUuid(key, this.#words, at)) this.#uuids++;
+    else (this.#strings ??= []).push(key);
+  }
+
+  addTo(set: Set<string>): void {
+    for (let i = 0; i < this.#uuids; i++) set.add(unpackUuid(this.#words, i * 4));
+    if (this.#strings) for (const k of this.#strings) set.add(k);
+  }
+}
+
+const HEX = '0123456789abcdef';
+const DASHES = [8, 13, 18, 23];
+
+/** Writes a canonical lowercase uuid's 128 bits to words[at..at+3]; false for any other string. */
+function packUuid(s: string, words: Uint32Array, at: number): boolean {
+  if (s.length !== 36) return false;
+  let word = 0;
+  let nibbles = 0;
+  let w = at;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+      continue;
+    }
+    let v: number;
+    if (c >= 0x30 && c <= 0x39) v = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) v = c - 0x57;
+    else return false;
+    word = (word << 4) | v;
+    if (++nibbles === 8) {
+      words[w++] = word >>> 0;
+      word = 0;
+      nibbles = 0;
+    }
+  }
+  return true;
+}
+
+function unpackUuid(words: Uint32Array, at: number): string {
+  let s = '';
+  for (let n = 0; n < 32; n++) {
+    if (DASHES.includes(s.length)) s += '-';
+    s += HEX[((words[at + (n >> 3)] as number) >>> (28 - 4 * (n & 7))) & 15];
+  }
+  return s;
 }
 
 /** The dedupe key of a flow without uuid (agents before Cilium 1.14). */

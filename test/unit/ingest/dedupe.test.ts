@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Flow, type LostEvent, isoFromMs } from '../../../src/flow/index.js';
 import { DedupeWindow, contentKey, parseIso } from '../../../src/ingest/index.js';
@@ -39,6 +40,28 @@ describe('DedupeWindow', () => {
     const replay = [...first.filter((f) => f.timeMs >= (since as number)), flow(T0 + 5000, { uuid: 'u50' }), flow(T0 + 5100, { uuid: 'u51' })];
     expect(replay.map(w.isNew)).toEqual([...Array<boolean>(21).fill(false), true, true]);
     expect(w.duplicates).toBe(21);
+  });
+
+  it('recognises every re-sent uuid exactly, canonical (kept as bits) or not (kept as strings)', () => {
+    const key = fc.oneof(
+      fc.uuid(),
+      fc.uuid().map((u) => u.toUpperCase()),
+      fc.uuid().map((u) => `${u.slice(0, 35)}g`),
+      fc.string({ minLength: 1, maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { minLength: 1, maxLength: 300 }), fc.uniqueArray(fc.uuid(), { maxLength: 20 }), (seen, fresh) => {
+        const unseen = fresh.filter((u) => !seen.includes(u));
+        const w = new DedupeWindow({ overlapMs: 2000 });
+        const flows = seen.map((uuid, i) => flow(T0 + i, { uuid }));
+        expect(flows.every(w.isNew)).toBe(true);
+        w.resumeSince();
+        // Re-sent: all duplicates; never seen (same times): all new.
+        expect(flows.map(w.isNew).every((n) => !n)).toBe(true);
+        expect(unseen.map((uuid, i) => w.isNew(flow(T0 + i, { uuid }))).every(Boolean)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('keeps a late flow (older than the newest, never seen) after a resume', () => {
