@@ -12,7 +12,9 @@
  *
  * The server and the client each get one core (taskset, when available): the client's figure is
  * what one core of hubble-advisor sustains. Reports client flows/s (from the CLI's own summary and
- * from wall time including start-up) and the client's peak RSS (VmHWM, polled from /proc).
+ * from wall time including start-up), flows per second of the client's CPU time (utime + stime,
+ * start-up included: what an uncontended core would sustain when other work shares the pinned
+ * core) and the client's peak RSS (VmHWM), both polled from /proc.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -59,6 +61,16 @@ function pinned(core: number, argv: string[]): [string, string[]] {
   return canPin ? ['taskset', ['-c', String(core), ...argv]] : [argv[0] as string, argv.slice(1)];
 }
 
+/** utime + stime of a process in seconds (clock ticks of 1/100 s), from /proc. */
+function readCpuS(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function readHwmKb(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -74,6 +86,9 @@ interface RunResult {
   wallFlowsPerSec: number;
   wallS: number;
   peakRssMb: number;
+  /** The client's CPU time (start-up included): flows / cpuS is what an uncontended core sustains. */
+  cpuS: number;
+  flowsPerCpuSecond: number;
 }
 
 async function once(count: number, client: 'tsx' | 'dist', root = ROOT): Promise<RunResult> {
@@ -101,9 +116,12 @@ async function once(count: number, client: 'tsx' | 'dist', root = ROOT): Promise
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   // taskset execs node in place, so the pid is the client's.
   let peakKb = 0;
+  let cpuS = 0;
   const poll = setInterval(() => {
     const kb = child.pid === undefined ? undefined : readHwmKb(child.pid);
     if (kb !== undefined) peakKb = Math.max(peakKb, kb);
+    const cpu = child.pid === undefined ? undefined : readCpuS(child.pid);
+    if (cpu !== undefined) cpuS = cpu; // the last reading is within 50 ms of the exit
   }, 50);
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   clearInterval(poll);
@@ -118,6 +136,8 @@ async function once(count: number, client: 'tsx' | 'dist', root = ROOT): Promise
     wallFlowsPerSec: Math.round(summary.flows / wallS),
     wallS: Math.round(wallS * 100) / 100,
     peakRssMb: Math.round(peakKb / 1024),
+    cpuS,
+    flowsPerCpuSecond: cpuS > 0 ? Math.round(summary.flows / cpuS) : 0,
   };
 }
 
@@ -148,6 +168,7 @@ async function main(): Promise<void> {
     cliFlowsPerSec: median(rs.map((r) => r.cliFlowsPerSec)),
     cliFlowsPerSecRange: [Math.min(...rs.map((r) => r.cliFlowsPerSec)), Math.max(...rs.map((r) => r.cliFlowsPerSec))],
     wallFlowsPerSec: median(rs.map((r) => r.wallFlowsPerSec)),
+    flowsPerCpuSecond: median(rs.map((r) => r.flowsPerCpuSecond)),
     peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
   });
   const ours = summary(results);
