@@ -176,31 +176,42 @@ class KeyBucket {
 
 const HEX = '0123456789abcdef';
 const DASHES = [8, 13, 18, 23];
+/** Value of a lowercase hex digit by character code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
 
 /** Writes a canonical lowercase uuid's 128 bits to words[at..at+3]; false for any other string. */
 function packUuid(s: string, words: Uint32Array, at: number): boolean {
-  if (s.length !== 36) return false;
-  let word = 0;
-  let nibbles = 0;
-  let w = at;
-  for (let i = 0; i < 36; i++) {
-    const c = s.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 0x2d) return false;
-      continue;
-    }
-    let v: number;
-    if (c >= 0x30 && c <= 0x39) v = c - 0x30;
-    else if (c >= 0x61 && c <= 0x66) v = c - 0x57;
-    else return false;
-    word = (word << 4) | v;
-    if (++nibbles === 8) {
-      words[w++] = word >>> 0;
-      word = 0;
-      nibbles = 0;
-    }
-  }
+  if (s.length !== 36 || s.charCodeAt(8) !== 0x2d || s.charCodeAt(13) !== 0x2d || s.charCodeAt(18) !== 0x2d || s.charCodeAt(23) !== 0x2d) return false;
+  const a = hex8(s, 0, 4);
+  const b = hex8(s, 9, 14);
+  const c = hex8(s, 19, 24);
+  const d = hex8(s, 28, 32);
+  if (a < 0 || b < 0 || c < 0 || d < 0) return false;
+  words[at] = a;
+  words[at + 1] = b;
+  words[at + 2] = c;
+  words[at + 3] = d;
   return true;
+}
+
+/** The 32 bits of the hex digits s[i..i+3] and s[j..j+3]; -1 if one is not a lowercase hex digit. */
+function hex8(s: string, i: number, j: number): number {
+  let word = 0;
+  let bad = 0;
+  for (let k = 0; k < 4; k++) {
+    const ch = s.charCodeAt(i + k);
+    const v = ch < 128 ? (HEX_VALUE[ch] as number) : -1;
+    bad |= v;
+    word = (word << 4) | (v & 15);
+  }
+  for (let k = 0; k < 4; k++) {
+    const ch = s.charCodeAt(j + k);
+    const v = ch < 128 ? (HEX_VALUE[ch] as number) : -1;
+    bad |= v;
+    word = (word << 4) | (v & 15);
+  }
+  return bad < 0 ? -1 : word >>> 0;
 }
 
 function unpackUuid(words: Uint32Array, at: number): string {

@@ -47,6 +47,7 @@ describe('DedupeWindow', () => {
       fc.uuid(),
       fc.uuid().map((u) => u.toUpperCase()),
       fc.uuid().map((u) => `${u.slice(0, 35)}g`),
+      fc.uuid().map((u) => `${u.slice(0, 35)}\u0130`), // a code unit whose low 7 bits are a hex digit
       fc.string({ minLength: 1, maxLength: 40 }),
     );
     fc.assert(
