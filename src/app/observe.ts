@@ -1,9 +1,11 @@
 /**
- * `observe`: follows Hubble Relay's GetFlows and feeds the same pipeline as replay (decode, redact,
- * batch, sinks) until stopped. The relay side (connection, resume loop, dedupe) lives in ingest/.
+ * `observe`: follows Hubble Relay's GetFlows and feeds the same pipeline as replay (redact, batch,
+ * sinks) until stopped. The relay side (connection, wire decoding straight into Flow, resume loop,
+ * dedupe) lives in ingest/.
  *
  * Memory stays bounded without an explicit queue: each response is decoded, deduped and added to the
- * open batch synchronously in grpc-js's data callback, and a full batch is committed right there.
+ * open batch synchronously in the call's message callback (the next message is asked for only
+ * after it returns), and a full batch is committed right there.
  * While SQLite writes, nothing is read; grpc-js keeps at most the HTTP/2 flow-control window of
  * undelivered bytes, and the relay holds the rest (or reports it lost).
  */

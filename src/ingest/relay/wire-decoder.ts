@@ -1,19 +1,20 @@
 /**
  * A hand-written decoder from GetFlowsResponse wire bytes to the plain object @grpc/proto-loader
  * would produce with our loader options (keepCase, enums and 64-bit integers as strings, no
- * defaults, oneof discriminators). It exists for speed only: proto-loader's decode + toObject costs
- * ~20 µs per flow and caps a client near 20k flows/s (performance-limits.md B.4). The normalisation
- * into `Flow` still happens once, in flow/decode.ts, for both paths.
+ * defaults, oneof discriminators), for flow/decode.ts `decodeEvent` to normalise.
  *
- * Why it is faster:
+ * The live path decodes flows straight into `Flow` (flow-decoder.ts) and comes here only for what
+ * it leaves to this path: lost events, node status, and flows the normaliser rejects or treats
+ * specially. It is also the `wire` option of ObserverConnection.
+ *
  * - one pass over the bytes straight into plain objects (no Message instances, no toObject);
  * - short ASCII strings are built in JS instead of a native call per string;
- * - an Endpoint whose bytes equal those of one seen recently (the same pod talks again and again)
- *   is not decoded again: the object is shared, so its labels are decoded once. Shared objects are
- *   never mutated downstream (flow/decode.ts only reads its input).
+ * - an Endpoint whose bytes equal those of one seen recently is not decoded again: the object is
+ *   shared. Shared objects are never mutated downstream (flow/decode.ts only reads its input).
+ * - strict: a nested field that overruns its message, or an overlong tag, is an error.
  *
  * Field numbers and types follow proto/; the enum names come from the loaded proto definition, so
- * they cannot drift. `test/unit/ingest/wire-decoder.test.ts` checks parity with proto-loader.
+ * they cannot drift. `test/unit/ingest/proto.test.ts` checks parity with proto-loader.
  */
 import type { PackageDefinition } from '@grpc/proto-loader';
 
