@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -82,6 +82,52 @@ describe('observe against an in-process relay', () => {
     for (const r of relays.splice(0)) await r.stop();
   });
   afterAll(() => tmp.remove());
+
+  it('redacts L7 secrets before anything is stored (flows decoded straight from the wire)', async () => {
+    const secretFlow = (i: number, verdict: string) => ({
+      flow: {
+        time: { seconds: String(1_636_540_000 + i), nanos: 5 },
+        uuid: `00000000-0000-4000-8000-00000000000${i}`,
+        verdict,
+        Type: 'L7',
+        ...(verdict === 'DROPPED' ? { drop_reason_desc: 'POLICY_DENIED' } : {}),
+        IP: { source: '10.0.0.1', destination: '10.0.0.2', ipVersion: 'IPv4' },
+        l4: { TCP: { source_port: 43210, destination_port: 8080 } },
+        source: { identity: 70000, namespace: 'shop', labels: ['k8s:app=web'], pod_name: 'web-1' },
+        destination: { identity: 70001, namespace: 'shop', labels: ['k8s:app=api'], pod_name: 'api-1' },
+        traffic_direction: 'EGRESS',
+        l7: {
+          type: 'REQUEST',
+          http: {
+            method: 'GET',
+            url: 'http://api.shop:8080/v1/orders?access_token=SeCrEtToKeN1&page=2',
+            headers: [
+              { key: 'Authorization', value: 'Bearer SeCrEtBeArEr2' },
+              { key: 'Cookie', value: 'session=SeCrEtCoOkIe3' },
+              { key: 'User-Agent', value: 'curl' },
+            ],
+          },
+        },
+        Summary: 'HTTP/1.1 GET http://api.shop:8080/v1/orders?access_token=SeCrEtToKeN1&page=2',
+      },
+      node_name: 'kind-worker',
+    });
+    const relay = await startRelay({ events: [secretFlow(1, 'DROPPED'), secretFlow(2, 'FORWARDED'), secretFlow(3, 'AUDIT')] });
+    const db = tmp.file('redact.db');
+    const res = await runCli(['--db', db, 'observe', '--server', relay.address, ...HISTORY, '-o', 'json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).flows).toBe(3);
+    // Whole flows are kept for triage: they are there, redacted.
+    const kept = query<{ flow_json: string }>(db, 'SELECT flow_json FROM triage_flows').map((r) => r.flow_json);
+    expect(kept).toHaveLength(2);
+    for (const json of kept) {
+      expect(json).toContain('HUBBLE_ADVISOR_REDACTED');
+      expect(json).toContain('User-Agent');
+    }
+    // No secret anywhere in the database file (the CLI closed it: the WAL is checkpointed).
+    const bytes = readFileSync(db).toString('latin1') + (existsSync(`${db}-wal`) ? readFileSync(`${db}-wal`).toString('latin1') : '');
+    for (const secret of ['SeCrEtToKeN1', 'SeCrEtBeArEr2', 'SeCrEtCoOkIe3']) expect(bytes).not.toContain(secret);
+  });
 
   it('stores every flow exactly once when the relay restarts mid-stream (uuid dedupe)', async () => {
     const events = loadRecording(TCP, { uuids: true, repeat: 3 });
