@@ -1,4 +1,4 @@
-import { type Flow, type HubbleEvent, decodeEvent, redactFlow } from '../flow/index.js';
+import { type Flow, type HubbleEvent, LineDecoder, decodeEvent, redactFlow } from '../flow/index.js';
 import { type BadLine, type IngestBatch, emptyBatch } from '../store/index.js';
 import type { FlowSink } from './ingest-session.js';
 
@@ -22,6 +22,7 @@ const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
 export class BatchBuilder {
   readonly totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   #batch: IngestBatch = emptyBatch();
+  readonly #lines = new LineDecoder();
 
   constructor(
     private readonly sinks: readonly FlowSink[],
@@ -32,7 +33,14 @@ export class BatchBuilder {
   acceptLine(text: string, lineNo: number): BadLine | undefined {
     this.#batch.lines++;
     this.totals.lines++;
-    if (text.length === 0 || isBlank(text)) return undefined;
+    if (text.length === 0) return undefined;
+    // Plain flow lines are read straight into a Flow; the rest (and every error) goes the general way.
+    const event = this.#lines.decode(text);
+    if (event !== undefined) {
+      this.acceptEvent(event);
+      return undefined;
+    }
+    if (isBlank(text)) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);

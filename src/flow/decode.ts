@@ -59,7 +59,7 @@ import type {
 } from './model.js';
 import { parseTimestamp } from './timestamp.js';
 
-const NO_POLICIES: readonly PolicyRef[] = Object.freeze([]);
+export const NO_POLICIES: readonly PolicyRef[] = Object.freeze([]);
 
 export type DecodeResult =
   | { readonly ok: true; readonly event: HubbleEvent }
@@ -250,7 +250,7 @@ export function decodeFlow(f: JsonObject, path: string, envelopeNode: string | u
   };
 }
 
-const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), workloads: Object.freeze([]) });
+export const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]), workloads: Object.freeze([]) });
 
 /**
  * Decoded endpoints by numeric identity, a few pods each. A cluster has few distinct endpoints and
@@ -265,7 +265,7 @@ let knownEndpointCount = 0;
 const MAX_KNOWN_ENDPOINTS = 8192;
 const PODS_PER_IDENTITY = 32;
 
-function decodeEndpoint(v: unknown, path: string): Endpoint {
+export function decodeEndpoint(v: unknown, path: string): Endpoint {
   if (!isObject(v)) return decodeEndpointObject(v, path);
   const identity = v['identity'];
   const key = typeof identity === 'number' ? identity : undefined;
@@ -381,13 +381,18 @@ function decodeL4(v: unknown, path: string): Layer4 | undefined {
   return undefined;
 }
 
-const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
+export const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
 /** One frozen object per combination of set flags (2^9), shared by every flow that has it. */
 const tcpFlagSets: (TcpFlags | undefined)[] = [];
 
 function decodeTcpFlags(o: JsonObject): TcpFlags {
   let mask = 0;
   for (let i = 0; i < TCP_FLAG_NAMES.length; i++) if (o[TCP_FLAG_NAMES[i] as string] === true) mask |= 1 << i;
+  return sharedTcpFlags(mask);
+}
+
+/** Bit i of `mask` stands for TCP_FLAG_NAMES[i]. */
+export function sharedTcpFlags(mask: number): TcpFlags {
   let flags = tcpFlagSets[mask];
   if (flags === undefined) {
     const built: Record<string, boolean> = {};
@@ -403,6 +408,10 @@ function decodeEventType(v: unknown, path: string): EventType | undefined {
   if (!e) return undefined;
   const type = optInteger(e['type'], p(path, 'type')) ?? 0;
   const subType = optInteger(field(e, 'sub_type', 'subType'), p(path, 'sub_type')) ?? 0;
+  return sharedEventType(type, subType);
+}
+
+export function sharedEventType(type: number, subType: number): EventType {
   // A handful of (type, sub_type) pairs exist; share one frozen object per pair.
   if (type < 0 || type > 255 || subType < 0 || subType > 255) return { type, subType };
   const key = type * 256 + subType;
@@ -423,7 +432,7 @@ function decodeObservationPoint(v: unknown, path: string): string | undefined {
   throw new DecodeError(path, `expected an enum name or number, got ${describe(v)}`);
 }
 
-function decodeService(v: unknown, path: string): Service | undefined {
+export function decodeService(v: unknown, path: string): Service | undefined {
   const s = optObject(v, path);
   if (!s) return undefined;
   return {
@@ -432,7 +441,7 @@ function decodeService(v: unknown, path: string): Service | undefined {
   };
 }
 
-function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
+export function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
   const list = objectList(v, path);
   if (list.length === 0) return NO_POLICIES;
   return list.map((o, i) =>
@@ -446,7 +455,7 @@ function decodePolicies(v: unknown, path: string): readonly PolicyRef[] {
   );
 }
 
-function decodeL7(v: unknown, path: string): Layer7 | undefined {
+export function decodeL7(v: unknown, path: string): Layer7 | undefined {
   const l7 = optObject(v, path);
   if (!l7) return undefined;
   const dns = optObject(l7['dns'], p(path, 'dns'));

@@ -1,6 +1,7 @@
 export type * from './model.js';
 export { VERDICTS } from './model.js';
 export { decodeEvent, decodeFlow, type DecodeResult } from './decode.js';
+export { LineDecoder } from './decode-line.js';
 export { DecodeError } from './json-fields.js';
 export { redactFlow, redactUrl, REDACTED } from './redact.js';
 export { parseTimestamp, isoFromMs, fromEpoch, type Timestamp } from './timestamp.js';
