@@ -1,7 +1,7 @@
 /**
  * The fast way through a recorded line: `{"flow":{…},"node_name":…,"time":…}` exactly as
  * `hubble observe -o json|jsonpb` and the exporter write it (proto field names, enum names,
- * numbers as numbers, no escapes), read in one pass straight into the normalised `Flow`.
+ * numbers as numbers), read in one pass straight into the normalised `Flow`.
  *
  * JSON.parse builds every member of a ~1.7 KB flow (ethernet, interface, node labels, two label
  * lists) only for the decoder to read a third of them. Here values we ignore are checked for JSON
@@ -9,9 +9,9 @@
  * equals one seen before is not parsed again: its frozen `Endpoint` is shared.
  *
  * Anything else gives `undefined`, and the caller decodes the line the general way
- * (JSON.parse + decodeEvent): other event kinds, bare or camelCase flows, escapes anywhere in the
- * line, nulls, numbers written as strings, enum numbers, unknown enum names, a type we do not
- * expect, malformed JSON. So every error message still comes from the general decoder, and a line
+ * (JSON.parse + decodeEvent): other event kinds, bare or camelCase flows,
+ * nulls, numbers written as strings, enum numbers, unknown enum names, a type we do not expect,
+ * malformed JSON. So every error message still comes from the general decoder, and a line
  * read here decodes to exactly (`toStrictEqual`) what the general way gives
  * (test/property/decode-line.test.ts). One leniency: raw control characters inside a string are
  * not looked for (JSON.parse rejects them); no JSON encoder writes them.
@@ -49,6 +49,7 @@ import { parseTimestamp } from './timestamp.js';
 const GENERAL = Symbol('decode the general way');
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const LBRACE = 0x7b;
@@ -187,18 +188,21 @@ export class LineDecoder {
   /** Endpoint text prefix → endpoints whose text starts so, most recently used first. */
   readonly #endpoints = new Map<string, KnownEndpoint[]>();
   #endpointCount = 0;
+  /**
+   * Where the next backslash is, at or after the string being read (Infinity: none). Escapes are
+   * rare (DNS summaries quote names): a string ending before it is plain, and is found with one
+   * indexOf; only the strings holding one are walked and unescaped by JSON.parse.
+   */
+  #escapeAt = Infinity;
   /** Lines handed back to the general decoder. */
   declined = 0;
 
   /** The event of a plain flow line, or undefined: decode it with JSON.parse + decodeEvent. */
   decode(line: string): HubbleEvent | undefined {
-    // Escapes are rare (DNS summaries quote names) and would make every string scan careful.
-    if (line.indexOf('\\') >= 0) {
-      this.declined++;
-      return undefined;
-    }
     this.#s = line;
     this.#pos = 0;
+    const escape = line.indexOf('\\');
+    this.#escapeAt = escape < 0 ? Infinity : escape;
     try {
       return this.#envelope();
     } catch (e) {
@@ -223,7 +227,9 @@ export class LineDecoder {
           flow = this.#flow();
           break;
         case EnvelopeMember.NodeName:
-          nodeName = this.#string();
+          // Hubble writes it after the flow, which names its node itself: no copy needed then.
+          if (flow !== undefined && flow.nodeName !== undefined) this.#skipString();
+          else nodeName = this.#string();
           break;
         case DECLINE:
           throw GENERAL;
@@ -658,15 +664,48 @@ export class LineDecoder {
     return code;
   }
 
-  /** A string without escapes (the line has none). */
   #string(): string {
     const s = this.#s;
     if (s.charCodeAt(this.#pos) !== QUOTE && this.#ws() !== QUOTE) throw GENERAL;
     const start = this.#pos + 1;
     const end = s.indexOf('"', start);
-    if (end < 0) throw GENERAL;
-    this.#pos = end + 1;
-    return s.slice(start, end);
+    if (end >= 0 && end < this.#escapeAt) {
+      this.#pos = end + 1;
+      return s.slice(start, end);
+    }
+    const escapedEnd = this.#escapedStringEnd(start);
+    this.#pos = escapedEnd + 1;
+    return JSON.parse(s.slice(start - 1, escapedEnd + 1)) as string;
+  }
+
+  /** Steps over the string whose opening quote is at `#pos`. */
+  #skipString(): void {
+    const s = this.#s;
+    if (s.charCodeAt(this.#pos) !== QUOTE && this.#ws() !== QUOTE) throw GENERAL;
+    const start = this.#pos + 1;
+    const end = s.indexOf('"', start);
+    if (end >= 0 && end < this.#escapeAt) {
+      this.#pos = end + 1;
+      return;
+    }
+    const escapedEnd = this.#escapedStringEnd(start);
+    JSON.parse(s.slice(start - 1, escapedEnd + 1)); // the escapes must be valid JSON
+    this.#pos = escapedEnd + 1;
+  }
+
+  /** The closing quote of a string that may hold escapes; moves `#escapeAt` past it. */
+  #escapedStringEnd(start: number): number {
+    const s = this.#s;
+    let i = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === QUOTE) break;
+      if (c !== c) throw GENERAL; // NaN: the line ended inside the string
+      i += c === BACKSLASH ? 2 : 1;
+    }
+    const next = s.indexOf('\\', i + 1);
+    this.#escapeAt = next < 0 ? Infinity : next;
+    return i;
   }
 
   #enum(names: ReadonlySet<string>): string {
@@ -717,12 +756,9 @@ export class LineDecoder {
     const s = this.#s;
     const c = this.#ws();
     switch (c) {
-      case QUOTE: {
-        const end = s.indexOf('"', this.#pos + 1);
-        if (end < 0) throw GENERAL;
-        this.#pos = end + 1;
+      case QUOTE:
+        this.#skipString();
         return;
-      }
       case LBRACE:
         this.#pos++;
         if (this.#ws() === RBRACE) {
@@ -761,14 +797,6 @@ export class LineDecoder {
       default:
         this.#skipNumber();
     }
-  }
-
-  #skipString(): void {
-    const s = this.#s;
-    if (s.charCodeAt(this.#pos) !== QUOTE && this.#ws() !== QUOTE) throw GENERAL;
-    const end = s.indexOf('"', this.#pos + 1);
-    if (end < 0) throw GENERAL;
-    this.#pos = end + 1;
   }
 
   /** -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */

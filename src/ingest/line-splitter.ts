@@ -50,8 +50,10 @@ export class LineSplitter {
       } else {
         this.#emit(buf, start, nl);
       }
-      this.#carry = [];
-      this.#carryBytes = 0;
+      if (this.#carryBytes > 0) {
+        this.#carry = [];
+        this.#carryBytes = 0;
+      }
       start = nl + 1;
     }
     if (start < to) {
