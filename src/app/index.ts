@@ -2,7 +2,8 @@ export { IngestSession, BadLineError, type FlowSink, type IngestOptions, type In
 export { replayFiles, type ReplayOptions, type ReplayFileResult } from './replay.js';
 export { defaultSinks } from './sinks.js';
 export { writePolicyDirectory, policyFileName } from './write-policies.js';
-export { observe, msToTimestamp, RelayUnreachableError, type ObserveOptions, type ObserveNotice, type ObserveResult, type ObserveStats, type StopReason } from './observe.js';
+// observe.js loads grpc-js: the CLI imports it when `observe` runs, so only its types are here.
+export type { ObserveOptions, ObserveNotice, ObserveResult, ObserveStats, StopReason } from './observe.js';
 export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';

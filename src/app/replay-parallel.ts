@@ -26,8 +26,15 @@ export function canReplayInParallel(file: string, sinks: readonly FlowSink[]): b
   }
 }
 
-/** Byte ranges of about equal size; workers align them to line starts. */
-function ranges(size: number, n: number): { start: number; end: number }[] {
+/**
+ * Workers take ranges of this size one at a time, so neither waits idle at the end while the other
+ * finishes a half of the file (1M flows in two halves: one worker done 0.8 s before the other).
+ */
+const RANGE_BYTES = 16 * 1024 * 1024;
+
+/** Byte ranges of about equal size, at least one per worker; workers align them to line starts. */
+function ranges(size: number, workers: number, rangeBytes: number): { start: number; end: number }[] {
+  const n = Math.max(workers, Math.ceil(size / rangeBytes));
   const step = Math.ceil(size / n);
   return Array.from({ length: n }, (_, i) => ({ start: i * step, end: Math.min(size, (i + 1) * step) })).filter((r) => r.start < r.end);
 }
@@ -51,8 +58,8 @@ function startWorker(job: WorkerJob): Worker {
 }
 
 /**
- * Replays one uncompressed file with `workers` threads, each parsing and aggregating a byte range;
- * the main thread commits their batches. Line numbers of later ranges are known only once the
+ * Replays one uncompressed file with `workers` threads, each parsing and aggregating byte ranges
+ * taken in turn; the main thread commits their batches. Line numbers of later ranges are known only once the
  * earlier ranges are counted, so their bad lines are reported (and stored) then.
  */
 export async function replayInParallel(
@@ -65,7 +72,9 @@ export async function replayInParallel(
   const clock = options.clock ?? Date.now;
   const sourceId = writer.beginSource('file', file, new Date(clock()).toISOString());
   const totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
-  const parts = ranges(statSync(file).size, workers);
+  const parts = ranges(statSync(file).size, workers, options.rangeBytes ?? RANGE_BYTES);
+  const threads = Math.min(workers, parts.length);
+  const nextRange = new SharedArrayBuffer(4);
   const lineCounts: (number | undefined)[] = parts.map(() => undefined);
   const heldBadLines: BadLine[][] = parts.map(() => []);
 
@@ -119,20 +128,20 @@ export async function replayInParallel(
 
   let failure: string | undefined;
   await Promise.all(
-    parts.map(
-      (part, range) =>
+    Array.from(
+      { length: threads },
+      () =>
         new Promise<void>((resolve) => {
           const inFlight = new SharedArrayBuffer(4);
           const counter = new Int32Array(inFlight);
-          const job: WorkerJob = { file, start: part.start, end: part.end, batchSize: options.batchSize ?? 20_000, inFlight };
+          const job: WorkerJob = { file, ranges: parts, nextRange, batchSize: options.batchSize ?? 20_000, inFlight };
           const worker = startWorker(job);
           worker.on('message', (msg: WorkerMessage) => {
             if (msg.type === 'batch') {
-              onBatch(range, msg.batch, msg.deltas);
+              onBatch(msg.range, msg.batch, msg.deltas);
               Atomics.sub(counter, 0, 1);
               Atomics.notify(counter, 0);
-            }
-            else if (msg.type === 'done') onDone(range, msg.lines);
+            } else if (msg.type === 'range-done') onDone(msg.range, msg.lines);
             else failure ??= msg.message;
           });
           worker.on('error', (e) => {
@@ -145,5 +154,5 @@ export async function replayInParallel(
   );
   const status: SourceStatus = failure ? 'failed' : totals.badLines > 0 ? 'partial' : 'completed';
   writer.endSource(sourceId, status, new Date(clock()).toISOString());
-  return { file, sourceId, status, totals, workers: parts.length, ...(failure ? { error: failure } : {}) };
+  return { file, sourceId, status, totals, workers: threads, ...(failure ? { error: failure } : {}) };
 }

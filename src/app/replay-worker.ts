@@ -1,19 +1,25 @@
 /**
- * A replay worker: parses, decodes and aggregates the lines that start in one byte range of a file,
- * posting each batch (with the sinks' deltas) to the main thread, which alone writes SQLite.
+ * A replay worker: takes the next byte range of a file from a counter shared with the other
+ * workers, parses, decodes and aggregates the lines that start in it, and posts each batch (with the
+ * sinks' deltas, tagged with the range) to the main thread, which alone writes SQLite. Taking ranges
+ * one at a time keeps both cores busy to the end, whatever each range costs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MAX_LINE_BYTES, forEachLineInRange } from '../ingest/index.js';
+// The modules themselves, not the ingest barrel: a worker has no use for the gRPC client.
+import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
+import { forEachLineInRange } from '../ingest/range-reader.js';
 import { BatchBuilder } from './batch-builder.js';
 import { isShardable } from './ingest-session.js';
 import { defaultSinks } from './sinks.js';
 
 export interface WorkerJob {
   readonly file: string;
-  readonly start: number;
-  readonly end: number;
+  /** The file's ranges, in order; a range's lines are those that start in [start, end). */
+  readonly ranges: readonly { readonly start: number; readonly end: number }[];
+  /** One Int32 shared by all workers: the next range to take. */
+  readonly nextRange: SharedArrayBuffer;
   readonly batchSize: number;
-  /** One Int32: batches posted and not yet committed by the main thread. */
+  /** One Int32: batches this worker posted and the main thread has not committed yet. */
   readonly inFlight: SharedArrayBuffer;
 }
 
@@ -21,8 +27,8 @@ export interface WorkerJob {
 export const MAX_IN_FLIGHT = 2;
 
 export type WorkerMessage =
-  | { readonly type: 'batch'; readonly batch: ReturnType<BatchBuilder['take']>; readonly deltas: readonly unknown[] }
-  | { readonly type: 'done'; readonly lines: number }
+  | { readonly type: 'batch'; readonly range: number; readonly batch: ReturnType<BatchBuilder['take']>; readonly deltas: readonly unknown[] }
+  | { readonly type: 'range-done'; readonly range: number; readonly lines: number }
   | { readonly type: 'error'; readonly message: string };
 
 function main(): void {
@@ -33,32 +39,37 @@ function main(): void {
   if (!sinks.every(isShardable)) throw new Error('a sink cannot run in a worker');
   const builder = new BatchBuilder(sinks);
   const inFlight = new Int32Array(job.inFlight);
-  const post = (): void => {
+  const nextRange = new Int32Array(job.nextRange);
+  const post = (range: number): void => {
     for (let n = Atomics.load(inFlight, 0); n >= MAX_IN_FLIGHT; n = Atomics.load(inFlight, 0)) {
       Atomics.wait(inFlight, 0, n, 1000);
     }
     Atomics.add(inFlight, 0, 1);
-    const msg: WorkerMessage = { type: 'batch', batch: builder.take(), deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)) };
+    const msg: WorkerMessage = { type: 'batch', range, batch: builder.take(), deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)) };
     port.postMessage(msg);
   };
   try {
-    const lines = forEachLineInRange(
-      job.file,
-      job.start,
-      job.end,
-      (line, n) => {
-        builder.acceptLine(line, n);
-      },
-      (n, bytes) => {
-        builder.countLine();
-        builder.rejectLine(n, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`);
-      },
-      () => {
-        if (builder.pendingEvents >= job.batchSize) post();
-      },
-    );
-    post();
-    port.postMessage({ type: 'done', lines } satisfies WorkerMessage);
+    for (let range = Atomics.add(nextRange, 0, 1); range < job.ranges.length; range = Atomics.add(nextRange, 0, 1)) {
+      const { start, end } = job.ranges[range] as WorkerJob['ranges'][number];
+      const lines = forEachLineInRange(
+        job.file,
+        start,
+        end,
+        (line, n) => {
+          builder.acceptLine(line, n);
+        },
+        (n, bytes) => {
+          builder.countLine();
+          builder.rejectLine(n, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`);
+        },
+        () => {
+          if (builder.pendingEvents >= job.batchSize) post(range);
+        },
+      );
+      // A batch never spans ranges: its bad lines are numbered within its range.
+      post(range);
+      port.postMessage({ type: 'range-done', range, lines } satisfies WorkerMessage);
+    }
   } catch (e) {
     port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerMessage);
   }

@@ -1,4 +1,6 @@
-import { MAX_LINE_BYTES, forEachLine, gunzipIfCompressed, openInput } from '../ingest/index.js';
+// The modules themselves, not the ingest barrel, which also brings the gRPC client.
+import { forEachLine, gunzipIfCompressed, openInput } from '../ingest/line-reader.js';
+import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import { type BadLine, type Db, IngestWriter, type SourceStatus } from '../store/index.js';
 import { BadLineError, type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
 import { PARALLEL_MIN_BYTES, canReplayInParallel, replayInParallel } from './replay-parallel.js';
@@ -10,6 +12,8 @@ export interface ReplayOptions {
   readonly batchSize?: number;
   /** Parse threads for large plain files; `auto` uses 2 on a multi-core machine for files over 32 MiB. */
   readonly workers?: number | 'auto';
+  /** Bytes per range a worker takes at a time (default 16 MiB); tests use small ones. */
+  readonly rangeBytes?: number;
   readonly cores?: number;
   /** Builds the sinks for one source (a fresh edge aggregator per file). */
   readonly sinks?: () => readonly FlowSink[];

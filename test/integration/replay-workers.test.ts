@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultSinks, replayFiles } from '../../src/app/index.js';
+import type { BadLine } from '../../src/store/index.js';
+import { openDatabase } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 
@@ -59,6 +62,33 @@ describe('replay with worker threads', () => {
       const r = await runCli(['--db', tmp.file(`w${workers}.db`), 'replay', '--workers', String(workers), '-o', 'json', file]);
       expect(JSON.parse(r.stdout)[0]).toMatchObject({ workers, lines: 6000, flows: 5997, badLines: 3 });
     }
+  });
+
+  it('workers taking many small ranges in turn store the same, with the same bad line numbers', async () => {
+    const replay = async (name: string, workers: number, rangeBytes?: number): Promise<{ bad: string[]; workers: number }> => {
+      const db = openDatabase(tmp.file(name));
+      const bad: string[] = [];
+      try {
+        const [result] = await replayFiles(db, [file], {
+          strict: false,
+          stdin: process.stdin,
+          workers,
+          rangeBytes,
+          sinks: defaultSinks,
+          onBadLine: (_f: string, b: BadLine) => bad.push(`${b.line}: ${b.field}: ${b.reason}`),
+        });
+        return { bad: bad.sort(), workers: result?.workers ?? 0 };
+      } finally {
+        db.close();
+      }
+    };
+    const one = await replay('ranges-1.db', 1);
+    // ~6 MB in 40 KB ranges: ~150 ranges, each worker takes dozens, bad lines land in late ones.
+    const two = await replay('ranges-2.db', 2, 40_000);
+    expect(two.workers).toBe(2);
+    expect(one.bad).toHaveLength(3);
+    expect(two.bad).toEqual(one.bad);
+    expect(snapshot(tmp.file('ranges-2.db'))).toEqual(snapshot(tmp.file('ranges-1.db')));
   });
 
   it('a line far beyond a worker heap is reported as over-long, not a crash; the rest is stored', async () => {

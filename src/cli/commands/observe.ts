@@ -1,14 +1,9 @@
 import { type Command, Option } from 'commander';
-import {
-  type ObserveNotice,
-  type ObserveResult,
-  type ObserveStats,
-  RelayUnreachableError,
-  defaultSinks,
-  observe,
-} from '../../app/index.js';
+import { type ObserveNotice, type ObserveResult, type ObserveStats, defaultSinks } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, UsageError } from '../../errors.js';
-import { DEFAULT_SERVER, buildWhitelist, checkTargetFlags, resolveTarget } from '../../ingest/index.js';
+// The flags' own modules, not the ingest barrel: gRPC is loaded only when observe runs (below).
+import { buildWhitelist } from '../../ingest/relay/filters.js';
+import { DEFAULT_SERVER, checkTargetFlags, resolveTarget } from '../../ingest/relay/target.js';
 import { formatCount, formatDuration, renderTable } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
@@ -123,6 +118,8 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
     ctx.io.stderr.write(`${line}\n`);
   };
   const notices = noticePrinter(say, () => signalName);
+  // grpc-js and the protos take ~0.2 s to load; every other command starts without them.
+  const { observe, RelayUnreachableError } = await import('../../app/observe.js');
   try {
     let result: ObserveResult;
     try {
