@@ -103,6 +103,8 @@ const ENDPOINT_PREFIX = 40;
 /** What a member name means to its object's reader. */
 const SKIP = -1;
 const DECLINE = -2;
+/** What the member iteration gives after the last member of an object. */
+const END = -3;
 
 /**
  * The member names of one kind of object, numbered. Hubble writes members in a fixed order, so the
@@ -215,13 +217,9 @@ export class LineDecoder {
   }
 
   #envelope(): HubbleEvent {
-    this.#open(LBRACE);
     let flow: Flow | undefined;
     let nodeName: string | undefined;
-    let code = ENVELOPE_NAMES.start;
-    if (this.#ws() === RBRACE) throw GENERAL;
-    for (;;) {
-      code = this.#member(ENVELOPE_NAMES, code);
+    for (let code = this.#firstMember(ENVELOPE_NAMES); code !== END; code = this.#nextMember(ENVELOPE_NAMES, code)) {
       switch (ENVELOPE_NAMES.action[code] ?? SKIP) {
         case EnvelopeMember.Flow:
           flow = this.#flow();
@@ -236,7 +234,6 @@ export class LineDecoder {
         default:
           this.#skipValue(1);
       }
-      if (!this.#more(RBRACE)) break;
     }
     this.#ws();
     if (this.#pos < this.#s.length) throw GENERAL; // text after the object
@@ -246,7 +243,6 @@ export class LineDecoder {
   }
 
   #flow(): Flow {
-    this.#open(LBRACE);
     let time: string | undefined;
     let uuid: string | undefined;
     let verdict: Verdict = 'VERDICT_UNKNOWN';
@@ -276,46 +272,39 @@ export class LineDecoder {
     let ingressDeniedBy = NO_POLICIES;
     let summary: string | undefined;
 
-    if (this.#ws() !== RBRACE) {
-      let code = FLOW_NAMES.start;
-      for (;;) {
-        code = this.#member(FLOW_NAMES, code);
-        switch (FLOW_NAMES.action[code] ?? SKIP) {
-          case FlowMember.Time: time = this.#string(); break;
-          case FlowMember.Uuid: uuid = this.#string(); break;
-          case FlowMember.Verdict: verdict = this.#enum(VERDICTS) as Verdict; break;
-          case FlowMember.DropReason: dropNumeric = this.#integer(); break;
-          case FlowMember.DropReasonDesc: dropDesc = this.#string(); break;
-          case FlowMember.Ip: ip = this.#ip(); break;
-          case FlowMember.L4: l4 = this.#l4(); break;
-          case FlowMember.Source: source = this.#endpoint(); break;
-          case FlowMember.Destination: destination = this.#endpoint(); break;
-          case FlowMember.Type: type = this.#enum(FLOW_TYPES) as FlowType; break;
-          case FlowMember.NodeName: nodeName = this.#string(); break;
-          case FlowMember.SourceNames: sourceNames = this.#strings(); break;
-          case FlowMember.DestinationNames: destinationNames = this.#strings(); break;
-          case FlowMember.L7: l7 = decodeL7(this.#parsed(), 'flow.l7'); break;
-          case FlowMember.Reply: reply = this.#boolean(); break;
-          case FlowMember.IsReply: isReply = this.#boolean(); break;
-          case FlowMember.EventType: eventType = this.#eventType(); break;
-          case FlowMember.SourceService: sourceService = this.#service(); break;
-          case FlowMember.DestinationService: destinationService = this.#service(); break;
-          case FlowMember.TrafficDirection: trafficDirection = this.#enum(DIRECTIONS) as TrafficDirection; break;
-          case FlowMember.PolicyMatchType: policyMatchType = this.#integer(); break;
-          case FlowMember.TraceObservationPoint: observationPoint = this.#string(); break;
-          case FlowMember.TraceReason: traceReason = this.#enum(TRACE_REASONS); break;
-          case FlowMember.EgressAllowedBy: egressAllowedBy = this.#policies(); break;
-          case FlowMember.IngressAllowedBy: ingressAllowedBy = this.#policies(); break;
-          case FlowMember.EgressDeniedBy: egressDeniedBy = this.#policies(); break;
-          case FlowMember.IngressDeniedBy: ingressDeniedBy = this.#policies(); break;
-          case FlowMember.Summary: summary = this.#string(); break;
-          case DECLINE: throw GENERAL;
-          default: this.#skipValue(2);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(FLOW_NAMES); code !== END; code = this.#nextMember(FLOW_NAMES, code)) {
+      switch (FLOW_NAMES.action[code] ?? SKIP) {
+        case FlowMember.Time: time = this.#string(); break;
+        case FlowMember.Uuid: uuid = this.#string(); break;
+        case FlowMember.Verdict: verdict = this.#enum(VERDICTS) as Verdict; break;
+        case FlowMember.DropReason: dropNumeric = this.#integer(); break;
+        case FlowMember.DropReasonDesc: dropDesc = this.#string(); break;
+        case FlowMember.Ip: ip = this.#ip(); break;
+        case FlowMember.L4: l4 = this.#l4(); break;
+        case FlowMember.Source: source = this.#endpoint(); break;
+        case FlowMember.Destination: destination = this.#endpoint(); break;
+        case FlowMember.Type: type = this.#enum(FLOW_TYPES) as FlowType; break;
+        case FlowMember.NodeName: nodeName = this.#string(); break;
+        case FlowMember.SourceNames: sourceNames = this.#strings(); break;
+        case FlowMember.DestinationNames: destinationNames = this.#strings(); break;
+        case FlowMember.L7: l7 = decodeL7(this.#parsed(), 'flow.l7'); break;
+        case FlowMember.Reply: reply = this.#boolean(); break;
+        case FlowMember.IsReply: isReply = this.#boolean(); break;
+        case FlowMember.EventType: eventType = this.#eventType(); break;
+        case FlowMember.SourceService: sourceService = this.#service(); break;
+        case FlowMember.DestinationService: destinationService = this.#service(); break;
+        case FlowMember.TrafficDirection: trafficDirection = this.#enum(DIRECTIONS) as TrafficDirection; break;
+        case FlowMember.PolicyMatchType: policyMatchType = this.#integer(); break;
+        case FlowMember.TraceObservationPoint: observationPoint = this.#string(); break;
+        case FlowMember.TraceReason: traceReason = this.#enum(TRACE_REASONS); break;
+        case FlowMember.EgressAllowedBy: egressAllowedBy = this.#policies(); break;
+        case FlowMember.IngressAllowedBy: ingressAllowedBy = this.#policies(); break;
+        case FlowMember.EgressDeniedBy: egressDeniedBy = this.#policies(); break;
+        case FlowMember.IngressDeniedBy: ingressDeniedBy = this.#policies(); break;
+        case FlowMember.Summary: summary = this.#string(); break;
+        case DECLINE: throw GENERAL;
+        default: this.#skipValue(2);
       }
-    } else {
-      this.#pos++;
     }
 
     if (time === undefined) throw GENERAL; // "missing": the general decoder says so
@@ -363,95 +352,71 @@ export class LineDecoder {
   }
 
   #ip(): IpInfo {
-    this.#open(LBRACE);
     let source: string | undefined;
     let destination: string | undefined;
     let sourceXlated: string | undefined;
     let ipVersion: string | undefined;
     let ipVersionSnake: string | undefined;
-    if (this.#ws() !== RBRACE) {
-      let code = IP_NAMES.start;
-      for (;;) {
-        code = this.#member(IP_NAMES, code);
-        switch (IP_NAMES.action[code] ?? SKIP) {
-          case IpMember.Source: source = this.#string(); break;
-          case IpMember.Destination: destination = this.#string(); break;
-          case IpMember.SourceXlated: sourceXlated = this.#string(); break;
-          case IpMember.IpVersion: ipVersion = this.#enum(IP_VERSIONS); break;
-          case IpMember.IpVersionSnake: ipVersionSnake = this.#enum(IP_VERSIONS); break;
-          case DECLINE: throw GENERAL;
-          default: this.#skipValue(3);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(IP_NAMES); code !== END; code = this.#nextMember(IP_NAMES, code)) {
+      switch (IP_NAMES.action[code] ?? SKIP) {
+        case IpMember.Source: source = this.#string(); break;
+        case IpMember.Destination: destination = this.#string(); break;
+        case IpMember.SourceXlated: sourceXlated = this.#string(); break;
+        case IpMember.IpVersion: ipVersion = this.#enum(IP_VERSIONS); break;
+        case IpMember.IpVersionSnake: ipVersionSnake = this.#enum(IP_VERSIONS); break;
+        case DECLINE: throw GENERAL;
+        default: this.#skipValue(3);
       }
-    } else {
-      this.#pos++;
     }
     return { source, destination, sourceXlated, ipVersion: (ipVersion ?? ipVersionSnake) as IpInfo['ipVersion'] };
   }
 
   /** One protocol member, as Hubble writes it; several (or a lowercase spelling) go the general way. */
   #l4(): Layer4 | undefined {
-    this.#open(LBRACE);
     let l4: Layer4 | undefined;
-    if (this.#ws() !== RBRACE) {
-      let code = L4_NAMES.start;
-      for (;;) {
-        code = this.#member(L4_NAMES, code);
-        const action = L4_NAMES.action[code] ?? SKIP;
-        if (action === DECLINE) throw GENERAL;
-        if (action === SKIP) {
-          this.#skipValue(3);
-        } else {
-          if (l4 !== undefined) throw GENERAL;
-          const protocol = L4_PROTOCOLS[action] as (typeof L4_PROTOCOLS)[number];
-          switch (protocol) {
-            case 'TCP':
-            case 'UDP':
-            case 'SCTP':
-              l4 = this.#ports(protocol);
-              break;
-            case 'ICMPv4':
-            case 'ICMPv6':
-              l4 = this.#icmp(protocol);
-              break;
-            default:
-              if (this.#ws() === 0x6e) throw GENERAL; // null
-              this.#skipValue(3);
-              l4 = { protocol };
-          }
+    for (let code = this.#firstMember(L4_NAMES); code !== END; code = this.#nextMember(L4_NAMES, code)) {
+      const action = L4_NAMES.action[code] ?? SKIP;
+      if (action === DECLINE) throw GENERAL;
+      if (action === SKIP) {
+        this.#skipValue(3);
+      } else {
+        if (l4 !== undefined) throw GENERAL;
+        const protocol = L4_PROTOCOLS[action] as (typeof L4_PROTOCOLS)[number];
+        switch (protocol) {
+          case 'TCP':
+          case 'UDP':
+          case 'SCTP':
+            l4 = this.#ports(protocol);
+            break;
+          case 'ICMPv4':
+          case 'ICMPv6':
+            l4 = this.#icmp(protocol);
+            break;
+          default:
+            if (this.#ws() === 0x6e) throw GENERAL; // null
+            this.#skipValue(3);
+            l4 = { protocol };
         }
-        if (!this.#more(RBRACE)) break;
       }
-    } else {
-      this.#pos++;
     }
     return l4;
   }
 
   #ports(protocol: 'TCP' | 'UDP' | 'SCTP'): Layer4 {
-    this.#open(LBRACE);
     let sourcePort = 0;
     let destinationPort = 0;
     let flags = -1;
-    if (this.#ws() !== RBRACE) {
-      let code = PORT_NAMES.start;
-      for (;;) {
-        code = this.#member(PORT_NAMES, code);
-        switch (PORT_NAMES.action[code] ?? SKIP) {
-          case PortMember.Source: sourcePort = this.#integer(); break;
-          case PortMember.Destination: destinationPort = this.#integer(); break;
-          case PortMember.Flags:
-            if (protocol !== 'TCP') this.#skipValue(4);
-            else flags = this.#tcpFlags();
-            break;
-          case DECLINE: throw GENERAL;
-          default: this.#skipValue(4);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(PORT_NAMES); code !== END; code = this.#nextMember(PORT_NAMES, code)) {
+      switch (PORT_NAMES.action[code] ?? SKIP) {
+        case PortMember.Source: sourcePort = this.#integer(); break;
+        case PortMember.Destination: destinationPort = this.#integer(); break;
+        case PortMember.Flags:
+          if (protocol !== 'TCP') this.#skipValue(4);
+          else flags = this.#tcpFlags();
+          break;
+        case DECLINE: throw GENERAL;
+        default: this.#skipValue(4);
       }
-    } else {
-      this.#pos++;
     }
     if (protocol !== 'TCP') return { protocol, sourcePort, destinationPort };
     return flags < 0 ? { protocol, sourcePort, destinationPort } : { protocol, sourcePort, destinationPort, flags: sharedTcpFlags(flags) };
@@ -459,84 +424,52 @@ export class LineDecoder {
 
   /** The set flags as a bit mask (TCP_FLAG_NAMES order). */
   #tcpFlags(): number {
-    this.#open(LBRACE);
     let mask = 0;
-    if (this.#ws() !== RBRACE) {
-      let code = TCP_FLAG_MEMBERS.start;
-      for (;;) {
-        code = this.#member(TCP_FLAG_MEMBERS, code);
-        const action = TCP_FLAG_MEMBERS.action[code] ?? SKIP;
-        if (action < 0) this.#skipValue(5);
-        else if (this.#boolean()) mask |= 1 << action;
-        else mask &= ~(1 << action);
-        if (!this.#more(RBRACE)) break;
-      }
-    } else {
-      this.#pos++;
+    for (let code = this.#firstMember(TCP_FLAG_MEMBERS); code !== END; code = this.#nextMember(TCP_FLAG_MEMBERS, code)) {
+      const action = TCP_FLAG_MEMBERS.action[code] ?? SKIP;
+      if (action < 0) this.#skipValue(5);
+      else if (this.#boolean()) mask |= 1 << action;
+      else mask &= ~(1 << action);
     }
     return mask;
   }
 
   #icmp(protocol: 'ICMPv4' | 'ICMPv6'): Layer4 {
-    this.#open(LBRACE);
     let icmpType = 0;
     let icmpCode = 0;
-    if (this.#ws() !== RBRACE) {
-      let code = ICMP_NAMES.start;
-      for (;;) {
-        code = this.#member(ICMP_NAMES, code);
-        switch (ICMP_NAMES.action[code] ?? SKIP) {
-          case 0: icmpType = this.#integer(); break;
-          case 1: icmpCode = this.#integer(); break;
-          default: this.#skipValue(4);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(ICMP_NAMES); code !== END; code = this.#nextMember(ICMP_NAMES, code)) {
+      switch (ICMP_NAMES.action[code] ?? SKIP) {
+        case 0: icmpType = this.#integer(); break;
+        case 1: icmpCode = this.#integer(); break;
+        default: this.#skipValue(4);
       }
-    } else {
-      this.#pos++;
     }
     return { protocol, icmpType, icmpCode };
   }
 
   #eventType(): EventType {
-    this.#open(LBRACE);
     let type = 0;
     let subType = 0;
-    if (this.#ws() !== RBRACE) {
-      let code = EVENT_TYPE_NAMES.start;
-      for (;;) {
-        code = this.#member(EVENT_TYPE_NAMES, code);
-        switch (EVENT_TYPE_NAMES.action[code] ?? SKIP) {
-          case 0: type = this.#integer(); break;
-          case 1: subType = this.#integer(); break;
-          case DECLINE: throw GENERAL;
-          default: this.#skipValue(3);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(EVENT_TYPE_NAMES); code !== END; code = this.#nextMember(EVENT_TYPE_NAMES, code)) {
+      switch (EVENT_TYPE_NAMES.action[code] ?? SKIP) {
+        case 0: type = this.#integer(); break;
+        case 1: subType = this.#integer(); break;
+        case DECLINE: throw GENERAL;
+        default: this.#skipValue(3);
       }
-    } else {
-      this.#pos++;
     }
     return sharedEventType(type, subType);
   }
 
   #service(): Service {
-    this.#open(LBRACE);
     let name: string | undefined;
     let namespace: string | undefined;
-    if (this.#ws() !== RBRACE) {
-      let code = SERVICE_NAMES.start;
-      for (;;) {
-        code = this.#member(SERVICE_NAMES, code);
-        switch (SERVICE_NAMES.action[code] ?? SKIP) {
-          case 0: name = this.#string(); break;
-          case 1: namespace = this.#string(); break;
-          default: this.#skipValue(3);
-        }
-        if (!this.#more(RBRACE)) break;
+    for (let code = this.#firstMember(SERVICE_NAMES); code !== END; code = this.#nextMember(SERVICE_NAMES, code)) {
+      switch (SERVICE_NAMES.action[code] ?? SKIP) {
+        case 0: name = this.#string(); break;
+        case 1: namespace = this.#string(); break;
+        default: this.#skipValue(3);
       }
-    } else {
-      this.#pos++;
     }
     return { name, namespace };
   }
@@ -644,6 +577,21 @@ export class LineDecoder {
     }
     if (c === close) return false;
     throw GENERAL;
+  }
+
+  /** Opens an object: the code of its first member, END when it is empty. */
+  #firstMember(names: MemberNames): number {
+    this.#open(LBRACE);
+    if (this.#ws() === RBRACE) {
+      this.#pos++;
+      return END;
+    }
+    return this.#member(names, names.start);
+  }
+
+  /** After a member's value: the code of the next member, END after the closing brace. */
+  #nextMember(names: MemberNames, previous: number): number {
+    return this.#more(RBRACE) ? this.#member(names, previous) : END;
   }
 
   /** A member's name and its colon, as a code of `names`: the predicted one checked in place first. */
