@@ -6,8 +6,12 @@ import { type FlowSink, isShardable } from './ingest-session.js';
 import type { ReplayFileResult, ReplayOptions } from './replay.js';
 import type { WorkerJob, WorkerMessage } from './replay-worker.js';
 
-/** Files smaller than this are replayed on one thread: starting workers would cost more. */
-export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+/**
+ * `--workers auto` replays files smaller than this on one thread: two workers each start, load and
+ * warm up their own copy of the code (~0.9 s of CPU), which a 173 MB file (100k flows: 1.5-2.0 s on
+ * one thread, 1.5-1.8 s on two) does not win back, and a 1.7 GB one does (11 s against 7.5 s).
+ */
+export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
 
 /** Plain (not gzip) regular files whose sinks can run in workers; stdin and gzip stream on one thread. */
 export function canReplayInParallel(file: string, sinks: readonly FlowSink[]): boolean {

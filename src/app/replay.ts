@@ -10,7 +10,7 @@ export interface ReplayOptions {
   readonly strict: boolean;
   readonly stdin: NodeJS.ReadableStream;
   readonly batchSize?: number;
-  /** Parse threads for large plain files; `auto` uses 2 on a multi-core machine for files over 32 MiB. */
+  /** Parse threads for large plain files; `auto` uses 2 on a multi-core machine for files over 256 MiB. */
   readonly workers?: number | 'auto';
   /** Bytes per range a worker takes at a time (default 16 MiB); tests use small ones. */
   readonly rangeBytes?: number;

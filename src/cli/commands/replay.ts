@@ -30,7 +30,7 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
       new Option('--batch-size <n>', 'events per committed transaction').default(20_000).argParser(positiveInt('--batch-size')),
     )
     .addOption(
-      new Option('--workers <n>', 'parse threads for large plain files (auto: 2 on multi-core machines for files over 32 MiB)')
+      new Option('--workers <n>', 'parse threads for large plain files (auto: 2 on multi-core machines for files over 256 MiB)')
         .default('auto')
         .argParser((v) => (v === 'auto' ? 'auto' : positiveInt('--workers')(v))),
     )
