@@ -27,7 +27,10 @@ export function isSecretHeader(key: string): boolean {
 
 /** Redacts the user-info and secret-looking query parameter values of a URL, keeping its shape. */
 export function redactUrl(url: string): string {
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${REDACTED}@`);
+  // Only user-info (before an @) and query values are redacted: most URLs have neither.
+  const at = url.indexOf('@');
+  if (at < 0 && url.indexOf('?') < 0) return url;
+  let out = at < 0 ? url : url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${REDACTED}@`);
   const q = out.indexOf('?');
   if (q < 0) return out;
   const hashAt = out.indexOf('#', q);
@@ -55,8 +58,9 @@ function decodeSafely(s: string): string {
 }
 
 function redactHeader(h: HttpHeader): HttpHeader {
-  if (isSecretHeader(h.key)) return { key: h.key, value: REDACTED };
-  if (h.key.toLowerCase() === 'referer' || h.key.toLowerCase() === 'location') {
+  const key = h.key.toLowerCase();
+  if (SECRET_HEADERS.has(key)) return { key: h.key, value: REDACTED };
+  if (key === 'referer' || key === 'location') {
     return { key: h.key, value: redactUrl(h.value) };
   }
   return h;
@@ -65,8 +69,15 @@ function redactHeader(h: HttpHeader): HttpHeader {
 /** The same object when nothing in it is secret. */
 function redactHttp(http: HttpRecord): HttpRecord {
   const url = http.url === undefined ? undefined : redactUrl(http.url);
-  const headers = http.headers.map(redactHeader);
-  if (url === http.url && headers.every((h, i) => h === http.headers[i])) return http;
+  let headers = http.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as HttpHeader;
+    const redacted = redactHeader(h);
+    if (redacted === h) continue;
+    if (headers === http.headers) headers = headers.slice();
+    (headers as HttpHeader[])[i] = redacted;
+  }
+  if (url === http.url && headers === http.headers) return http;
   return { ...http, ...(url !== undefined ? { url } : {}), headers };
 }
 
@@ -88,5 +99,7 @@ export function redactFlow(flow: Flow): Flow {
 
 /** The deprecated Summary repeats the URL (`HTTP/1.1 GET http://x/?token=…`). */
 function redactSummary(summary: string): string {
+  // redactUrl changes only user-info and query strings.
+  if (summary.indexOf('?') < 0 && summary.indexOf('@') < 0) return summary;
   return summary.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+|\/\S*\?\S+/gi, (u) => redactUrl(u));
 }

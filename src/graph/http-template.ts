@@ -9,7 +9,22 @@ const HEX_ID = /^(?=.*\d)[0-9a-f]{12,}$/i;
 /** Long opaque tokens (ULIDs, base64 ids): letters and digits mixed, 20+ characters. */
 const OPAQUE = /^(?=.*\d)(?=.*[a-z])[A-Za-z0-9_-]{20,}$/i;
 
+// Real traffic repeats a few URLs (probes, scrapes, the same API calls): templates are memoised,
+// within a bound, so the regexes run once per distinct URL.
+const templates = new Map<string, string>();
+const MAX_TEMPLATES = 4096;
+
 export function httpPathTemplate(url: string): string {
+  let template = templates.get(url);
+  if (template === undefined) {
+    template = pathTemplate(url);
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(url, template);
+  }
+  return template;
+}
+
+function pathTemplate(url: string): string {
   let path = url;
   const scheme = path.indexOf('://');
   if (scheme >= 0) {

@@ -37,6 +37,8 @@ export class DedupeWindow {
   /** Bucket id (floor(timeMs / BUCKET_MS)) → keys seen in it. */
   readonly #buckets = new Map<number, KeyBucket>();
   #keyCount = 0;
+  #lastBucketId = Number.NaN;
+  #lastBucket: KeyBucket | undefined;
   #oldestBucket = Infinity;
   #newestTime: string | undefined;
   #newestMs = -Infinity;
@@ -86,15 +88,19 @@ export class DedupeWindow {
     }
     const bucket = Math.floor(timeMs / BUCKET_MS);
     if (bucket < this.#evictedBefore) return true; // older than anything a resume asks for again
-    let keys = this.#buckets.get(bucket);
+    // Consecutive flows mostly share a bucket.
+    let keys = bucket === this.#lastBucketId ? this.#lastBucket : this.#buckets.get(bucket);
     if (keys === undefined) {
       keys = new KeyBucket();
       this.#buckets.set(bucket, keys);
       if (bucket < this.#oldestBucket) this.#oldestBucket = bucket;
     }
+    this.#lastBucketId = bucket;
+    this.#lastBucket = keys;
     keys.add(key);
     this.#keyCount++;
-    if (this.#newestTime === undefined || time > this.#newestTime) {
+    // Milliseconds decide unless equal: one number compare instead of a 30-character one per flow.
+    if (timeMs > this.#newestMs || (timeMs === this.#newestMs && (this.#newestTime === undefined || time > this.#newestTime))) {
       this.#newestTime = time;
       if (timeMs > this.#newestMs) {
         const advanced = bucket !== Math.floor(this.#newestMs / BUCKET_MS);
@@ -113,6 +119,7 @@ export class DedupeWindow {
       const oldest = this.#oldestBucket;
       this.#keyCount -= this.#buckets.get(oldest)?.size ?? 0;
       this.#buckets.delete(oldest);
+      if (oldest === this.#lastBucketId) this.#lastBucket = undefined;
       this.#evictedBefore = Math.max(this.#evictedBefore, oldest + 1);
       let next = Infinity;
       for (const b of this.#buckets.keys()) if (b < next) next = b;
