@@ -105,8 +105,14 @@ export class BatchBuilder {
     this.totals.flows++;
     b.verdicts.set(flow.verdict, (b.verdicts.get(flow.verdict) ?? 0) + 1);
     if (b.firstFlowMs === undefined || flow.timeMs < b.firstFlowMs) b.firstFlowMs = flow.timeMs;
-    if (b.lastFlowMs === undefined || flow.timeMs > b.lastFlowMs) b.lastFlowMs = flow.timeMs;
-    if (b.lastFlowTime === undefined || flow.time > b.lastFlowTime) b.lastFlowTime = flow.time;
+    // `time` orders like `timeMs` and only breaks its ties: one number compare per flow, mostly.
+    const lastMs = b.lastFlowMs;
+    if (lastMs === undefined || flow.timeMs > lastMs) {
+      b.lastFlowMs = flow.timeMs;
+      b.lastFlowTime = flow.time;
+    } else if (flow.timeMs === lastMs && flow.time > (b.lastFlowTime ?? '')) {
+      b.lastFlowTime = flow.time;
+    }
     if (KEPT_WHOLE.has(flow.verdict)) {
       b.triageFlows.push(flow);
       this.totals.triageFlows++;
