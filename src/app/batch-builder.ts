@@ -131,6 +131,11 @@ export class BatchBuilder {
   get pendingEvents(): number {
     return this.#batch.events;
   }
+
+  /** Bad lines in the open batch. */
+  get pendingBadLines(): number {
+    return this.#batch.badLineSamples.length;
+  }
 }
 
 function isBlank(s: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * A replay worker: takes the next byte range of a file from a counter shared with the other
  * workers, parses, decodes and aggregates the lines that start in it, and posts each batch (with the
- * sinks' deltas, tagged with the range) to the main thread, which alone writes SQLite. Taking ranges
+ * sinks' deltas, tagged with the range its bad lines belong to) to the main thread, which alone writes SQLite. Taking ranges
  * one at a time keeps both cores busy to the end, whatever each range costs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -49,7 +49,9 @@ function main(): void {
     port.postMessage(msg);
   };
   try {
+    let lastRange = -1;
     for (let range = Atomics.add(nextRange, 0, 1); range < job.ranges.length; range = Atomics.add(nextRange, 0, 1)) {
+      lastRange = range;
       const { start, end } = job.ranges[range] as WorkerJob['ranges'][number];
       const lines = forEachLineInRange(
         job.file,
@@ -66,10 +68,12 @@ function main(): void {
           if (builder.pendingEvents >= job.batchSize) post(range);
         },
       );
-      // A batch never spans ranges: its bad lines are numbered within its range.
-      post(range);
+      // Bad lines are numbered within their range, so a batch holding some ends with the range;
+      // any other batch goes on into the next range (fewer, fuller commits for the main thread).
+      if (builder.pendingBadLines > 0) post(range);
       port.postMessage({ type: 'range-done', range, lines } satisfies WorkerMessage);
     }
+    if (lastRange >= 0) post(lastRange);
   } catch (e) {
     port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerMessage);
   }
