@@ -4,7 +4,12 @@
 // workers), and `edges -A` / `recommend -A` on the resulting database. Figures are reported as
 // ratios to the baseline measured in the same run, so a slower or busier machine shifts both.
 //
-//   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep]
+//   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep] [--repeat N]
+//
+// On a shared 2-core VM single timings of the same thing vary by 20% or more, baseline included, so
+// each size's three measurements run --repeat times, interleaved (baseline, 1 thread, 2 workers,
+// baseline, ...), and the table reports medians; the ratios are ratios of medians. Default: 3 up to
+// 1M flows, 1 above (a 5M round takes ~4 minutes).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +25,7 @@ const flag = (name, fallback) => {
 const sizes = flag('--sizes', '100000,1000000,5000000').split(',').map(Number);
 const dir = flag('--dir', join(root, 'bench-out'));
 const keep = args.includes('--keep');
+const repeatFlag = flag('--repeat', undefined);
 mkdirSync(dir, { recursive: true });
 
 function log(s) {
@@ -69,6 +75,12 @@ function runChild(argv, { quiet = false } = {}) {
   });
 }
 
+function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 function dbSize(db) {
   return ['', '-wal'].reduce((n, s) => n + (existsSync(db + s) ? statSync(db + s).size : 0), 0);
 }
@@ -93,20 +105,40 @@ for (const size of sizes) {
   const bytes = statSync(file).size;
   // Warm the page cache so every measurement below reads from memory alike.
   parseBaseline(file);
-  const base = parseBaseline(file);
-  const row = { flows: base.lines, fileMB: bytes / 1e6, baseline: { ms: base.ms, flowsPerSec: (base.lines / base.ms) * 1000, mbPerSec: bytes / 1e6 / (base.ms / 1000) } };
+  const repeat = repeatFlag === undefined ? (size <= 1_000_000 ? 3 : 1) : Number(repeatFlag);
+  const runs = { base: [], 1: [], 2: [] };
+  let lines = 0;
+  for (let round = 0; round < repeat; round++) {
+    const base = parseBaseline(file);
+    lines = base.lines;
+    runs.base.push(base.ms);
+    for (const workers of [1, 2]) {
+      const db = join(dir, `bench-${size}-w${workers}.db`);
+      for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+      const r = await runChild(['--db', db, 'replay', '--workers', String(workers), '-o', 'json', file]);
+      runs[workers].push({ ms: r.wallMs, maxRssMB: r.maxRssMB, dbBytes: dbSize(db) });
+    }
+  }
+  const baseMs = median(runs.base);
+  const row = {
+    flows: lines,
+    fileMB: bytes / 1e6,
+    repeat,
+    baseline: { ms: baseMs, runsMs: runs.base, flowsPerSec: (lines / baseMs) * 1000, mbPerSec: bytes / 1e6 / (baseMs / 1000) },
+  };
   for (const workers of [1, 2]) {
-    const db = join(dir, `bench-${size}-w${workers}.db`);
-    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-    const r = await runChild(['--db', db, 'replay', '--workers', String(workers), '-o', 'json', file]);
+    const ms = median(runs[workers].map((r) => r.ms));
+    const dbBytes = Math.max(...runs[workers].map((r) => r.dbBytes));
     row[`replay${workers}`] = {
-      ms: r.wallMs,
-      flowsPerSec: (base.lines / r.wallMs) * 1000,
-      mbPerSec: bytes / 1e6 / (r.wallMs / 1000),
-      ratioToBaseline: base.ms / r.wallMs,
-      maxRssMB: r.maxRssMB,
-      dbMB: dbSize(db) / 1e6,
-      dbPercentOfRecording: (dbSize(db) / bytes) * 100,
+      ms,
+      runsMs: runs[workers].map((r) => r.ms),
+      flowsPerSec: (lines / ms) * 1000,
+      mbPerSec: bytes / 1e6 / (ms / 1000),
+      ratioToBaseline: baseMs / ms,
+      // Peak RSS: the largest of the runs, not the median.
+      maxRssMB: Math.max(...runs[workers].map((r) => r.maxRssMB)),
+      dbMB: dbBytes / 1e6,
+      dbPercentOfRecording: (dbBytes / bytes) * 100,
     };
   }
   const db = join(dir, `bench-${size}-w2.db`);
@@ -116,7 +148,8 @@ for (const size of sizes) {
   row.recommend = { ms: rec.wallMs, maxRssMB: rec.maxRssMB };
   results.push(row);
   log(
-    `${fmt(row.flows)} flows (${fmt(row.fileMB)} MB): baseline ${fmt(row.baseline.flowsPerSec)} flows/s (${fmt(row.baseline.mbPerSec)} MB/s); ` +
+    `${fmt(row.flows)} flows (${fmt(row.fileMB)} MB, medians of ${repeat}; ms per run: baseline ${row.baseline.runsMs.map((x) => fmt(x)).join('/')}, ` +
+      `1 thread ${row.replay1.runsMs.map((x) => fmt(x)).join('/')}, 2 workers ${row.replay2.runsMs.map((x) => fmt(x)).join('/')}): baseline ${fmt(row.baseline.flowsPerSec)} flows/s (${fmt(row.baseline.mbPerSec)} MB/s); ` +
       `replay ${fmt(row.replay1.flowsPerSec)} flows/s (${fmt(row.replay1.mbPerSec)} MB/s, x${fmt(row.replay1.ratioToBaseline, 2)}), ` +
       `2 workers ${fmt(row.replay2.flowsPerSec)} flows/s (${fmt(row.replay2.mbPerSec)} MB/s, x${fmt(row.replay2.ratioToBaseline, 2)}); ` +
       `peak RSS ${fmt(row.replay1.maxRssMB)}/${fmt(row.replay2.maxRssMB)} MB; DB ${fmt(row.replay1.dbMB, 1)} MB ` +
