@@ -787,5 +787,5 @@ function digitsFrom(s: string, i: number): number {
 
 /** A flat copy: a slice would keep the whole line alive for as long as the cache holds the key. */
 function copyOf(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+  return JSON.parse(JSON.stringify(text)) as string;
 }

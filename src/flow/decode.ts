@@ -432,7 +432,7 @@ function decodeObservationPoint(v: unknown, path: string): string | undefined {
   throw new DecodeError(path, `expected an enum name or number, got ${describe(v)}`);
 }
 
-export function decodeService(v: unknown, path: string): Service | undefined {
+function decodeService(v: unknown, path: string): Service | undefined {
   const s = optObject(v, path);
   if (!s) return undefined;
   return {
