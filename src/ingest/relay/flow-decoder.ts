@@ -19,8 +19,8 @@
  * Speed: an Endpoint whose bytes equal those of one decoded recently (the same pod talks again and
  * again) is not decoded again: its frozen `Endpoint` is shared, so its labels are decoded once per
  * distinct content and the edge aggregator can resolve it once (graph/peer-cache.ts). Enum values
- * are resolved once per number, short ASCII strings are built without a native call, and a
- * response's node name is reused while its bytes repeat.
+ * are resolved once per number, and a string of up to 64 bytes whose bytes were seen recently (IPs,
+ * node and service names, header names) is the same string as then (`ShortStringCache`).
  */
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { DROP_REASON_PLACEHOLDER, decodeDropReason } from '../../flow/drop-reason.js';
@@ -113,6 +113,7 @@ export class FlowDecoder {
 
   #buf: Buffer = Buffer.alloc(0);
   #pos = 0;
+  readonly #strings = new ShortStringCache();
   readonly #endpoints = new Map<number, { bytes: Buffer; value: Endpoint }>();
   #nodeBytes: Buffer = Buffer.alloc(0);
   #nodeName = '';
@@ -279,7 +280,7 @@ export class FlowDecoder {
           this.#endAt(tEnd);
           break;
         }
-        case 34: uuid = this.#stringOf(tag, end); break;
+        case 34: uuid = this.#uniqueText(this.#lenOf(tag, end)); break;
         case 2: verdict = this.#verdict.get(this.#varintOf(tag) | 0); break;
         case 3: dropNumeric = this.#varintOf(tag) >>> 0; break;
         case 25: dropDesc = this.#varintOf(tag) | 0; break;
@@ -890,17 +891,15 @@ export class FlowDecoder {
     this.#pos = end;
     const n = end - start;
     if (n === 0) return '';
-    if (n <= 24) {
-      // Short ASCII strings are cheaper to build here than through a native call.
-      let s = '';
-      for (let i = start; i < end; i++) {
-        const c = buf[i] as number;
-        if (c >= 0x80) return buf.toString('utf8', start, end);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
+    if (n <= SHORT_TEXT_MAX) return this.#strings.get(buf, start, end);
     return buf.toString('utf8', start, end);
+  }
+
+  /** Text that never repeats (a uuid): the string cache would only lose its entries to it. */
+  #uniqueText(end: number): string {
+    const start = this.#pos;
+    this.#pos = end;
+    return this.#buf.toString('utf8', start, end);
   }
 
   /** Skips an unknown field; a known field number (`known`) with another wire type is an error. */
@@ -939,6 +938,55 @@ export class FlowDecoder {
     }
     this.#pos = pos;
   }
+}
+
+/** Strings up to this many bytes go through the short-string cache (long node names are ~40). */
+const SHORT_TEXT_MAX = 64;
+const STRING_SLOTS = 4096;
+
+/**
+ * Short strings repeat from flow to flow (IPs, node, service and header names, DNS answers): each
+ * distinct byte sequence becomes one string, found again by hashing and comparing its bytes. That
+ * costs less than building a new string, leaves less garbage, and keeps the hash V8 stores in the
+ * string, which the Maps downstream (edge aggregation, peer cache) use. Direct-mapped: a new byte
+ * sequence replaces whatever shared its slot, so many distinct strings only cost misses.
+ */
+class ShortStringCache {
+  readonly #bytes = new Uint8Array(STRING_SLOTS * SHORT_TEXT_MAX);
+  /** Byte length per slot; 0 marks an empty slot (the empty string never comes here). */
+  readonly #lengths = new Uint8Array(STRING_SLOTS);
+  readonly #values: string[] = new Array<string>(STRING_SLOTS).fill('');
+
+  /** The text of buf[start, end), 0 < end - start <= SHORT_TEXT_MAX. */
+  get(buf: Buffer, start: number, end: number): string {
+    const n = end - start;
+    let h = 0x811c9dc5 ^ n;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (STRING_SLOTS - 1);
+    const bytes = this.#bytes;
+    const at = slot * SHORT_TEXT_MAX;
+    if (this.#lengths[slot] === n) {
+      let i = 0;
+      while (i < n && bytes[at + i] === buf[start + i]) i++;
+      if (i === n) return this.#values[slot] as string;
+    }
+    const text = shortText(buf, start, end);
+    for (let i = 0; i < n; i++) bytes[at + i] = buf[start + i] as number;
+    this.#lengths[slot] = n;
+    this.#values[slot] = text;
+    return text;
+  }
+}
+
+/** Short ASCII strings are cheaper to build here than through a native call. */
+function shortText(buf: Buffer, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number;
+    if (c >= 0x80) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 const VRRP: Layer4 = Object.freeze({ protocol: 'VRRP' });

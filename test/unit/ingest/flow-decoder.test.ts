@@ -86,6 +86,36 @@ describe('FlowDecoder: wire bytes straight into Flow', () => {
     expect(Object.isFrozen(a.event.flow.source.labels)).toBe(true);
   });
 
+  it('decodes repeated short strings (IPs, node names, DNS answers) right through cache hits, evictions and non-ASCII bytes', () => {
+    const decoder = new FlowDecoder(observerDefinition());
+    // More distinct strings than the cache has slots, each seen several times in a shuffled order,
+    // including multi-byte UTF-8 and strings the same length as their neighbours.
+    const ip = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const node = (i: number): string => (i % 3 === 0 ? `nœud-${i}` : `ip-10-0-${i % 250}-${i % 7}.eu-west-1.compute.internal`);
+    const order = Array.from({ length: 30_000 }, (_, k) => (k * 7919) % 6000);
+    for (const i of order) {
+      const bytes = encodeResponse({
+        flow: {
+          time: { seconds: '1700000000', nanos: i },
+          node_name: node(i),
+          IP: { source: ip(i), destination: ip(i + 1), ipVersion: 'IPv4' },
+          l7: { type: 'RESPONSE', dns: { query: `svc-${i}.example.`, ips: [ip(i * 3)] } },
+        },
+      });
+      const got = decoder.decode(bytes);
+      expect(got).toStrictEqual(previousPath(bytes));
+      if (!got.ok || got.event.kind !== 'flow') throw new Error('decode failed');
+      expect(got.event.flow.ip?.destination).toBe(ip(i + 1));
+      expect(got.event.flow.nodeName).toBe(node(i));
+    }
+    // Bytes that are not valid UTF-8 decode as the previous path decodes them (replacement characters).
+    const bad = encodeResponse({ flow: { time: { seconds: '1700000000', nanos: 1 }, node_name: 'n1' } });
+    const at = bad.indexOf('n1');
+    bad[at] = 0xc3;
+    expect(decoder.decode(bad)).toStrictEqual(previousPath(bad));
+    expect(decoder.decode(bad)).toStrictEqual(previousPath(bad));
+  });
+
   it('keeps the pods of one Deployment apart in the endpoint cache (same identity, labels, owner and cluster)', () => {
     const decoder = new FlowDecoder(observerDefinition());
     const labels = ['k8s:app=postgres', 'k8s:io.cilium.k8s.policy.cluster=home-lab', 'k8s:io.kubernetes.pod.namespace=dbms'];
