@@ -5,6 +5,7 @@
 import type * as Grpc from '@grpc/grpc-js';
 import { type DecodeResult, decodeEvent } from '../../flow/index.js';
 import { FlowDecoder } from './flow-decoder.js';
+import { installFastFraming } from './grpc-framing.js';
 import { loadObserverProto, type ObserverMethods } from './proto.js';
 import type { RelayTarget } from './target.js';
 import { WireDecoder } from './wire-decoder.js';
@@ -88,6 +89,7 @@ export class ObserverConnection {
   /** Creates the channel (no I/O yet: grpc-js connects on the first call). */
   static async open(target: RelayTarget, options: ConnectionOptions = {}): Promise<ObserverConnection> {
     const [grpc, methods] = await Promise.all([import('@grpc/grpc-js'), loadObserverProto()]);
+    installFastFraming();
     const channelOptions: Grpc.ChannelOptions = {
       'grpc-node.flow_control_window': options.flowControlWindow ?? FLOW_CONTROL_WINDOW,
       'grpc.keepalive_time_ms': KEEPALIVE_MS,
