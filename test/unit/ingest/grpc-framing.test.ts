@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fastWrite, installFastFraming, originalFraming } from '../../../src/ingest/relay/grpc-framing.js';
 
 const require = createRequire(import.meta.url);
-type Decoder = { write(data: Buffer): Buffer[]; readState: number };
+type Decoder = { write(data: Buffer): Buffer[]; readState: number; readSizeRemaining: number; readMessageRemaining: number; maxReadMessageLength: number };
 const { StreamDecoder } = require('@grpc/grpc-js/build/src/stream-decoder.js') as { StreamDecoder: new (max: number) => Decoder };
 const { CompressionFilter } = require('@grpc/grpc-js/build/src/compression-filter.js') as {
   CompressionFilter: new (options: object, shared: object) => { receiveMessage(m: Buffer | Promise<Buffer>): Promise<Buffer> };
