@@ -154,46 +154,80 @@ export class DedupeWindow {
   }
 }
 
-/** A uuid's length: keys of exactly this many characters are kept in joined chunks. */
-const FIXED_KEY_LENGTH = 36;
-/** Fixed-length keys joined into one string at a time. */
-const CHUNK_KEYS = 256;
-
-/**
- * The keys of one bucket. Keys of 36 characters (every uuid) are joined, 256 at a time, into one
- * string: a window of 200,000 live key strings made V8 promote every one of them (peak RSS rose
- * from ~135 to 150-199 MB), while a key held only until its chunk is joined dies young. Joining is
- * a copy; the former alternative, packing each uuid's hex digits into 128 bits, cost more per flow.
- */
+/** The keys of one bucket: canonical uuids as 4 × 32 bits each, anything else as strings. */
 class KeyBucket {
-  #chunks: string[] = [];
-  #open: string[] = [];
-  #others: string[] | undefined;
+  #words = new Uint32Array(64);
+  #uuids = 0;
+  #strings: string[] | undefined;
 
   get size(): number {
-    return this.#chunks.length * CHUNK_KEYS + this.#open.length + (this.#others?.length ?? 0);
+    return this.#uuids + (this.#strings?.length ?? 0);
   }
 
   add(key: string): void {
-    if (key.length !== FIXED_KEY_LENGTH) {
-      (this.#others ??= []).push(key);
-      return;
+    const at = this.#uuids * 4;
+    if (at + 4 > this.#words.length) {
+      const grown = new Uint32Array(this.#words.length * 2);
+      grown.set(this.#words);
+      this.#words = grown;
     }
-    const open = this.#open;
-    open.push(key);
-    if (open.length === CHUNK_KEYS) {
-      this.#chunks.push(open.join(''));
-      this.#open = [];
-    }
+    if (packUuid(key, this.#words, at)) this.#uuids++;
+    else (this.#strings ??= []).push(key);
   }
 
   addTo(set: Set<string>): void {
-    for (const chunk of this.#chunks) {
-      for (let i = 0; i < chunk.length; i += FIXED_KEY_LENGTH) set.add(chunk.slice(i, i + FIXED_KEY_LENGTH));
-    }
-    for (const k of this.#open) set.add(k);
-    if (this.#others) for (const k of this.#others) set.add(k);
+    for (let i = 0; i < this.#uuids; i++) set.add(unpackUuid(this.#words, i * 4));
+    if (this.#strings) for (const k of this.#strings) set.add(k);
   }
+}
+
+const HEX = '0123456789abcdef';
+const DASHES = [8, 13, 18, 23];
+/** Value of a lowercase hex digit by character code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
+
+/** Writes a canonical lowercase uuid's 128 bits to words[at..at+3]; false for any other string. */
+function packUuid(s: string, words: Uint32Array, at: number): boolean {
+  if (s.length !== 36 || s.charCodeAt(8) !== 0x2d || s.charCodeAt(13) !== 0x2d || s.charCodeAt(18) !== 0x2d || s.charCodeAt(23) !== 0x2d) return false;
+  const a = hex8(s, 0, 4);
+  const b = hex8(s, 9, 14);
+  const c = hex8(s, 19, 24);
+  const d = hex8(s, 28, 32);
+  if (a < 0 || b < 0 || c < 0 || d < 0) return false;
+  words[at] = a;
+  words[at + 1] = b;
+  words[at + 2] = c;
+  words[at + 3] = d;
+  return true;
+}
+
+/** The 32 bits of the hex digits s[i..i+3] and s[j..j+3]; -1 if one is not a lowercase hex digit. */
+function hex8(s: string, i: number, j: number): number {
+  let word = 0;
+  let bad = 0;
+  for (let k = 0; k < 4; k++) {
+    const ch = s.charCodeAt(i + k);
+    const v = ch < 128 ? (HEX_VALUE[ch] as number) : -1;
+    bad |= v;
+    word = (word << 4) | (v & 15);
+  }
+  for (let k = 0; k < 4; k++) {
+    const ch = s.charCodeAt(j + k);
+    const v = ch < 128 ? (HEX_VALUE[ch] as number) : -1;
+    bad |= v;
+    word = (word << 4) | (v & 15);
+  }
+  return bad < 0 ? -1 : word >>> 0;
+}
+
+function unpackUuid(words: Uint32Array, at: number): string {
+  let s = '';
+  for (let n = 0; n < 32; n++) {
+    if (DASHES.includes(s.length)) s += '-';
+    s += HEX[((words[at + (n >> 3)] as number) >>> (28 - 4 * (n & 7))) & 15];
+  }
+  return s;
 }
 
 /** The dedupe key of a flow without uuid (agents before Cilium 1.14). */
