@@ -140,11 +140,17 @@ describe('scripts/generate-cluster.mjs', () => {
   it('churns pods: a workload has many more pod names and IPs over the week than replicas', () => {
     const names = new Map<string, Set<string>>();
     const ips = new Map<string, Set<string>>();
+    const addTo = (m: Map<string, Set<string>>, k: string, v: string) => {
+      const s = m.get(k) ?? new Set<string>();
+      s.add(v);
+      m.set(k, s);
+    };
     for (const f of flows) {
-      if (f.source.podName === undefined || f.ip === undefined) continue;
-      const w = workloadOf(f, 'source');
-      (names.get(w) ?? names.set(w, new Set()).get(w))?.add(f.source.podName);
-      (ips.get(w) ?? ips.set(w, new Set()).get(w))?.add(f.ip.source);
+      const pod = f.source.podName;
+      const ip = f.ip?.source;
+      if (pod === undefined || ip === undefined) continue;
+      addTo(names, workloadOf(f, 'source'), pod);
+      addTo(ips, workloadOf(f, 'source'), ip);
     }
     const coredns = 'kube-system/Deployment/coredns';
     expect(names.get(coredns)?.size).toBeGreaterThan(4);
