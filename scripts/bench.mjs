@@ -1,18 +1,26 @@
 #!/usr/bin/env node
-// `npm run bench`: generates recordings with the repo's generator (not committed), then measures
+// `npm run bench`: generates recordings with the repo's generators (not committed), then measures
 // in one run, on the same files: a split + JSON.parse baseline loop, `replay` end to end (1 and 2
 // workers), and `edges -A` / `recommend -A` on the resulting database. Figures are reported as
 // ratios to the baseline measured in the same run, so a slower or busier machine shifts both.
 //
 //   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep] [--repeat N]
+//        [--cluster 750,1500,3000|none] [--cluster-dir DIR] [--read-repeat N]
+//
+// Two kinds of recording: the home-lab topology (generate-recording.mjs, --sizes flows) and a
+// high-cardinality churning cluster (generate-cluster.mjs, --cluster workloads, 2,000,000 flows
+// per 3,000 workloads). Cluster recordings are cached in --cluster-dir (default: the system temp
+// dir) since the biggest takes minutes to write; for them the bench also times every read command
+// (status, edges -A, recommend -A and --out, check and drops against the recommended policies,
+// report when the build has it) and reports time and peak RSS per workload.
 //
 // On a shared 2-core VM single timings of the same thing vary by 20% or more, baseline included, so
 // each size's three measurements run --repeat times, interleaved (baseline, 1 thread, 2 workers,
 // baseline, ...), and the table reports medians; the ratios are ratios of medians. Default: 3 up to
 // 1M flows, 1 above (a 5M round takes ~4 minutes).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,11 +30,18 @@ const flag = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const sizes = flag('--sizes', '100000,1000000,5000000').split(',').map(Number);
+const sizesFlag = flag('--sizes', '100000,1000000,5000000');
+const sizes = sizesFlag === 'none' ? [] : sizesFlag.split(',').map(Number);
 const dir = flag('--dir', join(root, 'bench-out'));
 const keep = args.includes('--keep');
 const repeatFlag = flag('--repeat', undefined);
+const clusterFlag = flag('--cluster', '750,1500,3000');
+const clusterSizes = clusterFlag === 'none' ? [] : clusterFlag.split(',').map(Number);
+const clusterDir = flag('--cluster-dir', join(tmpdir(), 'hubble-advisor-bench'));
+const readRepeat = Number(flag('--read-repeat', '3'));
+if (!sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sizes: flow counts, or none');
 mkdirSync(dir, { recursive: true });
+mkdirSync(clusterDir, { recursive: true });
 
 function log(s) {
   process.stderr.write(`${s}\n`);
@@ -60,7 +75,8 @@ function parseBaseline(file) {
 }
 
 /** `quiet`: drop the command's stderr (recommend's lints and baseline warnings are not bench output). */
-function runChild(argv, { quiet = false } = {}) {
+/** `allowFail`: resolve with `{failed: true, code}` instead of rejecting when the command fails. */
+function runChild(argv, { quiet = false, allowFail = false } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'scripts/bench-child.mjs'), ...argv], {
       stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit', 'pipe'],
@@ -69,8 +85,10 @@ function runChild(argv, { quiet = false } = {}) {
     child.stdio[3].on('data', (d) => (report += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 && code !== 3) reject(new Error(`hubble-advisor ${argv.join(' ')} exited ${code}`));
-      else resolve(JSON.parse(report));
+      if (code !== 0 && code !== 3) {
+        if (allowFail) resolve({ failed: true, code, ...(report ? JSON.parse(report) : {}) });
+        else reject(new Error(`hubble-advisor ${argv.join(' ')} exited ${code}`));
+      } else resolve(JSON.parse(report));
     });
   });
 }
@@ -158,6 +176,107 @@ for (const size of sizes) {
   if (!keep) rmSync(file, { force: true });
 }
 
+// ---- the high-cardinality cluster ----------------------------------------------------------------
+
+const clusterResults = [];
+const hasReport = existsSync(join(root, 'dist/cli/commands/report.js'));
+for (const workloads of clusterSizes) {
+  const flows = Math.round((workloads * 2_000_000) / 3000);
+  const file = join(clusterDir, `cluster-${workloads}-${flows}-bench.jsonl`);
+  if (!existsSync(file)) {
+    log(`generating a ${fmt(workloads)}-workload cluster, ${fmt(flows)} flows -> ${file} (cached for later runs)`);
+    const tmp = `${file}.tmp`;
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/generate-cluster.mjs'), '--workloads', String(workloads), '--flows', String(flows), '--seed', 'bench', '--out', tmp], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (gen.status !== 0) throw new Error('generate-cluster failed');
+    renameSync(tmp, file);
+  }
+  const bytes = statSync(file).size;
+  parseBaseline(file);
+  const repeat = repeatFlag === undefined ? (flows <= 1_000_000 ? 3 : 1) : Number(repeatFlag);
+  const runs = { base: [], 1: [], 2: [] };
+  const loads = [loadavg()[0]];
+  let lines = 0;
+  for (let round = 0; round < repeat; round++) {
+    const base = parseBaseline(file);
+    lines = base.lines;
+    runs.base.push(base.ms);
+    for (const workers of [1, 2]) {
+      const db = join(dir, `cluster-${workloads}-w${workers}.db`);
+      for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+      // Default settings for 2 workers (--workers auto picks 2 at this size); 1 thread forced.
+      const argv = workers === 1 ? ['--db', db, 'replay', '--workers', '1', '-o', 'json', file] : ['--db', db, 'replay', '-o', 'json', file];
+      const r = await runChild(argv, { allowFail: true });
+      runs[workers].push({ ms: r.wallMs, cpuMs: (r.userMs ?? 0) + (r.systemMs ?? 0), maxRssMB: r.maxRssMB, failed: r.failed === true });
+    }
+    loads.push(loadavg()[0]);
+  }
+  const baseMs = median(runs.base);
+  const row = { workloads, flows: lines, fileMB: bytes / 1e6, repeat, baseline: { ms: baseMs, runsMs: runs.base } };
+  for (const workers of [1, 2]) {
+    const ok = runs[workers].filter((r) => !r.failed);
+    const ms = ok.length > 0 ? median(ok.map((r) => r.ms)) : NaN;
+    row[`replay${workers}`] = {
+      ms,
+      runsMs: runs[workers].map((r) => (r.failed ? 'failed' : r.ms)),
+      failures: runs[workers].length - ok.length,
+      ratioToBaseline: baseMs / ms,
+      cpuMs: ok.length > 0 ? median(ok.map((r) => r.cpuMs)) : NaN,
+      maxRssMB: Math.max(...runs[workers].map((r) => r.maxRssMB ?? 0)),
+    };
+  }
+  const db = join(dir, `cluster-${workloads}-w${row.replay2.failures === 0 ? 2 : 1}.db`);
+  row.rawEdges = countRows(db, 'edges');
+  const policyDir = join(dir, `cluster-${workloads}-policies`);
+  rmSync(policyDir, { recursive: true, force: true });
+  const commands = [
+    ['status', ['status']],
+    ['edges', ['edges', '-A', '-o', 'json']],
+    ['recommend', ['recommend', '-A', '-o', 'yaml']],
+    ['recommendOut', ['recommend', '-A', '--out', policyDir]],
+    ['check', ['check', '--policies', policyDir]],
+    ['drops', ['drops', '--policies', policyDir]],
+    ...(hasReport ? [['report', ['report']]] : []),
+  ];
+  const reads = Object.fromEntries(commands.map(([name]) => [name, []]));
+  // Interleaved rounds: one run of each command per round. recommend --out rewrites the same
+  // directory each round (same content), and check / drops read it.
+  for (let round = 0; round < readRepeat; round++) {
+    for (const [name, argv] of commands) {
+      const r = await runChild(['--db', db, ...argv], { quiet: true, allowFail: true });
+      reads[name].push(r);
+    }
+    loads.push(loadavg()[0]);
+  }
+  for (const [name] of commands) {
+    const ok = reads[name].filter((r) => !r.failed);
+    row[name] = {
+      ms: ok.length > 0 ? median(ok.map((r) => r.wallMs)) : NaN,
+      cpuMs: ok.length > 0 ? median(ok.map((r) => r.userMs + r.systemMs)) : NaN,
+      runsMs: reads[name].map((r) => (r.failed ? `exit ${r.code}` : r.wallMs)),
+      maxRssMB: Math.max(...reads[name].map((r) => r.maxRssMB ?? 0)),
+    };
+  }
+  row.load = { min: Math.min(...loads), max: Math.max(...loads) };
+  clusterResults.push(row);
+  log(
+    `cluster ${fmt(workloads)} workloads, ${fmt(row.flows)} flows (${fmt(row.fileMB)} MB), ${fmt(row.rawEdges)} stored edges, load ${fmt(row.load.min, 1)}-${fmt(row.load.max, 1)}: ` +
+      `baseline ${row.baseline.runsMs.map((x) => fmt(x)).join('/')} ms; replay 1 thread ${row.replay1.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
+      `(x${fmt(row.replay1.ratioToBaseline, 2)}, ${fmt(row.replay1.maxRssMB)} MB); default (2 workers) ${row.replay2.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
+      `(x${fmt(row.replay2.ratioToBaseline, 2)}, ${fmt(row.replay2.maxRssMB)} MB); ` +
+      commands.map(([name]) => `${name} ${row[name].runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ${fmt(row[name].maxRssMB)} MB`).join('; '),
+  );
+}
+
+function countRows(db, table) {
+  const r = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{readonly:true});process.stdout.write(String(d.prepare('select count(*) n from ${table}').get().n))`, db], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return Number(r.stdout);
+}
+
 const table = [
   '| flows | recording | JSON.parse baseline | replay (1 thread) | ratio | replay (2 workers) | ratio | peak RSS 1 / 2 workers | DB size | edges -A | recommend -A |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -169,5 +288,27 @@ const table = [
       `${fmt(r.replay1.dbMB, 1)} MB (${fmt(r.replay1.dbPercentOfRecording, 2)}%) | ${fmt(r.edges.ms)} ms | ${fmt(r.recommend.ms)} ms |`,
   ),
 ].join('\n');
-writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
-process.stdout.write(`${table}\n`);
+writeFileSync(join(dir, 'results.json'), JSON.stringify({ homeLab: results, cluster: clusterResults }, null, 2));
+if (results.length > 0) process.stdout.write(`${table}\n`);
+if (clusterResults.length > 0) {
+  // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
+  const cell = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
+  const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report'] : [])];
+  const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report' };
+  const replayCell = (r) => (Number.isNaN(r.ms) ? `failed ${r.failures}/${r.runsMs.length}` : `${fmt(r.ms / 1000, 1)} s (cpu ${fmt(r.cpuMs / 1000, 1)} s), x${fmt(r.ratioToBaseline, 2)}, ${fmt(r.maxRssMB)} MB${r.failures ? ` (${r.failures} failed)` : ''}`);
+  const clusterTable = [
+    `| workloads | flows | stored edges | load | JSON.parse floor | replay 1 thread | replay default (2 workers) | ${readNames.map((n) => heads[n]).join(' | ')} |`,
+    `|---|---|---|---|---|---|---|${readNames.map(() => '---').join('|')}|`,
+    ...clusterResults.map(
+      (r) =>
+        `| ${fmt(r.workloads)} | ${fmt(r.flows)} (${fmt(r.fileMB)} MB) | ${fmt(r.rawEdges)} | ${fmt(r.load.min, 1)}-${fmt(r.load.max, 1)} | ${fmt(r.baseline.ms / 1000, 1)} s | ${replayCell(r.replay1)} | ${replayCell(r.replay2)} | ` +
+        `${readNames.map((n) => cell(r[n])).join(' | ')} |`,
+    ),
+    ...clusterResults.map(
+      (r) =>
+        `| per workload at ${fmt(r.workloads)} | | | | ${fmt((r.baseline.ms * 1000) / r.workloads)} µs | ${fmt((r.replay1.ms * 1000) / r.workloads)} µs | ${fmt((r.replay2.ms * 1000) / r.workloads)} µs | ` +
+        `${readNames.map((n) => `${fmt((r[n].ms * 1000) / r.workloads)} µs`).join(' | ')} |`,
+    ),
+  ].join('\n');
+  process.stdout.write(`\n${clusterTable}\n`);
+}
