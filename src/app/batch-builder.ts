@@ -132,6 +132,13 @@ export class BatchBuilder {
     return this.#batch.events;
   }
 
+  /** The most items (edges) any sink holds for the open batch. */
+  get pendingSinkItems(): number {
+    let n = 0;
+    for (const s of this.sinks) n = Math.max(n, s.pendingItems ?? 0);
+    return n;
+  }
+
   /** Bad lines in the open batch. */
   get pendingBadLines(): number {
     return this.#batch.badLineSamples.length;

@@ -37,6 +37,11 @@ export class EdgeSink implements ShardableSink<GraphDelta> {
     writer.write(delta);
   }
 
+  /** Edges in the open batch. */
+  get pendingItems(): number {
+    return this.#aggregator.size;
+  }
+
   /** Distinct raw edges this source produced so far (observe's progress line reads it). */
   get edgeCount(): number {
     return this.#aggregator.edgeCount;

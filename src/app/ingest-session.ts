@@ -8,7 +8,15 @@ export type { IngestTotals } from './batch-builder.js';
 export interface FlowSink {
   add(flow: Flow): void;
   flush(db: Db): void;
+  /**
+   * Items (edges) held for the next flush. Flow counts alone do not bound a batch's memory: on a
+   * big churning cluster 20,000 flows can hold 10,000 distinct edges, so batches also end here.
+   */
+  readonly pendingItems?: number;
 }
+
+/** A batch ends once a sink holds this many items, however few flows it has. */
+export const MAX_PENDING_ITEMS = 4_000;
 
 /**
  * A sink whose pending work can be moved between threads: a replay worker `add`s flows and
@@ -94,7 +102,11 @@ export class IngestSession {
   }
 
   commitIfDue(): boolean {
-    if (this.#builder.pendingEvents >= this.#batchSize || this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs) {
+    if (
+      this.#builder.pendingEvents >= this.#batchSize ||
+      this.#builder.pendingSinkItems >= MAX_PENDING_ITEMS ||
+      this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs
+    ) {
       this.commit();
       return true;
     }

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import { forEachLineInRange } from '../ingest/range-reader.js';
 import { BatchBuilder } from './batch-builder.js';
-import { isShardable } from './ingest-session.js';
+import { MAX_PENDING_ITEMS, isShardable } from './ingest-session.js';
 import { defaultSinks } from './sinks.js';
 
 export interface WorkerJob {
@@ -65,7 +65,7 @@ function main(): void {
           builder.rejectLine(n, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`);
         },
         () => {
-          if (builder.pendingEvents >= job.batchSize) post(range);
+          if (builder.pendingEvents >= job.batchSize || builder.pendingSinkItems >= MAX_PENDING_ITEMS) post(range);
         },
       );
       // Bad lines are numbered within their range, so a batch holding some ends with the range;

@@ -48,8 +48,12 @@ export class EdgeAggregator {
   #workloads = new Map<Resolved, WorkloadAcc>();
   #answers = new Map<string, { client: string; query: string; ip: string; first: number; last: number; n: number }>();
   #skipped: Partial<Record<SkipReason, number>> = {};
-  /** Distinct edge keys since the aggregator was created (for progress lines). */
-  readonly #seen = new Set<string>();
+  /**
+   * Distinct edges since the aggregator was created (for progress lines), as 32-bit hashes of their
+   * keys: the keys themselves cost ~100 bytes each for as long as the aggregator lives (a replay
+   * worker's heap is small), and a progress count can afford a rare collision.
+   */
+  readonly #seen = new Set<number>();
 
   /** Edges in the open batch. */
   get size(): number {
@@ -96,7 +100,7 @@ export class EdgeAggregator {
       e = newEdge(src, dst, l4.protocol, port, flow.timeMs);
       byDst.set(slot, e);
       this.#edgeCount++;
-      this.#seen.add(edgeKey(src.key, dst.key, l4.protocol, port));
+      this.#seen.add(hash32(edgeKey(src.key, dst.key, l4.protocol, port)));
     }
     countFlow(e, flow);
     addEvidence(e, flow);
@@ -185,6 +189,13 @@ export class EdgeAggregator {
       }
     }
   }
+}
+
+/** FNV-1a. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /** `k8s:` labels without the prefix, namespace labels left out, sorted: one pod identity. */

@@ -154,4 +154,38 @@ describe('edge merge (property)', () => {
       { numRuns: 60 },
     );
   });
+
+  it('through SQLite with churning pods: every batch brings new pod names, the stored sets stay the K smallest', () => {
+    // Many pod names per workload exercise the writer's skip of values above a full set's largest.
+    const churnArb = fc
+      .array(fc.record({ src: fc.integer({ min: 0, max: 40 }), dst: fc.integer({ min: 0, max: 40 }), h: fc.integer({ min: 0, max: 48 }) }), { minLength: 1, maxLength: 150 })
+      .map((xs) =>
+        xs.map(({ src, dst, h }) =>
+          flow({
+            src: pod('self-hosted', `immich-server-7d9c9b7c4d-${String.fromCharCode(98 + (src % 20))}${src}x2x9`, { app: 'immich' }, { kind: 'Deployment', name: 'immich-server' }, 20001),
+            dst: pod('dbms', `postgres-${dst}`, { 'cnpg.io/cluster': 'postgres' }, undefined, 20002),
+            dstIp: '10.0.2.7',
+            proto: 'TCP',
+            dport: 5432,
+            sport: 40000,
+            flags: { SYN: true },
+            t: T0 + h * HOUR,
+            verdict: 'FORWARDED',
+            dir: 'EGRESS',
+            eventType: 4,
+            destinationNames: [],
+          }),
+        ),
+      );
+    fc.assert(
+      fc.property(churnArb, cutsArb, fc.integer({ min: 1, max: 12 }), (flows, cuts, pieces) => {
+        const whole = viaSqlite([flows]);
+        const many = Array.from({ length: pieces }, (_, i) => flows.slice(Math.floor((i * flows.length) / pieces), Math.floor(((i + 1) * flows.length) / pieces)));
+        expect(viaSqlite(many)).toEqual(whole);
+        expect(viaSqlite(split(flows, cuts))).toEqual(whole);
+        expect(whole.edges).toEqual(resolved([flows]).edges);
+      }),
+      { numRuns: 80 },
+    );
+  });
 });
