@@ -8,7 +8,7 @@ const HOUR_MS = 3_600_000;
  * edges, when the newest one first appeared, and how many new edges each hour brought. A namespace
  * whose last new edge is long before its last flow has probably been observed enough.
  */
-export function convergence(edges: readonly Edge[]): NamespaceConvergence[] {
+export function convergence(edges: readonly Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSeenMs'>[]): NamespaceConvergence[] {
   const byNs = new Map<string, { edges: number; first: number; last: number; newest: number; hours: Map<number, number> }>();
   for (const e of edges) {
     const namespaces = new Set<string>();

@@ -43,7 +43,17 @@ export {
 } from './workload-config.js';
 export { resolveWorkloads, type ResolvedWorkloads, type WorkloadPeer } from './resolve-workloads.js';
 export { chooseSelector, commonLabels, isSelectorKey, labelMap, type SelectorResult } from './selector.js';
-export { resolveEdges, indexAnswers, deriveCounters, type StoredEdge, type HoursOf, type AnswerIndex } from './resolve.js';
+export {
+  resolveEdges,
+  resolveOutlines,
+  indexAnswers,
+  deriveCounters,
+  type StoredEdge,
+  type HoursOf,
+  type AnswerIndex,
+  type EdgeOutline,
+  type ResolvedOutline,
+} from './resolve.js';
 export { convergence } from './convergence.js';
 export {
   parsePeerPattern,

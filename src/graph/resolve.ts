@@ -84,13 +84,53 @@ interface Target {
  * no name the IP stays a host CIDR (with the known ranges enclosing it).
  */
 function targets(r: EdgeRecord, from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads): Target[] {
-  if (r.to.kind !== 'world-ip') return [{ to: resolveEnd(r.to, workloads), sharedIpWith: [] }];
-  const names = new Set(r.sets.destinationNames.values);
-  const fromAnswers = answers.get(peerKey(from))?.get(r.to.ip);
+  return targetsOf(r.to, r.sets.destinationNames.values, from, answers, workloads);
+}
+
+function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads): Target[] {
+  if (to.kind !== 'world-ip') return [{ to: resolveEnd(to, workloads), sharedIpWith: [] }];
+  const names = new Set(destinationNames);
+  const fromAnswers = answers.get(peerKey(from))?.get(to.ip);
   if (fromAnswers) for (const n of fromAnswers) names.add(n);
-  if (names.size === 0) return [{ to: cidrPeer(r.to.ip), sharedIpWith: [] }];
+  if (names.size === 0) return [{ to: cidrPeer(to.ip), sharedIpWith: [] }];
   const all = [...names].sort(compareStrings);
   return all.map((fqdn) => ({ to: { kind: 'fqdn', fqdn }, sharedIpWith: all.filter((n) => n !== fqdn) }));
+}
+
+/** A stored row's ends and times only: what counts and convergence need, without the evidence. */
+export interface EdgeOutline {
+  readonly from: RawPeer;
+  readonly to: RawPeer;
+  readonly protocol: string;
+  readonly port: number;
+  readonly destinationNames: readonly string[];
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
+/** A resolved edge's ends and times. */
+export type ResolvedOutline = Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSeenMs'>;
+
+/**
+ * Resolves rows the way `resolveEdges` does but keeps only ends and times, so `status` can count
+ * and chart a graph of tens of thousands of edges without loading their evidence.
+ */
+export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex): ResolvedOutline[] {
+  const groups = new Map<string, { from: Peer; to: Peer; firstSeenMs: number; lastSeenMs: number }>();
+  for (const r of rows) {
+    const from = resolveEnd(r.from, workloads);
+    const fromKey = peerKey(from);
+    for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads)) {
+      const key = `${fromKey}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
+      else {
+        g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
+        g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
+      }
+    }
+  }
+  return [...groups.values()];
 }
 
 interface Group {

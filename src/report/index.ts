@@ -3,6 +3,8 @@ export { renderStatusText } from './status.js';
 export { renderPolicyYaml, renderRecommendationYaml, recommendationJson } from './policies.js';
 export {
   edgesJson,
+  edgeJson,
+  writeJsonArray,
   peerJson,
   peerLabel,
   renderEdgesTable,

@@ -2,6 +2,7 @@ import {
   type DnsAnswer,
   type Edge,
   type EdgeFilter,
+  type EdgeOutline,
   type EdgeRecord,
   EMPTY_WORKLOAD_CONFIG,
   type NamespaceConvergence,
@@ -17,9 +18,10 @@ import {
   indexAnswers,
   parseRawPeerKey,
   resolveEdges,
+  resolveOutlines,
   resolveWorkloads,
 } from '../graph/index.js';
-import { SIDE_COLUMNS } from './edge-columns.js';
+import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { setColumns } from './edge-writer.js';
 import { StoreError } from './errors.js';
 import type { Db } from './open.js';
@@ -133,25 +135,23 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
   const hoursSql = '(SELECT count(*) FROM edge_hours h WHERE h.edge_id = e.id) AS hours_seen';
+  const reasons = readDropReasons(db, ns);
+  // Row by row: the raw rows (40-odd columns each) never all sit in memory beside their records.
+  const stored: ReturnType<typeof rowToStored>[] = [];
   const rows = (
     ns === undefined
-      ? db.prepare(`SELECT e.*, ${hoursSql} FROM edges e ORDER BY e.id`).all()
+      ? db.prepare(`SELECT e.*, ${hoursSql} FROM edges e ORDER BY e.id`).iterate()
       : ns.length === 0
         ? []
         : db
             .prepare(`SELECT e.*, ${hoursSql} FROM edges e
                       WHERE e.src_ns IN (SELECT value FROM json_each(?)) OR e.dst_ns IN (SELECT value FROM json_each(?)) ORDER BY e.id`)
-            .all(JSON.stringify(ns), JSON.stringify(ns))
-  ) as Record<string, unknown>[];
-  const countHours = (ids: readonly number[]): number =>
-    (db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))').get(JSON.stringify(ids)) as { n: number }).n;
-  const reasons = readDropReasons(db, ns);
-  const edges = resolveEdges(
-    rows.map((r) => rowToStored(r, reasons)),
-    workloads,
-    answers,
-    countHours,
-  );
+            .iterate(JSON.stringify(ns), JSON.stringify(ns))
+  ) as Iterable<Record<string, unknown>>;
+  for (const r of rows) stored.push(rowToStored(r, reasons));
+  const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
+  const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
+  const edges = resolveEdges(stored, workloads, answers, countHours);
   return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
 }
 
@@ -181,7 +181,26 @@ export interface EdgeGraphSummary {
 /** What `status` shows about the graph, including baseline convergence per namespace. */
 export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   if (!hasEdgeGraph(db)) return undefined;
-  const graph = loadGraph(db);
+  // Ends, times and destination names only, row by row: at 60,000 edges the whole graph with its
+  // evidence cost status ~1 GB and most of its time.
+  const workloads = resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
+  const answers = indexAnswers(readDnsAnswers(db), workloads);
+  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, ${SET_COLUMN.destinationNames} AS names FROM edges ORDER BY id`);
+  function* outlines(): Generator<EdgeOutline> {
+    for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: string; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
+      yield {
+        from: parseKey(r.src_key, 'source'),
+        to: parseKey(r.dst_key, 'destination'),
+        protocol: r.protocol,
+        port: r.port,
+        destinationNames: r.names === null || r.names === '[]' ? [] : (JSON.parse(r.names) as string[]),
+        firstSeenMs: r.first_seen_ms,
+        lastSeenMs: r.last_seen_ms,
+      };
+    }
+  }
+  const edges = resolveOutlines(outlines(), workloads, answers);
+  const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};
   for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;

@@ -4,6 +4,8 @@ import { queryEdges, readWorkloadConfig } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type EdgeFilter, type PeerPattern, PeerPatternError, parsePeerPattern } from '../../graph/index.js';
 import {
+  edgeJson,
+  writeJsonArray,
   edgesJson,
   renderConvergenceTable,
   renderEdgesTable,
@@ -69,7 +71,8 @@ export function registerEdges(program: Command, ctx: CommandContext): void {
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const result = queryEdges(db, { filter, ...(workloadConfig ? { workloadConfig } : {}) });
-        ctx.io.stdout.write(render(flags, result, filter));
+        if (flags.output === 'json' && !flags.workloads) writeJsonArray((s) => ctx.io.stdout.write(s), result.edges, edgeJson);
+        else ctx.io.stdout.write(render(flags, result, filter));
       } finally {
         db.close();
       }
