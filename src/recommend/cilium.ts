@@ -41,7 +41,7 @@ export function ciliumPolicyFor(
   const coveredByBaseline = (e: ObservedEdge): boolean =>
     (isDnsServer(e.to) && isDnsPort(e)) || (e.to.kind === 'entity' && e.to.entity === 'kube-apiserver');
   const outbound = options.baseline ? t.outbound.filter((e) => !coveredByBaseline(e)) : t.outbound;
-  const egress = egressRules(outbound, w, index, options, note, isDnsServer, servesDns);
+  const egress = egressRules(outbound, w, index, options, note, isDnsServer);
   const comments = new Map<string, string>();
   const spec: Record<string, unknown> = { endpointSelector: { matchLabels: sortKeys(w.selector) } };
   comments.set('spec.endpointSelector', ` pods of ${w.kind} ${w.namespace}/${w.name}`);
@@ -164,12 +164,11 @@ function egressRules(
   o: RecommendOptions,
   note: NoteFn,
   isDnsServer: (p: Peer) => boolean,
-  servesDns: boolean,
 ): Rule[] {
   const rules: Rule[] = [];
   const fqdns: { peer: Peer; edges: ObservedEdge[] }[] = [];
   const cidrs: { peer: Peer; edges: ObservedEdge[] }[] = [];
-  if (!o.baseline && !servesDns) {
+  if (!o.baseline) {
     // One DNS rule, on port 53 only, UDP and TCP, through the DNS proxy; also when no lookup was
     // seen, so that a restarted pod (empty DNS cache) still resolves names.
     const lookups = edges.filter((e) => isDnsServer(e.to) && isDnsPort(e));
@@ -181,7 +180,7 @@ function egressRules(
     if (edges.some((e) => e.to.kind === 'fqdn')) note('info', 'the DNS rule carries `dns: matchPattern "*"` so that the DNS proxy learns the IPs of the toFQDNs names');
   }
   // Lookups are covered by the DNS rule above (or by the baseline); other ports to the DNS server are plain L4.
-  if (!servesDns || o.baseline) edges = edges.filter((e) => !(isDnsServer(e.to) && isDnsPort(e)));
+  edges = edges.filter((e) => !(isDnsServer(e.to) && isDnsPort(e)));
   for (const [key, g] of groupByPeer(edges, 'to')) {
     const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     for (const r of plan.ranges) note('widening', `to ${describePeer(g.peer)}: ${r}`);
