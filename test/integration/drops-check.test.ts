@@ -38,7 +38,7 @@ describe('drops and check on a sample', () => {
   it('drops -o json: the drop, its policy and a patch; bad documents on stderr as FILE:DOC: field: reason, the rest still load', async () => {
     const r = await runCli(['--db', db, 'drops', '--policies', tmp.file('shop.yaml'), '-o', 'json']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`^${tmp.file('shop.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: spec\\.ingress\\[0\\]\\.toPorts\\[0\\]\\.ports\\[0\\]\\.port: `, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^${tmp.file('shop.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: spec\\.ingress\\[0\\]\\.toPorts\\[0\\]\\.ports\\[0\\]\\.port: `, 'm'));
     const drops = JSON.parse(r.stdout) as DropJson[];
     expect(drops).toHaveLength(1);
     expect(drops[0]).toMatchObject({ reason: 'POLICY_DENIED', verdict: 'default-deny', policies: ['CiliumNetworkPolicy cf2cnp-lab/shop'], allowedAfterPatches: true });
