@@ -13,7 +13,7 @@ export const SET_COLUMN: Readonly<Record<SetField, string>> = {
   services: 'services',
   srcPods: 'src_pods',
   dstPods: 'dst_pods',
-  // migration 3
+  // migration 4
   srcReserved: 'src_reserved',
   dstReserved: 'dst_reserved',
 };

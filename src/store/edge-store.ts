@@ -104,7 +104,7 @@ export function readWorkloadRecords(db: Db): WorkloadRecord[] {
   );
 }
 
-/** Namespace labels (empty on databases from before migration 3). */
+/** Namespace labels (empty on databases from before migration 4). */
 export function readNamespaceRecords(db: Db): NamespaceRecord[] {
   if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'namespaces'").get() === undefined) return [];
   return (db.prepare('SELECT namespace, labels, seen_ms AS seenMs FROM namespaces ORDER BY namespace').all() as { namespace: string; labels: string; seenMs: number }[]).map(

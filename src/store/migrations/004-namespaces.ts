@@ -1,4 +1,4 @@
-// Migration 3 (issue 16): what Cilium matches on that migration 2 left out.
+// Migration 4 (issue 16): what Cilium matches on that migration 2 left out.
 // - Namespace labels: Cilium puts them on every identity of the namespace
 //   (`k8s:io.cilium.k8s.namespace.labels.*`) and matches namespaceSelector against them; workload
 //   label sets leave them out, so they are kept once per namespace.
