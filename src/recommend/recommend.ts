@@ -16,9 +16,39 @@ function wasAllowed(e: ObservedEdge): boolean {
   return e.forwarded > 0 || e.audit > 0;
 }
 
-function isWorkload(p: Peer, w: WorkloadInfo): boolean {
-  return p.kind === 'workload' && p.namespace === w.namespace && p.workloadKind === w.kind && p.name === w.name;
+/** A workload's edges in graph order: into it, out of it, and touching it at either end (once each). */
+interface WorkloadEdges {
+  readonly inbound: ObservedEdge[];
+  readonly outbound: ObservedEdge[];
+  readonly touching: ObservedEdge[];
 }
+const NO_EDGES: WorkloadEdges = { inbound: [], outbound: [], touching: [] };
+
+/**
+ * One pass over the graph instead of three filters per workload: at 3,000 workloads and 60,000
+ * edges those filters were most of `recommend -A`'s time.
+ */
+function edgesByWorkload(edges: readonly ObservedEdge[]): Map<string, WorkloadEdges> {
+  const out = new Map<string, WorkloadEdges>();
+  const of = (p: Extract<Peer, { kind: 'workload' }>): WorkloadEdges => {
+    const k = exactKey(p.namespace, p.workloadKind, p.name);
+    let w = out.get(k);
+    if (w === undefined) out.set(k, (w = { inbound: [], outbound: [], touching: [] }));
+    return w;
+  };
+  for (const e of edges) {
+    const from = e.from.kind === 'workload' ? of(e.from) : undefined;
+    const to = e.to.kind === 'workload' ? of(e.to) : undefined;
+    from?.outbound.push(e);
+    from?.touching.push(e);
+    to?.inbound.push(e);
+    if (to !== from) to?.touching.push(e);
+  }
+  return out;
+}
+
+/** Unambiguous whatever the names hold (a `/` in a hostile name must not merge two workloads). */
+const exactKey = (namespace: string, kind: string, name: string): string => JSON.stringify([namespace, kind, name]);
 
 /**
  * Least-privilege policies for the workloads of the selected namespaces, from observed request
@@ -44,6 +74,8 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
   };
 
   const targets = workloadsWithTraffic(edges, workloads, selected);
+  const byWorkload = edgesByWorkload(edges);
+  const edgesOf = (w: WorkloadInfo): WorkloadEdges => byWorkload.get(exactKey(w.namespace, w.kind, w.name)) ?? NO_EDGES;
   const nameCount = new Map<string, number>();
   for (const w of targets) nameCount.set(`${w.namespace}/${w.name}`, (nameCount.get(`${w.namespace}/${w.name}`) ?? 0) + 1);
 
@@ -65,8 +97,8 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
     }
     const traffic: WorkloadTraffic = {
       workload: w,
-      inbound: edges.filter((e) => isWorkload(e.to, w) && wasAllowed(e)),
-      outbound: edges.filter((e) => isWorkload(e.from, w) && wasAllowed(e)),
+      inbound: edgesOf(w).inbound.filter(wasAllowed),
+      outbound: edgesOf(w).outbound.filter(wasAllowed),
     };
     const name = cnpName(w, (nameCount.get(`${w.namespace}/${w.name}`) ?? 0) > 1);
     if (w.unique === false) {
@@ -87,7 +119,7 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
       policies.push(r.policy);
       notes.push(...r.notes);
     }
-    for (const e of edges.filter((x) => (isWorkload(x.to, w) || isWorkload(x.from, w)) && x.dropped > 0)) {
+    for (const e of edgesOf(w).touching.filter((x) => x.dropped > 0)) {
       const reasons = Object.entries(e.dropReasons).map(([r, n]) => `${r} ×${n}`).join(', ');
       notes.push({
         policy: name,
@@ -103,7 +135,7 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
   if (options.baseline && options.kind === 'cilium') {
     const dnsEdges = edges.filter((e) => isDnsServer(e.to) && isDnsPort(e) && wasAllowed(e));
     const apiClients = targets
-      .map((w) => ({ workload: w, edges: edges.filter((e) => isWorkload(e.from, w) && e.to.kind === 'entity' && e.to.entity === 'kube-apiserver' && wasAllowed(e)) }))
+      .map((w) => ({ workload: w, edges: edgesOf(w).outbound.filter((e) => e.to.kind === 'entity' && e.to.entity === 'kube-apiserver' && wasAllowed(e)) }))
       .filter((c) => c.edges.length > 0);
     const foundation = baselinePolicies(dnsEdges, apiClients, options);
     for (const p of foundation) {
