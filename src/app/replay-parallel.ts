@@ -177,10 +177,15 @@ export async function replayInParallel(
           worker.on('message', (msg: WorkerMessage) => {
             if (msg.type === 'batch') {
               // Ranges whose every line is in this batch or an earlier one: committed with it.
+              // A range cut mid-way is committed up to its next line start; its completion replaces that.
               const completed = msg.completed.map((c) => {
                 const p = parts[partOf(c.range)] as { start: number; end: number };
                 return { start: p.start, end: p.end, lines: c.lines };
               });
+              if (msg.partial) {
+                const p = parts[partOf(msg.partial.range)] as { start: number; end: number };
+                completed.push({ start: p.start, end: msg.partial.upTo, lines: msg.partial.lines });
+              }
               onBatch(partOf(msg.range), msg.batch, msg.deltas, completed);
               Atomics.sub(counter, 0, 1);
               Atomics.notify(counter, 0);

@@ -34,6 +34,8 @@ export type WorkerMessage =
       readonly deltas: readonly unknown[];
       /** Ranges read to their end whose last lines are in this batch (or an earlier one). */
       readonly completed: readonly { readonly range: number; readonly lines: number }[];
+      /** Posted mid-range: the range's lines starting before `upTo` are all in this batch or earlier ones. */
+      readonly partial?: { readonly range: number; readonly upTo: number; readonly lines: number };
     }
   | { readonly type: 'range-done'; readonly range: number; readonly lines: number }
   | { readonly type: 'error'; readonly message: string };
@@ -48,7 +50,7 @@ function main(): void {
   const inFlight = new Int32Array(job.inFlight);
   const nextRange = new Int32Array(job.nextRange);
   let completed: { range: number; lines: number }[] = [];
-  const post = (range: number): void => {
+  const post = (range: number, partial?: { range: number; upTo: number; lines: number }): void => {
     for (let n = Atomics.load(inFlight, 0); n >= MAX_IN_FLIGHT; n = Atomics.load(inFlight, 0)) {
       Atomics.wait(inFlight, 0, n, 1000);
     }
@@ -59,6 +61,7 @@ function main(): void {
       batch: builder.take(),
       deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)),
       completed,
+      ...(partial ? { partial } : {}),
     };
     completed = [];
     port.postMessage(msg);
@@ -79,8 +82,8 @@ function main(): void {
           builder.countLine();
           builder.rejectLine(n, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`);
         },
-        () => {
-          if (builder.pendingEvents >= job.batchSize) post(range);
+        (upTo, linesSoFar) => {
+          if (builder.pendingEvents >= job.batchSize) post(range, { range, upTo, lines: linesSoFar });
         },
       );
       completed.push({ range, lines });
