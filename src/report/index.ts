@@ -1,6 +1,6 @@
 export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
 export { renderStatusText } from './status.js';
-export { renderPolicyYaml, renderRecommendationYaml, recommendationJson } from './policies.js';
+export { renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export {
   edgesJson,
   peerJson,
