@@ -31,6 +31,7 @@ export {
   loadWorkloads,
   readWorkloadRecords,
   readDnsAnswers,
+  readNamespaceRecords,
   readEdgeGraphSummary,
   hasEdgeGraph,
   type Graph,
