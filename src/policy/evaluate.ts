@@ -26,8 +26,21 @@ export interface EvaluationRequest {
   readonly l7?: L7Request;
 }
 
-/** Compiles policies once for many evaluations. Pure; `notes` lists what cannot be modelled. */
+const builtSets = new WeakMap<readonly Policy[], PolicySet>();
+
+/**
+ * Compiles policies once for many evaluations. Pure; `notes` lists what cannot be modelled. The
+ * same (readonly, never mutated) array gives the same set: triage asks again and again for the set
+ * of unchanged or once-patched policies, and compiling thousands of policies each time was most of
+ * `drops`.
+ */
 export function buildPolicySet(policies: readonly Policy[]): PolicySet {
+  let set = builtSets.get(policies);
+  if (set === undefined) builtSets.set(policies, (set = compilePolicySet(policies)));
+  return set;
+}
+
+function compilePolicySet(policies: readonly Policy[]): PolicySet {
   const notes: string[] = [];
   const rules: CompiledRule[] = [];
   for (const p of policies) {

@@ -42,7 +42,7 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
   if (subject.isHost && !opts.hostFirewall) return off(`${who} is the host and the host firewall is off`);
   if (!subject.isHost && !subject.managed) return off(`${who} is not a Cilium endpoint`);
 
-  const selecting = set.rules.filter((r) => r[direction].present && selects(r, subject));
+  const selecting = selectingRules(set, direction, subject);
   const selectedBy = uniquePolicies(selecting.map((r) => r.policy));
   const init = hasReserved(subject.labels, 'init');
   const forced = opts.enforcementMode === 'always' || init;
@@ -104,6 +104,26 @@ function judgeL7(
 }
 
 const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined : s.l7);
+
+/** Sets with at least this many rules remember which rules select a subject. */
+const MEMO_MIN_RULES = 32;
+const selectingMemo = new WeakMap<PolicySet, Map<string, readonly CompiledRule[]>>();
+
+/**
+ * The rules selecting `subject` for `direction`. `check` and `drops` judge tens of thousands of
+ * edges against thousands of rules, but only a few thousand distinct subjects: the scan of every
+ * rule is done once per subject and set (sets are never changed once built).
+ */
+function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedPeer): readonly CompiledRule[] {
+  const scan = (): CompiledRule[] => set.rules.filter((r) => r[direction].present && selects(r, subject));
+  if (set.rules.length < MEMO_MIN_RULES) return scan();
+  let memo = selectingMemo.get(set);
+  if (memo === undefined) selectingMemo.set(set, (memo = new Map()));
+  const key = `${direction}|${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`;
+  let rules = memo.get(key);
+  if (rules === undefined) memo.set(key, (rules = scan()));
+  return rules;
+}
 
 function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
