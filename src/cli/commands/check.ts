@@ -23,7 +23,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .option('-n, --namespace <ns>', 'edges with either end in, policies of, and coverage for this namespace (repeatable)', collect)
     .option('-A, --all-namespaces', 'all namespaces (the default)')
     .addOption(policiesOption())
-    .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity)')
+    .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity; default: the cluster the observed pods carry)')
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(async (flags: CheckFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
