@@ -53,7 +53,8 @@ describe('check: namespaceSelector against the namespace labels flows carry', ()
     writeFileSync(tmp.file(`${team}.jsonl`), `${line(team)}\n`);
     expect((await runCli(['--db', db, 'replay', tmp.file(`${team}.jsonl`)])).code).toBe(0);
     const r = await runCli(['--db', db, 'check', '--policies', tmp.file('policy.yaml'), '-o', 'json']);
-    expect(r.code, r.stderr).toBe(0);
+    // check is a CI gate: exit 4 when something would drop (--fail-on would-drop, the default).
+    expect(r.code, r.stderr).toBe(drops === 0 ? 0 : 4);
     const out = JSON.parse(r.stdout) as { wouldDrop: { from: { namespace: string }; side: string; reason: string }[]; edgesChecked: number };
     expect(out.edgesChecked).toBe(1);
     expect(out.wouldDrop.map((w) => `${w.from.namespace} ${w.side} ${w.reason}`)).toEqual(drops === 0 ? [] : ['red-ns ingress POLICY_DENIED']);
