@@ -70,6 +70,8 @@ export {
   rawPeerKey,
   peerKey,
   parseRawPeerKey,
+  keyPart,
+  parseKeyPart,
   workloadKey,
   describePeer,
   peerNamespace,
