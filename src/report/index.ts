@@ -13,3 +13,4 @@ export {
 } from './edges.js';
 export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
+export { commentText as printableText } from './yaml-safe.js';
