@@ -122,17 +122,18 @@ export function proposeAgainst(input: ProposeInput): Proposal {
     const doc = docs[origin.doc - 1];
     if (!doc) continue;
     const kept = minimalRules(rules, (subset) => {
-      const trial = withRules(doc.clone(), m.dir, subset, mine, m.dir, myNotes);
+      const trial = doc.clone();
+      withRules(trial, m.dir, subset, mine, m.dir, myNotes);
       const reparsed = parsePolicies(trial.toString(), { file: origin.file }).policies[0];
       if (!reparsed) return false;
       const trialSet = buildPolicySet(policies.map((p) => (samePolicy(p, m.target as PolicyRef) ? { ...reparsed, origin: p.origin } : p)) as Policy[]);
       return m.edges.every((e) => sidePasses(evaluate(trialSet, edgeRequest(e, byKey), input.evaluate)[m.dir]));
     });
-    withRules(doc, m.dir, kept, mine, m.dir, myNotes);
+    const changes = withRules(doc, m.dir, kept, mine, m.dir, myNotes);
     const reparsed = parsePolicies(doc.toString(), { file: origin.file }).policies[0];
     if (reparsed) policies = policies.map((p) => (samePolicy(p, m.target as PolicyRef) ? { ...reparsed, origin: p.origin } : p)) as Policy[];
     const list = added.get(origin.file) ?? [];
-    for (const i of kept) list.push(`${m.target.kind} ${m.target.namespace ? `${m.target.namespace}/` : ''}${m.target.name} spec.${m.dir}: ${summarize(rules[i] ?? {})}`);
+    for (const c of changes) list.push(`${m.target.kind} ${m.target.namespace ? `${m.target.namespace}/` : ''}${m.target.name} ${c}`);
     added.set(origin.file, list);
   }
   const edits: PolicyEdit[] = [];
@@ -172,22 +173,63 @@ function minimalRules(rules: readonly unknown[], enough: (subset: readonly numbe
   return kept;
 }
 
-function withRules(doc: Document, dir: Direction, indices: readonly number[], mine: GeneratedPolicy, section: string, notes: readonly Note[]): Document {
-  const rules = (mine.document.spec?.[section] as unknown[] | undefined) ?? [];
+/**
+ * Adds the chosen rules to `spec.<dir>` of the document. A rule whose peers equal an existing
+ * rule's (and neither carries L7 rules) becomes a port added to that rule instead of a new rule.
+ * Returns one line per change.
+ */
+function withRules(doc: Document, dir: Direction, indices: readonly number[], mine: GeneratedPolicy, section: string, notes: readonly Note[]): string[] {
+  const rules = (mine.document.spec?.[section] as Record<string, unknown>[] | undefined) ?? [];
   let seq = doc.getIn(['spec', dir], true);
   if (!isSeq(seq)) {
     doc.setIn(['spec', dir], doc.createNode([]));
     seq = doc.getIn(['spec', dir], true);
   }
-  if (!isSeq(seq)) return doc;
+  if (!isSeq(seq)) return [];
   const noteLines = notes.map((n) => ` Note (${n.kind}): ${n.message}`);
+  const header = ' Added by hubble-advisor (recommend --policies): observed, and dropped by the policies as they were.';
+  const changes: string[] = [];
   indices.forEach((i, n) => {
-    const node = doc.createNode(rules[i]);
+    const rule = rules[i] ?? {};
     const evidence = mine.comments.get(`spec.${section}[${i}]`);
-    node.commentBefore = [' Added by hubble-advisor (recommend --policies): observed, and dropped by the policies as they were.', ...(evidence ? [evidence] : []), ...(n === 0 ? noteLines : [])].join('\n');
+    const comment = [header, ...(evidence ? [evidence] : []), ...(n === 0 ? noteLines : [])].join('\n');
+    const existing = seq.items.findIndex((item) => samePeers(toJs(item), rule));
+    const ports = singlePortList(rule);
+    const target = existing >= 0 ? doc.getIn(['spec', dir, existing, 'toPorts', 0, 'ports'], true) : undefined;
+    if (existing >= 0 && ports && isSeq(target) && singlePortList(toJs(seq.items[existing])) !== undefined) {
+      ports.forEach((p, k) => {
+        const node = doc.createNode(p);
+        if (k === 0) node.commentBefore = comment;
+        target.items.push(node);
+      });
+      changes.push(`spec.${dir}[${existing}]: port ${ports.map((p) => `${String(p['protocol'] ?? 'ANY')}/${String(p['port'])}`).join(',')} added to the rule`);
+      return;
+    }
+    const node = doc.createNode(rule);
+    node.commentBefore = comment;
     seq.items.push(node);
+    changes.push(`spec.${dir}: ${summarize(rule)}`);
   });
-  return doc;
+  return changes;
+}
+
+const toJs = (node: unknown): Record<string, unknown> => {
+  const v = node && typeof node === 'object' && 'toJSON' in node ? (node as { toJSON(): unknown }).toJSON() : node;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+};
+
+const peersOf = (rule: Record<string, unknown>): string =>
+  JSON.stringify(Object.entries(rule).filter(([k]) => k !== 'toPorts').sort(([a], [b]) => (a < b ? -1 : 1)));
+
+const samePeers = (a: Record<string, unknown>, b: Record<string, unknown>): boolean => Object.keys(a).some((k) => k !== 'toPorts') && peersOf(a) === peersOf(b);
+
+/** The ports of a rule with exactly one port rule and no L7 rules; else undefined. */
+function singlePortList(rule: Record<string, unknown>): Record<string, unknown>[] | undefined {
+  const tp = rule['toPorts'];
+  if (!Array.isArray(tp) || tp.length !== 1) return undefined;
+  const only = tp[0] as Record<string, unknown>;
+  if (Object.keys(only).some((k) => k !== 'ports') || !Array.isArray(only['ports'])) return undefined;
+  return only['ports'] as Record<string, unknown>[];
 }
 
 function summarize(rule: Record<string, unknown>): string {
