@@ -85,7 +85,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
         if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
         if (proposal) {
           ctx.io.stderr.write(
-            `Against your policies: ${proposal.alreadyAllowed} observed edges already allowed; ${proposal.edits.reduce((n, e) => n + e.added.length, 0)} rules to add to ${proposal.edits.length} of your files; ${r.policies.length} new policies\n`,
+            `Against your policies: ${proposal.alreadyAllowed} observed edges already allowed; ${proposal.edits.reduce((n, e) => n + e.added.length, 0)} additions (rules, or ports to an existing rule) to ${proposal.edits.length} of your files; ${r.policies.length} new policies\n`,
           );
           for (const e of proposal.edits) for (const a of e.added) ctx.io.stderr.write(`  ${printableText(`${e.file}: ${a}`)}\n`);
           if (proposal.deniedByUser > 0) ctx.io.stderr.write(`Note: ${proposal.deniedByUser} observed edges are dropped by a deny rule of yours; not proposed (an allow cannot override a deny: see \`drops\`)\n`);
