@@ -125,7 +125,7 @@ function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedP
   return rules;
 }
 
-function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
+export function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
   if (r.subject.kind === 'node') return subject.isHost && selectorMatches(r.subject.selector, subject.labels);
   return !subject.isHost && selectorMatches(r.subject.selector, subject.labels);
