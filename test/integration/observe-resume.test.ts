@@ -89,7 +89,7 @@ function committed(db: string): number {
   }
 }
 
-async function waitFor(cond: () => boolean, timeoutMs = 40_000): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
@@ -176,5 +176,5 @@ describe('observe against a misbehaving relay (old flows, lost events with and w
     } finally {
       await relay.stop();
     }
-  }, 120_000);
+  }, 300_000);
 });
