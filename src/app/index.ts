@@ -10,3 +10,4 @@ export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
 export { triageFromDatabase, type DropsRequest, type DropsResult } from './triage.js';
 export { checkFromDatabase, type CheckRequest } from './check.js';
 export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';
+export { buildReport, renderReport, type ReportRequest, type RenderOptions } from './report.js';

@@ -5,6 +5,7 @@ import { registerEdges } from './commands/edges.js';
 import { registerObserve } from './commands/observe.js';
 import { registerRecommend } from './commands/recommend.js';
 import { registerReplay } from './commands/replay.js';
+import { registerReport } from './commands/report.js';
 import { registerStatus } from './commands/status.js';
 import type { CommandContext } from './context.js';
 import { dbOption } from './options.js';
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerRecommend(program, ctx);
   registerDrops(program, ctx);
   registerCheck(program, ctx);
+  registerReport(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) }).exitOverride();
   }

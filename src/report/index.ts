@@ -13,3 +13,23 @@ export {
 } from './edges.js';
 export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable } from './check.js';
+export {
+  buildInventory,
+  edgeId,
+  peerId,
+  formatPorts,
+  guessPurpose,
+  PeerNamer,
+  type Inventory,
+  type InventoryInput,
+  type BaselineHealth,
+  type PolicyFindings,
+  type WorkloadCoverage,
+  type EdgeStatus,
+  type ComponentRow,
+  type NamespaceSection,
+} from './inventory.js';
+export { renderInventoryMarkdown, mdCell } from './inventory-markdown.js';
+export { renderInventoryHtml, renderServiceMapSvg, esc } from './inventory-html.js';
+export { serviceMapGraph, type ServiceMapGraph, type MapLayout, type MapNode, type MapEdge, type MapGroup, type Box } from './service-map.js';
+export { policyFindings, policyCoverage, observedEdgeStatus } from './policy-findings.js';
