@@ -107,7 +107,7 @@ describe('recommend on the bundled home-lab recording', () => {
     expect(r.code).toBe(0);
     const files = readdirSync(dir).sort();
     expect(files).toContain('kustomization.yaml');
-    expect(files).toContain('cnp-dbms-postgres.yaml');
+    expect(files).toContain('cnp-dbms.postgres.yaml');
     const kustomization = readFileSync(join(dir, 'kustomization.yaml'), 'utf8');
     for (const f of files.filter((x) => x !== 'kustomization.yaml')) expect(kustomization).toContain(`  - ${f}`);
     expect(validatePolicyYaml(kustomization)).toEqual([]);

@@ -57,9 +57,10 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
         }
         for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}\n`);
         if (flags.out) {
-          const files = writePolicyDirectory(flags.out, r);
-          ctx.io.stderr.write(`Wrote ${files.length} files to ${flags.out}\n`);
-          if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ directory: flags.out, files }, null, 2)}\n`);
+          const w = writePolicyDirectory(flags.out, r);
+          for (const u of w.leftToUser) ctx.io.stderr.write(`Note: not written, a file that is not ours already defines ${u}\n`);
+          ctx.io.stderr.write(`${flags.out}: ${w.written.length} written, ${w.unchanged.length} unchanged, ${w.removed.length} removed; ${w.kustomization.file} ${w.kustomization.change}\n`);
+          if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ directory: flags.out, ...w }, null, 2)}\n`);
         } else {
           ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(recommendationJson(r), null, 2)}\n` : renderRecommendationYaml(r));
         }
