@@ -12,6 +12,7 @@
 import { type DecodeResult, type HubbleEvent, type LostEvent, type NodeStatusEvent, isoFromMs } from '../flow/index.js';
 import {
   Backoff,
+  DEFAULT_OVERLAP_MS,
   DedupeWindow,
   type FlowFilterMessage,
   FlowFollower,
@@ -25,7 +26,7 @@ import {
   isFatal,
   sleep,
 } from '../ingest/index.js';
-import { type Db, IngestWriter, type SourceStatus, lastFlowTimeOf } from '../store/index.js';
+import { type Db, IngestWriter, RelayResumeWriter, type SourceStatus, readRelayResumeState } from '../store/index.js';
 import { type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
 
 export interface ObserveOptions {
@@ -114,8 +115,15 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
   const clock = o.clock ?? Date.now;
   const startMs = clock();
   const history = o.until !== undefined && o.until <= startMs;
-  const floor = o.since === undefined && o.last === undefined && !o.noResume ? lastFlowTimeOf(db, 'relay', o.target.name) : undefined;
-  const window = new DedupeWindow({ overlapMs: o.overlapMs, floor });
+  const overlapMs = o.overlapMs ?? DEFAULT_OVERLAP_MS;
+  const stored = o.since === undefined && o.last === undefined && !o.noResume ? readRelayResumeState(db, o.target.name, overlapMs) : undefined;
+  const floor = stored?.newestTime;
+  // Without stored keys (a database from before they were kept) the newest stored flow is a floor.
+  const window = new DedupeWindow({
+    overlapMs,
+    persist: true,
+    ...(stored && stored.keys.length > 0 ? { resume: stored } : { floor }),
+  });
   const request: GetFlowsRequestMessage = {
     follow: !history,
     ...(o.last !== undefined ? { number: String(o.last) } : {}),
@@ -134,7 +142,10 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
 
     const drops = { n: 0 };
     const dropCounter: FlowSink = { add: (f) => void (f.verdict === 'DROPPED' && drops.n++), flush() {} };
-    const sinks = [...(o.sinks ?? []), dropCounter];
+    // The dedupe keys of each batch are committed with it: a restart, even after SIGKILL, resumes exactly.
+    const resumeWriter = new RelayResumeWriter(db, o.target.name, overlapMs);
+    const resumeKeys: FlowSink = { add() {}, flush: () => resumeWriter.save(window.takePending(), window.newestMs) };
+    const sinks = [...(o.sinks ?? []), dropCounter, resumeKeys];
     session = new IngestSession(new IngestWriter(db), 'relay', o.target.name, {
       batchSize: o.batchSize,
       maxBatchAgeMs: o.maxBatchAgeMs,
@@ -166,9 +177,10 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
         s.rejectLine(responses, result.error.field, result.error.reason);
         o.onNotice?.({ kind: 'bad-response', index: responses, field: result.error.field, reason: result.error.reason });
       } else {
+        // Deduped on the time the server sent (if any), before a receive time is stamped on.
+        if (result.event.kind === 'lost' && !window.isNewLost(result.event.lost)) return;
         const event = stamp(result.event, clock);
         if (event.kind === 'lost') {
-          if (!window.isNewLost(event.lost)) return;
           lostBySource[event.lost.source] = (lostBySource[event.lost.source] ?? 0) + event.lost.numEventsLost;
           o.onNotice?.({ kind: 'lost', lost: event.lost });
         } else if (event.kind === 'node-status') {

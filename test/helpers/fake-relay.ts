@@ -53,12 +53,23 @@ export interface FakeRelayOptions {
   readonly serverStatus?: Obj;
   /** Called after each response is written; may cut the stream or restart the server. */
   readonly afterResponse?: (ctx: StreamContext, relay: FakeRelay) => void;
+  /**
+   * How `since` rewinds. 'ring' (default): from the first entry not before it, as one agent's
+   * time-ordered ring. 'per-entry': every entry not before it, as a relay merging nodes whose times
+   * are out of order in the ring (each agent rewinds its own ring); an entry without a time counts
+   * as at the time of the entry before it.
+   */
+  readonly rewind?: 'ring' | 'per-entry';
+  /** Pause `ms` after every `flows` flow responses (so that a test can stop a client mid-stream). */
+  readonly pace?: { readonly flows: number; readonly ms: number };
   /** Replaces the ring: yields encoded GetFlowsResponse messages for a request (benchmarks). */
   readonly source?: (request: Obj) => Iterable<Buffer>;
 }
 
 interface RingEntry {
   readonly timeNs: bigint;
+  /** For 'per-entry' rewinds: the entry's time, or for an entry without one the time of the one before it. */
+  readonly rewindNs: bigint;
   readonly bytes: Buffer;
   readonly obj: Obj;
   readonly isFlow: boolean;
@@ -130,8 +141,10 @@ export class FakeRelay {
   push(...events: Obj[]): void {
     for (const obj of events) {
       const time = (obj['time'] ?? (obj['flow'] as Obj | undefined)?.['time']) as { seconds: number | string; nanos?: number } | undefined;
+      const timeNs = time ? BigInt(time.seconds) * 1_000_000_000n + BigInt(time.nanos ?? 0) : 0n;
       this.#ring.push({
-        timeNs: time ? BigInt(time.seconds) * 1_000_000_000n + BigInt(time.nanos ?? 0) : 0n,
+        timeNs,
+        rewindNs: time ? timeNs : (this.#ring.at(-1)?.rewindNs ?? 0n),
         bytes: encodeResponse(obj),
         obj,
         isFlow: obj['flow'] !== undefined,
@@ -246,6 +259,10 @@ export class FakeRelay {
       }
       this.#options.afterResponse?.({ streamIndex, sentOnStream, flowsOnStream, request }, this);
       if (!alive()) return false;
+      const pace = this.#options.pace;
+      if (isFlow && pace && flowsOnStream % pace.flows === 0) {
+        return new Promise<void>((r) => setTimeout(r, pace.ms)).then(() => (ok || !alive() ? alive() : drained()));
+      }
       return ok ? true : drained();
     };
     try {
@@ -268,8 +285,11 @@ export class FakeRelay {
       const follow = request['follow'] === true;
       const number = request['number'] === undefined ? undefined : Number(request['number']);
       const filters = (request['whitelist'] as Obj[] | undefined) ?? [];
+      const perEntry = since !== undefined && this.#options.rewind === 'per-entry';
       let i: number;
-      if (since !== undefined) {
+      if (perEntry) {
+        i = 0;
+      } else if (since !== undefined) {
         i = this.#ring.findIndex((e) => e.timeNs >= since);
         if (i < 0) i = this.#ring.length;
       } else if (number !== undefined && number > 0) {
@@ -280,6 +300,7 @@ export class FakeRelay {
       for (;;) {
         while (i < this.#ring.length) {
           const e = this.#ring[i++] as RingEntry;
+          if (perEntry && since !== undefined && e.rewindNs < since) continue;
           if (until !== undefined && e.timeNs > until) {
             if (!follow) return void call.end();
             continue;

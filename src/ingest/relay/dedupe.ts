@@ -12,8 +12,14 @@
  * time seen before the break and is dropped once the stream is past it. `resumeSince()` never asks
  * for anything older than the oldest bucket still held, so every re-sent flow is recognised.
  *
- * A `floor` (the newest flow time stored by a previous run, whose keys we do not have) drops every
- * flow at or before it: the next run resumes exactly at the floor.
+ * Only flow times move the resume point: lost-event markers are deduped here too, but whatever time
+ * they carry (or the receive time they were stamped with) says nothing about which flows we have.
+ *
+ * Across runs: with `persist`, the keys admitted since the last `takePending()` are handed out per
+ * committed batch, and the next run starts from them (`resume`): it asks `overlapMs` before the
+ * newest stored flow and drops exactly the re-sent flows it holds keys for, so ties and flows that
+ * arrive out of order across nodes are neither lost nor stored twice. A `floor` (a database from
+ * before the keys were kept: only the newest flow time is known) drops every flow at or before it.
  */
 import type { Flow, LostEvent } from '../../flow/index.js';
 
@@ -24,6 +30,28 @@ export interface DedupeOptions {
   readonly maxKeys?: number;
   /** RFC 3339 (9 fraction digits, as the decoder normalises): flows at or before it are duplicates. */
   readonly floor?: string;
+  /** Keys stored by earlier runs up to their newest flow: resume before it and drop exactly these. */
+  readonly resume?: StoredResumeState;
+  /** Collect the keys of admitted events for `takePending()` (to be stored with each batch). */
+  readonly persist?: boolean;
+}
+
+/** What earlier runs stored: the newest flow time and the keys of the events before it. */
+export interface StoredResumeState {
+  readonly newestTime: string;
+  readonly newestMs: number;
+  readonly keys: readonly PackedKeys[];
+}
+
+/** Keys in storable form: canonical uuids as 4 little-endian 32-bit words each, the rest as strings. */
+export interface PackedKeys {
+  readonly uuidWords: Uint32Array;
+  readonly others: readonly string[];
+}
+
+/** Keys admitted since the previous take, with the newest event time among them. */
+export interface PendingKeys extends PackedKeys {
+  readonly newestMs: number;
 }
 
 export const DEFAULT_OVERLAP_MS = 2000;
@@ -48,12 +76,29 @@ export class DedupeWindow {
   #resumeKeys: Set<string> | undefined;
   #resumeUpTo = '';
   #resumeUpToMs = 0;
+  /** Keys admitted since the last takePending() (only with `persist`). */
+  #pending: KeyBucket | undefined;
+  #pendingNewestMs = -Infinity;
+  /** Newest lost-event marker: its key answers after a resume, but it does not move the resume point. */
+  #newestOther = '';
+  #newestOtherMs = -Infinity;
   duplicates = 0;
 
   constructor(options: DedupeOptions = {}) {
     this.#overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
     this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
-    this.#floor = options.floor;
+    this.#floor = options.resume ? undefined : options.floor;
+    if (options.persist) this.#pending = new KeyBucket();
+    const r = options.resume;
+    if (r) {
+      const keys = new Set<string>();
+      for (const k of r.keys) KeyBucket.fromPacked(k).addTo(keys);
+      this.#resumeKeys = keys;
+      this.#resumeUpTo = r.newestTime;
+      this.#resumeUpToMs = r.newestMs;
+      this.#newestTime = r.newestTime;
+      this.#newestMs = r.newestMs;
+    }
   }
 
   /** True the first time a flow is seen; records it. Meant as IngestSession's `isNew`. */
@@ -62,22 +107,26 @@ export class DedupeWindow {
       this.duplicates++;
       return false;
     }
-    if (!this.#admit(flow.uuid ?? contentKey(flow), flow.time, flow.timeMs)) {
+    if (!this.#admit(flow.uuid ?? contentKey(flow), flow.time, flow.timeMs, true)) {
       this.duplicates++;
       return false;
     }
     return true;
   };
 
-  /** The same for lost-event markers, which a rewound ring also sends again (those with a time only). */
+  /**
+   * The same for lost-event markers, which a rewound ring also sends again (those with a time from
+   * the server only: pass them before stamping a receive time). They never move the resume point.
+   */
   isNewLost(lost: LostEvent): boolean {
     if (lost.time === undefined || lost.timeMs === undefined) return true;
     if (this.#floor !== undefined && lost.time <= this.#floor) return false;
     const key = `lost|${lost.time}|${lost.nodeName ?? ''}|${lost.source}|${lost.numEventsLost}|${lost.cpu ?? ''}`;
-    return this.#admit(key, lost.time, lost.timeMs);
+    return this.#admit(key, lost.time, lost.timeMs, false);
   }
 
-  #admit(key: string, time: string, timeMs: number): boolean {
+  /** `isFlow`: a flow time, which alone moves the newest time (and so the resume point). */
+  #admit(key: string, time: string, timeMs: number, isFlow: boolean): boolean {
     const resumeKeys = this.#resumeKeys;
     if (resumeKeys !== undefined) {
       if (time <= this.#resumeUpTo) {
@@ -99,6 +148,16 @@ export class DedupeWindow {
     this.#lastBucket = keys;
     keys.add(key);
     this.#keyCount++;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      pending.copyLastOf(keys, key);
+      if (timeMs > this.#pendingNewestMs) this.#pendingNewestMs = timeMs;
+    }
+    if (!isFlow) {
+      if (time > this.#newestOther) this.#newestOther = time;
+      if (timeMs > this.#newestOtherMs) this.#newestOtherMs = timeMs;
+      return true;
+    }
     // Milliseconds decide unless equal: one number compare instead of a 30-character one per flow.
     if (timeMs > this.#newestMs || (timeMs === this.#newestMs && (this.#newestTime === undefined || time > this.#newestTime))) {
       this.#newestTime = time;
@@ -127,6 +186,21 @@ export class DedupeWindow {
     }
   }
 
+  /** Hands out the keys admitted since the previous call (with `persist`); undefined when none. */
+  takePending(): PendingKeys | undefined {
+    const pending = this.#pending;
+    if (pending === undefined || pending.size === 0) return undefined;
+    this.#pending = new KeyBucket();
+    const newestMs = this.#pendingNewestMs;
+    this.#pendingNewestMs = -Infinity;
+    return { ...pending.packed(), newestMs };
+  }
+
+  /** The newest flow time seen in ms (or resumed from), -Infinity before any. */
+  get newestMs(): number {
+    return this.#newestMs;
+  }
+
   /** The newest flow time seen (RFC 3339), if any. */
   get newestTime(): string | undefined {
     return this.#newestTime;
@@ -143,12 +217,16 @@ export class DedupeWindow {
    * undefined when there is neither.
    */
   resumeSince(): { readonly seconds: number; readonly nanos: number } | undefined {
-    if (this.#newestTime === undefined) return this.#floor === undefined ? undefined : parseIso(this.#floor);
-    const keys = new Set<string>();
+    // Keys of an earlier resume (or of earlier runs) still answer for their range.
+    // (Bounded: a marker timed far ahead must not keep them growing over many reconnects.)
+    const held = this.#resumeKeys;
+    const keys = held !== undefined && held.size <= 4 * this.#maxKeys ? held : new Set<string>();
     for (const bucket of this.#buckets.values()) bucket.addTo(keys);
     this.#resumeKeys = keys;
-    this.#resumeUpTo = this.#newestTime;
-    this.#resumeUpToMs = this.#newestMs;
+    const upTo = this.#newestTime !== undefined && this.#newestTime > this.#newestOther ? this.#newestTime : this.#newestOther;
+    if (upTo > this.#resumeUpTo) this.#resumeUpTo = upTo;
+    this.#resumeUpToMs = Math.max(this.#resumeUpToMs, this.#newestMs, this.#newestOtherMs);
+    if (this.#newestTime === undefined) return this.#floor === undefined ? undefined : parseIso(this.#floor);
     const startMs = Math.max(this.#evictedBefore * BUCKET_MS, Math.floor(this.#newestMs) - this.#overlapMs);
     return { seconds: Math.floor(startMs / 1000), nanos: (((startMs % 1000) + 1000) % 1000) * 1_000_000 };
   }
@@ -159,20 +237,56 @@ class KeyBucket {
   #words = new Uint32Array(64);
   #uuids = 0;
   #strings: string[] | undefined;
+  /** Whether the last add() kept a uuid (as bits) rather than a string. */
+  #lastWasUuid = false;
+
+  static fromPacked(p: PackedKeys): KeyBucket {
+    const b = new KeyBucket();
+    b.#words = p.uuidWords.slice();
+    b.#uuids = Math.floor(p.uuidWords.length / 4);
+    b.#strings = [...p.others];
+    return b;
+  }
 
   get size(): number {
     return this.#uuids + (this.#strings?.length ?? 0);
   }
 
   add(key: string): void {
+    const at = this.#grow();
+    this.#lastWasUuid = packUuid(key, this.#words, at);
+    if (this.#lastWasUuid) this.#uuids++;
+    else (this.#strings ??= []).push(key);
+  }
+
+  /** Adds `key`, which was just added to `other`, reusing its packed bits. */
+  copyLastOf(other: KeyBucket, key: string): void {
+    if (!other.#lastWasUuid) {
+      (this.#strings ??= []).push(key);
+      return;
+    }
+    const at = this.#grow();
+    const from = (other.#uuids - 1) * 4;
+    const w = other.#words;
+    this.#words[at] = w[from] as number;
+    this.#words[at + 1] = w[from + 1] as number;
+    this.#words[at + 2] = w[from + 2] as number;
+    this.#words[at + 3] = w[from + 3] as number;
+    this.#uuids++;
+  }
+
+  packed(): PackedKeys {
+    return { uuidWords: this.#words.slice(0, this.#uuids * 4), others: this.#strings ?? [] };
+  }
+
+  #grow(): number {
     const at = this.#uuids * 4;
     if (at + 4 > this.#words.length) {
       const grown = new Uint32Array(this.#words.length * 2);
       grown.set(this.#words);
       this.#words = grown;
     }
-    if (packUuid(key, this.#words, at)) this.#uuids++;
-    else (this.#strings ??= []).push(key);
+    return at;
   }
 
   addTo(set: Set<string>): void {

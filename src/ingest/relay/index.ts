@@ -10,7 +10,7 @@ export {
   type ServerStatus,
   type StreamEnd,
 } from './connection.js';
-export { DEFAULT_MAX_KEYS, DEFAULT_OVERLAP_MS, DedupeWindow, contentKey, parseIso, type DedupeOptions } from './dedupe.js';
+export { DEFAULT_MAX_KEYS, DEFAULT_OVERLAP_MS, DedupeWindow, contentKey, parseIso, type DedupeOptions, type PackedKeys, type PendingKeys, type StoredResumeState } from './dedupe.js';
 export { FILTER_VERDICTS, NO_FILTERS, buildWhitelist, type FilterFlags, type FlowFilterMessage } from './filters.js';
 export {
   FlowFollower,

@@ -1,5 +1,6 @@
 import { sql as core } from './001-core.js';
 import { sql as edges } from './002-edges.js';
+import { sql as resume } from './003-resume.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', sql: core },
   { version: 2, name: 'edges', sql: edges },
+  { version: 3, name: 'resume', sql: resume },
 ];

@@ -116,4 +116,43 @@ describe('DedupeWindow', () => {
     expect(w.isNewLost({ ...lost })).toBe(false);
     expect(w.isNewLost({ source: 'PERF_EVENT_RING_BUFFER', numEventsLost: 1 })).toBe(true);
   });
+
+  it('never moves the resume point for lost events, with a time far ahead or none', () => {
+    const w = new DedupeWindow({ overlapMs: 2000 });
+    w.isNew(flow(T0, { uuid: 'a' }));
+    const future = T0 + 86_400_000;
+    expect(w.isNewLost({ source: 'HUBBLE_RING_BUFFER', numEventsLost: 1, time: isoFromMs(future), timeMs: future })).toBe(true);
+    expect(w.isNewLost({ source: 'HUBBLE_RING_BUFFER', numEventsLost: 2 })).toBe(true);
+    expect(sinceMs(w.resumeSince())).toBe(T0 - 2000);
+    expect(w.newestTime).toBe(isoFromMs(T0));
+    // A flow after the far-ahead marker is still recognised when re-sent.
+    expect(w.isNew(flow(T0 + 10, { uuid: 'b' }))).toBe(true);
+    w.resumeSince();
+    expect(w.isNew(flow(T0 + 10, { uuid: 'b' }))).toBe(false);
+  });
+
+  it('hands out each batch\'s keys once and a new window resumes exactly from them (ties and late flows)', () => {
+    const persisted = new DedupeWindow({ overlapMs: 2000, persist: true });
+    const stored = [flow(T0, { uuid: uuidOf(1) }), flow(T0, { uuid: uuidOf(2) }), flow(T0 - 300), flow(T0 - 100, { uuid: 'not-a-uuid' })];
+    expect(stored.every(persisted.isNew)).toBe(true);
+    const lost: LostEvent = { source: 'PERF_EVENT_RING_BUFFER', numEventsLost: 3, time: isoFromMs(T0 - 50), timeMs: T0 - 50 };
+    expect(persisted.isNewLost(lost)).toBe(true);
+    const pending = persisted.takePending();
+    expect(pending?.uuidWords.length).toBe(8);
+    expect(pending?.others.length).toBe(3);
+    expect(pending?.newestMs).toBe(T0);
+    expect(persisted.takePending()).toBeUndefined();
+
+    const next = new DedupeWindow({ overlapMs: 2000, resume: { newestTime: isoFromMs(T0), newestMs: T0, keys: [pending as NonNullable<typeof pending>] } });
+    expect(sinceMs(next.resumeSince())).toBe(T0 - 2000);
+    // Re-sent: dropped; a tie at the newest time and a late flow from another node: kept.
+    expect(stored.map((f) => next.isNew({ ...f }))).toEqual([false, false, false, false]);
+    expect(next.isNewLost({ ...lost })).toBe(false);
+    expect(next.isNew(flow(T0, { uuid: uuidOf(3) }))).toBe(true);
+    expect(next.isNew(flow(T0 - 250, { uuid: uuidOf(4) }))).toBe(true);
+  });
 });
+
+function uuidOf(i: number): string {
+  return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+}
