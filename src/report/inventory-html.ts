@@ -65,8 +65,8 @@ svg text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#1f
 .edge path{fill:none;stroke-width:1.6}.edge:hover path,.edge.sel path{stroke-width:3.5}
 .edge .hit{stroke:transparent;stroke-width:9}
 .allowed path.line{stroke:#1a7f37}.would-drop path.line{stroke:#cf222e;stroke-dasharray:6 3}.dropped path.line{stroke:#bc4c00;stroke-dasharray:2 2}.no-policy path.line{stroke:#8c959f}
-.edge.dns path.line{stroke-opacity:.35}
-body.hide-dns .edge.dns{display:none}
+.edge.hub path.line{stroke-opacity:.4}
+body.hide-hubs .edge.hub{display:none}
 #details{white-space:pre-wrap;font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;min-height:3em;max-height:30vh;overflow:auto}
 `;
 
@@ -81,8 +81,8 @@ const SCRIPT = `
       var t=el.querySelector('title');details.textContent=t?t.textContent:'';
     });
   });
-  var dns=document.getElementById('show-dns');
-  dns.addEventListener('change',function(){document.body.classList.toggle('hide-dns',!dns.checked);});
+  var hubs=document.getElementById('show-hubs');
+  hubs.addEventListener('change',function(){document.body.classList.toggle('hide-hubs',!hubs.checked);});
   var zoom=document.getElementById('zoom');var svg=document.getElementById('map');
   var w=Number(svg.getAttribute('width')),h=Number(svg.getAttribute('height'));
   zoom.addEventListener('input',function(){var z=Number(zoom.value)/100;svg.setAttribute('width',String(w*z));svg.setAttribute('height',String(h*z));});
@@ -118,7 +118,7 @@ export function renderServiceMapSvg(layout: MapLayout): string {
     const to = g.nodes.find((n) => n.id === e.to);
     const title = [`${from?.title ?? e.from} → ${to?.title ?? e.to}  ${e.ports}`, STATUS_LABEL[e.status] ?? e.status, ...e.evidence];
     out.push(
-      `<g class="edge ${e.status}${e.dns ? ' dns' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edgeIds.join(' '))}">` +
+      `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edgeIds.join(' '))}">` +
         `<title>${escLines(title)}</title><path class="hit" d="${d}"/><path class="line" d="${d}" marker-end="url(#arrow-${e.status})"/></g>`,
     );
   }
@@ -174,7 +174,7 @@ export function renderInventoryHtml(inv: Inventory, layout: MapLayout, options: 
       (inv.policies
         ? '<span><i style="background:#1a7f37"></i>allowed</span><span><i style="background:#cf222e"></i>would drop</span><span><i style="background:#bc4c00"></i>dropped (observed)</span><span><i style="background:#8c959f"></i>no policy</span>'
         : '<span><i style="background:#8c959f"></i>observed (no policies loaded)</span><span><i style="background:#bc4c00"></i>dropped (observed)</span>') +
-      '</span><label><input type="checkbox" id="show-dns"> show DNS edges</label>' +
+      '</span><label><input type="checkbox" id="show-hubs"> show DNS and hub edges (lines to a node with many peers, e.g. a scraper)</label>' +
       '<label>zoom <input type="range" id="zoom" min="30" max="150" value="100"></label>' +
       '<span>Hover or click an edge or node for its ports and evidence.</span></div>',
   );
@@ -292,6 +292,6 @@ export function renderInventoryHtml(inv: Inventory, layout: MapLayout, options: 
   return (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${esc(title)}</title><style>${CSS}</style></head>\n<body class="hide-dns"><main>\n${body.join('\n')}\n</main><script>${SCRIPT}</script></body></html>\n`
+    `<title>${esc(title)}</title><style>${CSS}</style></head>\n<body class="hide-hubs"><main>\n${body.join('\n')}\n</main><script>${SCRIPT}</script></body></html>\n`
   );
 }

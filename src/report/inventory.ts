@@ -244,7 +244,8 @@ interface Accumulator {
 /** Builds the whole inventory in one pass over the edges (then sorts and groups per component). */
 export function buildInventory(input: InventoryInput): Inventory {
   const selected = inScope(input.namespaces);
-  const scoped = input.edges.filter((e) => selected(e.from) || selected(e.to));
+  // Without -n every edge is in scope, entity to entity too (remote-node → health).
+  const scoped = input.namespaces && input.namespaces.length > 0 ? input.edges.filter((e) => selected(e.from) || selected(e.to)) : input.edges;
   const namer = new PeerNamer(input.edges);
   const components = new Map<string, Accumulator>();
   const component = (p: Extract<Peer, { kind: 'workload' }>): Accumulator => {

@@ -31,8 +31,11 @@ export interface MapEdge {
   readonly to: string;
   readonly status: EdgeStatus;
   readonly ports: string;
-  /** Only DNS (port 53): drawn light, can be hidden. */
-  readonly dns: boolean;
+  /**
+   * DNS (port 53), or an edge of a hub (a node talking to more than HUB_PEERS nodes, like a
+   * Prometheus scraping everything): left out of the layout, drawn straight and hidden until asked.
+   */
+  readonly hub: boolean;
   /** Evidence lines: counts, times, L7, pods, policies. */
   readonly evidence: readonly string[];
   /** The observed edges behind it (`edgeId`). */
@@ -69,6 +72,8 @@ const LABEL_MAX = 36;
 /** Above this many world IPs a workload's IPs become one node. */
 const IPS_AS_ONE = 4;
 const CHAR_WIDTH = 7;
+/** Nodes with more peers than this are hubs: their edges would dominate the picture. */
+const HUB_PEERS = 12;
 export const NODE_HEIGHT = 26;
 
 const STATUS_RANK: Readonly<Record<EdgeStatus, number>> = { 'would-drop': 3, dropped: 2, allowed: 1, 'no-policy': 0 };
@@ -138,6 +143,13 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
     if (pair) pair.edges.push(e);
     else pairs.set(k, { from, to, edges: [e] });
   }
+  const degree = new Map<string, number>();
+  for (const p of pairs.values()) {
+    if (p.from === p.to) continue;
+    degree.set(p.from, (degree.get(p.from) ?? 0) + 1);
+    degree.set(p.to, (degree.get(p.to) ?? 0) + 1);
+  }
+  const isHub = (id: string): boolean => (degree.get(id) ?? 0) > HUB_PEERS;
   const edges = [...pairs.values()].map((p, i): MapEdge => {
     const st = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy').reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
     return {
@@ -146,11 +158,17 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
       to: p.to,
       status: st,
       ports: formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))),
-      dns: p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
+      hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
       evidence: evidence(p.edges, status),
       edgeIds: p.edges.map(edgeId),
     };
   });
+  // A hub's edges are hidden by default: its label says how many peers it has.
+  for (const [id, n] of nodes) {
+    if (!isHub(id)) continue;
+    const label = `${cutLabel(n.label, LABEL_MAX - 12)} (${degree.get(id)} peers)`;
+    nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
+  }
   const sortedGroups = [...groups.values()].sort((a, b) => groupRank(a) - groupRank(b) || (a.label < b.label ? -1 : 1));
   return { groups: sortedGroups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
 }
