@@ -84,6 +84,12 @@ async function shootMap(page: Page, path: string): Promise<void> {
   console.log(`report-html: screenshot ${path} (${size.w}x${size.h})`);
 }
 
+describe('the browser for the HTML test', () => {
+  it.runIf(inCi)(`is installed in CI at ${CHROMIUM} (.ci/run installs Debian's chromium)`, () => {
+    expect(existsSync(CHROMIUM)).toBe(true);
+  });
+});
+
 browserDescribe('report -o html in a real browser', () => {
   const tmp = tempDir();
   const db = tmp.file('home-lab.db');
