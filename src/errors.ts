@@ -26,4 +26,6 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Ran to the end, but some input was skipped (bad lines); what was good is stored. */
 export const EXIT_PARTIAL = 3;
+/** `check` ran, and found what `--fail-on` names (would-drop edges by default) or an unreadable policy. */
+export const EXIT_CHECK_FAILED = 4;
 export const EXIT_INTERNAL = 70;

@@ -1,7 +1,7 @@
 /** `check`: what-if of a policy set over the whole observed baseline (edges in the database). */
 import { buildPolicySet, type EvaluateOptions, type Policy } from '../policy/index.js';
 import type { Db } from '../store/index.js';
-import { checkBaseline, type CheckResult } from '../triage/index.js';
+import { checkBaseline, diffPolicySets, type CheckResult, type PolicyDiff } from '../triage/index.js';
 import { queryEdges } from './edges.js';
 
 export interface CheckRequest {
@@ -19,4 +19,23 @@ export function checkFromDatabase(db: Db, request: CheckRequest): CheckResult & 
     ...(request.evaluate && { evaluate: request.evaluate }),
   });
   return { ...result, policyNotes: set.notes };
+}
+
+export interface DiffRequest {
+  readonly policies: readonly Policy[];
+  readonly against: readonly Policy[];
+  readonly namespaces?: readonly string[];
+  readonly evaluate?: EvaluateOptions;
+}
+
+/** `check --policies NEW --against OLD`: observed edges the change newly drops and newly allows. */
+export function diffFromDatabase(db: Db, request: DiffRequest): PolicyDiff & { readonly policyNotes: readonly string[] } {
+  const { edges, workloads } = queryEdges(db);
+  const after = buildPolicySet(request.policies);
+  const before = buildPolicySet(request.against);
+  const diff = diffPolicySets(edges, workloads, before, after, {
+    ...(request.namespaces && { namespaces: request.namespaces }),
+    ...(request.evaluate && { evaluate: request.evaluate }),
+  });
+  return { ...diff, policyNotes: after.notes };
 }

@@ -8,6 +8,6 @@ export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
 export { triageFromDatabase, type DropsRequest, type DropsResult } from './triage.js';
-export { checkFromDatabase, type CheckRequest } from './check.js';
+export { checkFromDatabase, diffFromDatabase, type CheckRequest, type DiffRequest } from './check.js';
 export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';
 export { buildReport, renderReport, type ReportRequest, type RenderOptions } from './report.js';

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
-import { parsePolicies, type Policy, type PolicyParseError, type PolicyParseNote } from '../policy/index.js';
+import { parsePolicies, PolicyInputLimitError, type Policy, type PolicyParseError, type PolicyParseNote } from '../policy/index.js';
 
 export interface LoadPoliciesOptions {
   /** Namespace for namespaced policies without `metadata.namespace`. Default `default`. */
@@ -28,16 +28,25 @@ const POLICY_FILE = /\.(ya?ml|json)$/i;
 export async function loadPolicies(paths: readonly string[], options: LoadPoliciesOptions = {}): Promise<LoadedPolicies> {
   const out: LoadedPolicies = { policies: [], errors: [], notes: [], files: [] };
   const parse = (text: string, file: string): void => {
-    const r = parsePolicies(text, { file, ...(options.defaultNamespace !== undefined && { defaultNamespace: options.defaultNamespace }) });
-    out.policies.push(...r.policies);
-    out.errors.push(...r.errors);
-    out.notes.push(...r.notes);
+    let r;
+    try {
+      r = parsePolicies(text, { file, ...(options.defaultNamespace !== undefined && { defaultNamespace: options.defaultNamespace }) });
+    } catch (e) {
+      if (e instanceof PolicyInputLimitError) throw new InputError(e.file, e.line, undefined, e.reason);
+      throw e;
+    }
+    // Loops, not push(...spread): a spread of a huge array overflows the call stack.
+    for (const p of r.policies) out.policies.push(p);
+    for (const e of r.errors) out.errors.push(e);
+    for (const n of r.notes) out.notes.push(n);
     out.files.push(file);
   };
   for (const p of paths) {
     if (p === '-') {
       if (!options.readStdin) throw new UsageError('reading policies from stdin (-) is not available here');
-      parse(await options.readStdin(), '-');
+      const text = await options.readStdin();
+      if (Buffer.byteLength(text) > MAX_POLICY_FILE_BYTES) throw new InputError('-', undefined, undefined, tooBig());
+      parse(text, '-');
       continue;
     }
     for (const file of await expand(p)) parse(await readText(file), file);
@@ -67,11 +76,21 @@ async function expand(path: string): Promise<string[]> {
 
 async function readText(file: string): Promise<string> {
   try {
+    if ((await stat(file)).size > MAX_POLICY_FILE_BYTES) throw new InputError(file, undefined, undefined, tooBig());
     return await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(file, undefined, undefined, ioReason(e));
   }
 }
+
+/**
+ * Policy files are read whole and one YAML document's tree is held at a time; a 50 MB
+ * `kubectl get -o yaml` List fits well within this. Larger inputs are refused, not half-read.
+ */
+export const MAX_POLICY_FILE_BYTES = 64 * 1024 * 1024;
+
+const tooBig = (): string => `larger than the ${MAX_POLICY_FILE_BYTES / 1024 / 1024} MiB limit for a policy file; split it (one file per policy, or per namespace)`;
 
 function ioReason(e: unknown): string {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';

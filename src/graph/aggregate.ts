@@ -1,7 +1,8 @@
 import type { Endpoint, Flow } from '../flow/index.js';
 import { type EdgeAcc, addEvidence, countFlow, newEdge, normaliseName, toRecord } from './edge-acc.js';
 import { edgeKey } from './edge-key.js';
-import type { DnsAnswer, EdgeProtocol, EdgeRecord, WorkloadRecord } from './model.js';
+import type { DnsAnswer, EdgeProtocol, EdgeRecord, NamespaceRecord, WorkloadRecord } from './model.js';
+import { mergeNamespaceRecords } from './merge.js';
 import { type Resolved, PeerCache } from './peer-cache.js';
 
 /** Why a flow made no edge; counted so `status` can show what was left out. */
@@ -15,20 +16,32 @@ export interface GraphDelta {
   readonly workloads: ReadonlyMap<string, WorkloadRecord>;
   readonly dnsAnswers: readonly DnsAnswer[];
   readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
+  /** By namespace: its labels as the newest identity of the batch carried them. */
+  readonly namespaces?: ReadonlyMap<string, NamespaceRecord>;
 }
 
+
+/** One namespace label set and the newest flow that carried it (the maximum, so batch cuts never change it). */
+interface NamespaceSlot {
+  readonly namespace: string;
+  readonly labels: readonly string[];
+  lastMs: number;
+}
 
 interface WorkloadAcc {
   readonly resolved: Resolved;
   readonly hints: Set<string>;
   readonly labelSets: Map<string, readonly string[]>;
-  /** Identities whose labels are already in `labelSets` (an identity is one label set). */
-  readonly identities: Set<number>;
+  /**
+   * Identities whose labels are already in `labelSets` (an identity is one label set), each with
+   * its namespace-label slot (undefined when its labels say nothing about the namespace).
+   */
+  readonly identities: Map<number, NamespaceSlot | undefined>;
   firstSeenMs: number;
   lastSeenMs: number;
 }
 
-/** Not policy material: the namespace's own labels, repeated on every pod of it. */
+/** The namespace's own labels, repeated on every pod of it: kept once per namespace, not per label set. */
 const NAMESPACE_LABELS = 'k8s:io.cilium.k8s.namespace.labels.';
 
 const PROTOCOL_INDEX: Readonly<Record<EdgeProtocol, number>> = { TCP: 0, UDP: 1, SCTP: 2, ICMPv4: 3, ICMPv6: 4 };
@@ -48,6 +61,7 @@ export class EdgeAggregator {
   #workloads = new Map<Resolved, WorkloadAcc>();
   #answers = new Map<string, { client: string; query: string; ip: string; first: number; last: number; n: number }>();
   #skipped: Partial<Record<SkipReason, number>> = {};
+  #namespaceSlots = new Map<string, NamespaceSlot>();
   /** Distinct edge keys since the aggregator was created (for progress lines). */
   readonly #seen = new Set<string>();
 
@@ -133,7 +147,14 @@ export class EdgeAggregator {
       lastSeenMs: a.last,
       responses: a.n,
     }));
-    const delta: GraphDelta = { edges, workloads, dnsAnswers, skipped: this.#skipped };
+    const namespaces = new Map<string, NamespaceRecord>();
+    for (const slot of this.#namespaceSlots.values()) {
+      const next: NamespaceRecord = { namespace: slot.namespace, labels: slot.labels, seenMs: slot.lastMs };
+      const known = namespaces.get(slot.namespace);
+      namespaces.set(slot.namespace, known === undefined ? next : mergeNamespaceRecords(known, next));
+    }
+    const delta: GraphDelta = { edges, workloads, dnsAnswers, skipped: this.#skipped, namespaces };
+    this.#namespaceSlots = new Map();
     this.#edges = new Map();
     this.#edgeCount = 0;
     this.#workloads = new Map();
@@ -153,7 +174,7 @@ export class EdgeAggregator {
     const hint = this.#peers.lastHint;
     let acc = this.#workloads.get(r);
     if (acc === undefined) {
-      acc = { resolved: r, hints: new Set(), labelSets: new Map(), identities: new Set(), firstSeenMs: timeMs, lastSeenMs: timeMs };
+      acc = { resolved: r, hints: new Set(), labelSets: new Map(), identities: new Map(), firstSeenMs: timeMs, lastSeenMs: timeMs };
       this.#workloads.set(r, acc);
     } else {
       if (timeMs < acc.firstSeenMs) acc.firstSeenMs = timeMs;
@@ -161,12 +182,30 @@ export class EdgeAggregator {
     }
     if (hint !== undefined) acc.hints.add(hint);
     const id = ep.identity;
-    if (ep.labels.length > 0 && (id === undefined || !acc.identities.has(id))) {
-      const set = podLabelSet(ep.labels);
-      if (set.length > 0) acc.labelSets.set(set.join('\n'), set);
-      if (id !== undefined) acc.identities.add(id);
+    if (ep.labels.length > 0) {
+      if (id !== undefined && acc.identities.has(id)) {
+        const slot = acc.identities.get(id);
+        if (slot !== undefined && timeMs > slot.lastMs) slot.lastMs = timeMs;
+      } else {
+        const set = podLabelSet(ep.labels);
+        if (set.length > 0) acc.labelSets.set(set.join('\n'), set);
+        const slot = this.#namespaceSlot(r.peer.namespace, ep.labels, timeMs);
+        if (id !== undefined) acc.identities.set(id, slot);
+      }
     }
     return r;
+  }
+
+  /** Read once per new identity (an identity's namespace labels never change: new labels, new identity). */
+  #namespaceSlot(namespace: string, labels: readonly string[], timeMs: number): NamespaceSlot | undefined {
+    const set = namespaceLabelSet(labels);
+    // Endpoints whose labels were masked away say nothing about their namespace.
+    if (set.length === 0 && !labels.some((l) => l.startsWith('k8s:io.kubernetes.pod.namespace='))) return undefined;
+    const key = `${namespace}\n${set.join('\n')}`;
+    let slot = this.#namespaceSlots.get(key);
+    if (slot === undefined) this.#namespaceSlots.set(key, (slot = { namespace, labels: set, lastMs: timeMs }));
+    else if (timeMs > slot.lastMs) slot.lastMs = timeMs;
+    return slot;
   }
 
   #dnsAnswer(flow: Flow, client: string): void {
@@ -191,6 +230,13 @@ export class EdgeAggregator {
 export function podLabelSet(labels: readonly string[]): string[] {
   const out: string[] = [];
   for (const l of labels) if (l.startsWith('k8s:') && !l.startsWith(NAMESPACE_LABELS)) out.push(l.slice(4));
+  return out.sort();
+}
+
+/** `k8s:io.cilium.k8s.namespace.labels.<key>=<value>` labels as `key=value`, sorted. */
+export function namespaceLabelSet(labels: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const l of labels) if (l.startsWith(NAMESPACE_LABELS)) out.push(l.slice(NAMESPACE_LABELS.length));
   return out.sort();
 }
 

@@ -1,5 +1,6 @@
 import type { Flow } from '../flow/index.js';
 import { httpRequestTemplate } from './http-template.js';
+import { reservedLabelsText } from './identity.js';
 import { emptyCounters, sortRecord } from './merge.js';
 import { type CappedSet, type EdgeProtocol, type EdgeRecord, SET_FIELDS, SET_LIMITS, type SetField, type SideCounters } from './model.js';
 import type { Resolved } from './peer-cache.js';
@@ -124,9 +125,19 @@ function addTo(e: EdgeAcc, field: SetField, value: string): void {
 }
 
 export function addEvidence(e: EdgeAcc, flow: Flow): void {
-  if (e.from.peer.kind === 'workload' && flow.source.podName) addTo(e, 'srcPods', flow.source.podName);
+  if (e.from.peer.kind === 'workload') {
+    if (flow.source.podName) addTo(e, 'srcPods', flow.source.podName);
+  } else {
+    const r = reservedLabelsText(flow.source);
+    if (r !== undefined) addTo(e, 'srcReserved', r);
+  }
   const to = e.to.peer;
-  if (to.kind === 'workload' && flow.destination.podName) addTo(e, 'dstPods', flow.destination.podName);
+  if (to.kind === 'workload') {
+    if (flow.destination.podName) addTo(e, 'dstPods', flow.destination.podName);
+  } else {
+    const r = reservedLabelsText(flow.destination);
+    if (r !== undefined) addTo(e, 'dstReserved', r);
+  }
   if (to.kind === 'world-ip') for (const n of flow.destinationNames) addTo(e, 'destinationNames', normaliseName(n));
   const svc = flow.destinationService;
   if (svc?.name) addTo(e, 'services', `${svc.namespace ?? ''}/${svc.name}`);

@@ -1,5 +1,5 @@
 import { type Endpoint, RESERVED_IDENTITIES } from '../flow/index.js';
-import { ENTITIES, type EntityName, type RawPeer } from './model.js';
+import { ENTITIES, type EntityName, type RawPeer, reservedSetText } from './model.js';
 import { podWorkload } from './workload-rules.js';
 
 /** Identities from 2^24 up are local-scope CIDR/FQDN identities: world peers (hubble-api.md §2.3). */
@@ -32,6 +32,26 @@ function reservedFromLabels(labels: readonly string[]): EntityName | undefined {
     if (e !== undefined && (found === undefined || found === 'world')) found = e;
   }
   return found;
+}
+
+/**
+ * The reserved labels of a non-pod endpoint's identity as one `+`-joined text
+ * (`kube-apiserver+remote-node`); undefined for pods. Without labels (field masks) the number
+ * says it: identity 7 is kube-apiserver + remote-node (policy-semantics.md §2.3), local-scope
+ * CIDR/FQDN identities carry world.
+ */
+export function reservedLabelsText(ep: Endpoint): string | undefined {
+  const labels = ep.labels;
+  // Fast path: one reserved label, the common shape (`reserved:host`, `reserved:world`).
+  if (labels.length === 1 && labels[0]?.startsWith('reserved:')) return labels[0].slice(9);
+  const names: string[] = [];
+  for (const l of labels) if (l.startsWith('reserved:')) names.push(l.slice(9));
+  if (names.length > 0) return reservedSetText(names);
+  const id = ep.identity;
+  if (id === 7) return 'kube-apiserver+remote-node';
+  if (id !== undefined && id >= LOCAL_SCOPE_MIN) return 'world';
+  const name = id === undefined ? undefined : RESERVED_IDENTITIES[id];
+  return name;
 }
 
 /**

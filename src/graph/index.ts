@@ -19,10 +19,11 @@
  * enclosing well-known ranges) otherwise.
  */
 export * from './model.js';
-export { EdgeAggregator, requestDirection, podLabelSet, normaliseName, type GraphDelta, type SkipReason } from './aggregate.js';
+export { EdgeAggregator, requestDirection, podLabelSet, namespaceLabelSet, normaliseName, type GraphDelta, type SkipReason } from './aggregate.js';
 export {
   mergeEdgeRecords,
   mergeWorkloadRecords,
+  mergeNamespaceRecords,
   mergeDnsAnswers,
   emptyCounters,
   emptySets,
@@ -31,7 +32,7 @@ export {
   unionCapped,
   compareStrings,
 } from './merge.js';
-export { classifyEndpoint, reservedPeer } from './identity.js';
+export { classifyEndpoint, reservedPeer, reservedLabelsText } from './identity.js';
 export { podWorkload, ownerFromPodName, type PodWorkload } from './workload-rules.js';
 export {
   parseWorkloadConfig,

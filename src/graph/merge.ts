@@ -9,6 +9,7 @@ import {
   type Side,
   type SideCounters,
   type WorkloadRecord,
+  type NamespaceRecord,
 } from './model.js';
 
 /**
@@ -115,6 +116,14 @@ export function mergeWorkloadRecords(a: WorkloadRecord, b: WorkloadRecord): Work
     firstSeenMs: Math.min(a.firstSeenMs, b.firstSeenMs),
     lastSeenMs: Math.max(a.lastSeenMs, b.lastSeenMs),
   };
+}
+
+/** Namespace labels change rarely; the newest sighting wins (ties: the larger list, so order never matters). */
+export function mergeNamespaceRecords(a: NamespaceRecord, b: NamespaceRecord): NamespaceRecord {
+  if (a.seenMs !== b.seenMs) return a.seenMs > b.seenMs ? a : b;
+  const ka = a.labels.join('\n');
+  const kb = b.labels.join('\n');
+  return compareStrings(ka, kb) >= 0 ? a : b;
 }
 
 export function mergeDnsAnswers(a: DnsAnswer, b: DnsAnswer): DnsAnswer {

@@ -23,6 +23,32 @@ export const ENTITIES = [
 ] as const;
 export type EntityName = (typeof ENTITIES)[number];
 
+/**
+ * Every `reserved:<name>` label an identity can carry. One identity may carry several: the
+ * kube-apiserver on a control-plane node is `kube-apiserver` + `remote-node` (identity 7), or
+ * `kube-apiserver` + `host` on its own node; Cilium's entities select it by each label.
+ */
+export const RESERVED_LABELS = [
+  'host',
+  'world',
+  'world-ipv4',
+  'world-ipv6',
+  'unmanaged',
+  'health',
+  'init',
+  'remote-node',
+  'kube-apiserver',
+  'ingress',
+  'encrypted-overlay',
+] as const;
+export type ReservedLabel = (typeof RESERVED_LABELS)[number];
+
+/**
+ * The reserved labels of one identity as edges keep them: names sorted and joined with `+`
+ * (`kube-apiserver+remote-node`, `world-ipv4`). See `SET_LIMITS.srcReserved`.
+ */
+export const reservedSetText = (labels: readonly string[]): string => [...labels].sort().join('+');
+
 /** L4 protocols an edge can have; VRRP and IGMP carry no port and never make edges. */
 export type EdgeProtocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
 
@@ -87,6 +113,13 @@ export const SET_LIMITS = {
   services: 20,
   srcPods: 5,
   dstPods: 5,
+  /**
+   * Reserved-label sets of the identities seen at each end (`reservedSetText`): an entity's
+   * identity may carry several (kube-apiserver + remote-node), a world one `world-ipv4`. Cilium's
+   * entities select by each label, so the evaluator judges each set.
+   */
+  srcReserved: 8,
+  dstReserved: 8,
 } as const;
 export type SetField = keyof typeof SET_LIMITS;
 export const SET_FIELDS = Object.keys(SET_LIMITS) as SetField[];
@@ -147,6 +180,19 @@ export interface WorkloadRecord {
 }
 
 /**
+ * What ingest learned about one namespace: its labels, which Cilium puts on every identity of the
+ * namespace as `k8s:io.cilium.k8s.namespace.labels.<key>=<value>` and matches `namespaceSelector`
+ * (NetworkPolicy) and `io.cilium.k8s.namespace.labels.*` selectors against.
+ */
+export interface NamespaceRecord {
+  readonly namespace: string;
+  /** `key=value` (prefix removed), sorted, as on the newest identity seen. */
+  readonly labels: readonly string[];
+  /** Time of the flow they were read from; a merge keeps the newest (ties: the larger list). */
+  readonly seenMs: number;
+}
+
+/**
  * A resolved edge: request-direction traffic from one peer to another on one destination port.
  *
  * Counting rules (hubble-api.md §2.4: one connection produces many flows, on both nodes):
@@ -192,6 +238,9 @@ export interface Edge {
   /** A few example pod names on each end (evidence). */
   readonly srcPods: readonly string[];
   readonly dstPods: readonly string[];
+  /** Reserved-label sets of the source / destination identities (`kube-apiserver+remote-node`); empty for pods. */
+  readonly srcReserved?: readonly string[];
+  readonly dstReserved?: readonly string[];
   /** Per-side raw counters, for readers that need the observation detail. */
   readonly sides: Readonly<Record<Side, Readonly<SideCounters>>>;
 }
@@ -213,6 +262,16 @@ export interface WorkloadInfo {
   /** Other workloads of the namespace the selector also matches (when `unique` is false). */
   readonly overlapsWith: readonly string[];
   readonly labelSets: number;
+  /**
+   * Every identity label its pods share (`k8s:` source, prefix removed), nothing filtered out:
+   * `io.cilium.k8s.policy.cluster`, `.serviceaccount` and `io.kubernetes.pod.namespace` included,
+   * namespace labels not (see `namespaceLabels`). What policy selectors are matched against.
+   */
+  readonly identityLabels?: Readonly<Record<string, string>>;
+  /** Labels of its namespace, newest seen (prefix `io.cilium.k8s.namespace.labels.` removed). */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** The Cilium cluster of its pods (`io.cilium.k8s.policy.cluster`), when they all share one. */
+  readonly cluster?: string;
   readonly firstSeenMs: number;
   readonly lastSeenMs: number;
 }

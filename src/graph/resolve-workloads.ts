@@ -1,6 +1,6 @@
 import { workloadKey } from './edge-key.js';
 import { compareStrings } from './merge.js';
-import type { Peer, WorkloadInfo, WorkloadRecord } from './model.js';
+import type { NamespaceRecord, Peer, WorkloadInfo, WorkloadRecord } from './model.js';
 import { chooseSelector, commonLabels, labelMap } from './selector.js';
 import { type WorkloadConfig, applyWorkloadRules } from './workload-config.js';
 
@@ -40,7 +40,7 @@ function hintedKind(hints: readonly string[]): string {
  *    otherwise it takes the kind its pod-name shapes suggest (`Workload` when there were none).
  * Then per resolved workload the selector is chosen against the other workloads of its namespace.
  */
-export function resolveWorkloads(records: readonly WorkloadRecord[], config: WorkloadConfig): ResolvedWorkloads {
+export function resolveWorkloads(records: readonly WorkloadRecord[], config: WorkloadConfig, namespaces: readonly NamespaceRecord[] = []): ResolvedWorkloads {
   const byRawKey = new Map<string, WorkloadPeer>();
   const peer = (namespace: string, workloadKind: string, name: string): WorkloadPeer => ({ kind: 'workload', namespace, workloadKind, name });
   const inferred: WorkloadRecord[] = [];
@@ -73,7 +73,7 @@ export function resolveWorkloads(records: readonly WorkloadRecord[], config: Wor
     const only = owners.size === 1 ? finals.get([...owners][0] as string) : undefined;
     byRawKey.set(r.key, allKnown && only ? only : peer(r.namespace, hintedKind(r.kindHints), r.name));
   }
-  return { byRawKey, workloads: describeWorkloads(records, byRawKey) };
+  return { byRawKey, workloads: describeWorkloads(records, byRawKey, namespaces) };
 }
 
 interface Group {
@@ -83,7 +83,13 @@ interface Group {
   last: number;
 }
 
-function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: ReadonlyMap<string, WorkloadPeer>): WorkloadInfo[] {
+const CLUSTER_LABEL = 'io.cilium.k8s.policy.cluster';
+
+const sortedRecord = (m: ReadonlyMap<string, string>): Record<string, string> =>
+  Object.fromEntries([...m.entries()].sort(([a], [b]) => compareStrings(a, b)));
+
+function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: ReadonlyMap<string, WorkloadPeer>, namespaces: readonly NamespaceRecord[]): WorkloadInfo[] {
+  const nsLabels = new Map(namespaces.map((n) => [n.namespace, sortedRecord(labelMap(n.labels))]));
   const groups = new Map<string, Group>();
   for (const r of records) {
     const p = byRawKey.get(r.key) as WorkloadPeer;
@@ -104,6 +110,9 @@ function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: Readonl
   return sorted.map((g) => {
     const sets = [...g.sets.values()];
     const common = commonLabels(sets);
+    const identity = intersect(sets);
+    const cluster = identity.get(CLUSTER_LABEL);
+    const namespaceLabels = nsLabels.get(g.peer.namespace);
     const others = (byNamespace.get(g.peer.namespace) ?? []).filter((o) => o !== g);
     const result = chooseSelector(
       common,
@@ -121,6 +130,9 @@ function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: Readonl
         return `${o.workloadKind}/${o.name}`;
       }),
       labelSets: sets.length,
+      identityLabels: sortedRecord(identity),
+      ...(namespaceLabels !== undefined && { namespaceLabels }),
+      ...(cluster !== undefined && cluster !== '' && { cluster }),
       firstSeenMs: g.first,
       lastSeenMs: g.last,
     };

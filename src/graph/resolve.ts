@@ -161,6 +161,8 @@ function toEdge(g: Group, hoursSeen: number): Edge {
     services: r.sets.services.values,
     srcPods: r.sets.srcPods.values,
     dstPods: r.sets.dstPods.values,
+    srcReserved: r.sets.srcReserved.values,
+    dstReserved: r.sets.dstReserved.values,
     sides,
   };
 }

@@ -47,6 +47,21 @@ const PREFERRED_KEYS = [
   'app.kubernetes.io/part-of',
 ];
 
+/**
+ * Keys that tell instances of the same application apart (two Envoy Gateways, two CNPG clusters,
+ * two Helm releases of one chart). They stay in a selector whenever the pods carry them, even if no
+ * other instance has been seen yet: the next Gateway's proxies must not match this one's policy.
+ */
+const INSTANCE_KEYS = [
+  'app.kubernetes.io/instance',
+  'gateway.envoyproxy.io/owning-gateway-name',
+  'gateway.envoyproxy.io/owning-gateway-namespace',
+  'gateway.networking.k8s.io/gateway-name',
+  'cnpg.io/cluster',
+  'cnpg.io/poolerName',
+  'release',
+];
+
 export function isSelectorKey(key: string, labels: ReadonlyMap<string, string>): boolean {
   if (VOLATILE_KEYS.has(key)) return false;
   // CNPG's deprecated `role` (primary/replica) flips on switchover.
@@ -120,9 +135,14 @@ export function chooseSelector(common: ReadonlyMap<string, string>, others: read
   }
   // The first (most conventional) key stays; later keys go again if the others do without them.
   for (const k of [...chosen.keys()].slice(1).reverse()) {
+    if (INSTANCE_KEYS.includes(k)) continue;
     const v = chosen.get(k) as string;
     chosen.delete(k);
     if (pods.some((p) => matches(chosen, p.labels))) chosen.set(k, v);
+  }
+  for (const k of INSTANCE_KEYS) {
+    const v = common.get(k);
+    if (v !== undefined) chosen.set(k, v);
   }
   return { selector: toRecord(chosen), unique: true, overlaps: [] };
 }

@@ -4,6 +4,9 @@ export { ENTITIES, SELECTOR_OPERATORS, ciliumRules } from './model/index.js';
 export {
   parsePolicies,
   formatParseProblem,
+  PolicyInputLimitError,
+  MAX_EMPTY_DOCUMENTS,
+  MAX_YAML_DOCUMENT_BYTES,
   type ParseOptions,
   type ParseResult,
   type PolicyParseError,

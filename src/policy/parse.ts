@@ -3,11 +3,11 @@
  * as `kubectl get cnp,ccnp,netpol -A -o yaml` prints them. A bad document (or List item) is
  * reported as a value and skipped; the rest still load. Unknown kinds are skipped with a note.
  */
-import { parseAllDocuments } from 'yaml';
+import { Composer, isMap, isNode, isScalar, isSeq, LineCounter, Parser, type Pair } from 'yaml';
 import type { Policy } from './model/index.js';
 import { decodeCiliumRule } from './parse/decode-cnp.js';
 import { decodeKnpSpec } from './parse/decode-knp.js';
-import { isRecord, join, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
+import { isRecord, join, rejectUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
 
 export interface ParseOptions {
   /** Shown in errors and kept in each policy's origin. */
@@ -16,16 +16,22 @@ export interface ParseOptions {
   readonly defaultNamespace?: string;
 }
 
-/** A rejected document: `file:doc: field: reason`. `doc` is the 1-based YAML document index. */
+/**
+ * A rejected document, located like the API server's strict validation: `FILE:LINE:COL: field: reason`.
+ * `doc` is the 1-based YAML document index; `line`/`col` (1-based) point at the field's key, or at the
+ * nearest enclosing node that exists when the field is missing.
+ */
 export interface PolicyParseError {
   readonly file: string;
   readonly doc: number;
+  readonly line?: number;
+  readonly col?: number;
   /** Path like `spec.ingress[0].toPorts[0].ports[0].port` (prefixed `items[i].` inside a List); '' for YAML syntax errors. */
   readonly field: string;
   readonly reason: string;
 }
 
-/** Something loaded but worth telling: an unknown kind skipped, a field ignored. */
+/** Something loaded but worth telling: an unknown kind skipped, a template skipped, a field ignored. */
 export type PolicyParseNote = PolicyParseError;
 
 export interface ParseResult {
@@ -34,31 +40,190 @@ export interface ParseResult {
   readonly notes: PolicyParseNote[];
 }
 
-export function formatParseProblem(e: PolicyParseError): string {
-  return `${e.file}:${e.doc}: ${e.field === '' ? '' : `${e.field}: `}${e.reason}`;
+/** Input the parser refuses as a whole (too many empty documents, alias bombs): one line, exit 1. */
+export class PolicyInputLimitError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`);
+    this.name = 'PolicyInputLimitError';
+  }
 }
+
+/** Endless `---` lines are a broken file, not thousands of policies. */
+export const MAX_EMPTY_DOCUMENTS = 10_000;
+/**
+ * The `yaml` package holds a document's whole syntax tree (tens of bytes per source byte), so one
+ * YAML document may be this big; JSON (`kubectl get -o json`) of any size is read by JSON.parse.
+ */
+export const MAX_YAML_DOCUMENT_BYTES = 16 * 1024 * 1024;
+/** JSON this big skips the position-keeping YAML parser: errors then name the field, not the line. */
+const JSON_FAST_PATH_BYTES = 1024 * 1024;
+/** Aliases a document may expand (the `yaml` package's default is 100); more is an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
+
+export function formatParseProblem(e: PolicyParseError): string {
+  const at = e.line === undefined ? '' : `:${e.line}:${e.col ?? 1}`;
+  return `${e.file}${at}: ${e.field === '' ? '' : `${e.field}: `}${e.reason}`;
+}
+
+const TEMPLATE_MARKER = /\{\{[^\n]*?\}\}|\{%[^\n]*?%\}/;
 
 export function parsePolicies(text: string, options: ParseOptions): ParseResult {
   const out: ParseResult = { policies: [], errors: [], notes: [] };
-  // An empty stream comes back as an (empty) array-like EmptyStream; both iterate the same.
-  const docs = [...parseAllDocuments(text)];
-  docs.forEach((d, i) => {
-    const doc = i + 1;
+  const counter = new LineCounter();
+  const template = TEMPLATE_MARKER.exec(text);
+  if (template) {
+    const pos = linePos(counter, text, template.index);
+    out.notes.push({ file: options.file, doc: 0, ...pos, field: '', reason: `skipped: a template (${template[0].slice(0, 40)}), not a manifest; render it first (helm template, kustomize build)` });
+    return out;
+  }
+  if (text.length > JSON_FAST_PATH_BYTES && /^\s*[[{]/.test(text)) {
+    const value = tryJson(text);
+    if (value !== undefined) {
+      readDocument(value, 1, options, out, () => ({}));
+      return out;
+    }
+  }
+  const oversized = largestDocument(text);
+  if (oversized.bytes > MAX_YAML_DOCUMENT_BYTES) {
+    throw new PolicyInputLimitError(
+      options.file,
+      oversized.line,
+      `a YAML document of ${(oversized.bytes / 1024 / 1024).toFixed(1)} MiB is over the ${MAX_YAML_DOCUMENT_BYTES / 1024 / 1024} MiB limit per document; split it into one document per policy (or give it as JSON: kubectl get -o json)`,
+    );
+  }
+  const parser = new Parser(counter.addNewLine);
+  const composer = new Composer({ uniqueKeys: true });
+  let doc = 0;
+  let empty = 0;
+  // Documents are composed and decoded one at a time, so memory holds one document's tree at most.
+  for (const d of composer.compose(parser.parse(text), true)) {
+    doc++;
     const yamlError = d.errors[0];
     if (yamlError) {
-      out.errors.push({ file: options.file, doc, field: '', reason: `invalid YAML: ${yamlError.message.split('\n')[0] ?? ''}` });
-      return;
+      out.errors.push({ file: options.file, doc, ...at(counter, yamlError.pos[0]), field: '', reason: `invalid YAML: ${oneLine(yamlError.message)}` });
+      continue;
     }
-    const value: unknown = d.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) return;
-    readDocument(value, doc, options, out);
-  });
+    if (d.contents === null || (isScalar(d.contents) && d.contents.value === null)) {
+      if (++empty > MAX_EMPTY_DOCUMENTS) {
+        throw new PolicyInputLimitError(options.file, at(counter, d.range[0]).line, `more than ${MAX_EMPTY_DOCUMENTS} empty YAML documents (endless ---?); refusing the file`);
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = d.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      const reason = e instanceof Error ? oneLine(e.message) : String(e);
+      throw new PolicyInputLimitError(options.file, at(counter, d.range[0]).line, `document ${doc}: ${/alias/i.test(reason) ? `more than ${MAX_ALIAS_COUNT} alias expansions (an alias bomb?); refusing the file` : `cannot be read: ${reason}`}`);
+    }
+    if (value === null || value === undefined) continue;
+    readDocument(value, doc, options, out, (field) => at(counter, locate(d.contents, field)));
+  }
   return out;
 }
 
-function readDocument(value: unknown, doc: number, options: ParseOptions, out: ParseResult): void {
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Byte span and first line of the largest YAML document, found from `---`/`...` lines at column 0. */
+function largestDocument(text: string): { bytes: number; line: number } {
+  let best = { bytes: 0, line: 1 };
+  let start = 0;
+  let startLine = 1;
+  let line = 1;
+  let i = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', i);
+    const end = nl === -1 ? text.length : nl + 1;
+    if (text.startsWith('---', i) || text.startsWith('...', i) || nl === -1) {
+      if (i - start > best.bytes) best = { bytes: i - start, line: startLine };
+      start = i;
+      startLine = line;
+    }
+    if (nl === -1) {
+      if (end - start > best.bytes) best = { bytes: end - start, line: startLine };
+      return best;
+    }
+    i = end;
+    line++;
+  }
+}
+
+const oneLine = (message: string): string => (message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+
+function at(counter: LineCounter, offset: number | undefined): { line?: number; col?: number } {
+  if (offset === undefined) return {};
+  const p = counter.linePos(offset);
+  return { line: p.line, col: p.col };
+}
+
+function linePos(counter: LineCounter, text: string, offset: number): { line: number; col: number } {
+  // The counter is filled by the parser; before parsing, count by hand.
+  void counter;
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+/**
+ * Source offset of a field path in a document: the key of the deepest pair that exists. Map keys
+ * may contain dots (`app.kubernetes.io/name`), so at each map the longest matching key wins.
+ */
+function locate(root: unknown, field: string): number | undefined {
+  let node: unknown = root;
+  let rest = field;
+  let best = rangeStart(root);
+  while (rest !== '') {
+    if (isSeq(node)) {
+      const m = /^\[(\d+)\]\.?/.exec(rest);
+      const item = m ? node.items[Number(m[1])] : undefined;
+      if (!m || item === undefined) break;
+      node = item;
+      rest = rest.slice(m[0].length);
+      best = rangeStart(item) ?? best;
+      continue;
+    }
+    if (!isMap(node)) break;
+    let found: Pair | undefined;
+    let keyLength = 0;
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (k === undefined || k.length <= keyLength) continue;
+      if (rest === k || rest.startsWith(`${k}.`) || rest.startsWith(`${k}[`)) {
+        found = pair;
+        keyLength = k.length;
+      }
+    }
+    if (!found) break;
+    best = rangeStart(found.key) ?? best;
+    node = found.value;
+    rest = rest.slice(keyLength).replace(/^\./, '');
+  }
+  return best;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return isNode(node) ? node.range?.[0] : undefined;
+}
+
+type Locate = (field: string) => { line?: number; col?: number };
+
+function readDocument(value: unknown, doc: number, options: ParseOptions, out: ParseResult, locateField: Locate): void {
   const problem = (field: string, reason: string): void => {
-    out.errors.push({ file: options.file, doc, field, reason });
+    out.errors.push({ file: options.file, doc, ...locateField(field), field, reason });
   };
   if (!isRecord(value)) return problem('', 'expected a Kubernetes object');
   const kind = value['kind'];
@@ -66,10 +231,10 @@ function readDocument(value: unknown, doc: number, options: ParseOptions, out: P
     const items = value['items'];
     if (items === null || items === undefined) return;
     if (!Array.isArray(items)) return problem('items', 'expected a list');
-    items.forEach((item: unknown, i) => readObjectDoc(item, doc, i, `items[${i}]`, options, out));
+    items.forEach((item: unknown, i) => readObjectDoc(item, doc, i, `items[${i}]`, options, out, locateField));
     return;
   }
-  readObjectDoc(value, doc, undefined, '', options, out);
+  readObjectDoc(value, doc, undefined, '', options, out, locateField);
 }
 
 function readObjectDoc(
@@ -79,13 +244,14 @@ function readObjectDoc(
   prefix: string,
   options: ParseOptions,
   out: ParseResult,
+  locateField: Locate,
 ): void {
   const r = new Reader();
   const policy = decodePolicy(r, value, prefix, options, doc, item);
-  const at = (p: { field: string; reason: string }): PolicyParseError => ({ file: options.file, doc, ...p });
-  out.notes.push(...r.notes.map(at));
-  if (r.problems.length > 0) out.errors.push(...r.problems.map(at));
-  else if (policy) out.policies.push(policy);
+  const located = (p: { field: string; reason: string }): PolicyParseError => ({ file: options.file, doc, ...locateField(p.field), ...p });
+  for (const n of r.notes) out.notes.push(located(n));
+  for (const p of r.problems) out.errors.push(located(p));
+  if (r.problems.length === 0 && policy) out.policies.push(policy);
 }
 
 function decodePolicy(r: Reader, v: unknown, prefix: string, options: ParseOptions, doc: number, item?: number): Policy | undefined {
@@ -98,6 +264,7 @@ function decodePolicy(r: Reader, v: unknown, prefix: string, options: ParseOptio
     r.note(join(prefix, 'kind'), `skipped: kind ${kind ?? '(missing)'} is not a network policy`);
     return undefined;
   }
+  rejectUnknownKeys(r, o, prefix, ['apiVersion', 'kind', 'metadata', 'spec', 'specs', 'status']);
   if (!expected.includes(apiVersion ?? '')) {
     return r.fail(join(prefix, 'apiVersion'), `expected ${expected.join(' or ')} for ${kind ?? ''}, got ${apiVersion ?? '(missing)'}`);
   }

@@ -1,4 +1,5 @@
 import { MANAGED_BY } from './cilium.js';
+import { dnsEgressRule } from './dns.js';
 import { evidenceComment, evidenceOf } from './evidence.js';
 import type { GeneratedPolicy, ObservedEdge, RecommendOptions, WorkloadInfo } from './model.js';
 import { NAMESPACE_LABEL, sortKeys } from './selectors.js';
@@ -14,11 +15,10 @@ export function baselinePolicies(
   o: RecommendOptions,
 ): GeneratedPolicy[] {
   const out: GeneratedPolicy[] = [];
-  if (dnsEdges.length > 0) {
-    const protocols = [...new Set(dnsEdges.map((e) => e.protocol))].filter((p) => p === 'UDP' || p === 'TCP').sort().reverse();
+  {
     const comments = new Map<string, string>();
     comments.set('spec', ' every pod may resolve names through the cluster DNS; the L7 dns rule lets toFQDNs policies learn IPs');
-    comments.set('spec.egress[0]', evidenceComment('DNS lookups by all workloads', evidenceOf(dnsEdges)));
+    comments.set('spec.egress[0]', dnsEdges.length > 0 ? evidenceComment('DNS lookups by all workloads on UDP/53, TCP/53', evidenceOf(dnsEdges)) : ' DNS on UDP/53, TCP/53 (no lookup observed)');
     out.push({
       document: {
         apiVersion: 'cilium.io/v2',
@@ -27,12 +27,7 @@ export function baselinePolicies(
         spec: {
           endpointSelector: { matchExpressions: [{ key: NAMESPACE_LABEL, operator: 'Exists' }] },
           enableDefaultDeny: { ingress: false, egress: false },
-          egress: [
-            {
-              toEndpoints: [{ matchLabels: sortKeys({ ...o.dns.selector, [NAMESPACE_LABEL]: o.dns.namespace }) }],
-              toPorts: [{ ports: protocols.map((p) => ({ port: '53', protocol: p })), rules: { dns: [{ matchPattern: '*' }] } }],
-            },
-          ],
+          egress: [dnsEgressRule(o)],
         },
       },
       comments,

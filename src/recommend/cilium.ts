@@ -1,7 +1,8 @@
+import { DNS_PORT, dnsEgressRule, dnsServerIngressRules, isDnsPort } from './dns.js';
 import { evidenceComment, evidenceOf } from './evidence.js';
 import type { GeneratedPolicy, Note, ObservedEdge, Peer, RecommendOptions, WorkloadInfo } from './model.js';
 import { describePeer, peerKey, policyName } from './naming.js';
-import { MAX_PORTS_PER_ENTRY, type PortPlan, chunk, planPorts, portsLabel } from './ports.js';
+import { MAX_PORTS_PER_ENTRY, type PortPlan, type PortSpec, chunk, planPorts, portsLabel } from './ports.js';
 import { type WorkloadIndex, sortKeys, workloadPeerSelector } from './selectors.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hubble-advisor' } as const;
@@ -33,16 +34,16 @@ export function ciliumPolicyFor(
   const note = (kind: Note['kind'], message: string): void => {
     notes.push({ policy: name, namespace: w.namespace, kind, message });
   };
-  const ingress = ingressRules(t.inbound, w, index, options, note);
-  const outbound = options.baseline
-    ? t.outbound.filter((e) => !isDnsServer(e.to) && !(e.to.kind === 'entity' && e.to.entity === 'kube-apiserver'))
-    : t.outbound;
+  const servesDns = isDnsServer({ kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name });
+  const ingress = ingressRules(t.inbound, w, index, options, note, servesDns);
+  // The baseline CCNPs allow DNS (port 53 to the DNS server) and the API server; other ports to
+  // those peers (the DNS server's metrics port) stay here.
+  const coveredByBaseline = (e: ObservedEdge): boolean =>
+    (isDnsServer(e.to) && isDnsPort(e)) || (e.to.kind === 'entity' && e.to.entity === 'kube-apiserver');
+  const outbound = options.baseline ? t.outbound.filter((e) => !coveredByBaseline(e)) : t.outbound;
   const egress = egressRules(outbound, w, index, options, note, isDnsServer);
   const comments = new Map<string, string>();
   const spec: Record<string, unknown> = { endpointSelector: { matchLabels: sortKeys(w.selector) } };
-  if (Object.keys(w.selector).length === 0) {
-    note('widening', `no stable labels known for ${w.namespace}/${w.name}: the policy selects every pod in the namespace`);
-  }
   comments.set('spec.endpointSelector', ` pods of ${w.kind} ${w.namespace}/${w.name}`);
   if (ingress.length > 0) {
     spec['ingress'] = ingress.map((r) => r.body);
@@ -55,9 +56,11 @@ export function ciliumPolicyFor(
   if (egress.length > 0) {
     spec['egress'] = egress.map((r) => r.body);
     egress.forEach((r, i) => comments.set(`spec.egress[${i}]`, r.comment));
-  } else if (options.baseline && outbound.length < t.outbound.length) {
-    // Only DNS / kube-apiserver, which the cluster-wide baseline allows: leave egress unenforced here.
+  } else if (options.baseline) {
+    // Nothing but DNS / kube-apiserver (or nothing at all): the cluster-wide baseline allows those,
+    // so egress stays unenforced here rather than denying the lookups of a restarted pod.
     comments.set('spec', ' egress: only DNS and kube-apiserver were observed; the cluster-wide baseline allows them');
+    note('widening', `egress of ${w.namespace}/${w.name} is not enforced by this policy: nothing but DNS and kube-apiserver was observed, and the cluster-wide baseline allows those`);
   } else {
     spec['egress'] = [{}];
     comments.set('spec.egress', ' no outbound connection was observed: default deny');
@@ -106,11 +109,36 @@ function withPorts(l3: Record<string, unknown>, plan: PortPlan, extra?: Record<s
   return out;
 }
 
-function ingressRules(edges: readonly ObservedEdge[], w: WorkloadInfo, index: WorkloadIndex, o: RecommendOptions, note: NoteFn): Rule[] {
+/** Port 53 seen over one of UDP/TCP allows both (clients retry over TCP); noted when TCP was not seen. */
+function withDnsPortsBothWays(plan: PortPlan): PortPlan {
+  const has = (proto: 'UDP' | 'TCP'): boolean => plan.ports.some((p) => p.protocol === proto && p.port === DNS_PORT && p.endPort === undefined);
+  if (!has('UDP') && !has('TCP')) return plan;
+  const add: PortSpec[] = [];
+  if (!has('UDP')) add.push({ protocol: 'UDP', port: DNS_PORT });
+  if (!has('TCP')) add.push({ protocol: 'TCP', port: DNS_PORT });
+  const ports = [...plan.ports, ...add].sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.port - b.port));
+  return { ...plan, ports };
+}
+
+function ingressRules(edges: readonly ObservedEdge[], w: WorkloadInfo, index: WorkloadIndex, o: RecommendOptions, note: NoteFn, servesDns: boolean): Rule[] {
   const rules: Rule[] = [];
   const cidrs: { peer: Peer; edges: ObservedEdge[] }[] = [];
+  if (servesDns) {
+    // The cluster DNS answers every pod, seen or not: a pod started tomorrow must resolve names.
+    const dnsEdges = edges.filter(isDnsPort);
+    const seen = new Set(dnsEdges.map((e) => peerKey(e.from))).size;
+    const comment =
+      dnsEdges.length > 0
+        ? evidenceComment(`DNS from every pod and node (${seen} clients observed) on UDP/53, TCP/53`, evidenceOf(dnsEdges))
+        : ' DNS from every pod and node on UDP/53, TCP/53 (cluster DNS)';
+    const [fromPods, fromNodes] = dnsServerIngressRules();
+    if (fromPods) rules.push({ sortKey: '', body: fromPods, comment });
+    if (fromNodes) rules.push({ sortKey: '', body: fromNodes, comment: ' DNS from hostNetwork pods (host, remote-node) on UDP/53, TCP/53' });
+    note('widening', `cluster DNS: every pod and node may query UDP/TCP 53, not only the ${seen} clients observed, so that new pods resolve names`);
+    edges = edges.filter((e) => !isDnsPort(e));
+  }
   for (const [key, g] of groupByPeer(edges, 'from')) {
-    const plan = planPorts(g.edges, o.portRangeMin);
+    const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     for (const r of plan.ranges) note('widening', `from ${describePeer(g.peer)}: ${r}`);
     const comment = evidenceComment(`from ${describePeer(g.peer)} on ${portsLabel(plan)}`, evidenceOf(g.edges));
     const p = g.peer;
@@ -125,7 +153,7 @@ function ingressRules(edges: readonly ObservedEdge[], w: WorkloadInfo, index: Wo
       cidrs.push(g);
     }
   }
-  rules.push(...cidrRules(cidrs, 'fromCIDRSet', o, note));
+  rules.push(...cidrRules(cidrs, 'from', o, note));
   return rules;
 }
 
@@ -140,20 +168,28 @@ function egressRules(
   const rules: Rule[] = [];
   const fqdns: { peer: Peer; edges: ObservedEdge[] }[] = [];
   const cidrs: { peer: Peer; edges: ObservedEdge[] }[] = [];
-  const needsDnsVisibility = edges.some((e) => e.to.kind === 'fqdn');
+  if (!o.baseline) {
+    // One DNS rule, on port 53 only, UDP and TCP, through the DNS proxy; also when no lookup was
+    // seen, so that a restarted pod (empty DNS cache) still resolves names.
+    const lookups = edges.filter((e) => isDnsServer(e.to) && isDnsPort(e));
+    const comment =
+      lookups.length > 0
+        ? evidenceComment('DNS to the cluster DNS on UDP/53, TCP/53', evidenceOf(lookups))
+        : ' DNS to the cluster DNS on UDP/53, TCP/53 (no lookup observed; allowed so a restarted pod can resolve names)';
+    rules.push({ sortKey: '', body: dnsEgressRule(o), comment });
+    if (edges.some((e) => e.to.kind === 'fqdn')) note('info', 'the DNS rule carries `dns: matchPattern "*"` so that the DNS proxy learns the IPs of the toFQDNs names');
+  }
+  // Lookups are covered by the DNS rule above (or by the baseline); other ports to the DNS server are plain L4.
+  edges = edges.filter((e) => !(isDnsServer(e.to) && isDnsPort(e)));
   for (const [key, g] of groupByPeer(edges, 'to')) {
-    const plan = planPorts(g.edges, o.portRangeMin);
+    const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     for (const r of plan.ranges) note('widening', `to ${describePeer(g.peer)}: ${r}`);
     const comment = evidenceComment(`to ${describePeer(g.peer)} on ${portsLabel(plan)}`, evidenceOf(g.edges));
     const p = g.peer;
     if (p.kind === 'workload') {
       const sel = workloadPeerSelector(p, w.namespace, index);
       if (sel.namespaceWide) note('widening', `${describePeer(p)} has no stable labels: every pod in namespace ${p.namespace} is allowed out`);
-      // The DNS proxy must see the lookups for toFQDNs to learn IPs; an L7 dns rule puts them through it.
-      const dns = isDnsServer(p) ? { rules: { dns: [{ matchPattern: '*' }] } } : undefined;
-      if (dns && needsDnsVisibility) note('info', 'DNS rule carries `dns: matchPattern "*"` so the DNS proxy learns the FQDN IPs');
-      const dnsPlan = dns ? { ...plan, ports: plan.ports.filter((x) => x.endPort === undefined) } : plan;
-      for (const body of withPorts({ toEndpoints: [{ matchLabels: sel.matchLabels }] }, dnsPlan, dns)) rules.push({ sortKey: key, body, comment });
+      for (const body of withPorts({ toEndpoints: [{ matchLabels: sel.matchLabels }] }, plan)) rules.push({ sortKey: key, body, comment });
     } else if (p.kind === 'entity') {
       for (const body of withPorts({ toEntities: [p.entity] }, plan)) rules.push({ sortKey: key, body, comment });
       if (p.entity === 'world') note('widening', 'egress to entity world: any external address is allowed on these ports (no DNS name or IP was learned)');
@@ -164,10 +200,7 @@ function egressRules(
     }
   }
   rules.push(...fqdnRules(fqdns, o, note));
-  rules.push(...cidrRules(cidrs, 'toCIDRSet', o, note));
-  if (fqdns.length > 0 && !o.baseline && !edges.some((e) => isDnsServer(e.to))) {
-    note('info', 'toFQDNs rules need DNS to go through the DNS proxy, but no DNS traffic from this workload was observed');
-  }
+  rules.push(...cidrRules(cidrs, 'to', o, note));
   return rules;
 }
 
@@ -197,17 +230,36 @@ function fqdnRules(groups: { peer: Peer; edges: ObservedEdge[] }[], o: Recommend
     });
 }
 
-/** CIDR peers sharing ports form one rule; each observed address stays a /32 (or /128). */
-function cidrRules(
-  groups: { peer: Peer; edges: ObservedEdge[] }[],
-  field: 'fromCIDRSet' | 'toCIDRSet',
-  o: RecommendOptions,
-  note: NoteFn,
-): Rule[] {
+/** More distinct external addresses than this in one direction become one `world` rule, noted. */
+export const MAX_WORLD_ADDRESSES = 8;
+
+/**
+ * External (world) peers by address. Few addresses: one /32 (/128) per address, grouped by ports.
+ * Many (an internet-facing ingress, a BitTorrent client): one reviewable `world` entity rule on
+ * the observed ports instead of thousands of /32s, and a note that says it allows any address.
+ */
+function cidrRules(groups: { peer: Peer; edges: ObservedEdge[] }[], side: 'from' | 'to', o: RecommendOptions, note: NoteFn): Rule[] {
+  const field = side === 'to' ? 'toCIDRSet' : 'fromCIDRSet';
+  const peers = groups.filter((g) => g.peer.kind === 'cidr');
+  const addresses = new Set(peers.map((g) => (g.peer.kind === 'cidr' ? g.peer.cidr : '')));
+  if (addresses.size > MAX_WORLD_ADDRESSES) {
+    const all = peers.flatMap((g) => g.edges);
+    const plan = withDnsPortsBothWays(planPorts(all, o.portRangeMin));
+    for (const r of plan.ranges) note('widening', `${side} world: ${r}`);
+    note(
+      'widening',
+      `${addresses.size} external addresses were observed ${side === 'to' ? 'as destinations' : 'as clients'} on ${portsLabel(plan)}: ` +
+        `allowed ${side} entity world (any external address) on those ports instead of ${addresses.size} /32 rules; ` +
+        `list them with \`hubble-advisor edges\` to pin known ranges`,
+    );
+    const entities = side === 'to' ? 'toEntities' : 'fromEntities';
+    const comment = evidenceComment(`${side} ${addresses.size} external addresses on ${portsLabel(plan)}`, evidenceOf(all));
+    return withPorts({ [entities]: ['world'] }, plan).map((body) => ({ sortKey: 'entity:world', body, comment }));
+  }
   const byPorts = new Map<string, { cidrs: string[]; edges: ObservedEdge[]; plan: PortPlan }>();
-  for (const g of groups) {
+  for (const g of peers) {
     if (g.peer.kind !== 'cidr') continue;
-    const plan = planPorts(g.edges, o.portRangeMin);
+    const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     const key = portsLabel(plan);
     const entry = byPorts.get(key) ?? { cidrs: [], edges: [], plan };
     entry.cidrs.push(g.peer.cidr);
@@ -219,7 +271,7 @@ function cidrRules(
     .flatMap(([ports, e]) => {
       const cidrs = [...new Set(e.cidrs)].sort();
       for (const c of cidrs) if (!/\/(32|128)$/.test(c)) note('widening', `${c} is a range, not a single observed address`);
-      const comment = evidenceComment(`${field === 'toCIDRSet' ? 'to' : 'from'} ${cidrs.join(', ')} on ${ports}`, evidenceOf(e.edges));
+      const comment = evidenceComment(`${side} ${cidrs.join(', ')} on ${ports}`, evidenceOf(e.edges));
       return withPorts({ [field]: cidrs.map((cidr) => ({ cidr })) }, e.plan).map((body) => ({ sortKey: `cidr:${cidrs[0]}`, body, comment }));
     });
 }

@@ -41,6 +41,9 @@ export interface WorkloadInfo {
   readonly selector: Readonly<Record<string, string>>;
   /** Observed pod label sets include `role=primary` etc.; used only by lints. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** False when the selector also matches pods of other workloads (`overlapsWith`). */
+  readonly unique?: boolean;
+  readonly overlapsWith?: readonly string[];
 }
 
 export type PolicyKind = 'cilium' | 'kubernetes';
@@ -57,12 +60,38 @@ export interface RecommendOptions {
   readonly growingWithinHours: number;
   /** This many or more contiguous observed ports on one peer become a port range (noted). */
   readonly portRangeMin: number;
+  /** The Cilium release the policies are for (`--cilium-version`): decides which fields may be used. */
+  readonly ciliumVersion: CiliumVersion;
   /** The cluster DNS service's pods. */
   readonly dns: { readonly namespace: string; readonly selector: Readonly<Record<string, string>> };
 }
 
+/** A Cilium minor release, `1.18`. */
+export interface CiliumVersion {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/**
+ * The oldest Cilium minor release still supported upstream on 2026-12-06: Cilium maintains the
+ * last three minor releases, which are 1.18, 1.19 and 1.20 since 1.20 came out.
+ */
+export const OLDEST_SUPPORTED_CILIUM: CiliumVersion = { major: 1, minor: 18 };
+
+/** `enableDefaultDeny` came with Cilium 1.16 (cilium/cilium#30572); older agents drop the field. */
+export const ENABLE_DEFAULT_DENY_SINCE: CiliumVersion = { major: 1, minor: 16 };
+
+export function ciliumAtLeast(v: CiliumVersion, min: CiliumVersion): boolean {
+  return v.major > min.major || (v.major === min.major && v.minor >= min.minor);
+}
+
+export function formatCiliumVersion(v: CiliumVersion): string {
+  return `${v.major}.${v.minor}`;
+}
+
 export const DEFAULT_OPTIONS: Omit<RecommendOptions, 'namespaces'> = {
   kind: 'cilium',
+  ciliumVersion: OLDEST_SUPPORTED_CILIUM,
   baseline: false,
   minBaselineHours: 24 * 7,
   growingWithinHours: 24,
@@ -114,6 +143,11 @@ export interface PolicyDocument {
 
 export interface Recommendation {
   readonly policies: readonly GeneratedPolicy[];
+  /**
+   * Cilium policies only: the release they were written for (`--cilium-version`) and, when they use
+   * a field older agents drop, the oldest release they need and why.
+   */
+  readonly cilium?: { readonly target: CiliumVersion; readonly requires?: { readonly version: CiliumVersion; readonly because: string } };
   readonly notes: readonly Note[];
   readonly warnings: readonly string[];
   readonly lints: readonly Lint[];

@@ -1,7 +1,9 @@
 import { baselinePolicies } from './baseline.js';
 import { type WorkloadTraffic, ciliumPolicyFor, cnpName } from './cilium.js';
+import { isDnsPort } from './dns.js';
 import { kubernetesPolicyFor } from './kubernetes.js';
 import { lintPolicies } from './lints.js';
+import { ENABLE_DEFAULT_DENY_SINCE, ciliumAtLeast, formatCiliumVersion } from './model.js';
 import type { GeneratedPolicy, Note, ObservedEdge, Peer, Recommendation, RecommendOptions, WorkloadInfo } from './model.js';
 import { describePeer, workloadKey } from './naming.js';
 import { indexWorkloads } from './selectors.js';
@@ -21,7 +23,17 @@ function isWorkload(p: Peer, w: WorkloadInfo): boolean {
  * Least-privilege policies for the workloads of the selected namespaces, from observed request
  * edges. Pure: the clock and every mode come in `options`; output order is deterministic.
  */
-export function recommend(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], options: RecommendOptions): Recommendation {
+export function recommend(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], requested: RecommendOptions): Recommendation {
+  const warnings: string[] = [];
+  let options = requested;
+  if (options.baseline && options.kind === 'cilium' && !ciliumAtLeast(options.ciliumVersion, ENABLE_DEFAULT_DENY_SINCE)) {
+    // Without enableDefaultDeny a CCNP selecting every pod would put them all into egress default-deny.
+    warnings.push(
+      `--baseline needs enableDefaultDeny (Cilium ${formatCiliumVersion(ENABLE_DEFAULT_DENY_SINCE)}+), not in Cilium ${formatCiliumVersion(options.ciliumVersion)}: ` +
+        'DNS and kube-apiserver stay in the per-workload policies instead',
+    );
+    options = { ...options, baseline: false };
+  }
   const index = indexWorkloads(workloads);
   const selected = (ns: string): boolean => options.namespaces === 'all' || options.namespaces.includes(ns);
   const isDnsServer = (p: Peer): boolean => {
@@ -36,14 +48,29 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
 
   const policies: GeneratedPolicy[] = [];
   const notes: Note[] = [];
-  const warnings: string[] = [];
   for (const w of targets) {
+    if (Object.keys(w.selector).length === 0) {
+      // An empty selector would select every pod of the namespace: no policy rather than a wider one.
+      warnings.push(
+        `${w.namespace}/${w.name} (${w.kind}): its pods share no stable label, so no policy was written for it; ` +
+          `add a label such as app.kubernetes.io/name=${labelValueHint(w.name)} to its pod template and observe again`,
+      );
+      continue;
+    }
     const traffic: WorkloadTraffic = {
       workload: w,
       inbound: edges.filter((e) => isWorkload(e.to, w) && wasAllowed(e)),
       outbound: edges.filter((e) => isWorkload(e.from, w) && wasAllowed(e)),
     };
     const name = cnpName(w, (nameCount.get(`${w.namespace}/${w.name}`) ?? 0) > 1);
+    if (w.unique === false) {
+      notes.push({
+        policy: name,
+        namespace: w.namespace,
+        kind: 'widening',
+        message: `the selector of ${w.namespace}/${w.name} also matches pods of ${(w.overlapsWith ?? []).join(', ') || 'other workloads'}: no label tells them apart; add one to the pod template`,
+      });
+    }
     if (options.kind === 'kubernetes') {
       const r = kubernetesPolicyFor(traffic, name, index, options);
       policies.push(r.policy);
@@ -68,11 +95,21 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
   }
 
   if (options.baseline && options.kind === 'cilium') {
-    const dnsEdges = edges.filter((e) => isDnsServer(e.to) && wasAllowed(e));
+    const dnsEdges = edges.filter((e) => isDnsServer(e.to) && isDnsPort(e) && wasAllowed(e));
     const apiClients = targets
       .map((w) => ({ workload: w, edges: edges.filter((e) => isWorkload(e.from, w) && e.to.kind === 'entity' && e.to.entity === 'kube-apiserver' && wasAllowed(e)) }))
       .filter((c) => c.edges.length > 0);
-    policies.unshift(...baselinePolicies(dnsEdges, apiClients, options));
+    const foundation = baselinePolicies(dnsEdges, apiClients, options);
+    for (const p of foundation) {
+      notes.push({
+        policy: p.document.metadata.name,
+        kind: 'info',
+        message:
+          `needs Cilium ${formatCiliumVersion(ENABLE_DEFAULT_DENY_SINCE)} or newer (enableDefaultDeny): an older agent drops the field, ` +
+          'and this policy would then put every pod it selects into default deny',
+      });
+    }
+    policies.unshift(...foundation);
   }
 
   warnings.push(...baselineWarnings(edges.filter((e) => e.from.kind !== 'workload' || selected(e.from.namespace) || (e.to.kind === 'workload' && selected(e.to.namespace))), options));
@@ -81,7 +118,28 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
     { edges, workloads: targets, cnpgOperatorNamespace: 'cnpg-system' },
   );
   const newestFlowMs = edges.length > 0 ? Math.max(...edges.map((e) => e.lastSeenMs)) : undefined;
-  return { policies: sortPolicies(policies), notes: sortNotes(notes), warnings, lints, ...(newestFlowMs !== undefined ? { newestFlowMs } : {}) };
+  const usesDefaultDenyField = policies.some((p) => JSON.stringify(p.document).includes('"enableDefaultDeny"'));
+  const cilium =
+    options.kind === 'cilium'
+      ? {
+          target: options.ciliumVersion,
+          ...(usesDefaultDenyField ? { requires: { version: ENABLE_DEFAULT_DENY_SINCE, because: 'enableDefaultDeny in the cluster-wide baseline' } } : {}),
+        }
+      : undefined;
+  return {
+    policies: sortPolicies(policies),
+    notes: sortNotes(notes),
+    warnings,
+    lints,
+    ...(cilium ? { cilium } : {}),
+    ...(newestFlowMs !== undefined ? { newestFlowMs } : {}),
+  };
+}
+
+/** A label value (63 characters of [a-z0-9-._], alphanumeric at both ends) from a workload name. */
+function labelValueHint(name: string): string {
+  const v = name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 63).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return v === '' ? 'my-app' : v;
 }
 
 /** Workloads of the selected namespaces that sent or received anything. */

@@ -1,7 +1,9 @@
-/** `check` output: JSON (`wouldDrop`, `unusedRules`, `coverage`) and tables for people. */
-import type { CheckResult } from '../triage/index.js';
+/** `check` output: JSON (`wouldDrop`, `unusedRules`, `coverage`) and tables for people; the `--against` diff. */
+import type { CheckResult, PolicyDiff } from '../triage/index.js';
 import { edgesJson, peerLabel } from './edges.js';
 import { formatCount, renderTable } from './table.js';
+
+export const NO_TRAFFIC = 'The database holds no forwarded traffic for these namespaces: there is nothing to judge the policies by (replay or observe first).';
 
 /** `check -o json`: `wouldDrop` edges shaped as `edges -o json` plus `side`, `reason`, `policy`. */
 export function checkJson(r: CheckResult): Record<string, unknown> {
@@ -11,10 +13,12 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
     unusedRules: r.unusedRules,
     coverage: r.coverage,
     edgesChecked: r.edgesChecked,
+    noTraffic: r.noTraffic,
   };
 }
 
 export function renderCheckTable(r: CheckResult): string {
+  if (r.noTraffic) return `${NO_TRAFFIC}\n\n${coverageTable(r)}`;
   let out = `Checked ${formatCount(r.edgesChecked)} observed forwarded edges.\n\n`;
   if (r.wouldDrop.length === 0) out += 'Would drop: nothing observed.\n';
   else {
@@ -30,10 +34,44 @@ export function renderCheckTable(r: CheckResult): string {
     out += `Allow rules no observed edge used (candidates to tighten):\n`;
     out += renderTable(['POLICY', 'RULE', 'FILE'], r.unusedRules.map((u) => [u.policy, u.path, u.file ?? '-']));
   }
-  out += '\nCoverage:\n';
-  out += renderTable(
-    ['NAMESPACE', 'WORKLOADS', 'INGRESS', 'EGRESS', 'UNSELECTED'],
-    r.coverage.map((c) => [c.namespace, `${c.workloads}`, `${c.ingressSelected}/${c.workloads}`, `${c.egressSelected}/${c.workloads}`, c.unselected.join(', ') || '-']),
-  );
+  return `${out}\n${coverageTable(r)}`;
+}
+
+/** Enforced (default deny) apart from merely selected: a CCNP with `enableDefaultDeny: false` only adds allows. */
+function coverageTable(r: CheckResult): string {
+  return `Coverage (enforced = in default deny; selected = some policy selects it):\n${renderTable(
+    ['NAMESPACE', 'WORKLOADS', 'INGRESS ENFORCED', 'EGRESS ENFORCED', 'INGRESS SELECTED', 'EGRESS SELECTED', 'UNSELECTED', 'SELECTED, NOT ENFORCED'],
+    r.coverage.map((c) => [
+      c.namespace,
+      `${c.workloads}`,
+      `${c.ingressEnforced}/${c.workloads}`,
+      `${c.egressEnforced}/${c.workloads}`,
+      `${c.ingressSelected}/${c.workloads}`,
+      `${c.egressSelected}/${c.workloads}`,
+      c.unselected.join(', ') || '-',
+      c.selectedNotEnforced.join(', ') || '-',
+    ]),
+  )}`;
+}
+
+export function diffJson(d: PolicyDiff): Record<string, unknown> {
+  const rows = (list: PolicyDiff['newlyDropped']): Record<string, unknown>[] => {
+    const edges = edgesJson(list.map((c) => c.edge));
+    return list.map((c, i) => ({ ...edges[i], side: c.side, policy: c.policy, detail: c.detail }));
+  };
+  return { newlyDropped: rows(d.newlyDropped), newlyAllowed: rows(d.newlyAllowed), edgesCompared: d.edgesCompared, noTraffic: d.noTraffic };
+}
+
+export function renderDiffTable(d: PolicyDiff): string {
+  if (d.noTraffic) return `${NO_TRAFFIC}\n`;
+  const table = (list: PolicyDiff['newlyDropped']): string =>
+    renderTable(
+      ['FROM', 'TO', 'PORT', 'SIDE', 'POLICY', 'FLOWS', 'DETAIL'],
+      list.map((c) => [peerLabel(c.edge.from), peerLabel(c.edge.to), `${c.edge.protocol}/${c.edge.port}`, c.side, c.policy.join(', ') || '-', formatCount(c.edge.flows), c.detail]),
+    );
+  let out = `Compared ${formatCount(d.edgesCompared)} observed edges under the old and the new policies.\n\n`;
+  out += d.newlyDropped.length === 0 ? 'Newly dropped: none.\n' : `Newly dropped by the change (${formatCount(d.newlyDropped.length)}):\n${table(d.newlyDropped)}`;
+  out += '\n';
+  out += d.newlyAllowed.length === 0 ? 'Newly allowed: none.\n' : `Newly allowed by the change (${formatCount(d.newlyAllowed.length)}):\n${table(d.newlyAllowed)}`;
   return out;
 }

@@ -51,6 +51,8 @@ export function edgesJson(edges: readonly Edge[]): Record<string, unknown>[] {
     services: e.services,
     srcPods: e.srcPods,
     dstPods: e.dstPods,
+    ...((e.srcReserved?.length ?? 0) > 0 && { srcReserved: e.srcReserved }),
+    ...((e.dstReserved?.length ?? 0) > 0 && { dstReserved: e.dstReserved }),
     sides: e.sides,
   }));
 }

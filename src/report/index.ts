@@ -1,6 +1,6 @@
 export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
 export { renderStatusText } from './status.js';
-export { renderPolicyYaml, renderRecommendationYaml, recommendationJson } from './policies.js';
+export { renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export {
   edgesJson,
   peerJson,
@@ -12,7 +12,7 @@ export {
   convergenceJson,
 } from './edges.js';
 export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
-export { checkJson, renderCheckTable } from './check.js';
+export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
 export {
   buildInventory,
   edgeId,

@@ -13,5 +13,8 @@ export const SET_COLUMN: Readonly<Record<SetField, string>> = {
   services: 'services',
   srcPods: 'src_pods',
   dstPods: 'dst_pods',
+  // migration 4
+  srcReserved: 'src_reserved',
+  dstReserved: 'dst_reserved',
 };
 

@@ -4,6 +4,7 @@ import {
   type EdgeFilter,
   type EdgeRecord,
   EMPTY_WORKLOAD_CONFIG,
+  type NamespaceRecord,
   type NamespaceConvergence,
   type RawPeer,
   type Side,
@@ -103,6 +104,14 @@ export function readWorkloadRecords(db: Db): WorkloadRecord[] {
   );
 }
 
+/** Namespace labels (empty on databases from before migration 4). */
+export function readNamespaceRecords(db: Db): NamespaceRecord[] {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'namespaces'").get() === undefined) return [];
+  return (db.prepare('SELECT namespace, labels, seen_ms AS seenMs FROM namespaces ORDER BY namespace').all() as { namespace: string; labels: string; seenMs: number }[]).map(
+    (r) => ({ namespace: r.namespace, labels: JSON.parse(r.labels) as string[], seenMs: r.seenMs }),
+  );
+}
+
 export function readDnsAnswers(db: Db): DnsAnswer[] {
   return db
     .prepare(`SELECT client_key AS client, query, ip, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs, responses
@@ -129,7 +138,7 @@ export interface Graph {
  */
 export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
-  const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG);
+  const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
   const hoursSql = '(SELECT count(*) FROM edge_hours h WHERE h.edge_id = e.id) AS hours_seen';
@@ -163,7 +172,7 @@ export function loadEdges(db: Db, filter?: EdgeFilter, workloadConfig?: Workload
 /** Every workload seen, with its selector labels. */
 export function loadWorkloads(db: Db, workloadConfig?: WorkloadConfig): WorkloadInfo[] {
   if (!hasEdgeGraph(db)) return [];
-  return [...resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG).workloads];
+  return [...resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)).workloads];
 }
 
 export interface EdgeGraphSummary {

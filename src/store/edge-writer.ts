@@ -53,6 +53,7 @@ export class EdgeWriter {
   readonly #insertLabelSet;
   readonly #upsertAnswer;
   readonly #addSkip;
+  readonly #upsertNamespace;
   readonly #knownLabelSets = new Set<string>();
   /** Edge id → set values this writer read or wrote (a subset of what is stored; sets only grow). */
   readonly #known = new Map<number, Map<SetField, Set<string>>>();
@@ -81,6 +82,10 @@ export class EdgeWriter {
         last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), responses = responses + excluded.responses`);
     this.#addSkip = db.prepare(`INSERT INTO edge_skips (reason, flows) VALUES (?, ?)
       ON CONFLICT (reason) DO UPDATE SET flows = flows + excluded.flows`);
+    // The same rule as graph mergeNamespaceRecords: newest wins, ties go to the larger text.
+    this.#upsertNamespace = db.prepare(`INSERT INTO namespaces (namespace, labels, seen_ms) VALUES (?, ?, ?)
+      ON CONFLICT (namespace) DO UPDATE SET labels = excluded.labels, seen_ms = excluded.seen_ms
+      WHERE excluded.seen_ms > namespaces.seen_ms OR (excluded.seen_ms = namespaces.seen_ms AND excluded.labels > namespaces.labels)`);
   }
 
   write(delta: GraphDelta): void {
@@ -88,6 +93,7 @@ export class EdgeWriter {
     for (const [key, e] of delta.edges) this.#writeEdge(key, e);
     for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
     for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
+    for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {

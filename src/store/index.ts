@@ -27,6 +27,7 @@ export {
   loadWorkloads,
   readWorkloadRecords,
   readDnsAnswers,
+  readNamespaceRecords,
   readEdgeGraphSummary,
   hasEdgeGraph,
   type Graph,

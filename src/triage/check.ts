@@ -4,6 +4,7 @@
  */
 import type { Edge, Peer as GraphPeer, WorkloadInfo } from '../graph/index.js';
 
+import type { CompiledEntry } from '../policy/evaluate/compiled.js';
 import {
   evaluate,
   policyLabel,
@@ -46,8 +47,14 @@ export interface UnusedRule {
 export interface NamespaceCoverage {
   readonly namespace: string;
   readonly workloads: number;
+  /** Selected by some policy for the direction (a non-enforcing CCNP, `enableDefaultDeny: false`, counts). */
   readonly ingressSelected: number;
   readonly egressSelected: number;
+  /** In default deny for the direction: only what a rule allows gets through. */
+  readonly ingressEnforced: number;
+  readonly egressEnforced: number;
+  /** Selected but not enforced in either direction: the policies only add allows (`Kind/name`). */
+  readonly selectedNotEnforced: readonly string[];
   /** Workloads no policy selects in either direction (`Kind/name`). */
   readonly unselected: readonly string[];
   readonly ingressUnselected: readonly string[];
@@ -62,6 +69,8 @@ export interface CheckResult {
   readonly edgesChecked: number;
   /** Edges left out: ICMP-less protocols or peers the evaluator cannot model. */
   readonly skipped: number;
+  /** No forwarded traffic to judge by: nothing can be said about would-drops or unused rules. */
+  readonly noTraffic: boolean;
 }
 
 export interface CheckOptions {
@@ -130,10 +139,12 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   }
   return {
     wouldDrop,
-    unusedRules: unusedRules(set, used, ns),
+    // With no traffic every rule is "unused": that says nothing, so none is listed.
+    unusedRules: checked === 0 ? [] : unusedRules(set, used, ns),
     coverage: coverage(workloads, set, options.evaluate, ns),
     edgesChecked: checked,
     skipped: 0,
+    noTraffic: checked === 0,
   };
 }
 
@@ -151,7 +162,8 @@ function unusedRules(set: PolicySet, used: ReadonlySet<string>, ns: readonly str
     if (ns !== undefined && rule.policy.namespace !== undefined && !ns.includes(rule.policy.namespace)) continue;
     for (const dir of ['ingress', 'egress'] as const) {
       for (const e of rule[dir].entries) {
-        if (e.deny || used.has(ruleKey(e.ref))) continue;
+        // A rule that selects nothing (`- {}`, the placeholder that turns default deny on) cannot be used.
+        if (e.deny || isPlaceholder(e) || used.has(ruleKey(e.ref))) continue;
         const k = ruleKey(e.ref);
         if (!out.has(k)) {
           out.set(k, {
@@ -167,6 +179,8 @@ function unusedRules(set: PolicySet, used: ReadonlySet<string>, ns: readonly str
   }
   return [...out.values()].sort((a, b) => cmp(a.policy, b.policy) || cmp(a.path, b.path));
 }
+
+const isPlaceholder = (e: CompiledEntry): boolean => e.peers.length === 0 || (e.l4 !== undefined && e.l4.length === 0);
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -187,7 +201,13 @@ function coverage(workloads: readonly WorkloadInfo[], set: PolicySet, options: E
           const peer = evaluatorPeer({ kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name }, new Map([[workloadKey(w), w]]));
           const ingress = evaluate(set, { source: PROBE, destination: peer, protocol: 'TCP', port: 1 }, options).ingress;
           const egress = evaluate(set, { source: peer, destination: PROBE, protocol: 'TCP', port: 1 }, options).egress;
-          return { name: `${w.kind}/${w.name}`, ingress: ingress.selectedBy.length > 0, egress: egress.selectedBy.length > 0 };
+          return {
+            name: `${w.kind}/${w.name}`,
+            ingress: ingress.selectedBy.length > 0,
+            egress: egress.selectedBy.length > 0,
+            ingressEnforced: ingress.defaultDeny,
+            egressEnforced: egress.defaultDeny,
+          };
         })
         .sort((a, b) => cmp(a.name, b.name));
       return {
@@ -195,6 +215,9 @@ function coverage(workloads: readonly WorkloadInfo[], set: PolicySet, options: E
         workloads: rows.length,
         ingressSelected: rows.filter((r) => r.ingress).length,
         egressSelected: rows.filter((r) => r.egress).length,
+        ingressEnforced: rows.filter((r) => r.ingressEnforced).length,
+        egressEnforced: rows.filter((r) => r.egressEnforced).length,
+        selectedNotEnforced: rows.filter((r) => (r.ingress || r.egress) && !r.ingressEnforced && !r.egressEnforced).map((r) => r.name),
         unselected: rows.filter((r) => !r.ingress && !r.egress).map((r) => r.name),
         ingressUnselected: rows.filter((r) => !r.ingress).map((r) => r.name),
         egressUnselected: rows.filter((r) => !r.egress).map((r) => r.name),

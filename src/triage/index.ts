@@ -26,3 +26,4 @@ export {
   type UnusedRule,
   type NamespaceCoverage,
 } from './check.js';
+export { diffPolicySets, type PolicyDiff, type ChangedEdge, type PolicyDiffOptions } from './policy-diff.js';

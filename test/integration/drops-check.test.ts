@@ -38,7 +38,7 @@ describe('drops and check on a sample', () => {
   it('drops -o json: the drop, its policy and a patch; bad documents on stderr as FILE:DOC: field: reason, the rest still load', async () => {
     const r = await runCli(['--db', db, 'drops', '--policies', tmp.file('shop.yaml'), '-o', 'json']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`^${tmp.file('shop.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: spec\\.ingress\\[0\\]\\.toPorts\\[0\\]\\.ports\\[0\\]\\.port: `, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^${tmp.file('shop.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: spec\\.ingress\\[0\\]\\.toPorts\\[0\\]\\.ports\\[0\\]\\.port: `, 'm'));
     const drops = JSON.parse(r.stdout) as DropJson[];
     expect(drops).toHaveLength(1);
     expect(drops[0]).toMatchObject({ reason: 'POLICY_DENIED', verdict: 'default-deny', policies: ['CiliumNetworkPolicy cf2cnp-lab/shop'], allowedAfterPatches: true });
@@ -80,7 +80,7 @@ describe.skipIf(!haveRecording)('drops and check on the bundled home-lab recordi
     expect(d.code).toBe(0);
     drops = JSON.parse(d.stdout) as DropJson[];
     const c = await runCli(['--db', db, 'check', '--policies', POLICIES, '-o', 'json']);
-    expect(c.code).toBe(0);
+    expect(c.code).toBe(4); // the CI gate: observed edges would be dropped
     check = JSON.parse(c.stdout) as CheckJson;
   }, 120_000);
   afterAll(() => tmp.remove());
@@ -135,7 +135,7 @@ describe.skipIf(!haveRecording)('drops and check on the bundled home-lab recordi
       const dir = tmp.file(`policies-${d.from.name}-${d.to.name ?? d.to.entity}-${d.port}`);
       cpSync(POLICIES, dir, { recursive: true });
       for (const p of d.patches) patchFile(join(dir, relative(POLICIES, p.policy.file)), p.policy.doc, p.ops);
-      const c = await runCli(['--db', db, 'check', '--policies', dir, '-o', 'json']);
+      const c = await runCli(['--db', db, 'check', '--policies', dir, '-o', 'json', '--fail-on', 'none']);
       expect(c.code, c.stderr).toBe(0);
       expect(c.stderr).toBe('');
       const after = JSON.parse(c.stdout) as CheckJson;
@@ -156,7 +156,7 @@ describe.skipIf(!haveRecording)('drops and check on the bundled home-lab recordi
     const dir = tmp.file('policies-combined');
     cpSync(POLICIES, dir, { recursive: true });
     for (const p of fix.patches) patchFile(join(dir, relative(POLICIES, p.policy.file)), p.policy.doc, p.ops);
-    const c = await runCli(['--db', db, 'check', '--policies', dir, '-o', 'json']);
+    const c = await runCli(['--db', db, 'check', '--policies', dir, '-o', 'json', '--fail-on', 'none']);
     expect(c.code, c.stderr).toBe(0);
     const after = JSON.parse(c.stdout) as CheckJson;
     for (const d of policyDrops) expect(after.wouldDrop.map(edge)).not.toContain(edge(d));

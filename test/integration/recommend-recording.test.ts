@@ -113,6 +113,35 @@ describe('recommend on the bundled home-lab recording', () => {
     expect(validatePolicyYaml(kustomization)).toEqual([]);
   });
 
+  it('-n takes comma lists; a namespace without traffic is exit 2 naming the known ones, and --out is left alone', async () => {
+    const both = await runCli(['--db', db, 'recommend', '-n', 'dbms,media']);
+    expect(both.code).toBe(0);
+    expect(new Set(docs(both.stdout).map((d) => d.metadata.namespace))).toEqual(new Set(['dbms', 'media']));
+    const dir = tmp.file('kept');
+    const first = await runCli(['--db', db, 'recommend', '-n', 'dbms', '--out', dir]);
+    expect(first.code).toBe(0);
+    const before = readdirSync(dir).sort();
+    for (const args of [['-n', 'nosuchns'], ['-n', 'DBMS'], ['-n', 'dbms,nosuchns']]) {
+      const r = await runCli(['--db', db, 'recommend', ...args, '--out', dir]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^Error: no traffic observed in namespace "(nosuchns|DBMS)"; namespaces with traffic: cnpg-system, dbms, downloads, /);
+      expect(r.stdout).toBe('');
+      expect(readdirSync(dir).sort()).toEqual(before);
+    }
+  });
+
+  it('-o json is a List that kubectl apply takes: only policy documents, evidence in --evidence FILE', async () => {
+    const evidence = tmp.file('evidence.json');
+    const r = await runCli(['--db', db, 'recommend', '-n', 'dbms', '-o', 'json', '--evidence', evidence]);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: Doc[] };
+    expect([list.apiVersion, list.kind]).toEqual(['v1', 'List']);
+    expect(list.items.map((d) => d.metadata.name)).toEqual(docs(outputs['dbms'] as string).map((d) => d.metadata.name));
+    expect(JSON.stringify(list)).not.toContain('evidence');
+    const ev = JSON.parse(readFileSync(evidence, 'utf8')) as { policies: { name: string; evidence: Record<string, string> }[] };
+    expect(ev.policies.find((p) => p.name === 'postgres')?.evidence['spec.endpointSelector']).toBe('pods of Cluster dbms/postgres');
+  });
+
   it('rejects conflicting flags before reading anything', async () => {
     const r = await runCli(['--db', db, 'recommend', '-A', '-n', 'dbms']);
     expect(r.code).toBe(2);

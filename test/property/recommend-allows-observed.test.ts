@@ -12,7 +12,9 @@ import { edge, options, workload } from '../helpers/edges.js';
  */
 const NAMESPACES = ['dbms', 'apps', 'kube-system'];
 const NAMES = ['api', 'db', 'cache', 'web', 'worker'];
-const PORTS = [53, 80, 443, 5432, 6379, 8000, 9187];
+const PORTS = [53, 80, 443, 5432, 6379, 8000, 9153, 9187];
+/** The cluster DNS, always present: clients query it, prometheus-like peers scrape 9153. */
+const COREDNS = { namespace: 'kube-system', name: 'coredns' };
 const FQDNS = ['api.github.com', 'example.com'];
 
 interface Topology {
@@ -28,6 +30,7 @@ const topology: fc.Arbitrary<Topology> = fc
     maxLength: 6,
     selector: (w) => `${w.namespace}/${w.name}`,
   })
+  .map((ws) => [...ws.filter((w) => !(w.namespace === COREDNS.namespace && w.name === COREDNS.name)), COREDNS])
   .chain((workloads) => {
     const wl = fc.constantFrom(...workloads);
     const source = fc.oneof(
@@ -51,7 +54,7 @@ function evalPeer(p: Peer): EvalPeer {
   switch (p.kind) {
     case 'workload':
       return {
-        labels: [`k8s:app=${p.name}`, `k8s:io.kubernetes.pod.namespace=${p.namespace}`, `k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${p.namespace}`],
+        labels: [p.name === COREDNS.name ? 'k8s:k8s-app=kube-dns' : `k8s:app=${p.name}`, `k8s:io.kubernetes.pod.namespace=${p.namespace}`, `k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${p.namespace}`],
         namespace: p.namespace,
         identity: 1000,
         managed: true,
@@ -65,18 +68,33 @@ function evalPeer(p: Peer): EvalPeer {
   }
 }
 
-describe('recommend then evaluate', () => {
+/** A pod nobody has seen, in a namespace nobody has seen. */
+const NEWCOMER: EvalPeer = { labels: ['k8s:app=newcomer', 'k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=brand-new'], namespace: 'brand-new', identity: 4242, managed: true };
+
+describe.each([false, true])('recommend then evaluate (baseline %s)', (baseline) => {
   it('allows every observed forwarded edge and denies unobserved ports between the same peers', () => {
     fc.assert(
       fc.property(topology, ({ workloads, edges }) => {
-        const infos = workloads.map((w) => workload(w.namespace, 'Deployment', w.name, { app: w.name }));
-        const r = recommend(edges, infos, options());
+        const infos = workloads.map((w) => workload(w.namespace, 'Deployment', w.name, w.name === COREDNS.name ? { 'k8s-app': 'kube-dns' } : { app: w.name }));
+        const r = recommend(edges, infos, options({ baseline }));
         const parsed = parsePolicies(renderRecommendationYaml(r), { file: 'recommended.yaml' });
         expect(parsed.errors).toEqual([]);
         const set = buildPolicySet(parsed.policies);
         for (const e of edges) {
           const d = evaluate(set, { source: evalPeer(e.from), destination: evalPeer(e.to), protocol: e.protocol, port: e.port });
           expect(d.allowed, `${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)} ${e.protocol}/${e.port}: ${d.egress.reason} / ${d.ingress.reason}`).toBe(true);
+        }
+        // A pod never observed, in a namespace never observed, still resolves names over UDP and TCP.
+        for (const protocol of ['UDP', 'TCP'] as const) {
+          const d = evaluate(set, { source: NEWCOMER, destination: evalPeer({ kind: 'workload', namespace: COREDNS.namespace, workloadKind: 'Deployment', name: COREDNS.name }), protocol, port: 53 });
+          expect(d.allowed, `newcomer -> coredns ${protocol}/53: ${d.egress.reason} / ${d.ingress.reason}`).toBe(true);
+        }
+        // So does every observed workload, whatever it was seen doing.
+        for (const w of workloads) {
+          for (const protocol of ['UDP', 'TCP'] as const) {
+            const d = evaluate(set, { source: evalPeer({ kind: 'workload', namespace: w.namespace, workloadKind: 'Deployment', name: w.name }), destination: evalPeer({ kind: 'workload', namespace: COREDNS.namespace, workloadKind: 'Deployment', name: COREDNS.name }), protocol, port: 53 });
+            expect(d.allowed, `${w.namespace}/${w.name} -> coredns ${protocol}/53: ${d.egress.reason} / ${d.ingress.reason}`).toBe(true);
+          }
         }
         const widened = r.notes.some((n) => n.kind === 'widening');
         if (widened) return;

@@ -1,8 +1,9 @@
-import { type Command, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
-import { recommendationJson, renderRecommendationYaml } from '../../report/index.js';
+import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
+import { recommendationEvidenceJson, recommendationJson, renderRecommendationYaml } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
@@ -17,13 +18,15 @@ interface RecommendFlags {
   readonly minBaseline: number;
   readonly portRangeMin: number;
   readonly workloadConfig?: string;
+  readonly ciliumVersion: CiliumVersion;
+  readonly evidence?: string;
 }
 
 export function registerRecommend(program: Command, ctx: CommandContext): void {
   program
     .command('recommend')
     .description('least-privilege policies from the observed baseline, ready to commit')
-    .option('-n, --namespace <ns>', 'namespace to make policies for (repeatable)', collect, undefined)
+    .option('-n, --namespace <ns>', 'namespace to make policies for (repeatable, comma-separated)', collect, undefined)
     .option('-A, --all-namespaces', 'every namespace with traffic', false)
     .addOption(new Option('--kind <kind>', 'policy API: cilium (CiliumNetworkPolicy) or kubernetes (NetworkPolicy)').choices(['cilium', 'kubernetes']).default('cilium'))
     .option('--baseline', 'also emit the cluster-wide foundation (DNS, kube-apiserver) as CiliumClusterwideNetworkPolicies', false)
@@ -32,11 +35,23 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--min-baseline <hours>', 'warn when the baseline covers fewer hours').default(168).argParser(Number))
     .option('--workload-config <file>', 'workload identity rules (YAML/JSON), as for `edges`')
     .addOption(new Option('--port-range-min <n>', 'contiguous observed ports that become one range').default(8).argParser(Number))
+    .addOption(
+      new Option('--cilium-version <x.y>', 'the Cilium release the policies are for: fields it lacks are not used')
+        .default(OLDEST_SUPPORTED_CILIUM, formatCiliumVersion(OLDEST_SUPPORTED_CILIUM))
+        .argParser(parseCiliumVersion),
+    )
+    .option('--evidence <file>', 'also write the evidence, notes, warnings and lints as JSON to FILE (for programs)')
     .action((flags: RecommendFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
       if (flags.allNamespaces && flags.namespace) throw new UsageError('cannot set both -A and --namespace');
       if (!flags.allNamespaces && !flags.namespace) throw new UsageError('name the namespaces with -n NS (repeatable) or use -A');
       if (flags.baseline && flags.kind === 'kubernetes') throw new UsageError('--baseline makes CiliumClusterwideNetworkPolicies; it cannot go with --kind kubernetes');
+      if (flags.baseline && !ciliumAtLeast(flags.ciliumVersion, ENABLE_DEFAULT_DENY_SINCE)) {
+        throw new UsageError(
+          `--baseline needs enableDefaultDeny, which came with Cilium ${formatCiliumVersion(ENABLE_DEFAULT_DENY_SINCE)}; ` +
+            `Cilium ${formatCiliumVersion(flags.ciliumVersion)} would drop it and deny all egress: leave out --baseline`,
+        );
+      }
       if (!Number.isFinite(flags.minBaseline) || flags.minBaseline < 0) throw new UsageError('--min-baseline must be a number of hours');
       if (!Number.isInteger(flags.portRangeMin) || flags.portRangeMin < 2) throw new UsageError('--port-range-min must be a whole number of at least 2');
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
@@ -49,6 +64,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           baseline: flags.baseline,
           minBaselineHours: flags.minBaseline,
           portRangeMin: flags.portRangeMin,
+          ciliumVersion: flags.ciliumVersion,
           ...(workloadConfig ? { workloadConfig } : {}),
         });
         for (const w of r.warnings) ctx.io.stderr.write(`Warning: ${w}\n`);
@@ -56,6 +72,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
         for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}\n`);
+        if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
         if (flags.out) {
           const w = writePolicyDirectory(flags.out, r);
           for (const u of w.leftToUser) ctx.io.stderr.write(`Note: not written, a file that is not ours already defines ${u}\n`);
@@ -72,5 +89,20 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw new InvalidArgumentError(`empty namespace in "${value}"`);
+  return [...(previous ?? []), ...names];
+}
+
+function parseCiliumVersion(value: string): CiliumVersion {
+  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:-[0-9A-Za-z.-]+)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('use a Cilium release such as 1.18 or 1.17.4');
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
+
+/** Temp file + rename, so a reader never sees half a file. */
+function writeFileAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }

@@ -2,7 +2,7 @@ import { parsePrefix, prefixContains } from '../cidr.js';
 import { ENTITIES, type CidrRule, type CiliumRule, type Entity } from '../model/index.js';
 import { decodeSelector } from './decode-selector.js';
 import { decodeFqdnLike, decodeIcmpRule, decodePortRule } from './decode-ports.js';
-import { join, noteUnknownKeys, readBool, readList, readObject, readRequiredObject, readString, type Rec, type Reader } from './reader.js';
+import { join, rejectUnknownKeys, readBool, readList, readObject, readRequiredObject, readString, type Rec, type Reader } from './reader.js';
 
 type Section = 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -23,7 +23,7 @@ const EGRESS_PEERS = [
 export function decodeCiliumRule(r: Reader, v: unknown, path: string, clusterwide: boolean): CiliumRule | undefined {
   const o = readRequiredObject(r, v, path, 'a rule object');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, [
+  rejectUnknownKeys(r, o, path, [
     'endpointSelector',
     'nodeSelector',
     'ingress',
@@ -58,6 +58,7 @@ export function decodeCiliumRule(r: Reader, v: unknown, path: string, clusterwid
   }
   const dd = readObject(r, o['enableDefaultDeny'], join(path, 'enableDefaultDeny'));
   if (dd !== undefined) {
+    rejectUnknownKeys(r, dd, join(path, 'enableDefaultDeny'), ['ingress', 'egress']);
     const ingress = readBool(r, dd['ingress'], join(path, 'enableDefaultDeny.ingress'));
     const egress = readBool(r, dd['egress'], join(path, 'enableDefaultDeny.egress'));
     out.enableDefaultDeny = { ...(ingress !== undefined && { ingress }), ...(egress !== undefined && { egress }) };
@@ -74,7 +75,7 @@ function decodeEntry(r: Reader, v: unknown, path: string, section: Section): Rec
   const deny = section === 'ingressDeny' || section === 'egressDeny';
   const peerKeys: readonly string[] = ingress ? INGRESS_PEERS : EGRESS_PEERS.filter((k) => !deny || k !== 'toFQDNs');
   if (deny && o['toFQDNs'] !== undefined) r.fail(join(path, 'toFQDNs'), 'toFQDNs is not supported in deny rules');
-  noteUnknownKeys(r, o, path, [...peerKeys, 'toPorts', 'icmps', 'authentication', 'fromRequires', 'toRequires']);
+  rejectUnknownKeys(r, o, path, [...peerKeys, ...(deny && !ingress ? ['toFQDNs'] : []), 'toPorts', 'icmps', 'authentication', 'fromRequires', 'toRequires']);
   for (const k of ['fromRequires', 'toRequires']) {
     if (o[k] !== undefined) r.fail(join(path, k), `${k} was removed in Cilium 1.19`);
   }
@@ -133,7 +134,7 @@ function decodePeerItem(r: Reader, key: string, v: unknown, path: string): unkno
 function decodeCidrRule(r: Reader, v: unknown, path: string): CidrRule | undefined {
   const o = readRequiredObject(r, v, path, '{cidr, except}');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['cidr', 'except', 'cidrGroupRef', 'cidrGroupSelector']);
+  rejectUnknownKeys(r, o, path, ['cidr', 'except', 'cidrGroupRef', 'cidrGroupSelector']);
   const cidr = readString(r, o['cidr'], join(path, 'cidr'));
   const ref = readString(r, o['cidrGroupRef'], join(path, 'cidrGroupRef'));
   const except = readList(r, o['except'], join(path, 'except'), (x, p) => readString(r, x, p));

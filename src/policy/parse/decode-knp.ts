@@ -2,27 +2,27 @@ import { parsePrefix, prefixContains } from '../cidr.js';
 import type { IpBlock, KnpPeer, KnpPolicyType, KnpPort, KnpProtocol, KnpSpec } from '../model/index.js';
 import { isServiceName } from './decode-ports.js';
 import { decodeRequiredSelector, decodeSelector } from './decode-selector.js';
-import { join, noteUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
+import { join, rejectUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
 
 /** Decodes a networking.k8s.io/v1 NetworkPolicySpec with the API server's validation. */
 export function decodeKnpSpec(r: Reader, v: unknown, path: string): KnpSpec | undefined {
   const o = readRequiredObject(r, v, path, 'a NetworkPolicy spec');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['podSelector', 'policyTypes', 'ingress', 'egress']);
+  rejectUnknownKeys(r, o, path, ['podSelector', 'policyTypes', 'ingress', 'egress']);
   const podSelector = decodeRequiredSelector(r, o['podSelector'], join(path, 'podSelector'));
   const policyTypes = readList(r, o['policyTypes'], join(path, 'policyTypes'), (x, p) =>
     x === 'Ingress' || x === 'Egress' ? (x as KnpPolicyType) : r.fail(p, `must be Ingress or Egress, got ${String(x)}`),
   );
   const ingress = readList(r, o['ingress'], join(path, 'ingress'), (x, p) => {
     const e = readObject(r, x, p) ?? {};
-    noteUnknownKeys(r, e, p, ['from', 'ports']);
+    rejectUnknownKeys(r, e, p, ['from', 'ports']);
     const from = readList(r, e['from'], join(p, 'from'), (y, q) => decodePeer(r, y, q));
     const ports = readList(r, e['ports'], join(p, 'ports'), (y, q) => decodePort(r, y, q));
     return { ...(from !== undefined && { from }), ...(ports !== undefined && { ports }) };
   });
   const egress = readList(r, o['egress'], join(path, 'egress'), (x, p) => {
     const e = readObject(r, x, p) ?? {};
-    noteUnknownKeys(r, e, p, ['to', 'ports']);
+    rejectUnknownKeys(r, e, p, ['to', 'ports']);
     const to = readList(r, e['to'], join(p, 'to'), (y, q) => decodePeer(r, y, q));
     const ports = readList(r, e['ports'], join(p, 'ports'), (y, q) => decodePort(r, y, q));
     return { ...(to !== undefined && { to }), ...(ports !== undefined && { ports }) };
@@ -46,7 +46,7 @@ export function decodeKnpSpec(r: Reader, v: unknown, path: string): KnpSpec | un
 function decodePeer(r: Reader, v: unknown, path: string): KnpPeer | undefined {
   const o = readRequiredObject(r, v, path, 'a peer');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['podSelector', 'namespaceSelector', 'ipBlock']);
+  rejectUnknownKeys(r, o, path, ['podSelector', 'namespaceSelector', 'ipBlock']);
   const podSelector = decodeSelector(r, o['podSelector'], join(path, 'podSelector'));
   const namespaceSelector = decodeSelector(r, o['namespaceSelector'], join(path, 'namespaceSelector'));
   const ipBlock = decodeIpBlock(r, o['ipBlock'], join(path, 'ipBlock'));
@@ -84,7 +84,7 @@ function decodeIpBlock(r: Reader, v: unknown, path: string): IpBlock | undefined
 function decodePort(r: Reader, v: unknown, path: string): KnpPort | undefined {
   const o = readRequiredObject(r, v, path, '{protocol, port, endPort}');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['protocol', 'port', 'endPort']);
+  rejectUnknownKeys(r, o, path, ['protocol', 'port', 'endPort']);
   const proto = readString(r, o['protocol'], join(path, 'protocol'));
   if (proto !== undefined && proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') {
     return r.fail(join(path, 'protocol'), `must be TCP, UDP or SCTP, got ${proto}`);

@@ -1,6 +1,6 @@
 import type { IcmpField, IcmpRule, L7Rules, PortProtocol, PortProtocolName, PortRule } from '../model/index.js';
 import { icmpTypeNumber } from '../evaluate/icmp.js';
-import { isRecord, join, noteUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
+import { isRecord, join, rejectUnknownKeys, readInt, readList, readObject, readRequiredObject, readString, type Reader } from './reader.js';
 
 /** IANA service name (RFC 6335), the form Kubernetes and Cilium accept for named ports. */
 export function isServiceName(s: string): boolean {
@@ -17,7 +17,7 @@ export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRul
   if (o === undefined) return undefined;
   const known = ctx.deny ? ['ports'] : ['ports', 'rules', 'terminatingTLS', 'originatingTLS', 'serverNames', 'listener'];
   if (ctx.deny && o['rules'] !== undefined) return r.fail(join(path, 'rules'), 'deny rules cannot carry L7 rules');
-  noteUnknownKeys(r, o, path, known);
+  rejectUnknownKeys(r, o, path, known);
   const ports = readList(r, o['ports'], join(path, 'ports'), (x, p) => decodePortProtocol(r, x, p));
   const rules = ctx.deny ? undefined : decodeL7(r, o['rules'], join(path, 'rules'));
   if (rules !== undefined && l7Type(rules) !== undefined) checkL7(r, rules, ports ?? [], path, ctx);
@@ -27,7 +27,7 @@ export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRul
 function decodePortProtocol(r: Reader, v: unknown, path: string): PortProtocol | undefined {
   const o = readRequiredObject(r, v, path, '{port, protocol}');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['port', 'endPort', 'protocol']);
+  rejectUnknownKeys(r, o, path, ['port', 'endPort', 'protocol']);
   const raw = o['port'];
   if (typeof raw === 'number') return r.fail(join(path, 'port'), `must be a string (quote it: "${raw}")`);
   const port = readString(r, raw, join(path, 'port'));
@@ -53,21 +53,25 @@ function decodePortProtocol(r: Reader, v: unknown, path: string): PortProtocol |
 
 function decodeProtocol(r: Reader, v: unknown, path: string): PortProtocolName | undefined {
   const s = readString(r, v, path);
-  const up = (s ?? '').toUpperCase();
-  if (up === '' || up === 'ANY') return 'ANY';
-  if (up === 'TCP' || up === 'UDP' || up === 'SCTP') return up;
-  return r.fail(path, `unsupported protocol "${s ?? ''}" (TCP, UDP, SCTP or ANY; use icmps for ICMP)`);
+  if (s === undefined || s === '' || s === 'ANY') return 'ANY';
+  if (s === 'TCP' || s === 'UDP' || s === 'SCTP') return s;
+  // The CRD's enum is case-sensitive: the API server rejects `tcp`.
+  if (['TCP', 'UDP', 'SCTP', 'ANY'].includes(s.toUpperCase())) {
+    return r.fail(path, `Unsupported value: "${s}": supported values: "TCP", "UDP", "SCTP", "ANY" (did you mean "${s.toUpperCase()}"?)`);
+  }
+  return r.fail(path, `unsupported protocol "${s}" (TCP, UDP, SCTP or ANY; use icmps for ICMP)`);
 }
 
 function decodeL7(r: Reader, v: unknown, path: string): L7Rules | undefined {
   const o = readObject(r, v, path);
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['http', 'dns', 'kafka', 'l7proto', 'l7']);
+  rejectUnknownKeys(r, o, path, ['http', 'dns', 'kafka', 'l7proto', 'l7']);
   const objects = (key: string): Record<string, unknown>[] | undefined =>
     readList(r, o[key], join(path, key), (x, p) => (isRecord(x) ? { ...x } : r.fail(p, 'expected an object')));
   const http = readList(r, o['http'], join(path, 'http'), (x, p) => {
     const h = readRequiredObject(r, x, p, 'an object');
     if (h === undefined) return undefined;
+    rejectUnknownKeys(r, h, p, ['method', 'path', 'host', 'headers', 'headerMatches']);
     const headers = readList(r, h['headers'], join(p, 'headers'), (y, q) => readString(r, y, q));
     const method = readString(r, h['method'], join(p, 'method'));
     const urlPath = readString(r, h['path'], join(p, 'path'));
@@ -99,7 +103,7 @@ const stringValues = (o: Record<string, unknown>): Record<string, string> =>
 export function decodeFqdnLike(r: Reader, v: unknown, path: string): { matchName?: string; matchPattern?: string } | undefined {
   const o = readRequiredObject(r, v, path, '{matchName} or {matchPattern}');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['matchName', 'matchPattern']);
+  rejectUnknownKeys(r, o, path, ['matchName', 'matchPattern']);
   const name = readString(r, o['matchName'], join(path, 'matchName'));
   const pattern = readString(r, o['matchPattern'], join(path, 'matchPattern'));
   if (!name && !pattern) return r.fail(path, 'one of matchName or matchPattern is required');
@@ -137,7 +141,7 @@ function checkL7(r: Reader, rules: L7Rules, ports: readonly PortProtocol[], path
 export function decodeIcmpRule(r: Reader, v: unknown, path: string): IcmpRule | undefined {
   const o = readRequiredObject(r, v, path, '{fields: [...]}');
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['fields']);
+  rejectUnknownKeys(r, o, path, ['fields']);
   const fields = readList(r, o['fields'], join(path, 'fields'), (x, p) => decodeIcmpField(r, x, p)) ?? [];
   return { fields };
 }

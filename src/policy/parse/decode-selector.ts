@@ -1,10 +1,10 @@
 import { SELECTOR_OPERATORS, type LabelSelector, type LabelSelectorRequirement, type SelectorOperator } from '../model/index.js';
-import { join, noteUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, type Reader } from './reader.js';
+import { join, rejectUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, type Reader } from './reader.js';
 
 export function decodeSelector(r: Reader, v: unknown, path: string): LabelSelector | undefined {
   const o = readObject(r, v, path);
   if (o === undefined) return undefined;
-  noteUnknownKeys(r, o, path, ['matchLabels', 'matchExpressions']);
+  rejectUnknownKeys(r, o, path, ['matchLabels', 'matchExpressions']);
   const matchLabels = readStringMap(r, o['matchLabels'], join(path, 'matchLabels'));
   const matchExpressions = readList(r, o['matchExpressions'], join(path, 'matchExpressions'), (x, p) =>
     decodeRequirement(r, x, p),
@@ -24,6 +24,7 @@ export function decodeRequiredSelector(r: Reader, v: unknown, path: string): Lab
 function decodeRequirement(r: Reader, v: unknown, path: string): LabelSelectorRequirement | undefined {
   const o = readRequiredObject(r, v, path, '{key, operator, values}');
   if (o === undefined) return undefined;
+  rejectUnknownKeys(r, o, path, ['key', 'operator', 'values']);
   const key = readString(r, o['key'], join(path, 'key'));
   const op = readString(r, o['operator'], join(path, 'operator'));
   const values = readList(r, o['values'], join(path, 'values'), (x, p) =>

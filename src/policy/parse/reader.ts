@@ -95,11 +95,42 @@ export function readStringMap(r: Reader, v: unknown, path: string): Record<strin
   return out;
 }
 
-/** Notes keys that this model does not know (likely typos, which Cilium would prune or reject). */
-export function noteUnknownKeys(r: Reader, o: Rec, path: string, known: readonly string[]): void {
+/**
+ * Rejects keys the API does not define, as kubectl's strict field validation does: a typo such as
+ * `matchLabel`, `fromEndpoint` or `toPort` would otherwise silently widen or narrow a rule.
+ */
+export function rejectUnknownKeys(r: Reader, o: Rec, path: string, known: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) r.note(join(path, k), `unknown field "${k}" ignored`);
+    if (known.includes(k)) continue;
+    const guess = closest(k, known);
+    r.fail(join(path, k), `unknown field "${k}"${guess === undefined ? '' : ` (did you mean "${guess}"?)`}`);
   }
+}
+
+/** The known key a typo most likely meant: small edit distance, or a plural/case slip. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
 }
 
 export function describe(v: unknown): string {

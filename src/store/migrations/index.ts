@@ -1,6 +1,7 @@
 import { sql as core } from './001-core.js';
 import { sql as edges } from './002-edges.js';
 import { sql as resume } from './003-resume.js';
+import { sql as namespaces } from './004-namespaces.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'core', sql: core },
   { version: 2, name: 'edges', sql: edges },
   { version: 3, name: 'resume', sql: resume },
+  { version: 4, name: 'namespaces', sql: namespaces },
 ];

@@ -112,7 +112,7 @@ export function graphOf(flows: readonly Flow[], config: WorkloadConfig = EMPTY_W
   for (const f of flows) agg.add(f);
   const delta = agg.take();
   const records = [...delta.edges.values()];
-  const workloads = resolveWorkloads([...delta.workloads.values()], config);
+  const workloads = resolveWorkloads([...delta.workloads.values()], config, [...(delta.namespaces?.values() ?? [])]);
   const answers = indexAnswers(delta.dnsAnswers, workloads);
   const edges = resolveEdges(
     records.map((record, id) => ({ id, record, hoursSeen: record.hours.length })),

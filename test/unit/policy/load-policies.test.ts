@@ -32,7 +32,7 @@ describe('loadPolicies', () => {
     writeFileSync(f, `${doc('ok')}---\n${doc('bad').replace('ingress: [{}]', 'ingress: [{toPorts: [{ports: [{port: "99999"}]}]}]')}`);
     const r = await loadPolicies([f]);
     expect(r.policies.map((p) => p.name)).toEqual(['ok']);
-    expect(r.errors.map(formatParseProblem)).toEqual([`${f}:2: spec.ingress[0].toPorts[0].ports[0].port: unable to parse port: "99999" is not a port number (0-65535) or name`]);
+    expect(r.errors.map(formatParseProblem)).toEqual([`${f}:9:61: spec.ingress[0].toPorts[0].ports[0].port: unable to parse port: "99999" is not a port number (0-65535) or name`]);
   });
 
   it('reads stdin for "-" through the injected reader', async () => {
@@ -43,5 +43,59 @@ describe('loadPolicies', () => {
 
   it('a path that does not exist stops the run with an InputError', async () => {
     await expect(loadPolicies(['/nonexistent/policies.yaml'])).rejects.toThrow(new InputError('/nonexistent/policies.yaml', undefined, undefined, 'no such file or directory'));
+  });
+});
+
+describe('loadPolicies: malformed and oversized input is one located error (InputError, exit 1), never a crash', () => {
+  const load = async (text: string): Promise<InputError> => {
+    dir = tempDir();
+    const f = dir.file('p.yaml');
+    writeFileSync(f, text);
+    const e = await loadPolicies([f]).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message.split('\n')).toHaveLength(1);
+    return e as InputError;
+  };
+
+  it('an alias bomb', async () => {
+    const levels = 'abcdefghij'.split('');
+    const bomb = [`a: &a [${Array(10).fill('x').join(',')}]`, ...levels.slice(1).map((l, i) => `${l}: &${l} [${Array(10).fill(`*${levels[i]}`).join(',')}]`)].join('\n');
+    const e = await load(`${bomb}\n`);
+    expect(e.message).toMatch(/p\.yaml:1: document 1: more than 100 alias expansions \(an alias bomb\?\); refusing the file$/);
+  });
+
+  it('endless --- lines stop at the limit, quickly', async () => {
+    const t0 = Date.now();
+    const e = await load('---\n'.repeat(2_000_000));
+    expect(e.message).toMatch(/p\.yaml:10001: more than 10000 empty YAML documents \(endless ---\?\); refusing the file$/);
+    expect(Date.now() - t0).toBeLessThan(20_000); // 2M lines all read took 22 s and 2 GB before; this stops at 10k
+  });
+
+  it('one YAML document over the per-document limit names the limit', async () => {
+    const item = '- {apiVersion: cilium.io/v2, kind: CiliumNetworkPolicy, metadata: {name: x}, spec: {endpointSelector: {}, ingress: [{}]}}\n';
+    const e = await load(`kind: List\nitems:\n${item.repeat(Math.ceil((17 * 1024 * 1024) / item.length))}`);
+    expect(e.message).toMatch(/p\.yaml:1: a YAML document of 17\.\d MiB is over the 16 MiB limit per document; split it/);
+  });
+
+  it('a big JSON List (kubectl get -o json) loads without the spread push that overflowed the stack', async () => {
+    dir = tempDir();
+    const f = dir.file('all.json');
+    const items = Array.from({ length: 150_000 }, (_, i) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: `p${i}`, namespace: 'x' }, spec: { endpointSelector: {}, ingress: [{}] } }));
+    writeFileSync(f, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const r = await loadPolicies([f]);
+    expect(r.policies).toHaveLength(150_000);
+  }, 60_000);
+
+  it('a template is skipped with a warning, the other files still load', async () => {
+    dir = tempDir();
+    writeFileSync(dir.file('a.yaml'), doc('a'));
+    writeFileSync(dir.file('chart.yaml'), 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: {{ include "app.fullname" . }}\n');
+    const r = await loadPolicies([dir.path]);
+    expect(r.policies.map((p) => p.name)).toEqual(['a']);
+    expect(r.errors).toEqual([]);
+    expect(r.notes.map(formatParseProblem)).toEqual([`${dir.file('chart.yaml')}:4:9: skipped: a template ({{ include "app.fullname" . }}), not a manifest; render it first (helm template, kustomize build)`]);
   });
 });

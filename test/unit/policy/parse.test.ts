@@ -14,7 +14,7 @@ ${spec
 const errorsOf = (text: string): string[] => parsePolicies(text, { file: 'f.yaml' }).errors.map(formatParseProblem);
 
 describe('parsePolicies: documents', () => {
-  it('loads every good document, reports bad ones as FILE:DOC: field: reason, and skips them', () => {
+  it('loads every good document, reports bad ones as FILE:LINE:COL: field: reason, and skips them', () => {
     const text = [
       cnp('endpointSelector: {}\ningress: [{}]', 'good1'),
       cnp('endpointSelector: {}\ningress:\n- toPorts:\n  - ports:\n    - port: "80"\n      endPort: 79', 'bad'),
@@ -22,7 +22,8 @@ describe('parsePolicies: documents', () => {
     ].join('---\n');
     const r = parsePolicies(text, { file: 'f.yaml' });
     expect(r.policies.map((p) => p.name)).toEqual(['good1', 'good2']);
-    expect(r.errors.map(formatParseProblem)).toEqual(['f.yaml:2: spec.ingress[0].toPorts[0].ports[0].endPort: endPort 79 is less than port 80']);
+    // Line 17 of the stream: the second document's `endPort` key, at column 9.
+    expect(r.errors.map(formatParseProblem)).toEqual(['f.yaml:17:9: spec.ingress[0].toPorts[0].ports[0].endPort: endPort 79 is less than port 80']);
     expect(r.errors[0]).toMatchObject({ file: 'f.yaml', doc: 2, field: 'spec.ingress[0].toPorts[0].ports[0].endPort' });
   });
 
@@ -32,14 +33,14 @@ describe('parsePolicies: documents', () => {
     expect(r.policies.map((p) => p.name)).toEqual(['a', 'c']);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ doc: 2, field: '' });
-    expect(formatParseProblem(r.errors[0] as never)).toMatch(/^f\.yaml:2: invalid YAML: /);
+    expect(formatParseProblem(r.errors[0] as never)).toMatch(/^f\.yaml:9:1: invalid YAML: Flow sequence/);
   });
 
   it('skips unknown kinds with a note and ignores empty documents', () => {
     const r = parsePolicies('---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n---\n' + cnp('endpointSelector: {}\ningress: [{}]'), { file: 'f.yaml' });
     expect(r.errors).toEqual([]);
     expect(r.policies).toHaveLength(1);
-    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:1: kind: skipped: kind ConfigMap is not a network policy']);
+    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:3:1: kind: skipped: kind ConfigMap is not a network policy']);
   });
 
   it('reads kind: List as kubectl get cnp,ccnp,netpol -A -o yaml prints it, and reports a bad item with its index', () => {
@@ -64,7 +65,7 @@ items:
     const r = parsePolicies(text, { file: 'all.yaml' });
     expect(r.policies.map((p) => `${p.kind}/${p.name}`)).toEqual(['CiliumNetworkPolicy/a', 'NetworkPolicy/c']);
     expect(r.policies[1]?.origin).toEqual({ file: 'all.yaml', doc: 1, item: 2 });
-    expect(r.errors.map(formatParseProblem)).toEqual(['all.yaml:1: items[1].spec.egress[0].toEntities[0]: unsupported entity: nowhere']);
+    expect(r.errors.map(formatParseProblem)).toEqual(['all.yaml:13:55: items[1].spec.egress[0].toEntities[0]: unsupported entity: nowhere']);
   });
 
   it('reads JSON (kubectl -o json) too, and uses the default namespace for namespaced kinds', () => {
@@ -146,13 +147,37 @@ describe('parsePolicies: what Cilium or Kubernetes would reject', () => {
     ['wrong apiVersion', 'apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: n}\nspec: {endpointSelector: {}, ingress: [{}]}\n', 'f.yaml:1: apiVersion: expected cilium.io/v2 for CiliumNetworkPolicy, got cilium.io/v1'],
     ['no name', 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {}\nspec: {endpointSelector: {}, ingress: [{}]}\n', 'f.yaml:1: metadata.name: required'],
   ])('%s', (_, text, want) => {
-    expect(errorsOf(text)).toEqual([want]);
+    const got = errorsOf(text);
+    expect(got).toHaveLength(1);
+    const m = /^f\.yaml:(\d+):(\d+): (.*)$/.exec(got[0] ?? '');
+    expect(m, got[0]).not.toBeNull();
+    const [, line, col, rest] = m as unknown as [string, string, string, string];
+    expect(rest).toBe(want.replace(/^f\.yaml:1: /, ''));
+    // LINE:COL points at the field's key (or, for a list item or a missing field, the nearest node that is there).
+    const field = rest.split(': ')[0] ?? '';
+    const keys = field.split(/[.[\]]/).filter((k) => k !== '' && !/^\d+$/.test(k));
+    const at = (text.split('\n')[Number(line) - 1] ?? '').slice(Number(col) - 1);
+    const item = /\]$/.test(field);
+    expect(keys.some((k) => at.startsWith(k)) || /^[-{[]/.test(at) || (item && at !== ''), `${at} for ${field}`).toBe(true);
   });
 
-  it('notes unknown fields (likely typos) but still loads the policy', () => {
-    const r = parsePolicies(cnp('endpointSelector: {}\ningress: [{fromEndpoint: [{}]}]'), { file: 'f.yaml' });
+  it.each([
+    ['fromEndpoint', 'endpointSelector: {}\ningress:\n  - fromEndpoint: [{}]', 'f.yaml:7:7: spec.ingress[0].fromEndpoint: unknown field "fromEndpoint" (did you mean "fromEndpoints"?)'],
+    ['matchLabel', 'endpointSelector:\n  matchLabel: {app: a}\ningress: [{}]', 'f.yaml:6:5: spec.endpointSelector.matchLabel: unknown field "matchLabel" (did you mean "matchLabels"?)'],
+    ['toPort', 'endpointSelector: {}\negress:\n  - toEntities: [world]\n    toPort: [{ports: [{port: "443"}]}]', 'f.yaml:8:7: spec.egress[0].toPort: unknown field "toPort" (did you mean "toPorts"?)'],
+    ['protocol: tcp', 'endpointSelector: {}\ningress:\n  - toPorts:\n      - ports:\n          - {port: "80", protocol: tcp}', 'f.yaml:9:28: spec.ingress[0].toPorts[0].ports[0].protocol: Unsupported value: "tcp": supported values: "TCP", "UDP", "SCTP", "ANY" (did you mean "TCP"?)'],
+    ['a field of the object', 'endpointSelector: {}\ningress: [{}]\nstatuss: {}', 'f.yaml:7:3: spec.statuss: unknown field "statuss"'],
+  ])('rejects %s as the API server does (strict field validation), at its line and column', (_, spec, want) => {
+    const r = parsePolicies(cnp(spec), { file: 'f.yaml' });
+    expect(r.policies).toEqual([]);
+    expect(r.errors.map(formatParseProblem)).toEqual([want]);
+  });
+
+  it('skips a template with a located warning instead of a YAML error', () => {
+    const r = parsePolicies(`${cnp('endpointSelector: {}\ningress: [{}]')}---\n# helm\nmetadata:\n  name: {{ .Release.Name }}-db\n`, { file: 't.yaml' });
     expect(r.errors).toEqual([]);
-    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:1: spec.ingress[0].fromEndpoint: unknown field "fromEndpoint" ignored']);
+    expect(r.policies).toEqual([]);
+    expect(r.notes.map(formatParseProblem)).toEqual(['t.yaml:10:9: skipped: a template ({{ .Release.Name }}), not a manifest; render it first (helm template, kustomize build)']);
   });
 
   it('notes KNP rules that policyTypes makes the spec ignore', () => {
@@ -161,8 +186,8 @@ describe('parsePolicies: what Cilium or Kubernetes would reject', () => {
     expect(r.notes[0]?.field).toBe('spec.egress');
   });
 
-  it('normalises named ports to lowercase and protocols to uppercase', () => {
-    const p = parsePolicies(cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "HTTP-Alt"}, {port: "80", protocol: tcp}]}]}]'), { file: 'f' })
+  it('normalises named ports to lowercase', () => {
+    const p = parsePolicies(cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "HTTP-Alt"}, {port: "80", protocol: TCP}]}]}]'), { file: 'f' })
       .policies[0] as CiliumNetworkPolicy;
     expect(p.spec?.ingress?.[0]?.toPorts?.[0]?.ports).toEqual([
       { port: 'http-alt', protocol: 'ANY' },

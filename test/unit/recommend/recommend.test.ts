@@ -62,10 +62,10 @@ describe('recommend (cilium)', () => {
     expect(JSON.stringify(s)).not.toMatch(/CIDR/);
   });
 
-  it('lets DNS through the DNS proxy (dns matchPattern) on the observed protocol only', () => {
+  it('lets DNS through the DNS proxy (dns matchPattern) on UDP and TCP 53, although only UDP was observed', () => {
     expect(spec(r, 'postgres')['egress']).toContainEqual({
       toEndpoints: [{ matchLabels: { 'k8s-app': 'kube-dns', 'k8s:io.kubernetes.pod.namespace': 'kube-system' } }],
-      toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }], rules: { dns: [{ matchPattern: '*' }] } }],
+      toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }], rules: { dns: [{ matchPattern: '*' }] } }],
     });
   });
 
