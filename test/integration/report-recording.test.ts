@@ -135,13 +135,20 @@ describe('report on the bundled home-lab recording', () => {
 
   it('with --policies: coverage per namespace agrees with `check`, and the would-drop, dropped and unused tables are filled', async () => {
     const check = JSON.parse((await runCli(['--db', db, 'check', '--policies', POLICIES, '-o', 'json'])).stdout) as {
-      coverage: { namespace: string; workloads: number; ingressSelected: number; egressSelected: number }[];
+      coverage: { namespace: string; workloads: number; ingressSelected: number; egressSelected: number; ingressEnforced: number; egressEnforced: number }[];
       wouldDrop: unknown[];
       unusedRules: { policy: string; path: string }[];
     };
     const coverage = rows(mdWithPolicies, 'Policy coverage').filter((r) => r.length === 7);
-    expect(coverage.map((r) => [r[0], Number(r[1]), r[2], r[4]])).toEqual(
-      check.coverage.map((c) => [c.namespace, c.workloads, `${c.ingressSelected}/${c.workloads}`, `${c.egressSelected}/${c.workloads}`]),
+    expect(coverage.map((r) => [r[0], Number(r[1]), r[2], r[3], r[4], r[5]])).toEqual(
+      check.coverage.map((c) => [
+        c.namespace,
+        c.workloads,
+        `${c.ingressSelected}/${c.workloads}`,
+        `${c.ingressEnforced}/${c.workloads}`,
+        `${c.egressSelected}/${c.workloads}`,
+        `${c.egressEnforced}/${c.workloads}`,
+      ]),
     );
     // dbms: every workload is behind an ingress default deny (default-deny.yaml).
     expect(coverage.find((r) => r[0] === 'dbms')?.[3]).toBe('3/3');
