@@ -3,7 +3,7 @@ import { evidenceComment, evidenceOf } from './evidence.js';
 import type { GeneratedPolicy, Note, ObservedEdge, Peer, RecommendOptions, WorkloadInfo } from './model.js';
 import { describePeer, peerKey, policyName } from './naming.js';
 import { MAX_PORTS_PER_ENTRY, type PortPlan, type PortSpec, chunk, planPorts, portsLabel } from './ports.js';
-import { type WorkloadIndex, sortKeys, workloadPeerSelector } from './selectors.js';
+import { type WorkloadIndex, sortKeys, unwritablePeer, workloadPeerSelector } from './selectors.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hubble-advisor' } as const;
 
@@ -138,6 +138,11 @@ function ingressRules(edges: readonly ObservedEdge[], w: WorkloadInfo, index: Wo
     edges = edges.filter((e) => !isDnsPort(e));
   }
   for (const [key, g] of groupByPeer(edges, 'from')) {
+    const why = unwritablePeer(g.peer, index);
+    if (why !== undefined) {
+      note('unsupported', `inbound from ${describePeer(g.peer)} is left out: ${why}`);
+      continue;
+    }
     const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     for (const r of plan.ranges) note('widening', `from ${describePeer(g.peer)}: ${r}`);
     const comment = evidenceComment(`from ${describePeer(g.peer)} on ${portsLabel(plan)}`, evidenceOf(g.edges));
@@ -182,6 +187,11 @@ function egressRules(
   // Lookups are covered by the DNS rule above (or by the baseline); other ports to the DNS server are plain L4.
   edges = edges.filter((e) => !(isDnsServer(e.to) && isDnsPort(e)));
   for (const [key, g] of groupByPeer(edges, 'to')) {
+    const why = unwritablePeer(g.peer, index);
+    if (why !== undefined) {
+      note('unsupported', `outbound to ${describePeer(g.peer)} is left out: ${why}`);
+      continue;
+    }
     const plan = withDnsPortsBothWays(planPorts(g.edges, o.portRangeMin));
     for (const r of plan.ranges) note('widening', `to ${describePeer(g.peer)}: ${r}`);
     const comment = evidenceComment(`to ${describePeer(g.peer)} on ${portsLabel(plan)}`, evidenceOf(g.edges));

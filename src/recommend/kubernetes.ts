@@ -3,7 +3,7 @@ import { evidenceComment, evidenceOf } from './evidence.js';
 import type { GeneratedPolicy, Note, ObservedEdge, Peer, RecommendOptions } from './model.js';
 import { describePeer, peerKey } from './naming.js';
 import { type PortPlan, planPorts, portsLabel } from './ports.js';
-import { type WorkloadIndex, sortKeys } from './selectors.js';
+import { type WorkloadIndex, sortKeys, unwritablePeer } from './selectors.js';
 import { workloadKey } from './naming.js';
 
 /**
@@ -31,6 +31,11 @@ export function kubernetesPolicyFor(
     const rules: Record<string, unknown>[] = [];
     const unsupported: string[] = [];
     for (const g of groupBy(edges, side)) {
+      const why = unwritablePeer(g.peer, index);
+      if (why !== undefined) {
+        notes.push({ policy: name, namespace: w.namespace, kind: 'unsupported', message: `${direction} ${side} ${describePeer(g.peer)} is left out: ${why}` });
+        continue;
+      }
       const peers = peerTerm(g.peer, w.namespace, index);
       const plan = planPorts(g.edges, o.portRangeMin);
       if (peers === 'unsupported') {

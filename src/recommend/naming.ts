@@ -1,3 +1,4 @@
+import { quoted } from './k8s-names.js';
 import type { Peer } from './model.js';
 
 const MAX_NAME = 63;
@@ -40,14 +41,15 @@ export function peerKey(p: Peer): string {
   }
 }
 
+/** A peer for humans; strings from flows that are not plain printable ASCII are shown escaped. */
 export function describePeer(p: Peer): string {
   switch (p.kind) {
     case 'workload':
-      return `${p.namespace}/${p.name} (${p.workloadKind})`;
+      return `${printable(p.namespace)}/${printable(p.name)} (${printable(p.workloadKind)})`;
     case 'entity':
       return `entity ${p.entity}`;
     case 'fqdn':
-      return p.fqdn;
+      return printable(p.fqdn);
     case 'cidr':
       return p.cidr;
     default: {
@@ -55,6 +57,10 @@ export function describePeer(p: Peer): string {
       return String(never);
     }
   }
+}
+
+function printable(s: string): string {
+  return /^[\x21-\x7e]+$/.test(s) ? s : quoted(s);
 }
 
 export function workloadKey(w: { namespace: string; kind: string; name: string }): string {

@@ -1,6 +1,7 @@
 import { baselinePolicies } from './baseline.js';
 import { type WorkloadTraffic, ciliumPolicyFor, cnpName } from './cilium.js';
 import { isDnsPort } from './dns.js';
+import { isNamespaceName, isSelectorLabels, quoted } from './k8s-names.js';
 import { kubernetesPolicyFor } from './kubernetes.js';
 import { lintPolicies } from './lints.js';
 import { ENABLE_DEFAULT_DENY_SINCE, ciliumAtLeast, formatCiliumVersion } from './model.js';
@@ -49,6 +50,11 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
   const policies: GeneratedPolicy[] = [];
   const notes: Note[] = [];
   for (const w of targets) {
+    const unwritable = unwritableReason(w);
+    if (unwritable !== undefined) {
+      warnings.push(`${quoted(w.namespace)}/${quoted(w.name)} (${quoted(w.kind)}): no policy was written: ${unwritable}`);
+      continue;
+    }
     if (Object.keys(w.selector).length === 0) {
       // An empty selector would select every pod of the namespace: no policy rather than a wider one.
       warnings.push(
@@ -134,6 +140,13 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
     ...(cilium ? { cilium } : {}),
     ...(newestFlowMs !== undefined ? { newestFlowMs } : {}),
   };
+}
+
+/** Why a workload's namespace or selector cannot be written into a Kubernetes object, if so. */
+function unwritableReason(w: WorkloadInfo): string | undefined {
+  if (!isNamespaceName(w.namespace)) return 'its namespace is not a valid Kubernetes namespace name';
+  if (!isSelectorLabels(w.selector)) return 'its selector labels are not valid Kubernetes label keys and values';
+  return undefined;
 }
 
 /** A label value (63 characters of [a-z0-9-._], alphanumeric at both ends) from a workload name. */

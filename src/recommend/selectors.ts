@@ -1,3 +1,4 @@
+import { isFqdn, isNamespaceName, isSelectorLabels } from './k8s-names.js';
 import type { Peer, WorkloadInfo } from './model.js';
 import { workloadKey } from './naming.js';
 
@@ -37,4 +38,18 @@ export function sortKeys(o: Readonly<Record<string, string>>): Record<string, st
   const out: Record<string, string> = {};
   for (const k of Object.keys(o).sort()) out[k] = o[k] as string;
   return out;
+}
+
+/**
+ * Why a peer cannot be written into a policy (a namespace, label or DNS name Kubernetes or Cilium
+ * would reject), or undefined. Such a peer is left out of the rules and named in a note.
+ */
+export function unwritablePeer(p: Peer, index: WorkloadIndex): string | undefined {
+  if (p.kind === 'workload') {
+    if (!isNamespaceName(p.namespace)) return 'its namespace is not a valid Kubernetes namespace name';
+    const info = index.get(workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name }));
+    if (info && !isSelectorLabels(info.selector)) return 'its labels are not valid Kubernetes label keys and values';
+  }
+  if (p.kind === 'fqdn' && !isFqdn(p.fqdn.replace(/\.$/, ''))) return 'it is not a DNS name toFQDNs accepts';
+  return undefined;
 }

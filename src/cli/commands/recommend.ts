@@ -3,7 +3,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
-import { recommendationEvidenceJson, recommendationJson, renderRecommendationYaml } from '../../report/index.js';
+import { printableText, recommendationEvidenceJson, recommendationJson, renderRecommendationYaml } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
@@ -67,11 +67,11 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           ciliumVersion: flags.ciliumVersion,
           ...(workloadConfig ? { workloadConfig } : {}),
         });
-        for (const w of r.warnings) ctx.io.stderr.write(`Warning: ${w}\n`);
+        for (const w of r.warnings) ctx.io.stderr.write(`Warning: ${printableText(w)}\n`);
         if (r.newestFlowMs !== undefined && Date.now() - r.newestFlowMs > 86_400_000) {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
-        for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}\n`);
+        for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${printableText(`${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}`)}\n`);
         if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
         if (flags.out) {
           const w = writePolicyDirectory(flags.out, r);

@@ -1,0 +1,76 @@
+import { type Document, Scalar, parse, visit } from 'yaml';
+
+/**
+ * YAML that every reader reads the same way. kubectl (go-yaml) and PyYAML read YAML 1.1, where
+ * NEL (U+0085), U+2028 and U+2029 are line breaks; the `yaml` package reads 1.2, where they are not.
+ * A workload named `evil<NEL>- fromEntities: [all]` would otherwise end an evidence comment and add
+ * a rule when kubectl reads the file. So: comment text keeps only characters that are printable
+ * and not a line break in either version (others are written as `\u{85}`), and a string scalar
+ * that either version would read as something else is double-quoted.
+ */
+function isCommentSafe(cp: number): boolean {
+  if (cp >= 0x20 && cp <= 0x7e) return true;
+  if (cp < 0xa0) return false; // C0, DEL, C1 (NEL is 0x85)
+  if (cp === 0x2028 || cp === 0x2029) return false; // line / paragraph separator
+  if (cp >= 0x200b && cp <= 0x200f) return false; // zero-width and direction marks
+  if (cp >= 0x202a && cp <= 0x202e) return false; // bidi embeddings and overrides
+  if (cp >= 0x2066 && cp <= 0x2069) return false; // bidi isolates
+  if (cp >= 0xd800 && cp <= 0xdfff) return false; // a lone surrogate (pairs arrive as one code point)
+  if (cp === 0xfeff || cp === 0xfffe || cp === 0xffff) return false;
+  return true;
+}
+
+/** One comment line: every unsafe character, line breaks included, as a visible `\u{…}` escape. */
+export function commentText(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    out += isCommentSafe(cp) ? ch : `\\u{${cp.toString(16)}}`;
+  }
+  return out;
+}
+
+/** Comment lines joined for the `yaml` package (which writes each `\n`-separated part as a `#` line). */
+export function commentLines(lines: readonly string[]): string {
+  return lines.map(commentText).join('\n');
+}
+
+const plainReadsAsString = new Map<string, boolean>();
+
+/** Would `s`, written plain, read back as this very string in YAML 1.1 and in YAML 1.2? */
+function plainIsUnambiguous(s: string): boolean {
+  let ok = plainReadsAsString.get(s);
+  if (ok !== undefined) return ok;
+  ok = /^[A-Za-z0-9_./:-]+$/.test(s) && !/^[-:.]/.test(s);
+  if (ok) {
+    try {
+      ok = parse(s, { version: '1.1' }) === s && parse(s, { version: '1.2' }) === s;
+    } catch {
+      ok = false;
+    }
+  }
+  if (plainReadsAsString.size > 100_000) plainReadsAsString.clear();
+  plainReadsAsString.set(s, ok);
+  return ok;
+}
+
+/**
+ * Double-quotes every string scalar that is not plainly the same string in both versions
+ * (`y`, `0o17`, `1:20`, anything with a space or punctuation). Values with characters the
+ * `yaml` package would write raw inside quotes (NEL, U+2028/9, other non-printables) must not
+ * reach a document at all: recommend leaves such names out; this throws if one slips through.
+ */
+export function quoteAmbiguousScalars(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string') return;
+      const s = node.value;
+      for (const ch of s) {
+        if (!isCommentSafe(ch.codePointAt(0) as number)) {
+          throw new Error(`refusing to write ${JSON.stringify(s)} into YAML: it holds a character YAML 1.1 and 1.2 readers read differently`);
+        }
+      }
+      if (!plainIsUnambiguous(s)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+}
