@@ -1,4 +1,4 @@
-export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
+export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
 export { renderStatusText } from './status.js';
 export { renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export {
@@ -11,7 +11,7 @@ export {
   renderConvergenceTable,
   convergenceJson,
 } from './edges.js';
-export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
+export { dropGroupsJson, renderDropGroupsTable, combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
 export {
   buildInventory,
