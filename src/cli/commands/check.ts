@@ -83,7 +83,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
         db.close();
       }
       if (failures.length > 0) {
-        ctx.io.stderr.write(`check failed: ${failures.join('; ')}\n`);
+        ctx.io.stderr.write(`Error: check failed: ${failures.join('; ')}\n`);
         ctx.setExitCode(EXIT_CHECK_FAILED);
       } else ctx.setExitCode(EXIT_OK);
     });
