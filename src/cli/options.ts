@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 
 /** Every output format a command may offer; each command lists the ones it supports. */
 /** `wide` is `table` with every column and nothing cut (kubectl's `-o wide`). */
-export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml';
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'diff';
 
 export const DEFAULT_DB = './hubble-advisor.db';
 

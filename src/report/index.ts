@@ -34,3 +34,4 @@ export { renderInventoryHtml, renderServiceMapSvg, esc } from './inventory-html.
 export { serviceMapGraph, type ServiceMapGraph, type MapLayout, type MapNode, type MapEdge, type MapGroup, type Box } from './service-map.js';
 export { policyFindings, policyCoverage, observedEdgeStatus } from './policy-findings.js';
 export { commentText as printableText } from './yaml-safe.js';
+export { explainJson, renderExplain } from './explain-edge.js';
