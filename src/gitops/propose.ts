@@ -14,7 +14,7 @@ import type { Edge, WorkloadInfo as GraphWorkload } from '../graph/index.js';
 import { buildPolicySet, evaluate, parsePolicies, type Direction, type EvaluateOptions, type Peer, type Policy, type PolicyRef, type PolicySet, type SideDecision } from '../policy/index.js';
 import { cnpName } from '../recommend/cilium.js';
 import { recommend, type GeneratedPolicy, type Note, type Recommendation, type RecommendOptions } from '../recommend/index.js';
-import { edgeRequest, evaluatorPeer, sidePasses } from '../triage/index.js';
+import { edgeRequests, evaluatorPeer, inferClusterName, sidePasses } from '../triage/index.js';
 
 export interface UserPolicyFile {
   readonly file: string;
@@ -55,9 +55,17 @@ const key = (w: { namespace: string; kind: string; name: string }): string => `$
 
 export function proposeAgainst(input: ProposeInput): Proposal {
   const { edges, workloads, options } = input;
-  const set = buildPolicySet(input.userPolicies);
   const byKey = new Map(workloads.map((w) => [key(w), w]));
-  const selectedNs = (ns: string): boolean => options.namespaces === 'all' || options.namespaces.includes(ns);
+  const set = buildPolicySet(input.userPolicies);
+  // Judged for the same local cluster as `check` (cluster-local selectors, the `cluster` entity).
+  const clusterName = input.evaluate?.clusterName ?? inferClusterName(workloads);
+  const evalOptions: EvaluateOptions = { ...input.evaluate, ...(clusterName !== undefined && { clusterName }) };
+  /** One side's verdict for an edge: the first of its identity pairs that does not pass, else the first. */
+  const sideOf = (s: PolicySet, e: Edge, dir: Direction): SideDecision => {
+    const sides = edgeRequests(e, byKey).map((r) => evaluate(s, r, evalOptions)[dir]);
+    return sides.find((x) => !sidePasses(x)) ?? (sides[0] as SideDecision);
+  };
+    const selectedNs = (ns: string): boolean => options.namespaces === 'all' || options.namespaces.includes(ns);
   const targets = workloads.filter((w) => selectedNs(w.namespace) && edges.some((e) => wasAllowed(e) && (isW(e.from, w) || isW(e.to, w))));
   const fresh = new Set<string>();
   /** Per workload, the edges a user-enforced direction drops, and the user policy to edit (if any). */
@@ -66,7 +74,7 @@ export function proposeAgainst(input: ProposeInput): Proposal {
   let deniedByUser = 0;
   for (const w of targets) {
     const peer = evaluatorPeer({ kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name }, byKey);
-    const probe = { ingress: evaluate(set, { source: PROBE, destination: peer, protocol: 'TCP', port: 1 }, input.evaluate).ingress, egress: evaluate(set, { source: peer, destination: PROBE, protocol: 'TCP', port: 1 }, input.evaluate).egress };
+    const probe = { ingress: evaluate(set, { source: PROBE, destination: peer, protocol: 'TCP', port: 1 }, evalOptions).ingress, egress: evaluate(set, { source: peer, destination: PROBE, protocol: 'TCP', port: 1 }, evalOptions).egress };
     if (!probe.ingress.defaultDeny && !probe.egress.defaultDeny) {
       fresh.add(key(w));
       continue;
@@ -74,7 +82,7 @@ export function proposeAgainst(input: ProposeInput): Proposal {
     for (const dir of ['ingress', 'egress'] as const) {
       const own = edges.filter((e) => wasAllowed(e) && (dir === 'ingress' ? isW(e.to, w) : isW(e.from, w)));
       if (!probe[dir].defaultDeny) continue; // the user left this direction open: not ours to close
-      const verdicts = own.map((e) => evaluate(set, edgeRequest(e, byKey), input.evaluate)[dir]);
+      const verdicts = own.map((e) => sideOf(set, e, dir));
       // A deny rule is the user's deliberate choice, and no allow rule can override it: not proposed.
       const dropped = own.filter((_, i) => !sidePasses(verdicts[i] as SideDecision) && verdicts[i]?.verdict !== 'explicit-deny');
       alreadyAllowed += verdicts.filter((v) => sidePasses(v)).length;
@@ -127,7 +135,7 @@ export function proposeAgainst(input: ProposeInput): Proposal {
       const reparsed = parsePolicies(trial.toString(), { file: origin.file }).policies[0];
       if (!reparsed) return false;
       const trialSet = buildPolicySet(policies.map((p) => (samePolicy(p, m.target as PolicyRef) ? { ...reparsed, origin: p.origin } : p)) as Policy[]);
-      return m.edges.every((e) => sidePasses(evaluate(trialSet, edgeRequest(e, byKey), input.evaluate)[m.dir]));
+      return m.edges.every((e) => sidePasses(sideOf(trialSet, e, m.dir)));
     });
     const changes = withRules(doc, m.dir, kept, mine, m.dir, myNotes);
     const reparsed = parsePolicies(doc.toString(), { file: origin.file }).policies[0];
