@@ -1,5 +1,5 @@
 import type { Flow, HubbleEvent } from '../flow/index.js';
-import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus } from '../store/index.js';
+import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus, type StoredTotals } from '../store/index.js';
 import { BatchBuilder, type IngestTotals } from './batch-builder.js';
 
 export type { IngestTotals } from './batch-builder.js';
@@ -33,6 +33,10 @@ export interface IngestOptions {
   /** Returns false for a flow already stored (relay resume sends the `since` boundary again). */
   readonly isNew?: (flow: Flow) => boolean;
   readonly clock?: () => number;
+  /** Content fingerprint of a replayed file, so that it is recognised when replayed again. */
+  readonly fingerprint?: string;
+  /** Go on with this source (left behind by a killed run) instead of starting a new one. */
+  readonly resumeSourceId?: number;
 }
 
 export class BadLineError extends Error {
@@ -67,7 +71,12 @@ export class IngestSession {
     this.#maxBatchAgeMs = options.maxBatchAgeMs ?? 1000;
     this.#clock = options.clock ?? Date.now;
     this.#batchStartedAt = this.#clock();
-    this.sourceId = writer.beginSource(kind, name, new Date(this.#clock()).toISOString());
+    if (options.resumeSourceId !== undefined) {
+      writer.resumeSource(options.resumeSourceId);
+      this.sourceId = options.resumeSourceId;
+    } else {
+      this.sourceId = writer.beginSource(kind, name, new Date(this.#clock()).toISOString(), options.fingerprint);
+    }
   }
 
   get totals(): Readonly<IngestTotals> {
@@ -112,5 +121,29 @@ export class IngestSession {
   finish(status: SourceStatus): void {
     this.commit();
     this.#writer.endSource(this.sourceId, status, new Date(this.#clock()).toISOString());
+  }
+
+  /**
+   * Ends the source even when the last commit fails (a full disk): the open batch is then dropped
+   * and the source marked failed. Returns why the commit failed, if it did.
+   */
+  finishSafely(status: SourceStatus): string | undefined {
+    try {
+      this.finish(status);
+      return undefined;
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      try {
+        this.#writer.endSource(this.sourceId, 'failed', new Date(this.#clock()).toISOString());
+      } catch {
+        // The database cannot be written at all: the source stays 'running' and shows as interrupted.
+      }
+      return reason;
+    }
+  }
+
+  /** What this source has stored (more than `totals` when it resumed a killed run; less if a commit failed). */
+  storedTotals(): StoredTotals {
+    return this.#writer.storedTotals(this.sourceId);
   }
 }

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { type BadLine, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
+import { type BadLine, type CommittedRange, type FingerprintedSource, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
 import type { IngestTotals } from './batch-builder.js';
 import { type FlowSink, isShardable } from './ingest-session.js';
-import type { ReplayFileResult, ReplayOptions } from './replay.js';
+import { type ReplayFileResult, type ReplayOptions, resumeNote } from './replay.js';
 import type { WorkerJob, WorkerMessage } from './replay-worker.js';
 
 /**
@@ -37,10 +37,33 @@ export function canReplayInParallel(file: string, sinks: readonly FlowSink[]): b
 const RANGE_BYTES = 16 * 1024 * 1024;
 
 /** Byte ranges of about equal size, at least one per worker; workers align them to line starts. */
-function ranges(size: number, workers: number, rangeBytes: number): { start: number; end: number }[] {
+function ranges(size: number, workers: number, rangeBytes: number, from = 0): { start: number; end: number }[] {
   const n = Math.max(workers, Math.ceil(size / rangeBytes));
   const step = Math.ceil(size / n);
-  return Array.from({ length: n }, (_, i) => ({ start: i * step, end: Math.min(size, (i + 1) * step) })).filter((r) => r.start < r.end);
+  return Array.from({ length: n }, (_, i) => ({ start: from + i * step, end: from + Math.min(size, (i + 1) * step) })).filter((r) => r.start < r.end);
+}
+
+/**
+ * All ranges of the file in order: those a killed run committed (line counts known) and the gaps
+ * between them, cut as a fresh run would cut them.
+ */
+function rangesAfter(size: number, workers: number, rangeBytes: number, done: readonly CommittedRange[]): { start: number; end: number; lines?: number }[] {
+  const out: { start: number; end: number; lines?: number }[] = [];
+  let at = 0;
+  for (const d of [...done].sort((a, b) => a.start - b.start)) {
+    if (d.start > at) out.push(...ranges(d.start - at, 1, rangeBytes, at));
+    out.push(d);
+    at = Math.max(at, d.end);
+  }
+  if (at < size) out.push(...ranges(size - at, done.length === 0 ? workers : 1, rangeBytes, at));
+  return out;
+}
+
+/** How a replay relates to earlier ones of the same content. */
+export interface ReplayIdentity {
+  readonly fingerprint?: string;
+  /** A killed replay of the same content: its source goes on, its committed ranges are skipped. */
+  readonly resume?: FingerprintedSource;
 }
 
 /**
@@ -71,15 +94,20 @@ export async function replayInParallel(
   file: string,
   workers: number,
   options: ReplayOptions,
+  identity: ReplayIdentity = {},
 ): Promise<ReplayFileResult> {
   const sinks = options.sinks?.() ?? [];
   const clock = options.clock ?? Date.now;
-  const sourceId = writer.beginSource('file', file, new Date(clock()).toISOString());
+  const { resume } = identity;
+  const sourceId = resume ? resume.id : writer.beginSource('file', file, new Date(clock()).toISOString(), identity.fingerprint);
+  if (resume) writer.resumeSource(resume.id);
   const totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
-  const parts = ranges(statSync(file).size, workers, options.rangeBytes ?? RANGE_BYTES);
-  const threads = Math.min(workers, parts.length);
+  const parts = rangesAfter(statSync(file).size, workers, options.rangeBytes ?? RANGE_BYTES, resume?.ranges ?? []);
+  // Workers read only the ranges not committed yet; `todo[i]` is the index in `parts` of their range i.
+  const todo = parts.flatMap((p, i) => (p.lines === undefined ? [i] : []));
+  const threads = Math.min(workers, todo.length);
   const nextRange = new SharedArrayBuffer(4);
-  const lineCounts: (number | undefined)[] = parts.map(() => undefined);
+  const lineCounts: (number | undefined)[] = parts.map((p) => p.lines);
   const heldBadLines: BadLine[][] = parts.map(() => []);
 
   const offsetOf = (range: number): number | undefined => {
@@ -96,14 +124,19 @@ export async function replayInParallel(
     for (const b of shifted) options.onBadLine?.(file, b);
     return shifted;
   };
-  const commit = (batch: IngestBatch, deltas: readonly unknown[]): void => {
-    writer.commit(sourceId, batch, (conn) => {
-      sinks.forEach((s, i) => {
-        if (isShardable(s) && deltas[i] !== undefined) s.applyDelta(conn, deltas[i]);
-      });
-    });
+  const commit = (batch: IngestBatch, deltas: readonly unknown[], completed: readonly CommittedRange[] = []): void => {
+    writer.commit(
+      sourceId,
+      batch,
+      (conn) => {
+        sinks.forEach((s, i) => {
+          if (isShardable(s) && deltas[i] !== undefined) s.applyDelta(conn, deltas[i]);
+        });
+      },
+      completed,
+    );
   };
-  const onBatch = (range: number, batch: IngestBatch, deltas: readonly unknown[]): void => {
+  const onBatch = (range: number, batch: IngestBatch, deltas: readonly unknown[], completed: readonly CommittedRange[]): void => {
     const offset = offsetOf(range);
     const samples = batch.badLineSamples.splice(0);
     if (offset === undefined) heldBadLines[range]?.push(...samples);
@@ -114,7 +147,7 @@ export async function replayInParallel(
     totals.badLines += batch.badLines;
     totals.lostEvents += batch.lostEventCount;
     totals.triageFlows += batch.triageFlows.length;
-    commit(batch, deltas);
+    commit(batch, deltas, completed);
     options.onProgress?.(file, totals);
   };
   const onDone = (range: number, lines: number): void => {
@@ -138,14 +171,25 @@ export async function replayInParallel(
         new Promise<void>((resolve) => {
           const inFlight = new SharedArrayBuffer(4);
           const counter = new Int32Array(inFlight);
-          const job: WorkerJob = { file, ranges: parts, nextRange, batchSize: options.batchSize ?? 20_000, inFlight };
+          const job: WorkerJob = { file, ranges: todo.map((i) => parts[i] as { start: number; end: number }), nextRange, batchSize: options.batchSize ?? 20_000, inFlight };
           const worker = startWorker(job);
+          const partOf = (range: number): number => todo[range] as number;
           worker.on('message', (msg: WorkerMessage) => {
             if (msg.type === 'batch') {
-              onBatch(msg.range, msg.batch, msg.deltas);
+              // Ranges whose every line is in this batch or an earlier one: committed with it.
+              // A range cut mid-way is committed up to its next line start; its completion replaces that.
+              const completed = msg.completed.map((c) => {
+                const p = parts[partOf(c.range)] as { start: number; end: number };
+                return { start: p.start, end: p.end, lines: c.lines };
+              });
+              if (msg.partial) {
+                const p = parts[partOf(msg.partial.range)] as { start: number; end: number };
+                completed.push({ start: p.start, end: msg.partial.upTo, lines: msg.partial.lines });
+              }
+              onBatch(partOf(msg.range), msg.batch, msg.deltas, completed);
               Atomics.sub(counter, 0, 1);
               Atomics.notify(counter, 0);
-            } else if (msg.type === 'range-done') onDone(msg.range, msg.lines);
+            } else if (msg.type === 'range-done') onDone(partOf(msg.range), msg.lines);
             else failure ??= msg.message;
           });
           worker.on('error', (e) => {
@@ -156,7 +200,9 @@ export async function replayInParallel(
         }),
     ),
   );
-  const status: SourceStatus = failure ? 'failed' : totals.badLines > 0 ? 'partial' : 'completed';
+  const stored = writer.storedTotals(sourceId);
+  const status: SourceStatus = failure ? 'failed' : stored.badLines > 0 ? 'partial' : 'completed';
   writer.endSource(sourceId, status, new Date(clock()).toISOString());
-  return { file, sourceId, status, totals, workers: threads, ...(failure ? { error: failure } : {}) };
+  // The summary reports what the database holds for this source (all of it, when resumed).
+  return { file, sourceId, status, totals: stored, workers: threads, ...(failure ? { error: failure } : {}), ...(resume ? { note: resumeNote(resume) } : {}) };
 }

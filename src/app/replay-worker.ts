@@ -27,7 +27,16 @@ export interface WorkerJob {
 export const MAX_IN_FLIGHT = 2;
 
 export type WorkerMessage =
-  | { readonly type: 'batch'; readonly range: number; readonly batch: ReturnType<BatchBuilder['take']>; readonly deltas: readonly unknown[] }
+  | {
+      readonly type: 'batch';
+      readonly range: number;
+      readonly batch: ReturnType<BatchBuilder['take']>;
+      readonly deltas: readonly unknown[];
+      /** Ranges read to their end whose last lines are in this batch (or an earlier one). */
+      readonly completed: readonly { readonly range: number; readonly lines: number }[];
+      /** Posted mid-range: the range's lines starting before `upTo` are all in this batch or earlier ones. */
+      readonly partial?: { readonly range: number; readonly upTo: number; readonly lines: number };
+    }
   | { readonly type: 'range-done'; readonly range: number; readonly lines: number }
   | { readonly type: 'error'; readonly message: string };
 
@@ -40,12 +49,21 @@ function main(): void {
   const builder = new BatchBuilder(sinks);
   const inFlight = new Int32Array(job.inFlight);
   const nextRange = new Int32Array(job.nextRange);
-  const post = (range: number): void => {
+  let completed: { range: number; lines: number }[] = [];
+  const post = (range: number, partial?: { range: number; upTo: number; lines: number }): void => {
     for (let n = Atomics.load(inFlight, 0); n >= MAX_IN_FLIGHT; n = Atomics.load(inFlight, 0)) {
       Atomics.wait(inFlight, 0, n, 1000);
     }
     Atomics.add(inFlight, 0, 1);
-    const msg: WorkerMessage = { type: 'batch', range, batch: builder.take(), deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)) };
+    const msg: WorkerMessage = {
+      type: 'batch',
+      range,
+      batch: builder.take(),
+      deltas: sinks.map((s) => (isShardable(s) ? s.takeDelta() : undefined)),
+      completed,
+      ...(partial ? { partial } : {}),
+    };
+    completed = [];
     port.postMessage(msg);
   };
   try {
@@ -64,10 +82,11 @@ function main(): void {
           builder.countLine();
           builder.rejectLine(n, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`);
         },
-        () => {
-          if (builder.pendingEvents >= job.batchSize) post(range);
+        (upTo, linesSoFar) => {
+          if (builder.pendingEvents >= job.batchSize) post(range, { range, upTo, lines: linesSoFar });
         },
       );
+      completed.push({ range, lines });
       // Bad lines are numbered within their range, so a batch holding some ends with the range;
       // any other batch goes on into the next range (fewer, fuller commits for the main thread).
       if (builder.pendingBadLines > 0) post(range);

@@ -1,10 +1,11 @@
 // The modules themselves, not the ingest barrel, which also brings the gRPC client.
 import { forEachLine, gunzipIfCompressed, openInput } from '../ingest/line-reader.js';
 import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
-import { type BadLine, type Db, IngestWriter, type SourceStatus } from '../store/index.js';
+import { type BadLine, type Db, type FingerprintedSource, IngestWriter, type SourceStatus } from '../store/index.js';
 import { BadLineError, type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
 import { PARALLEL_MIN_BYTES, canReplayInParallel, replayInParallel } from './replay-parallel.js';
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 export interface ReplayOptions {
   readonly strict: boolean;
@@ -21,12 +22,17 @@ export interface ReplayOptions {
   /** Called between chunks with running totals, for a progress line. */
   readonly onProgress?: (file: string, totals: Readonly<IngestTotals>) => void;
   readonly clock?: () => number;
+  /** Replay a file again even though one with the same content was replayed to the end. */
+  readonly force?: boolean;
 }
 
 export interface ReplayFileResult {
   readonly file: string;
   readonly sourceId: number;
-  readonly status: SourceStatus;
+  /** `skipped`: the same content was replayed before (see `note`); nothing was stored. */
+  readonly status: SourceStatus | 'skipped';
+  /** Why a file was skipped, or that it resumed a killed replay. */
+  readonly note?: string;
   readonly totals: Readonly<IngestTotals>;
   /** Threads that parsed the file. */
   readonly workers: number;
@@ -61,17 +67,53 @@ function workersFor(file: string, options: ReplayOptions): number {
   return requested;
 }
 
-async function replayOne(writer: IngestWriter, file: string, options: ReplayOptions): Promise<ReplayFileResult> {
-  const workers = workersFor(file, options);
-  if (workers > 1 && canReplayInParallel(file, options.sinks?.() ?? [])) {
-    return replayInParallel(writer, file, workers, options);
+/** Bytes of a file's start that (with its size) recognise it when it is replayed again. */
+const FINGERPRINT_BYTES = 1024 * 1024;
+
+/** sha256 of the size and the first MiB: the same recording under another name or path is the same. */
+export function fingerprintOf(file: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    hash.update(`${statSync(file).size}\n`);
+    const buf = Buffer.alloc(FINGERPRINT_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
   }
+  return hash.digest('hex');
+}
+
+async function replayOne(writer: IngestWriter, file: string, options: ReplayOptions): Promise<ReplayFileResult> {
   const displayName = file === '-' ? '(stdin)' : file;
+  const fingerprint = file === '-' || !statSync(file).isFile() ? undefined : fingerprintOf(file);
+  const prior = fingerprint === undefined || options.force ? undefined : writer.findByFingerprint(fingerprint);
+  if (prior && prior.runningPid !== undefined) {
+    return skipped(displayName, prior, `being replayed by process ${prior.runningPid} (source #${prior.id}); skipped`);
+  }
+  if (prior && (prior.status === 'completed' || prior.status === 'partial')) {
+    return skipped(displayName, prior, `already replayed as source #${prior.id} (${prior.name}, ${prior.status}); skipped (--force replays it again)`);
+  }
+  // A killed (or failed) replay of the same content goes on after what it committed.
+  const resume = prior;
+  const workers = workersFor(file, options);
+  const sinks = options.sinks?.() ?? [];
+  if (resume && resume.ranges.length > 0) {
+    return replayInParallel(writer, file, Math.max(2, workers), options, { fingerprint, resume });
+  }
+  if (!(resume && resume.lines > 0) && workers > 1 && canReplayInParallel(file, sinks)) {
+    return replayInParallel(writer, file, workers, options, { fingerprint, resume });
+  }
+  const skipLines = resume?.lines ?? 0;
   const session = new IngestSession(writer, 'file', displayName, {
     batchSize: options.batchSize,
-    sinks: options.sinks?.(),
+    sinks,
     clock: options.clock,
+    fingerprint,
+    resumeSourceId: resume?.id,
   });
+  const note = resume ? resumeNote(resume) : undefined;
   const report = (bad: BadLine | undefined): void => {
     if (!bad) return;
     if (options.strict) throw new BadLineError(displayName, bad);
@@ -80,8 +122,11 @@ async function replayOne(writer: IngestWriter, file: string, options: ReplayOpti
   try {
     await forEachLine(
       gunzipIfCompressed(openInput(file, options.stdin)),
-      (line, lineNo) => report(session.acceptLine(line, lineNo)),
+      (line, lineNo) => {
+        if (lineNo > skipLines) report(session.acceptLine(line, lineNo));
+      },
       (lineNo, bytes) => {
+        if (lineNo <= skipLines) return;
         session.countLine();
         report(session.rejectLine(lineNo, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`));
       },
@@ -92,15 +137,42 @@ async function replayOne(writer: IngestWriter, file: string, options: ReplayOpti
     );
   } catch (e) {
     if (e instanceof BadLineError) {
-      session.finish('failed');
+      session.finishSafely('failed');
       throw e;
     }
     const message = e instanceof Error ? e.message : String(e);
-    session.finish('failed');
-    return { file: displayName, sourceId: session.sourceId, status: 'failed', totals: session.totals, workers: 1, error: message };
+    session.finishSafely('failed');
+    return { file: displayName, sourceId: session.sourceId, status: 'failed', totals: session.storedTotals(), workers: 1, error: message, ...(note ? { note } : {}) };
   }
-  const status: SourceStatus = session.totals.badLines > 0 ? 'partial' : 'completed';
-  session.finish(status);
-  options.onProgress?.(displayName, session.totals);
-  return { file: displayName, sourceId: session.sourceId, status, totals: session.totals, workers: 1 };
+  const totals = session.storedTotals();
+  const status: SourceStatus = totals.badLines > 0 || session.totals.badLines > 0 ? 'partial' : 'completed';
+  const failure = session.finishSafely(status);
+  // The summary reports what the database holds for this source, not what was read.
+  const stored = session.storedTotals();
+  options.onProgress?.(displayName, stored);
+  return {
+    file: displayName,
+    sourceId: session.sourceId,
+    status: failure ? 'failed' : status,
+    totals: stored,
+    workers: 1,
+    ...(failure ? { error: `cannot store: ${failure}` } : {}),
+    ...(note ? { note } : {}),
+  };
+}
+
+function skipped(file: string, prior: FingerprintedSource, note: string): ReplayFileResult {
+  return {
+    file,
+    sourceId: prior.id,
+    status: 'skipped',
+    note,
+    totals: { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 },
+    workers: 0,
+  };
+}
+
+export function resumeNote(prior: FingerprintedSource): string {
+  const done = prior.ranges.length > 0 ? `${prior.ranges.length} committed ranges` : `line ${prior.lines}`;
+  return `resumed source #${prior.id} (${prior.status === 'running' ? 'interrupted' : prior.status}) after ${done}`;
 }

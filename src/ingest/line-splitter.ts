@@ -34,6 +34,11 @@ export class LineSplitter {
     return this.#lineNo;
   }
 
+  /** Bytes pushed after the last newline: the start of a line not handed on yet. */
+  get pendingBytes(): number {
+    return this.#carryBytes;
+  }
+
   /** Splits `buf[from, to)`; bytes after its last newline wait for the next push. */
   push(buf: Buffer, from = 0, to = buf.length): void {
     let start = from;

@@ -9,6 +9,8 @@ const NEWLINE = 0x0a;
  * each). A line starting before `end` is read to its newline even past `end`, and a range that does
  * not begin at offset 0 skips the partial line it begins in, so adjacent ranges see every line once.
  * Line numbers are relative to the range (1-based). Returns the number of lines read.
+ * `afterChunk` gets the file offset where the next line not yet handed on starts, and the lines so
+ * far: [start, offset) is a range of its own, read completely.
  */
 export function forEachLineInRange(
   file: string,
@@ -16,7 +18,7 @@ export function forEachLineInRange(
   end: number,
   onLine: LineHandler,
   onOverlong: OverlongHandler,
-  afterChunk?: () => void,
+  afterChunk?: (nextLineAt: number, lines: number) => void,
   maxLineBytes?: number,
 ): number {
   const splitter = new LineSplitter(onLine, onOverlong, maxLineBytes);
@@ -46,7 +48,7 @@ export function forEachLineInRange(
         return splitter.lineNo;
       }
       splitter.push(buf, from, n);
-      afterChunk?.();
+      afterChunk?.(pos - splitter.pendingBytes, splitter.lineNo);
     }
     return skipping ? 0 : splitter.end();
   } finally {

@@ -9,6 +9,10 @@ export {
   type BadLine,
   type SourceKind,
   type SourceStatus,
+  type FingerprintedSource,
+  type CommittedRange,
+  type StoredTotals,
+  processAlive,
 } from './ingest-writer.js';
 export {
   readSummary,

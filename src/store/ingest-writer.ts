@@ -1,4 +1,5 @@
 import type { Flow, LostEvent, NodeStatusEvent } from '../flow/index.js';
+import { hostname } from 'node:os';
 import type { Db } from './open.js';
 
 /** Bad lines kept per source for `status`; all of them are counted. */
@@ -50,6 +51,48 @@ export function emptyBatch(): IngestBatch {
 export type SourceKind = 'file' | 'relay';
 export type SourceStatus = 'running' | 'completed' | 'partial' | 'failed' | 'interrupted';
 
+/** A source found by its content fingerprint (replay), with what it committed. */
+export interface FingerprintedSource {
+  readonly id: number;
+  readonly name: string;
+  readonly status: SourceStatus;
+  readonly lines: number;
+  /** Byte ranges committed by a replay with workers (empty for a one-thread replay). */
+  readonly ranges: readonly CommittedRange[];
+  /** Set when the source is running in another live process on this host. */
+  readonly runningPid?: number;
+}
+
+/** Lines starting in [start, end) of a file, all committed. */
+export interface CommittedRange {
+  readonly start: number;
+  readonly end: number;
+  readonly lines: number;
+}
+
+/** What one source has stored (the counts a summary reports). */
+export interface StoredTotals {
+  readonly lines: number;
+  readonly events: number;
+  readonly flows: number;
+  readonly badLines: number;
+  readonly duplicates: number;
+  readonly lostEvents: number;
+  readonly triageFlows: number;
+}
+
+/** Whether the process that ran a source is still alive (only knowable on the same host). */
+export function processAlive(pid: number | null, host: string | null): boolean | undefined {
+  if (pid === null || host === null || host !== hostname()) return undefined;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Prepared statements for ingest; one instance per open database. */
 export class IngestWriter {
   readonly #db: Db;
@@ -62,12 +105,14 @@ export class IngestWriter {
   readonly #insertNodeStatus;
   readonly #insertBadLine;
   readonly #countBadLines;
+  readonly #insertRange;
 
   constructor(db: Db) {
     this.#db = db;
     this.#insertSource = db.prepare(
-      'INSERT INTO sources (kind, name, started_at) VALUES (?, ?, ?)',
+      'INSERT INTO sources (kind, name, started_at, fingerprint, pid, host) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.#insertRange = db.prepare('INSERT OR REPLACE INTO replay_ranges (source_id, start, end, lines) VALUES (?, ?, ?, ?)');
     this.#updateSource = db.prepare(`UPDATE sources SET
         lines = lines + @lines, events = events + @events, flows = flows + @flows,
         bad_lines = bad_lines + @badLines, duplicates = duplicates + @duplicates,
@@ -97,8 +142,36 @@ export class IngestWriter {
     this.#countBadLines = db.prepare('SELECT count(*) AS n FROM bad_lines WHERE source_id = ?');
   }
 
-  beginSource(kind: SourceKind, name: string, startedAt: string): number {
-    return Number(this.#insertSource.run(kind, name, startedAt).lastInsertRowid);
+  beginSource(kind: SourceKind, name: string, startedAt: string, fingerprint?: string): number {
+    return Number(this.#insertSource.run(kind, name, startedAt, fingerprint ?? null, process.pid, hostname()).lastInsertRowid);
+  }
+
+  /** Takes over a source a killed run left behind: this process now runs it. */
+  resumeSource(id: number): void {
+    this.#db.prepare("UPDATE sources SET status = 'running', ended_at = NULL, pid = ?, host = ? WHERE id = ?").run(process.pid, hostname(), id);
+  }
+
+  /** The newest file source with this content fingerprint, if any. */
+  findByFingerprint(fingerprint: string): FingerprintedSource | undefined {
+    const row = this.#db
+      .prepare('SELECT id, name, status, lines, pid, host FROM sources WHERE fingerprint = ? ORDER BY id DESC LIMIT 1')
+      .get(fingerprint) as { id: number; name: string; status: SourceStatus; lines: number; pid: number | null; host: string | null } | undefined;
+    if (!row) return undefined;
+    const ranges = this.#db
+      .prepare('SELECT start, end, lines FROM replay_ranges WHERE source_id = ? ORDER BY start')
+      .all(row.id) as CommittedRange[];
+    const alive = row.status === 'running' && processAlive(row.pid, row.host) === true && row.pid !== process.pid;
+    return { id: row.id, name: row.name, status: row.status, lines: row.lines, ranges, ...(alive && row.pid !== null ? { runningPid: row.pid } : {}) };
+  }
+
+  /** What the source has stored, whatever this process counted. */
+  storedTotals(id: number): StoredTotals {
+    const row = this.#db
+      .prepare(`SELECT lines, events, flows, bad_lines AS badLines, duplicates, lost_events AS lostEvents,
+                       (SELECT count(*) FROM triage_flows WHERE source_id = sources.id) AS triageFlows
+                FROM sources WHERE id = ?`)
+      .get(id) as StoredTotals | undefined;
+    return row ?? { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   }
 
   endSource(id: number, status: SourceStatus, endedAt: string): void {
@@ -109,8 +182,9 @@ export class IngestWriter {
    * Writes the batch and whatever `alsoInTransaction` writes (the edge flush) atomically, so a
    * SIGKILL leaves either the whole batch or none of it.
    */
-  commit(sourceId: number, batch: IngestBatch, alsoInTransaction?: (db: Db) => void): void {
+  commit(sourceId: number, batch: IngestBatch, alsoInTransaction?: (db: Db) => void, ranges?: readonly CommittedRange[]): void {
     this.#db.transaction(() => {
+      for (const r of ranges ?? []) this.#insertRange.run(sourceId, r.start, r.end, r.lines);
       this.#updateSource.run({
         id: sourceId,
         lines: batch.lines,

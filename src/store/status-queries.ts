@@ -1,4 +1,5 @@
 import { type EdgeGraphSummary, readEdgeGraphSummary } from './edge-store.js';
+import { processAlive } from './ingest-writer.js';
 import type { Db } from './open.js';
 
 export interface SourceRow {
@@ -42,6 +43,8 @@ export interface BadLineRow {
 }
 
 export interface DatabaseSummary {
+  /** Flows stored over all sources. */
+  readonly flows: number;
   readonly sources: readonly SourceRow[];
   readonly verdicts: Readonly<Record<string, number>>;
   readonly dropReasons: Readonly<Record<string, number>>;
@@ -53,16 +56,23 @@ export interface DatabaseSummary {
   readonly graph?: EdgeGraphSummary;
 }
 
+/** A source left 'running' by a process that is gone (killed, crashed) was interrupted. */
+function effectiveStatus(status: string, pid: number | null, host: string | null): string {
+  return status === 'running' && processAlive(pid, host) === false ? 'interrupted' : status;
+}
+
 const NODE_STATUS_SHOWN = 20;
 const BAD_LINES_SHOWN = 20;
 
 export function readSummary(db: Db): DatabaseSummary {
-  const sources = db
-    .prepare(`SELECT id, kind, name, started_at AS startedAt, ended_at AS endedAt, status, lines, events,
+  const sources = (
+    db
+      .prepare(`SELECT id, kind, name, started_at AS startedAt, ended_at AS endedAt, status, lines, events,
                      flows, bad_lines AS badLines, duplicates, lost_events AS lostEvents,
-                     first_flow_ms AS firstFlowMs, last_flow_ms AS lastFlowMs
+                     first_flow_ms AS firstFlowMs, last_flow_ms AS lastFlowMs, pid, host
               FROM sources ORDER BY id`)
-    .all() as SourceRow[];
+      .all() as (SourceRow & { pid: number | null; host: string | null })[]
+  ).map(({ pid, host, ...row }) => ({ ...row, status: effectiveStatus(row.status, pid, host) }));
   const verdicts: Record<string, number> = {};
   for (const r of db.prepare('SELECT verdict, sum(flows) AS n FROM verdict_counts GROUP BY verdict ORDER BY verdict').all() as {
     verdict: string;
@@ -93,5 +103,6 @@ export function readSummary(db: Db): DatabaseSummary {
               FROM bad_lines b JOIN sources s ON s.id = b.source_id ORDER BY b.source_id, b.line LIMIT ?`)
     .all(BAD_LINES_SHOWN) as BadLineRow[];
   const graph = readEdgeGraphSummary(db);
-  return { sources, verdicts, dropReasons, triageFlows, lostEvents, nodeStatus, badLines, ...(graph ? { graph } : {}) };
+  const flows = sources.reduce((n, x) => n + x.flows, 0);
+  return { flows, sources, verdicts, dropReasons, triageFlows, lostEvents, nodeStatus, badLines, ...(graph ? { graph } : {}) };
 }

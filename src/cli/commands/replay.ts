@@ -17,6 +17,7 @@ interface ReplayFlags {
   readonly output: 'table' | 'json';
   readonly batchSize: number;
   readonly workers: number | 'auto';
+  readonly force: boolean;
 }
 
 export function registerReplay(program: Command, ctx: CommandContext): void {
@@ -25,6 +26,7 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
     .description('ingest recorded flows (hubble observe -o json|jsonpb, exporter files; .gz; - for stdin)')
     .argument('<file...>', 'recorded flow files')
     .option('--strict', 'stop at the first bad line (default: report it and go on)', false)
+    .option('--force', 'replay a file again even if the same content was replayed to the end before', false)
     .addOption(outputOption(['table', 'json'], 'table'))
     .addOption(
       new Option('--batch-size <n>', 'events per committed transaction').default(20_000).argParser(positiveInt('--batch-size')),
@@ -53,6 +55,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
       stdin: ctx.io.stdin,
       batchSize: flags.batchSize,
       workers: flags.workers,
+      force: flags.force,
       cores: availableParallelism(),
       sinks: defaultSinks,
       onBadLine(file, bad) {
@@ -73,6 +76,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
     });
     progress.done();
     if (unprinted > 0) ctx.io.stderr.write(`... and ${formatCount(unprinted)} more bad lines (see: hubble-advisor status)\n`);
+    for (const r of results) if (r.note) ctx.io.stderr.write(`${r.file}: ${r.note}\n`);
     for (const r of results) if (r.error) ctx.io.stderr.write(`${r.file}: ${r.error}\n`);
     ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderResults(results));
     if (results.some((r) => r.status === 'failed')) return EXIT_FAILURE;
@@ -84,7 +88,15 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
 }
 
 function toJson(r: ReplayFileResult): object {
-  return { file: r.file, sourceId: r.sourceId, status: r.status, workers: r.workers, ...r.totals, ...(r.error ? { error: r.error } : {}) };
+  return {
+    file: r.file,
+    sourceId: r.sourceId,
+    status: r.status,
+    workers: r.workers,
+    ...r.totals,
+    ...(r.note ? { note: r.note } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
 }
 
 function renderResults(results: readonly ReplayFileResult[]): string {
