@@ -17,9 +17,8 @@ function isSubdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && s.split('.').every((p) => DNS1123_LABEL.test(p));
 }
 
-/** `[prefix/]name`, as a label key (a `k8s:` style source prefix is allowed). */
-export function isLabelKey(key: string): boolean {
-  const k = /^[a-z0-9-]+:/.test(key) ? key.slice(key.indexOf(':') + 1) : key;
+/** `[prefix/]name`, a Kubernetes label key (no `:`: workload selectors carry no Cilium source prefix). */
+export function isLabelKey(k: string): boolean {
   const slash = k.lastIndexOf('/');
   const name = slash >= 0 ? k.slice(slash + 1) : k;
   if (slash >= 0 && !isSubdomain(k.slice(0, slash))) return false;
