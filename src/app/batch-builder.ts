@@ -55,7 +55,7 @@ export class BatchBuilder {
 
   /** Counts a line that could not be used (also for lines too long to read). */
   rejectLine(lineNo: number, field: string, reason: string): BadLine {
-    const bad = { line: lineNo, field, reason };
+    const bad = { line: lineNo, field: withoutRawValues(field), reason: withoutRawValues(reason) };
     this.#batch.badLines++;
     this.totals.badLines++;
     this.#batch.badLineSamples.push(bad);
@@ -136,6 +136,19 @@ export class BatchBuilder {
   get pendingBadLines(): number {
     return this.#batch.badLineSamples.length;
   }
+}
+
+/**
+ * A bad line is kept (and printed) as its field and the reason, never its raw value, which may be
+ * a secret: quoted parts of a message ("invalid timestamp \"...\"", V8's JSON errors quoting the
+ * input) become `(value)`, and control characters a space.
+ */
+export function withoutRawValues(text: string): string {
+  return text
+    .replace(/"(?:[^"\\]|\\.)*"?/g, '(value)')
+    .replace(/'(?:[^'\\]|\\.)*'?/g, '(value)')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    .slice(0, 200);
 }
 
 function isBlank(s: string): boolean {

@@ -14,15 +14,29 @@ export function outputOption(formats: readonly OutputFormat[], fallback: OutputF
   return new Option('-o, --output <format>', `output format (${formats.join('|')})`).choices(formats).default(fallback);
 }
 
+/**
+ * Absolute times in the layouts hubble observe accepts (H:hubble/pkg/time/time.go): `2006-01-02`,
+ * `2006-01-02T15Z07:00`, `2006-01-02T15:04Z07:00`, RFC 3339 with or without fraction, RFC 1123Z.
+ * Anything else, a bare number included (`--since 90`: Go's ParseDuration wants a unit, and no
+ * layout matches), is rejected as hubble rejects it, not read as a year.
+ */
+const TIME_LAYOUTS: readonly RegExp[] = [
+  /^\d{4}-\d{2}-\d{2}$/,
+  /^\d{4}-\d{2}-\d{2}T\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:\d{2})$/,
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/,
+];
+
 /** `--since 1h` (relative to now) or an absolute time, as hubble observe accepts them. */
 export function parseTimeFlag(flag: string, value: string, now: number): number {
   const rel = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.exec(value);
   if (rel) return now - parseGoDuration(value);
   const days = /^(\d+)d$/.exec(value);
   if (days) return now - Number(days[1]) * 86_400_000;
-  const t = Date.parse(value);
+  // `2006-01-02T15Z` (hour only) is not something Date.parse reads: give it minutes.
+  const normalised = value.replace(/^(\d{4}-\d{2}-\d{2}T\d{2})(Z|[+-]\d{2}:\d{2})$/, '$1:00$2');
+  const t = TIME_LAYOUTS.some((re) => re.test(value)) ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : normalised) : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new UsageError(`invalid ${flag} "${value}": use a duration like 30m, 1h30m, 2d or a time like 2026-11-22T10:00:00Z`);
+    throw new UsageError(`invalid ${flag} "${value}": use a duration with a unit like 90s, 30m, 1h30m, 2d or a time like 2026-11-22 or 2026-11-22T10:00:00Z`);
   }
   return t;
 }

@@ -3,7 +3,7 @@ export { VERDICTS } from './model.js';
 export { decodeEvent, decodeFlow, type DecodeResult } from './decode.js';
 export { LineDecoder } from './decode-line.js';
 export { DecodeError } from './json-fields.js';
-export { redactFlow, redactUrl, REDACTED } from './redact.js';
+export { redactFlow, redactUrl, redactText, isSecretName, REDACTED } from './redact.js';
 export { parseTimestamp, isoFromMs, fromEpoch, type Timestamp } from './timestamp.js';
 export {
   POLICY_DENIED,

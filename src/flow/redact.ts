@@ -1,69 +1,113 @@
 /**
- * Removes secrets that L7 flows may carry before anything is stored. Hubble's own redaction
+ * Removes secrets that flows may carry before anything is stored or printed. Hubble's own redaction
  * (`hubble.redact.*`) is off by default, so we always run ours.
+ *
+ * By pattern, not by list: any header whose name suggests a credential; user-info in anything
+ * URL-like (with or without a scheme, up to the last `@` of the authority); query, fragment and
+ * matrix parameters with a credential-like name, whatever the separator (`&`, `;`) or percent-
+ * encoding; and `Bearer …`/`Basic …` tokens and `name: value`/`name=value` pairs in free text
+ * (header values, the Summary).
  */
 import type { Flow, HttpHeader, HttpRecord } from './model.js';
 
 export const REDACTED = 'HUBBLE_ADVISOR_REDACTED';
 
-const SECRET_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'x-auth-token',
-  'x-amz-security-token',
-  'x-csrf-token',
-  'x-xsrf-token',
-]);
+/**
+ * Name parts that mark a credential (matched on the lowercased name with separators removed):
+ * `X-Vault-Token`, `Private-Token`, `apikey`, `X-Goog-Api-Key`, `Authentication`, `client_secret`,
+ * `jsessionid`, `X-CSRF-Token`, `sig`, `passwd`, ...; `authority` (the HTTP/2 host) is not one.
+ */
+const SECRET_NAME = /auth(?!ority)|token|key|secret|session|sessid|sid$|cookie|passw|pwd|pass$|signature|^sig$|sig$|credential|csrf|xsrf|jwt|bearer|private|otp|^code$/;
 
-/** Query parameters whose value is a credential: names containing one of these words. */
-const SECRET_PARAM = /(token|secret|passw|pwd|api[-_]?key|apikey|auth|signature|sig|session|credential|code|key)/i;
-
-export function isSecretHeader(key: string): boolean {
-  return SECRET_HEADERS.has(key.toLowerCase());
+function normaliseName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** Redacts the user-info and secret-looking query parameter values of a URL, keeping its shape. */
+/** Whether a header, parameter or field name suggests its value is a credential. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(normaliseName(decodeSafely(name)));
+}
+
+export function isSecretHeader(key: string): boolean {
+  return isSecretName(key);
+}
+
+/** Parameters in a query or fragment: `name=value` after `?`, `#`, `&` or `;`. */
+const PARAM = /([?#&;])([^=&;#?]*)=([^&;#]*)/g;
+/** The same with the `=` percent-encoded. */
+const ENCODED_PARAM = /([?#&;])([^&;#?]*?)%3d([^&;#]*)/gi;
+/** Matrix parameters in a path (`/p;jsessionid=…`), which end at `/`, `?` or `#`. */
+const PATH_PARAM = /(;)([^=;/?#]*)=([^;/?#]*)/g;
+
+/** Redacts the user-info and secret-looking parameter values of a URL, keeping its shape. */
 export function redactUrl(url: string): string {
-  // Only user-info (before an @) and query values are redacted: most URLs have neither.
-  const at = url.indexOf('@');
-  if (at < 0 && url.indexOf('?') < 0) return url;
-  let out = at < 0 ? url : url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, `$1${REDACTED}@`);
-  const q = out.indexOf('?');
-  if (q < 0) return out;
-  const hashAt = out.indexOf('#', q);
-  const query = hashAt < 0 ? out.slice(q + 1) : out.slice(q + 1, hashAt);
-  const rest = hashAt < 0 ? '' : out.slice(hashAt);
-  const redacted = query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const name = decodeSafely(pair.slice(0, eq));
-      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
-    })
-    .join('&');
-  out = `${out.slice(0, q)}?${redacted}${rest}`;
-  return out;
+  // Most URLs have neither user-info nor parameters.
+  if (url.indexOf('@') < 0 && url.indexOf('?') < 0 && url.indexOf('#') < 0 && url.indexOf(';') < 0) return url;
+  const out = redactUserInfo(url);
+  if (out.indexOf('=') < 0 && !/%3d/i.test(out)) return out;
+  const cut = out.search(/[?#]/);
+  let path = cut < 0 ? out : out.slice(0, cut);
+  let rest = cut < 0 ? '' : out.slice(cut);
+  if (path.indexOf(';') >= 0) path = path.replace(PATH_PARAM, (all, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${REDACTED}` : all));
+  rest = rest.replace(PARAM, (all, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${REDACTED}` : all));
+  rest = rest.replace(ENCODED_PARAM, (all, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}%3D${REDACTED}` : all));
+  return path + rest;
+}
+
+/** `scheme://user:pa@ss@host/…`, `//user@host`, `user:pass@host:port/…`: all before the authority's last `@`. */
+function redactUserInfo(url: string): string {
+  if (url.indexOf('@') < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  let start: number;
+  if (scheme) start = scheme[0].length;
+  else if (url.startsWith('//')) start = 2;
+  else if (url.startsWith('/')) return url; // a path: an `@` in it is no user-info
+  else start = 0;
+  let end = url.length;
+  for (const c of ['/', '?', '#']) {
+    const i = url.indexOf(c, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  const at = url.lastIndexOf('@', end - 1);
+  if (at < start) return url;
+  return `${url.slice(0, start)}${REDACTED}${url.slice(at)}`;
 }
 
 function decodeSafely(s: string): string {
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
   try {
-    return decodeURIComponent(s);
+    return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {
     return s;
   }
 }
 
-function redactHeader(h: HttpHeader): HttpHeader {
-  const key = h.key.toLowerCase();
-  if (SECRET_HEADERS.has(key)) return { key: h.key, value: REDACTED };
-  if (key === 'referer' || key === 'location') {
-    return { key: h.key, value: redactUrl(h.value) };
+/** `Bearer xyz`, `Basic xyz`, `Token xyz`, … (an auth scheme and its credentials). */
+const AUTH_SCHEME = /\b(bearer|basic|digest|token|negotiate|ntlm|apikey|api-key|hoba|mutual|aws4-hmac-sha256)(\s+)([^\s,;"']+)/gi;
+/** The scheme word of `Authorization: Bearer …`: its credentials follow (and are redacted as such). */
+const AUTH_SCHEME_WORD = /^(bearer|basic|digest|token|negotiate|ntlm|apikey|api-key|hoba|mutual|aws4-hmac-sha256)$/i;
+/** `name: value` or `name=value` in free text, the value up to a space, `,`, `;`, `&` or quote. */
+const TEXT_PAIR = /([A-Za-z0-9_.-]+)(\s*[:=]\s*)([^\s,;&"']+)/g;
+/** Things that look like URLs or `user@host` in free text. */
+const URL_LIKE = /[^\s"'<>]*(?:@|\?|#|;)[^\s"'<>]*/g;
+
+/** Redacts credentials anywhere in free text (a Summary, a header value). */
+export function redactText(text: string): string {
+  let out = text;
+  if (/[@?#;]/.test(out)) out = out.replace(URL_LIKE, (u) => redactUrl(u));
+  out = out.replace(AUTH_SCHEME, (_all, scheme: string, space: string) => `${scheme}${space}${REDACTED}`);
+  if (/[:=]/.test(out)) {
+    out = out.replace(TEXT_PAIR, (all, name: string, sep: string, value: string) =>
+      isSecretName(name) && !value.startsWith(REDACTED) && !AUTH_SCHEME_WORD.test(value) ? `${name}${sep}${REDACTED}` : all,
+    );
   }
-  return h;
+  return out;
+}
+
+function redactHeader(h: HttpHeader): HttpHeader {
+  if (isSecretName(h.key)) return h.value === REDACTED ? h : { key: h.key, value: REDACTED };
+  const value = redactText(h.value);
+  return value === h.value ? h : { key: h.key, value };
 }
 
 /** The same object when nothing in it is secret. */
@@ -84,10 +128,10 @@ function redactHttp(http: HttpRecord): HttpRecord {
 /** Returns the flow unchanged (same object) when it carries nothing to redact. */
 export function redactFlow(flow: Flow): Flow {
   const http = flow.l7?.http;
-  if (!http && !flow.summary?.includes('?')) return flow;
+  if (!http && flow.summary === undefined) return flow;
   const redactedHttp = http ? redactHttp(http) : undefined;
   const summary = flow.summary === undefined ? undefined : redactSummary(flow.summary);
-  // Most HTTP flows carry no secret: keep the object rather than copy every field.
+  // Most flows carry no secret: keep the object rather than copy every field.
   if (redactedHttp === http && summary === flow.summary) return flow;
   const l7 = flow.l7 && redactedHttp ? { ...flow.l7, http: redactedHttp } : flow.l7;
   return {
@@ -97,9 +141,9 @@ export function redactFlow(flow: Flow): Flow {
   };
 }
 
-/** The deprecated Summary repeats the URL (`HTTP/1.1 GET http://x/?token=…`). */
+/** Summaries repeat the URL and may carry headers (`HTTP/1.1 GET http://x/?token=…`, `Bearer …`). */
 function redactSummary(summary: string): string {
-  // redactUrl changes only user-info and query strings.
-  if (summary.indexOf('?') < 0 && summary.indexOf('@') < 0) return summary;
-  return summary.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+|\/\S*\?\S+/gi, (u) => redactUrl(u));
+  // The common summaries ("TCP Flags: SYN", "ICMPv4 EchoRequest") hold nothing to redact.
+  if (!/[@?#;=]|bearer|basic|token|auth|key|secret|pass|session|cookie/i.test(summary)) return summary;
+  return redactText(summary);
 }

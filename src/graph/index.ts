@@ -60,6 +60,8 @@ export {
   rawPeerKey,
   peerKey,
   parseRawPeerKey,
+  keyPart,
+  parseKeyPart,
   workloadKey,
   describePeer,
   peerNamespace,

@@ -19,7 +19,7 @@ import { defaultDenyPolicies } from './explain.js';
 import { sidePasses } from './fix.js';
 
 const POD_NAMESPACE = 'io.kubernetes.pod.namespace';
-const NAMESPACE_NAME_LABEL = 'io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name';
+const NAMESPACE_LABELS = 'io.cilium.k8s.namespace.labels.';
 
 export interface WouldDrop {
   readonly edge: Edge;
@@ -71,6 +71,8 @@ export interface CheckResult {
   readonly skipped: number;
   /** No forwarded traffic to judge by: nothing can be said about would-drops or unused rules. */
   readonly noTraffic: boolean;
+  /** The local cluster the `cluster` entity and cluster-local selectors were judged for. */
+  readonly clusterName?: string;
 }
 
 export interface CheckOptions {
@@ -79,23 +81,33 @@ export interface CheckOptions {
   readonly namespaces?: readonly string[];
 }
 
-/** Evaluator peer of a graph peer: workload labels (+ namespace labels), reserved entities, world IPs with names. */
-export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, WorkloadInfo>, ips: readonly string[] = []): Peer {
+/**
+ * Evaluator peer of a graph peer, with everything Cilium matches on:
+ * - a workload: every identity label its pods share (cluster, service account, namespace
+ *   included), its namespace's labels as `io.cilium.k8s.namespace.labels.*` (plus the
+ *   `kubernetes.io/metadata.name` label Kubernetes always sets);
+ * - an entity or world peer: `reserved` is one reserved-label set its identity carried
+ *   (`kube-apiserver+remote-node`, `world-ipv4`), else the entity's own label.
+ */
+export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, WorkloadInfo>, ips: readonly string[] = [], reserved?: string): Peer {
+  const reservedLabels = (own: string): string[] => {
+    const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
+    if (names.size === 0) names.add(own);
+    return [...names].sort().map((n) => `reserved:${n}`);
+  };
   switch (p.kind) {
     case 'workload': {
       const info = workloads.get(`${p.namespace}/${p.workloadKind}/${p.name}`);
-      const labels = Object.entries(info?.labels ?? {}).map(([k, v]) => `k8s:${k}=${v}`);
-      labels.push(`k8s:${POD_NAMESPACE}=${p.namespace}`, `k8s:${NAMESPACE_NAME_LABEL}=${p.namespace}`);
-      return { labels, namespace: p.namespace };
+      return { labels: workloadLabels(p.namespace, info), namespace: p.namespace };
     }
     case 'entity':
-      if (p.entity === 'world') return { labels: ['reserved:world'], ...(ips[0] !== undefined && { ip: ips[0] }) };
+      if (p.entity === 'world') return { labels: reservedLabels('world'), ...(ips[0] !== undefined && { ip: ips[0] }) };
       if (p.entity === 'encrypted-overlay') return { labels: ['reserved:world'] };
-      return { labels: [`reserved:${p.entity}`] };
+      return { labels: reservedLabels(p.entity) };
     case 'fqdn':
-      return { labels: ['reserved:world'], names: [p.fqdn], ...(ips[0] !== undefined && { ip: ips[0] }) };
+      return { labels: reservedLabels('world'), names: [p.fqdn], ...(ips[0] !== undefined && { ip: ips[0] }) };
     case 'cidr':
-      return { labels: ['reserved:world'], ip: p.cidr.split('/')[0] ?? p.cidr };
+      return { labels: reservedLabels('world'), ip: p.cidr.split('/')[0] ?? p.cidr };
     default: {
       const never: never = p;
       return never;
@@ -103,11 +115,48 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
   }
 }
 
+/** A pod identity's labels as Hubble prints them, from what the graph kept about its workload. */
+export function workloadLabels(namespace: string, info: WorkloadInfo | undefined): string[] {
+  const own = info?.identityLabels ?? info?.labels ?? {};
+  const labels = Object.entries(own).map(([k, v]) => `k8s:${k}=${v}`);
+  const nsLabels: Record<string, string> = { 'kubernetes.io/metadata.name': namespace, ...info?.namespaceLabels };
+  for (const [k, v] of Object.entries(nsLabels)) labels.push(`k8s:${NAMESPACE_LABELS}${k}=${v}`);
+  if (own[POD_NAMESPACE] === undefined) labels.push(`k8s:${POD_NAMESPACE}=${namespace}`);
+  return labels.sort();
+}
+
+/** The first request of `edgeRequests` (one per edge when its ends carry one identity each). */
 export function edgeRequest(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest {
-  const source = evaluatorPeer(e.from, workloads, e.from.kind === 'workload' ? [] : e.ips);
-  const destination = evaluatorPeer(e.to, workloads, e.to.kind === 'workload' ? [] : e.ips);
-  if (e.protocol === 'ICMPv4' || e.protocol === 'ICMPv6') return { source, destination, protocol: e.protocol, icmpType: e.port };
-  return { source, destination, protocol: e.protocol, port: e.port };
+  return edgeRequests(e, workloads)[0] as EvaluationRequest;
+}
+
+/**
+ * The requests an edge stands for: one per pair of identities seen at its ends (an entity end may
+ * have carried several reserved-label sets, e.g. kube-apiserver + remote-node and kube-apiserver +
+ * host). The edge is allowed only when every one of them is.
+ */
+export function edgeRequests(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest[] {
+  const sets = (s: readonly string[] | undefined): (string | undefined)[] => (s !== undefined && s.length > 0 ? [...s] : [undefined]);
+  const out: EvaluationRequest[] = [];
+  for (const sr of e.from.kind === 'workload' ? [undefined] : sets(e.srcReserved)) {
+    for (const dr of e.to.kind === 'workload' ? [undefined] : sets(e.dstReserved)) {
+      const source = evaluatorPeer(e.from, workloads, e.from.kind === 'workload' ? [] : e.ips, sr);
+      const destination = evaluatorPeer(e.to, workloads, e.to.kind === 'workload' ? [] : e.ips, dr);
+      if (e.protocol === 'ICMPv4' || e.protocol === 'ICMPv6') out.push({ source, destination, protocol: e.protocol, icmpType: e.port });
+      else out.push({ source, destination, protocol: e.protocol, port: e.port });
+    }
+  }
+  return out;
+}
+
+/**
+ * The local cluster when the user named none: the cluster most workloads' pods carry in
+ * `io.cilium.k8s.policy.cluster` (ties: the first by name); undefined when no flow said.
+ */
+export function inferClusterName(workloads: readonly WorkloadInfo[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const w of workloads) if (w.cluster !== undefined) counts.set(w.cluster, (counts.get(w.cluster) ?? 0) + 1);
+  return [...counts.entries()].sort(([a, x], [b, y]) => y - x || cmp(a, b))[0]?.[0];
 }
 
 const workloadKey = (w: { namespace: string; kind: string; name: string }): string => `${w.namespace}/${w.kind}/${w.name}`;
@@ -116,15 +165,22 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   const ns = options.namespaces && options.namespaces.length > 0 ? options.namespaces : undefined;
   const inNs = (p: GraphPeer): boolean => ns === undefined || (p.kind === 'workload' && ns.includes(p.namespace));
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
+  const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
+  const evalOptions: EvaluateOptions = { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) };
   const used = new Set<string>();
   const wouldDrop: WouldDrop[] = [];
   let checked = 0;
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
     checked++;
-    const d = evaluate(set, edgeRequest(e, byKey), options.evaluate);
-    for (const s of [d.egress, d.ingress]) for (const r of s.rules) if (sidePasses(s)) used.add(ruleKey(r));
-    if (d.allowed) continue;
+    let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
+    for (const request of edgeRequests(e, byKey)) {
+      const d = evaluate(set, request, evalOptions);
+      for (const s of [d.egress, d.ingress]) for (const r of s.rules) if (sidePasses(s)) used.add(ruleKey(r));
+      if (!d.allowed && dropped === undefined) dropped = { d, request };
+    }
+    if (dropped === undefined) continue;
+    const { d, request } = dropped;
     const blocking = [d.egress, d.ingress].filter((s) => !sidePasses(s) && s.verdict !== 'l7-denied');
     const first = blocking[0];
     if (first === undefined) continue;
@@ -133,7 +189,7 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
       side: first.direction,
       reason: first.verdict === 'explicit-deny' ? 'POLICY_DENY' : 'POLICY_DENIED',
       detail: first.reason,
-      policy: responsible(first, set, edgeRequest(e, byKey), options.evaluate ?? {}),
+      policy: responsible(first, set, request, evalOptions),
       sides: blocking.map((s) => s.direction),
     });
   }
@@ -141,10 +197,11 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
     wouldDrop,
     // With no traffic every rule is "unused": that says nothing, so none is listed.
     unusedRules: checked === 0 ? [] : unusedRules(set, used, ns),
-    coverage: coverage(workloads, set, options.evaluate, ns),
+    coverage: coverage(workloads, set, evalOptions, ns),
     edgesChecked: checked,
     skipped: 0,
     noTraffic: checked === 0,
+    ...(clusterName !== undefined && { clusterName }),
   };
 }
 

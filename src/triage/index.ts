@@ -19,6 +19,9 @@ export {
 export {
   checkBaseline,
   evaluatorPeer,
+  edgeRequests,
+  workloadLabels,
+  inferClusterName,
   edgeRequest,
   type CheckResult,
   type CheckOptions,

@@ -44,7 +44,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .addOption(policiesOption())
     .option('--against <path>', 'the policies before the change (file, directory or -; repeatable): list the observed edges the change newly drops and newly allows', collect)
     .option('--fail-on <what>', `exit 4 when any is found: ${FAIL_ON.join(', ')} (comma-separated or repeated; default would-drop). Unreadable policy documents always fail`, collect)
-    .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity)')
+    .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity; default: the cluster the observed pods carry)')
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(async (flags: CheckFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;

@@ -3,7 +3,7 @@ import { parsePrefix, prefixContains, prefixContainsPrefix, type Prefix } from '
 import type { Entity } from '../model/index.js';
 import { fqdnSelectorText, type FqdnSpec } from './fqdn.js';
 import { hasReserved, selectorMatches, type CompiledSelector } from './labels.js';
-import { CLUSTER_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
+import { CLUSTER_LABEL, POD_NAMESPACE_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
 
 export type PeerMatcher =
   /** Every identity (`toEntities: all`, KNP rules without from/to, Cilium L4 rules without L3). */
@@ -35,7 +35,11 @@ function inOtherCluster(p: ResolvedPeer, ctx: PeerMatchContext): boolean {
   return c !== undefined && c.value !== ctx.clusterName;
 }
 
+/** The reserved identities the `cluster` entity selects besides local pods (Cilium pkg/policy/api/entity.go InitEntities). */
 const CLUSTER_RESERVED = ['host', 'remote-node', 'init', 'ingress', 'health', 'unmanaged', 'kube-apiserver'];
+
+const isPodIdentity = (p: ResolvedPeer): boolean =>
+  p.labels.some((l) => l.key === POD_NAMESPACE_LABEL && l.source !== 'reserved') || p.labels.some((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved');
 
 export function entityMatches(e: Entity, p: ResolvedPeer, ctx: PeerMatchContext): boolean {
   const r = (name: string): boolean => hasReserved(p.labels, name);
@@ -47,10 +51,9 @@ export function entityMatches(e: Entity, p: ResolvedPeer, ctx: PeerMatchContext)
     case 'world':
       return r('world') || r('world-ipv4') || r('world-ipv6');
     case 'cluster':
-      return (
-        CLUSTER_RESERVED.some(r) ||
-        p.labels.some((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved' && l.value === ctx.clusterName)
-      );
+      // Every identity of this cluster's pods carries its policy.cluster label; a pod seen without
+      // one (older Hubble, field masks) is taken to be local, as `inOtherCluster` does.
+      return CLUSTER_RESERVED.some(r) || (isPodIdentity(p) && !inOtherCluster(p, ctx));
     case 'world-ipv4':
     case 'world-ipv6':
     case 'host':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, decodeEvent, redactFlow, redactUrl } from '../../../src/flow/index.js';
+import { REDACTED, decodeEvent, isSecretName, redactFlow, redactText, redactUrl } from '../../../src/flow/index.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -63,5 +63,34 @@ describe('redactFlow', () => {
     expect(redacted).not.toBe(secret.event.flow);
     expect(JSON.stringify(redacted)).not.toContain('s3cr3t');
     expect(redacted.summary).toBe(secret.event.flow.summary);
+  });
+});
+
+describe('redaction by pattern (issue 15: what got through the fixed list)', () => {
+  it.each([
+    ['http://app/a?jwt=x1&bearer=x2&pass=x3&client_secret=x4', `http://app/a?jwt=${REDACTED}&bearer=${REDACTED}&pass=${REDACTED}&client_secret=${REDACTED}`],
+    ['http://app/a?page=1;token=x1', `http://app/a?page=1;token=${REDACTED}`],
+    ['http://app/cb#access_token=x1&state=ok', `http://app/cb#access_token=${REDACTED}&state=ok`],
+    ['http://app/a?%74oken=x1', `http://app/a?%74oken=${REDACTED}`],
+    ['http://app/a?token%3Dx1', `http://app/a?token%3D${REDACTED}`],
+    ['https://user:pa@ss@host/p', `https://${REDACTED}@host/p`],
+    ['user:pw@host:8080/p', `${REDACTED}@host:8080/p`],
+    ['//user:pw@host/p', `//${REDACTED}@host/p`],
+    ['/users/@me?page=2', '/users/@me?page=2'],
+    ['http://app/p;jsessionid=x1?a=1', `http://app/p;jsessionid=${REDACTED}?a=1`],
+  ])('%s', (url, want) => expect(redactUrl(url)).toBe(want));
+
+  it.each(['X-Vault-Token', 'Private-Token', 'apikey', 'Api-Key', 'X-Goog-Api-Key', 'X-Access-Token', 'Authentication', 'X-Forwarded-Authorization', 'Authorization ', 'X-Session', 'X-Csrf', 'Passwd', 'X-Signature', 'X-Credential', 'JWT'])(
+    'header %s is a secret',
+    (name) => expect(isSecretName(name)).toBe(true),
+  );
+
+  it.each([':authority', 'Host', 'User-Agent', 'Accept', 'Content-Type', 'X-Request-Id', 'Keep-Alive'])('header %s is not', (name) => expect(isSecretName(name)).toBe(false));
+
+  it('finds credentials in free text', () => {
+    expect(redactText('GET /x Authorization: Bearer abc.def')).toBe(`GET /x Authorization: Bearer ${REDACTED}`);
+    expect(redactText('proxy Basic dXNlcjpwdw==')).toBe(`proxy Basic ${REDACTED}`);
+    expect(redactText('retry with password=hunter2 now')).toBe(`retry with password=${REDACTED} now`);
+    expect(redactText('TCP Flags: SYN, ACK')).toBe('TCP Flags: SYN, ACK');
   });
 });
