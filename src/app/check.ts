@@ -1,7 +1,7 @@
 /** `check`: what-if of a policy set over the whole observed baseline (edges in the database). */
 import { buildPolicySet, type EvaluateOptions, type Policy } from '../policy/index.js';
 import type { Db } from '../store/index.js';
-import { checkBaseline, diffPolicySets, type CheckResult, type PolicyDiff } from '../triage/index.js';
+import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type PolicyDiff } from '../triage/index.js';
 import { queryEdges } from './edges.js';
 
 export interface CheckRequest {
@@ -38,4 +38,17 @@ export function diffFromDatabase(db: Db, request: DiffRequest): PolicyDiff & { r
     ...(request.evaluate && { evaluate: request.evaluate }),
   });
   return { ...diff, policyNotes: after.notes };
+}
+
+export interface ExplainRequest {
+  readonly policies: readonly Policy[];
+  readonly target: ExplainTarget;
+  readonly evaluate?: EvaluateOptions;
+}
+
+/** `check --explain FROM TO PORT[/PROTO]`: one edge, observed or not, rule by rule. */
+export function explainFromDatabase(db: Db, request: ExplainRequest): EdgeExplanation & { readonly policyNotes: readonly string[] } {
+  const { edges, workloads } = queryEdges(db);
+  const set = buildPolicySet(request.policies);
+  return { ...explainEdge(request.target, edges, workloads, set, request.evaluate ?? {}), policyNotes: set.notes };
 }

@@ -1,12 +1,13 @@
 export { IngestSession, BadLineError, type FlowSink, type IngestOptions, type IngestTotals } from './ingest-session.js';
 export { replayFiles, type ReplayOptions, type ReplayFileResult } from './replay.js';
 export { defaultSinks } from './sinks.js';
-export { writePolicyDirectory, policyFileName } from './write-policies.js';
+export { writePolicyDirectory, policyFileName, policyFiles } from './write-policies.js';
 // observe.js loads grpc-js: the CLI imports it when `observe` runs, so only its types are here.
 export type { ObserveOptions, ObserveNotice, ObserveResult, ObserveStats, StopReason } from './observe.js';
 export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
 export { triageFromDatabase, type DropsRequest, type DropsResult } from './triage.js';
-export { checkFromDatabase, diffFromDatabase, type CheckRequest, type DiffRequest } from './check.js';
+export { checkFromDatabase, diffFromDatabase, explainFromDatabase, type CheckRequest, type DiffRequest, type ExplainRequest } from './check.js';
 export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';
+export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';

@@ -12,12 +12,16 @@ function labelled(p: GeneratedPolicy): GeneratedPolicy {
   return { ...p, document: { ...p.document, metadata: { ...md, labels: { ...md.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } } };
 }
 
-export function writePolicyDirectory(dir: string, r: Recommendation, fs?: WriterFs): WriteResult {
-  const files = r.policies.map(labelled).map((p) => ({
+/** Each policy as the file `--out` writes: the marker line, the label, the evidence comments. */
+export function policyFiles(r: Recommendation): { kind: string; namespace: string | undefined; name: string; text: string }[] {
+  return r.policies.map(labelled).map((p) => ({
     kind: p.document.kind,
     namespace: p.document.metadata.namespace,
     name: p.document.metadata.name,
     text: `${MARKER}\n${renderPolicyYaml(p, r.notes, r.lints)}`,
   }));
-  return writePolicyFiles(dir, files, fs);
+}
+
+export function writePolicyDirectory(dir: string, r: Recommendation, fs?: WriterFs): WriteResult {
+  return writePolicyFiles(dir, policyFiles(r), fs);
 }

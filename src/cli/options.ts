@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 
 /** Every output format a command may offer; each command lists the ones it supports. */
-export type OutputFormat = 'table' | 'json' | 'yaml';
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'diff';
 
 export const DEFAULT_DB = './hubble-advisor.db';
 

@@ -3,3 +3,4 @@ export { alternativeFileName, identityKey, policyFileName, type PolicyIdentity }
 export { editKustomization, KustomizationError, listResources, newKustomization } from './kustomization.js';
 export { definedObjects, isOwnedText, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MARKER } from './ownership.js';
 export { DirectoryWriteError, nodeWriterFs, writePolicyFiles, type PolicyFile, type WriteResult, type WriterFs } from './write-directory.js';
+export { proposeAgainst, type PolicyEdit, type Proposal, type ProposeInput, type UserPolicyFile } from './propose.js';

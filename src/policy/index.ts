@@ -25,3 +25,4 @@ export type { FlowProtocol } from './evaluate/ports.js';
 export { peerFromEndpoint, requestFromFlow, type PeerExtras, type FlowRequestExtras } from './evaluate/from-flow.js';
 export { effectivePolicyTypes } from './evaluate/compile-knp.js';
 export { fqdnMatches } from './evaluate/fqdn.js';
+export { explainRequest, describeSelector, peerLabels, type RequestExplanation, type RuleExplanation, type SideExplanation as RuleSideExplanation } from './evaluate/explain.js';

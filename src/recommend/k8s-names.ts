@@ -17,7 +17,11 @@ function isSubdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && s.split('.').every((p) => DNS1123_LABEL.test(p));
 }
 
-/** `[prefix/]name`, a Kubernetes label key (no `:`: workload selectors carry no Cilium source prefix). */
+/**
+ * `[prefix/]name`, as a pod's label key. Workload selectors hold keys without Cilium's source prefix
+ * (`k8s:` is stripped when workloads are derived), so a `:` here is part of the key: no pod can carry
+ * it, and a NetworkPolicy with it is rejected by the API server.
+ */
 export function isLabelKey(k: string): boolean {
   const slash = k.lastIndexOf('/');
   const name = slash >= 0 ? k.slice(slash + 1) : k;

@@ -14,3 +14,4 @@ export {
 export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
 export { commentText as printableText } from './yaml-safe.js';
+export { explainJson, renderExplain } from './explain-edge.js';

@@ -30,3 +30,4 @@ export {
   type NamespaceCoverage,
 } from './check.js';
 export { diffPolicySets, type PolicyDiff, type ChangedEdge, type PolicyDiffOptions } from './policy-diff.js';
+export { explainEdge, parsePortProto, ExplainInputError, type EdgeExplanation, type ExplainTarget, type ExplainedIdentity } from './explain-edge.js';

@@ -4,8 +4,8 @@
  * are the change's effect (np-guard's `diff`, with Cilium's semantics).
  */
 import type { Edge, WorkloadInfo } from '../graph/index.js';
-import { evaluate, policyLabel, type EvaluateOptions, type PolicySet } from '../policy/index.js';
-import { edgeRequest } from './check.js';
+import { evaluate, policyLabel, type Decision, type EvaluateOptions, type PolicySet } from '../policy/index.js';
+import { edgeRequests, inferClusterName } from './check.js';
 import { sidePasses } from './fix.js';
 
 export interface ChangedEdge {
@@ -37,12 +37,19 @@ export function diffPolicySets(edges: readonly Edge[], workloads: readonly Workl
   const newlyDropped: ChangedEdge[] = [];
   const newlyAllowed: ChangedEdge[] = [];
   let compared = 0;
+  // Judged for the same local cluster as `check` (cluster-local selectors, the `cluster` entity).
+  const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
+  const evalOptions: EvaluateOptions = { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) };
+  /** An edge stands for one request per identity pair seen at its ends; it passes only if all do. */
+  const judge = (set: PolicySet, e: Edge): Decision => {
+    const ds = edgeRequests(e, byKey).map((r) => evaluate(set, r, evalOptions));
+    return ds.find((d) => !d.allowed) ?? (ds[0] as Decision);
+  };
   for (const e of edges) {
     if (e.forwarded + e.dropped <= 0 || !inNs(e)) continue;
     compared++;
-    const request = edgeRequest(e, byKey);
-    const was = evaluate(before, request, options.evaluate);
-    const now = evaluate(after, request, options.evaluate);
+    const was = judge(before, e);
+    const now = judge(after, e);
     if (was.allowed === now.allowed) continue;
     const sides = [now.egress, now.ingress];
     if (now.allowed) {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { checkFromDatabase, diffFromDatabase, type LoadedPolicies } from '../../app/index.js';
+import { checkFromDatabase, diffFromDatabase, explainFromDatabase, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, InputError, UsageError } from '../../errors.js';
-import { checkJson, diffJson, renderCheckTable, renderDiffTable } from '../../report/index.js';
+import { checkJson, diffJson, explainJson, renderCheckTable, renderDiffTable, renderExplain } from '../../report/index.js';
+import { ExplainInputError } from '../../triage/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
@@ -15,6 +16,7 @@ interface CheckFlags {
   readonly against?: string[];
   readonly failOn?: string[];
   readonly clusterName?: string;
+  readonly explain?: string[];
   readonly output: 'table' | 'json';
 }
 
@@ -45,6 +47,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .option('--against <path>', 'the policies before the change (file, directory or -; repeatable): list the observed edges the change newly drops and newly allows', collect)
     .option('--fail-on <what>', `exit 4 when any is found: ${FAIL_ON.join(', ')} (comma-separated or repeated; default would-drop). Unreadable policy documents always fail`, collect)
     .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity; default: the cluster the observed pods carry)')
+    .option('--explain <from-to-port...>', 'explain one edge rule by rule instead: FROM TO PORT[/PROTO], peers as edges --from/--to take them (NS/NAME, NS/KIND/NAME, entity, fqdn:NAME, cidr:CIDR); observed or not')
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(async (flags: CheckFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
@@ -53,7 +56,25 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       const failOn = parseFailOn(flags.failOn);
       if (flags.against && failOn.has('unused-rule')) throw new UsageError('--fail-on unused-rule does not apply with --against (it compares verdicts, not rules)');
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      if (flags.explain !== undefined && flags.explain.length !== 3) throw new UsageError(`--explain takes FROM TO PORT[/PROTO], got ${flags.explain.length} value(s)`);
+      if (flags.explain !== undefined && flags.against) throw new UsageError('--explain cannot be combined with --against');
       const loaded = await loadPolicyFlag(ctx, flags.policies);
+      if (flags.explain !== undefined) {
+        const [from, to, port] = flags.explain as [string, string, string];
+        const db = openDatabase(dbPath, { readonly: true });
+        try {
+          const e = explainFromDatabase(db, { policies: loaded.policies, target: { from, to, port }, ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }) });
+          for (const n of e.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
+          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(explainJson(e), null, 2)}\n` : renderExplain(e));
+        } catch (err) {
+          if (err instanceof ExplainInputError) throw new UsageError(`--explain: ${err.message}`);
+          throw err;
+        } finally {
+          db.close();
+        }
+        ctx.setExitCode(EXIT_OK);
+        return;
+      }
       const against = flags.against ? await loadPolicyFlag(ctx, flags.against) : undefined;
       const namespaces = flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {};
       const evaluate = flags.clusterName !== undefined ? { evaluate: { clusterName: flags.clusterName } } : {};

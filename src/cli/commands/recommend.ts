@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
+import { applyEdits, policyFileName, policyFiles, proposalDiff, proposeFromDatabase, readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
+import { loadPolicyFlag } from './drops.js';
+import type { RecommendRequest } from '../../app/recommend.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
 import { printableText, recommendationEvidenceJson, recommendationJson, renderRecommendationYaml } from '../../report/index.js';
@@ -13,8 +15,10 @@ interface RecommendFlags {
   readonly allNamespaces: boolean;
   readonly kind: 'cilium' | 'kubernetes';
   readonly baseline: boolean;
-  readonly output: 'yaml' | 'json';
+  readonly output: 'yaml' | 'json' | 'diff';
   readonly out?: string;
+  readonly policies?: string[];
+  readonly write: boolean;
   readonly minBaseline: number;
   readonly portRangeMin: number;
   readonly workloadConfig?: string;
@@ -30,7 +34,9 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
     .option('-A, --all-namespaces', 'every namespace with traffic', false)
     .addOption(new Option('--kind <kind>', 'policy API: cilium (CiliumNetworkPolicy) or kubernetes (NetworkPolicy)').choices(['cilium', 'kubernetes']).default('cilium'))
     .option('--baseline', 'also emit the cluster-wide foundation (DNS, kube-apiserver) as CiliumClusterwideNetworkPolicies', false)
-    .addOption(outputOption(['yaml', 'json'], 'yaml'))
+    .addOption(outputOption(['yaml', 'json', 'diff'], 'yaml'))
+    .option('--policies <path>', 'your current policies (file or directory, repeatable): propose only what they do not already allow; where one of them selects a workload, as rules added to it', collectPaths)
+    .option('--write', 'with --policies: apply the proposed edits to your files in place (comments and key order kept)', false)
     .option('--out <dir>', 'write one file per policy plus kustomization.yaml into DIR')
     .addOption(new Option('--min-baseline <hours>', 'warn when the baseline covers fewer hours').default(168).argParser(Number))
     .option('--workload-config <file>', 'workload identity rules (YAML/JSON), as for `edges`')
@@ -41,7 +47,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
         .argParser(parseCiliumVersion),
     )
     .option('--evidence <file>', 'also write the evidence, notes, warnings and lints as JSON to FILE (for programs)')
-    .action((flags: RecommendFlags, cmd: Command) => {
+    .action(async (flags: RecommendFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
       if (flags.allNamespaces && flags.namespace) throw new UsageError('cannot set both -A and --namespace');
       if (!flags.allNamespaces && !flags.namespace) throw new UsageError('name the namespaces with -n NS (repeatable) or use -A');
@@ -55,25 +61,46 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
       if (!Number.isFinite(flags.minBaseline) || flags.minBaseline < 0) throw new UsageError('--min-baseline must be a number of hours');
       if (!Number.isInteger(flags.portRangeMin) || flags.portRangeMin < 2) throw new UsageError('--port-range-min must be a whole number of at least 2');
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
+      if ((flags.write || flags.output === 'diff') && !flags.policies) throw new UsageError(`${flags.write ? '--write' : '-o diff'} needs --policies (the files to edit)`);
       const workloadConfig = flags.workloadConfig ? readWorkloadConfig(flags.workloadConfig) : undefined;
+      const loaded = flags.policies ? await loadPolicyFlag(ctx, flags.policies) : undefined;
       const db = openDatabase(dbPath, { readonly: true });
       try {
-        const r = recommendFromDatabase(db, {
-          namespaces: flags.allNamespaces ? 'all' : (flags.namespace ?? []),
+        const request: RecommendRequest = {
+          namespaces: flags.allNamespaces ? ('all' as const) : (flags.namespace ?? []),
           kind: flags.kind,
           baseline: flags.baseline,
           minBaselineHours: flags.minBaseline,
           portRangeMin: flags.portRangeMin,
           ciliumVersion: flags.ciliumVersion,
           ...(workloadConfig ? { workloadConfig } : {}),
-        });
+        };
+        const proposal = loaded ? proposeFromDatabase(db, request, loaded) : undefined;
+        const r = proposal ? proposal.recommendation : recommendFromDatabase(db, request);
         for (const w of r.warnings) ctx.io.stderr.write(`Warning: ${printableText(w)}\n`);
         if (r.newestFlowMs !== undefined && Date.now() - r.newestFlowMs > 86_400_000) {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
         for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${printableText(`${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}`)}\n`);
         if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
-        if (flags.out) {
+        if (proposal) {
+          ctx.io.stderr.write(
+            `Against your policies: ${proposal.alreadyAllowed} observed edges already allowed; ${proposal.edits.reduce((n, e) => n + e.added.length, 0)} additions (rules, or ports to an existing rule) to ${proposal.edits.length} of your files; ${r.policies.length} new policies\n`,
+          );
+          for (const e of proposal.edits) for (const a of e.added) ctx.io.stderr.write(`  ${printableText(`${e.file}: ${a}`)}\n`);
+          if (proposal.deniedByUser > 0) ctx.io.stderr.write(`Note: ${proposal.deniedByUser} observed edges are dropped by a deny rule of yours; not proposed (an allow cannot override a deny: see \`drops\`)\n`);
+          if (flags.output === 'diff') {
+            const dir = flags.out ?? '.';
+            ctx.io.stdout.write(proposalDiff(proposal, policyFiles(r).map((f) => ({ name: `${dir.replace(/\/$/, '')}/${policyFileName(f)}`, text: f.text }))));
+          }
+          if (flags.write) {
+            const edited = applyEdits(proposal);
+            ctx.io.stderr.write(`Edited ${edited.length} files in place${edited.length > 0 ? `: ${edited.join(', ')}` : ''}\n`);
+          }
+        }
+        if (flags.output === 'diff' && !flags.out) {
+          // The diff above is the output; new policies land with --out.
+        } else if (flags.out) {
           const w = writePolicyDirectory(flags.out, r);
           for (const u of w.leftToUser) ctx.io.stderr.write(`Note: not written, a file that is not ours already defines ${u}\n`);
           ctx.io.stderr.write(`${flags.out}: ${w.written.length} written, ${w.unchanged.length} unchanged, ${w.removed.length} removed; ${w.kustomization.file} ${w.kustomization.change}\n`);
@@ -86,6 +113,10 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
       }
       ctx.setExitCode(EXIT_OK);
     });
+}
+
+function collectPaths(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -105,7 +105,7 @@ function judgeL7(
 
 const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined : s.l7);
 
-function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
+export function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
   if (r.subject.kind === 'node') return subject.isHost && selectorMatches(r.subject.selector, subject.labels);
   return !subject.isHost && selectorMatches(r.subject.selector, subject.labels);

@@ -27,6 +27,20 @@ describe('selectors never wider than the workload', () => {
   });
 });
 
+describe('label keys no pod can carry', () => {
+  // fast-check found it: `1:20` read as a Cilium source prefix `1:` passed, and the NetworkPolicy
+  // written with it failed the API server's (and our schema's) label-key check.
+  const odd = wl('apps', 'Deployment', 'odd');
+  const ws = [...workloads.slice(0, 1), workload('apps', 'Deployment', 'odd', { '1:20': 'web' })];
+  for (const kind of ['cilium', 'kubernetes'] as const) {
+    it(`a key with a colon gets no policy and is never written (${kind})`, () => {
+      const r = recommend([edge(odd, web, 'TCP', 80)], ws, options({ kind }));
+      expect(r.policies.map((p) => p.document.metadata.name)).not.toContain('odd');
+      expect(renderRecommendationYaml(r)).not.toContain('1:20');
+    });
+  }
+});
+
 describe('many world peers of one workload', () => {
   const clients = Array.from({ length: 3000 }, (_, i) => edge(cidr(`198.18.${i >> 8}.${i & 255}/32`), web, 'TCP', 443));
   const r = recommend(clients, workloads, options());
