@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Names what is missing when ../shared is not beside the repo (instead of a bare ENOENT).
+    globalSetup: ['test/helpers/shared-check.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores: integration tests spawn processes and open SQLite files; keep parallelism modest.

@@ -37,4 +37,17 @@ for (const args of steps) {
   // replay exits 3 when it skipped bad lines; anything else non-zero stops the demo.
   if (r.status !== 0 && !(args[0] === 'replay' && r.status === 3)) process.exit(r.status ?? 1);
 }
+// The network inventory of the recording, judged against the rollout's policies: Markdown for the
+// GitOps repo, HTML with the service map for people.
+const reports = [
+  ['markdown', join(root, 'demo-report.md')],
+  ['html', join(root, 'demo-report.html')],
+];
+for (const [format, out] of reports) {
+  const argv = ['--db', db, 'report', '--policies', join(root, 'examples/policies'), '-o', format, '--out', out];
+  console.log(`\n$ hubble-advisor ${argv.map((a) => a.replace(root + '/', '')).join(' ')}`);
+  const r = spawnSync(process.execPath, [cli, ...argv], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 console.log(`\nThe demo database is ${db.replace(root + '/', '')}; try: node dist/cli/main.js --db demo.db status -o json`);
+console.log(`The network inventory is in ${reports[0][1]} (Markdown) and ${reports[1][1]} (HTML with the service map: open it in a browser).`);

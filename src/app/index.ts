@@ -7,7 +7,8 @@ export type { ObserveOptions, ObserveNotice, ObserveResult, ObserveStats, StopRe
 export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
-export { triageFromDatabase, type DropsRequest, type DropsResult } from './triage.js';
+export { triageFromDatabase, dropGroupsFromDatabase, type DropsRequest, type DropsResult, type DropGroupsResult } from './triage.js';
 export { checkFromDatabase, diffFromDatabase, explainFromDatabase, type CheckRequest, type DiffRequest, type ExplainRequest } from './check.js';
 export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';
 export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';
+export { buildReport, renderReport, type ReportRequest, type RenderOptions } from './report.js';

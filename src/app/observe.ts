@@ -174,8 +174,9 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
       if (stop.signal.aborted) return; // stopping: nothing after the final commit
       responses++;
       if (!result.ok) {
-        s.rejectLine(responses, result.error.field, result.error.reason);
-        o.onNotice?.({ kind: 'bad-response', index: responses, field: result.error.field, reason: result.error.reason });
+        // Reported as stored: field and reason, without the raw value (which may be a secret).
+        const bad = s.rejectLine(responses, result.error.field, result.error.reason);
+        o.onNotice?.({ kind: 'bad-response', index: responses, field: bad.field, reason: bad.reason });
       } else {
         // Deduped on the time the server sent (if any), before a receive time is stamped on.
         if (result.event.kind === 'lost' && !window.isNewLost(result.event.lost)) return;

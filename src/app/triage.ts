@@ -4,7 +4,7 @@
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
 import { type Db, hasEdgeGraph, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
-import { type CombinedFix, combineFixes, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
+import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
   readonly policies: readonly Policy[];
@@ -23,6 +23,26 @@ export interface DropsResult {
   /** DROPPED flows read (before grouping). */
   readonly flows: number;
   readonly combined?: CombinedFix;
+}
+
+export interface DropGroupsResult {
+  readonly groups: readonly DropGroup[];
+  readonly flows: number;
+}
+
+/** `drops` without policies: the dropped flows grouped by edge and reason, newest first. */
+export function dropGroupsFromDatabase(db: Db, request: Omit<DropsRequest, 'policies' | 'evaluate' | 'combine'>): DropGroupsResult {
+  const flows = readDroppedFlows(db, {
+    ...(request.namespaces && { namespaces: request.namespaces }),
+    ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
+  });
+  const workloads = hasEdgeGraph(db) ? loadWorkloads(db) : [];
+  const groups = groupDrops(flows, {
+    workloads,
+    ...(request.namespaces && { namespaces: request.namespaces }),
+    ...(request.attemptWindowMs !== undefined && { attemptWindowMs: request.attemptWindowMs }),
+  });
+  return { groups: [...groups].sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), flows: flows.length };
 }
 
 export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {

@@ -2,7 +2,8 @@ import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 
 /** Every output format a command may offer; each command lists the ones it supports. */
-export type OutputFormat = 'table' | 'json' | 'yaml' | 'diff';
+/** `wide` is `table` with every column and nothing cut (kubectl's `-o wide`). */
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'diff';
 
 export const DEFAULT_DB = './hubble-advisor.db';
 

@@ -3,12 +3,18 @@ import { BadLineError } from '../app/index.js';
 import { EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError, UsageError } from '../errors.js';
 import { StoreError } from '../store/index.js';
 import type { CliIo } from './io.js';
-import { buildProgram } from './program.js';
+import { buildProgram, suggestCommand, unknownCommand } from './program.js';
 
 /** Runs one command line; the only place that turns errors into messages and exit codes. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
   const program = buildProgram({ io, setExitCode: (c) => (exitCode = c) });
+  const unknown = unknownCommand(program, argv);
+  if (unknown !== undefined) {
+    const guess = suggestCommand(program, unknown);
+    io.stderr.write(`Error: unknown command '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}\nRun 'hubble-advisor --help' for the commands.\n`);
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -1,7 +1,7 @@
 /** `check` output: JSON (`wouldDrop`, `unusedRules`, `coverage`) and tables for people; the `--against` diff. */
 import type { CheckResult, PolicyDiff } from '../triage/index.js';
-import { edgesJson, peerLabel } from './edges.js';
-import { formatCount, renderTable } from './table.js';
+import { edgesJson, PEER_COLUMN, peerLabel } from './edges.js';
+import { formatCount, renderTable, type TableOptions } from './table.js';
 
 export const NO_TRAFFIC = 'The database holds no forwarded traffic for these namespaces: there is nothing to judge the policies by (replay or observe first).';
 
@@ -17,30 +17,31 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
   };
 }
 
-export function renderCheckTable(r: CheckResult): string {
-  if (r.noTraffic) return `${NO_TRAFFIC}\n\n${coverageTable(r)}`;
+export function renderCheckTable(r: CheckResult, options: TableOptions = {}): string {
+  if (r.noTraffic) return `${NO_TRAFFIC}\n\n${coverageTable(r, options)}`;
   let out = `Checked ${formatCount(r.edgesChecked)} observed forwarded edges.\n\n`;
   if (r.wouldDrop.length === 0) out += 'Would drop: nothing observed.\n';
   else {
     out += `Would drop ${formatCount(r.wouldDrop.length)} observed edges on rollout:\n`;
     out += renderTable(
-      ['FROM', 'TO', 'PORT', 'SIDE', 'REASON', 'POLICY', 'FLOWS'],
+      [PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'SIDE', 'REASON', 'POLICY', 'FLOWS'],
       r.wouldDrop.map((w) => [peerLabel(w.edge.from), peerLabel(w.edge.to), `${w.edge.protocol}/${w.edge.port}`, w.sides.join('+'), w.reason, w.policy.join(', ') || '-', formatCount(w.edge.flows)]),
+      options,
     );
   }
   out += '\n';
   if (r.unusedRules.length === 0) out += 'Unused allow rules: none.\n';
   else {
     out += `Allow rules no observed edge used (candidates to tighten):\n`;
-    out += renderTable(['POLICY', 'RULE', 'FILE'], r.unusedRules.map((u) => [u.policy, u.path, u.file ?? '-']));
+    out += renderTable(['POLICY', 'RULE', 'FILE'], r.unusedRules.map((u) => [u.policy, u.path, u.file ?? '-']), options);
   }
-  return `${out}\n${coverageTable(r)}`;
+  return `${out}\n${coverageTable(r, options)}`;
 }
 
 /** Enforced (default deny) apart from merely selected: a CCNP with `enableDefaultDeny: false` only adds allows. */
-function coverageTable(r: CheckResult): string {
+function coverageTable(r: CheckResult, options: TableOptions): string {
   return `Coverage (enforced = in default deny; selected = some policy selects it):\n${renderTable(
-    ['NAMESPACE', 'WORKLOADS', 'INGRESS ENFORCED', 'EGRESS ENFORCED', 'INGRESS SELECTED', 'EGRESS SELECTED', 'UNSELECTED', 'SELECTED, NOT ENFORCED'],
+    ['NAMESPACE', 'WORKLOADS', 'INGRESS ENFORCED', 'EGRESS ENFORCED', { header: 'INGRESS SELECTED', wideOnly: true }, { header: 'EGRESS SELECTED', wideOnly: true }, 'UNSELECTED', 'SELECTED, NOT ENFORCED'],
     r.coverage.map((c) => [
       c.namespace,
       `${c.workloads}`,
@@ -51,6 +52,7 @@ function coverageTable(r: CheckResult): string {
       c.unselected.join(', ') || '-',
       c.selectedNotEnforced.join(', ') || '-',
     ]),
+    options,
   )}`;
 }
 
@@ -62,12 +64,13 @@ export function diffJson(d: PolicyDiff): Record<string, unknown> {
   return { newlyDropped: rows(d.newlyDropped), newlyAllowed: rows(d.newlyAllowed), edgesCompared: d.edgesCompared, noTraffic: d.noTraffic };
 }
 
-export function renderDiffTable(d: PolicyDiff): string {
+export function renderDiffTable(d: PolicyDiff, options: TableOptions = {}): string {
   if (d.noTraffic) return `${NO_TRAFFIC}\n`;
   const table = (list: PolicyDiff['newlyDropped']): string =>
     renderTable(
       ['FROM', 'TO', 'PORT', 'SIDE', 'POLICY', 'FLOWS', 'DETAIL'],
       list.map((c) => [peerLabel(c.edge.from), peerLabel(c.edge.to), `${c.edge.protocol}/${c.edge.port}`, c.side, c.policy.join(', ') || '-', formatCount(c.edge.flows), c.detail]),
+      options,
     );
   let out = `Compared ${formatCount(d.edgesCompared)} observed edges under the old and the new policies.\n\n`;
   out += d.newlyDropped.length === 0 ? 'Newly dropped: none.\n' : `Newly dropped by the change (${formatCount(d.newlyDropped.length)}):\n${table(d.newlyDropped)}`;

@@ -1,5 +1,5 @@
 import type { Edge, NamespaceConvergence, Peer, WorkloadInfo } from '../graph/index.js';
-import { formatCount, formatDuration, formatTime, renderTable } from './table.js';
+import { type Column, formatCount, formatDuration, formatTime, renderTable, type TableOptions } from './table.js';
 
 /** JSON shape of a peer: `{kind, namespace?, workloadKind?, name?, entity?, fqdn?, cidr?, enclosing?}`. */
 export function peerJson(p: Peer): Record<string, unknown> {
@@ -89,11 +89,15 @@ function l7Summary(e: Edge): string {
   return '';
 }
 
-/** The default `edges` view: one line per edge, readable at a terminal. */
-export function renderEdgesTable(edges: readonly Edge[]): string {
+/** `namespace/Kind/name` columns: both ends matter, so long ones lose their middle. */
+export const PEER_COLUMN = (header: string): Column => ({ header, cut: 'path', min: 22 });
+const wideOnly = (header: string): Column => ({ header, wideOnly: true });
+
+/** The default `edges` view: one line per edge, readable at a terminal; `-o wide` adds counters and first seen. */
+export function renderEdgesTable(edges: readonly Edge[], options: TableOptions = {}): string {
   if (edges.length === 0) return 'No edges match.\n';
   return renderTable(
-    ['FROM', 'TO', 'PORT', 'FLOWS', 'CONNS', 'FORWARDED', 'DROPPED', 'FIRST SEEN', 'LAST SEEN', 'HOURS', 'L7'],
+    [PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'FLOWS', wideOnly('CONNS'), wideOnly('FORWARDED'), 'DROPPED', wideOnly('FIRST SEEN'), 'LAST SEEN', wideOnly('HOURS'), 'L7'],
     edges.map((e) => [
       peerLabel(e.from),
       peerLabel(e.to),
@@ -107,11 +111,12 @@ export function renderEdgesTable(edges: readonly Edge[]): string {
       String(e.hoursSeen),
       l7Summary(e),
     ]),
+    options,
   );
 }
 
 /** `edges --workloads`: each workload and the selector that picks exactly its pods. */
-export function renderWorkloadsTable(workloads: readonly WorkloadInfo[]): string {
+export function renderWorkloadsTable(workloads: readonly WorkloadInfo[], options: TableOptions = {}): string {
   if (workloads.length === 0) return 'No workloads match.\n';
   return renderTable(
     ['NAMESPACE', 'KIND', 'NAME', 'SELECTOR', 'NOTE'],
@@ -122,6 +127,7 @@ export function renderWorkloadsTable(workloads: readonly WorkloadInfo[]): string
       Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(',') || '-',
       w.unique ? '' : Object.keys(w.selector).length === 0 ? 'no labels seen' : `also matches ${w.overlapsWith.join(', ')}`,
     ]),
+    options,
   );
 }
 
@@ -137,9 +143,9 @@ const HOURS_SHOWN = 12;
  * Baseline convergence per namespace: edges, when the last new one appeared, how long the namespace
  * has been quiet since (up to its last flow), and new edges in each of its last hours.
  */
-export function renderConvergenceTable(rows: readonly NamespaceConvergence[]): string {
+export function renderConvergenceTable(rows: readonly NamespaceConvergence[], options: TableOptions = {}): string {
   return renderTable(
-    ['NAMESPACE', 'EDGES', 'LAST NEW EDGE', 'QUIET FOR', `NEW EDGES PER HOUR (LAST ${HOURS_SHOWN}H, OLDEST FIRST)`],
+    ['NAMESPACE', 'EDGES', 'LAST NEW EDGE', 'QUIET FOR', `NEW EDGES/HOUR (LAST ${HOURS_SHOWN}H, OLDEST FIRST)`],
     rows.map((c) => {
       const lastHour = Math.floor(c.lastSeenMs / HOUR_MS) * HOUR_MS;
       const counts = new Map(c.newEdgesPerHour.map((h) => [h.hourMs, h.edges]));
@@ -147,6 +153,7 @@ export function renderConvergenceTable(rows: readonly NamespaceConvergence[]): s
       for (let i = HOURS_SHOWN - 1; i >= 0; i--) recent.push(String(counts.get(lastHour - i * HOUR_MS) ?? 0));
       return [c.namespace, formatCount(c.edges), formatTime(c.lastNewEdgeMs), formatDuration(c.lastSeenMs - c.lastNewEdgeMs), recent.join(' ')];
     }),
+    options,
   );
 }
 

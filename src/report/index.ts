@@ -1,4 +1,4 @@
-export { renderTable, formatCount, formatTime, formatDuration } from './table.js';
+export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
 export { renderStatusText } from './status.js';
 export { renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export {
@@ -11,7 +11,27 @@ export {
   renderConvergenceTable,
   convergenceJson,
 } from './edges.js';
-export { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
+export { dropGroupsJson, renderDropGroupsTable, combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
+export {
+  buildInventory,
+  edgeId,
+  peerId,
+  formatPorts,
+  guessPurpose,
+  PeerNamer,
+  type Inventory,
+  type InventoryInput,
+  type BaselineHealth,
+  type PolicyFindings,
+  type WorkloadCoverage,
+  type EdgeStatus,
+  type ComponentRow,
+  type NamespaceSection,
+} from './inventory.js';
+export { renderInventoryMarkdown, mdCell } from './inventory-markdown.js';
+export { renderInventoryHtml, renderServiceMapSvg, esc } from './inventory-html.js';
+export { serviceMapGraph, type ServiceMapGraph, type MapLayout, type MapNode, type MapEdge, type MapGroup, type Box } from './service-map.js';
+export { policyFindings, policyCoverage, observedEdgeStatus } from './policy-findings.js';
 export { commentText as printableText } from './yaml-safe.js';
 export { explainJson, renderExplain } from './explain-edge.js';

@@ -1,9 +1,9 @@
 import type { DatabaseSummary } from '../store/index.js';
 import { renderConvergenceTable } from './edges.js';
-import { formatCount, formatDuration, formatTime, renderTable } from './table.js';
+import { formatCount, formatDuration, formatTime, renderTable, TABLE_WIDTH, type TableOptions } from './table.js';
 
 /** Human view of `status`: sources, coverage, verdicts, drops, lost events and bad lines. */
-export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
+export function renderStatusText(s: DatabaseSummary, dbPath: string, options: TableOptions = {}): string {
   const out: string[] = [];
   out.push(`Database: ${dbPath}`);
   if (s.sources.length === 0) {
@@ -20,7 +20,7 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
   out.push('');
   out.push(
     renderTable(
-      ['ID', 'KIND', 'SOURCE', 'STATUS', 'LINES', 'FLOWS', 'BAD', 'DUPLICATES', 'LOST', 'FIRST FLOW', 'LAST FLOW'],
+      ['ID', 'KIND', { header: 'SOURCE', cut: 'middle' }, 'STATUS', 'LINES', 'FLOWS', 'BAD', 'DUPLICATES', 'LOST', 'FIRST FLOW', 'LAST FLOW'],
       s.sources.map((x) => [
         String(x.id),
         x.kind,
@@ -34,6 +34,7 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
         formatTime(x.firstFlowMs),
         formatTime(x.lastFlowMs),
       ]),
+      options,
     ).trimEnd(),
   );
   out.push('');
@@ -59,12 +60,12 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string): string {
     out.push('Bad lines (first shown):');
     for (const b of s.badLines) out.push(`  ${b.source}:${b.line}: ${b.field}: ${b.reason}`);
   }
-  if (s.graph) out.push('', ...graphLines(s.graph));
+  if (s.graph) out.push('', ...graphLines(s.graph, options));
   return out.join('\n') + '\n';
 }
 
 /** Edge graph totals and, per namespace, whether the baseline still grows. */
-function graphLines(g: NonNullable<DatabaseSummary['graph']>): string[] {
+function graphLines(g: NonNullable<DatabaseSummary['graph']>, options: TableOptions): string[] {
   const skipped = Object.entries(g.skipped).map(([r, n]) => `${r} ${formatCount(n)}`).join(', ');
   const out = [
     `Edges: ${formatCount(g.edges)} between ${formatCount(g.workloads)} workloads and external peers` +
@@ -72,7 +73,7 @@ function graphLines(g: NonNullable<DatabaseSummary['graph']>): string[] {
   ];
   if (g.convergence.length > 0) {
     out.push('Baseline convergence (new edges per namespace; a long quiet time means the baseline is likely complete):');
-    out.push(...renderConvergenceTable(g.convergence).trimEnd().split('\n').map((l) => `  ${l}`));
+    out.push(...renderConvergenceTable(g.convergence, { ...options, maxWidth: TABLE_WIDTH - 2 }).trimEnd().split('\n').map((l) => `  ${l}`));
   }
   return out;
 }

@@ -1,12 +1,111 @@
-/** Plain-text table, columns padded like kubectl's; the last column is never padded. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/** Terminal width every default table fits (kubectl's habit); `-o wide` lifts it. */
+export const TABLE_WIDTH = 120;
+const GAP = 3;
+
+/**
+ * A column: its header, whether only `-o wide` shows it, and where a long value is cut (`end`,
+ * or `middle` for names whose both ends matter, like `namespace/Kind/name`).
+ */
+export interface Column {
+  readonly header: string;
+  readonly wideOnly?: boolean;
+  readonly cut?: 'end' | 'middle' | 'path';
+  /** Narrowest the column is cut to (default: its header, at least 8). */
+  readonly min?: number;
+}
+
+export interface TableOptions {
+  /** `-o wide`: every column, nothing cut. */
+  readonly wide?: boolean;
+  readonly maxWidth?: number;
+}
+
+const column = (c: string | Column): Column => (typeof c === 'string' ? { header: c } : c);
+
+/** Cuts to `width` characters with `…` at the end or in the middle. */
+export function cut(value: string, width: number, where: 'end' | 'middle' | 'path' = 'end'): string {
+  const chars = [...value];
+  if (chars.length <= width) return value;
+  if (where === 'path') {
+    // `namespace/Kind/name`: the kind goes first, then the middle of what is left.
+    const parts = value.split('/');
+    if (parts.length === 3) {
+      const [ns, , name] = parts as [string, string, string];
+      const short = `${ns}/…/${name}`;
+      if (len(short) <= width) return short;
+      // The name matters most: the namespace gives way first.
+      if (len(name) + 3 <= width) return `${cut(ns, width - len(name) - 1)}/${name}`;
+      return cut(name, width, 'middle');
+    }
+    return cut(value, width, 'middle');
+  }
+  if (width <= 1) return '…';
+  if (where === 'end') return `${chars.slice(0, width - 1).join('')}…`;
+  const head = Math.ceil((width - 1) / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+}
+
+const len = (s: string): number => [...s].length;
+
+/**
+ * Plain-text table, columns padded like kubectl's; the last column is never padded. By default it
+ * fits TABLE_WIDTH columns: wide-only columns are left out, then the widest cuttable columns are
+ * cut with `…`; `wide` prints everything.
+ */
+export function renderTable(headers: readonly (string | Column)[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
+  const all = headers.map(column);
+  const keep = all.map((c, i) => (options.wide || !c.wideOnly ? i : -1)).filter((i) => i >= 0);
+  const cols = keep.map((i) => all[i] as Column);
+  const body = rows.map((r) => keep.map((i) => (r[i] ?? '').replace(/[\r\n\t\u2028\u2029]/g, ' ')));
+  const widths = cols.map((c, i) => Math.max(len(c.header), ...body.map((r) => len(r[i] ?? ''))));
+  if (!options.wide) {
+    const max = options.maxWidth ?? TABLE_WIDTH;
+    const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
+    // Short columns (times, counts, ports) are never cut; long ones give up a character at a time,
+    // always the currently widest, so the cuts spread evenly.
+    // If that is not enough, every column may be cut down to its header.
+    const floors = [
+      cols.map((c, i) => c.min ?? ((widths[i] as number) <= 24 ? (widths[i] as number) : Math.max(len(c.header), 12))),
+      cols.map((c) => Math.min(c.min ?? Infinity, Math.max(len(c.header), 6))),
+    ];
+    let excess = total() - max;
+    for (const floor of floors) {
+      while (excess > 0) {
+        let widest = -1;
+        for (let i = 0; i < widths.length; i++) if ((widths[i] as number) > (floor[i] as number) && (widest < 0 || (widths[i] as number) > (widths[widest] as number))) widest = i;
+        if (widest < 0) break;
+        widths[widest] = (widths[widest] as number) - 1;
+        excess--;
+      }
+    }
+  }
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('   ')
+      .map((c, i) => {
+        const v = cut(c, widths[i] ?? 0, cols[i]?.cut ?? 'end');
+        return i === cells.length - 1 ? v : v + ' '.repeat(Math.max(0, (widths[i] ?? 0) - len(v)));
+      })
+      .join(' '.repeat(GAP))
       .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  return [line(cols.map((c) => c.header)), ...body.map(line)].join('\n') + '\n';
+}
+
+/** Free text wrapped at `width` (words kept whole unless longer than a line), each line indented. */
+export function wrapText(text: string, width: number = TABLE_WIDTH, indent = ''): string {
+  const out: string[] = [];
+  let line = indent;
+  let empty = true;
+  for (const word of text.split(/ +/)) {
+    if (!empty && len(line) + len(word) + 1 > width) {
+      out.push(line.trimEnd());
+      line = `${indent}  `;
+      empty = true;
+    }
+    line += (empty ? '' : ' ') + word;
+    empty = false;
+  }
+  out.push(line.trimEnd());
+  return out.join('\n');
 }
 
 export function formatCount(n: number): string {

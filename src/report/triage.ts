@@ -1,9 +1,9 @@
 /** `drops` output: a table for people (with the YAML patches under it), JSON and YAML for tools. */
 import { stringify } from 'yaml';
 import type { PolicyRef } from '../policy/index.js';
-import type { CombinedFix, PolicyPatch, TriagedDrop } from '../triage/index.js';
-import { peerJson, peerLabel } from './edges.js';
-import { formatCount, formatTime, renderTable } from './table.js';
+import type { CombinedFix, DropGroup, PolicyPatch, TriagedDrop } from '../triage/index.js';
+import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
+import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
 
 const SHORT_KIND: Readonly<Record<string, string>> = {
   CiliumNetworkPolicy: 'cnp',
@@ -24,8 +24,8 @@ export function renderPatchYaml(patch: PolicyPatch): string {
   const p = patch.policy;
   const ns = p.namespace === undefined ? '' : ` -n ${p.namespace}`;
   const header = [
-    `# ${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`,
-    `# ${patch.description}`,
+    wrapText(`${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`, TABLE_WIDTH, '# '),
+    wrapText(patch.description, TABLE_WIDTH, '# '),
     `# kubectl patch ${SHORT_KIND[p.kind] ?? p.kind}${ns} ${p.name} --type json --patch-file <this file>`,
   ];
   return `${header.join('\n')}\n${stringify(patch.ops.map((o) => ({ ...o })), { lineWidth: 0 })}`;
@@ -107,7 +107,7 @@ const fixLabel = (d: TriagedDrop): string => {
 };
 
 /** The table, then per group its explanation and patches (YAML). */
-export function renderDropsTable(drops: readonly TriagedDrop[], flows: number): string {
+export function renderDropsTable(drops: readonly TriagedDrop[], flows: number, options: TableOptions = {}): string {
   if (drops.length === 0) return `No dropped flows${flows > 0 ? ` (${formatCount(flows)} read)` : ''}.\n`;
   const rows = drops.map((d, i) => [
     `${i + 1}`,
@@ -120,13 +120,20 @@ export function renderDropsTable(drops: readonly TriagedDrop[], flows: number): 
     d.explanation.policies.join(', ') || '-',
     fixLabel(d),
   ]);
-  let out = renderTable(['#', 'LAST SEEN', 'FROM', 'TO', 'PORT', 'REASON', 'ATTEMPTS/FLOWS', 'POLICY', 'FIX'], rows);
+  const shortKinds = (s: string): string => (options.wide ? s : s.replace(/\b(CiliumNetworkPolicy|CiliumClusterwideNetworkPolicy|NetworkPolicy) /g, (k) => `${SHORT_KIND[k.trim()] ?? k}/`));
+  let out = renderTable(
+    ['#', { header: 'LAST SEEN', wideOnly: true }, PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'REASON', 'ATTEMPTS/FLOWS', 'POLICY', { header: 'FIX', min: 16 }],
+    rows.map((r) => r.map((c, i) => (i === 7 ? shortKinds(c) : c))),
+    options,
+  );
+  // Explanations wrap at the table width unless -o wide.
+  const text = (s: string, indent = '  '): string => (options.wide ? `${indent}${s}` : wrapText(s, TABLE_WIDTH, indent));
   drops.forEach((d, i) => {
     const x = d.explanation;
-    out += `\n#${i + 1} ${peerLabel(d.group.from)} -> ${peerLabel(d.group.to)} ${port(d)} (${d.group.reason})\n`;
-    out += `  ${x.summary}\n`;
-    if (x.policies.length > 0) out += `  responsible (${x.policiesFrom === 'hubble' ? 'Hubble *_denied_by' : 'loaded policies'}): ${x.policies.join(', ')}\n`;
-    for (const n of x.notes) out += `  note: ${n}\n`;
+    out += `\n${text(`#${i + 1} ${peerLabel(d.group.from)} -> ${peerLabel(d.group.to)} ${port(d)} (${d.group.reason})`, '')}\n`;
+    out += `${text(x.summary)}\n`;
+    if (x.policies.length > 0) out += `${text(`responsible (${x.policiesFrom === 'hubble' ? 'Hubble *_denied_by' : 'loaded policies'}): ${x.policies.join(', ')}`)}\n`;
+    for (const n of x.notes) out += `${text(`note: ${n}`)}\n`;
     if (x.allowedAfterPatches === false) out += '  note: the patches below do not let it through on their own\n';
     for (const p of x.patches) out += `\n${renderPatchYaml(p)}`;
   });
@@ -149,4 +156,52 @@ export function renderCombinedYaml(fix: CombinedFix): string {
       : `# ${fix.patches.length} patch${fix.patches.length === 1 ? '' : 'es'} for ${fix.fixable} policy drop${fix.fixable === 1 ? '' : 's'}; ` +
         `with all applied, the policies allow ${fix.allowedAfter} of them\n`;
   return summary + fix.patches.map((p) => `---\n${renderPatchYaml(p)}`).join('');
+}
+
+/**
+ * `drops` without `--policies`: the dropped flows as Hubble recorded them, one row per edge and
+ * reason (what `hubble observe --verdict DROPPED` shows, aggregated), newest first.
+ */
+export function renderDropGroupsTable(groups: readonly DropGroup[], flows: number, options: TableOptions = {}): string {
+  if (groups.length === 0) return `No dropped flows${flows > 0 ? ` (${formatCount(flows)} read)` : ''}.\n`;
+  const out = renderTable(
+    ['LAST SEEN', PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'REASON', 'ATTEMPTS/FLOWS', { header: 'FIRST SEEN', wideOnly: true }, { header: 'WHERE', wideOnly: true }, 'DENIED BY (HUBBLE)', { header: 'NODES', wideOnly: true }],
+    groups.map((g) => [
+      formatTime(g.lastSeenMs),
+      peerLabel(g.from),
+      peerLabel(g.to),
+      `${g.protocol}${g.port === undefined ? '' : `/${g.port}`}`,
+      g.reason,
+      `${formatCount(g.attempts)}/${formatCount(g.flows)}`,
+      formatTime(g.firstSeenMs),
+      g.directions.join('+') || '-',
+      g.deniedBy.join(', ') || '-',
+      g.nodes.join(', ') || '-',
+    ]),
+    options,
+  );
+  return `${out}\n${formatCount(flows)} dropped flows in ${formatCount(groups.length)} groups. Pass --policies DIR to explain each against your policies and get the smallest fix.\n`;
+}
+
+/** `drops -o json` without `--policies`: one object per group, newest first. */
+export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unknown>[] {
+  return groups.map((g) => ({
+    from: peerJson(g.from),
+    to: peerJson(g.to),
+    protocol: g.protocol,
+    ...(g.port !== undefined && { port: g.port }),
+    reason: g.reason,
+    dropKind: g.kind,
+    attempts: g.attempts,
+    flows: g.flows,
+    firstSeen: formatTime(g.firstSeenMs),
+    lastSeen: formatTime(g.lastSeenMs),
+    firstSeenMs: g.firstSeenMs,
+    lastSeenMs: g.lastSeenMs,
+    directions: g.directions,
+    deniedBy: g.deniedBy,
+    nodes: g.nodes,
+    srcPods: g.srcPods,
+    dstPods: g.dstPods,
+  }));
 }

@@ -12,30 +12,100 @@ export interface OpenOptions {
 /**
  * Opens (creating if needed) the SQLite file with WAL and synchronous=NORMAL: a crash or SIGKILL
  * loses at most the open transaction, never a committed batch, and readers never block the writer.
+ *
+ * An existing file is recognised as ours (or as a new, empty database) before anything is changed
+ * in it: another program's SQLite file, or a file that is not SQLite at all, is a clear error and is
+ * never switched to WAL. Migrations run under an exclusive lock, so processes that open a new
+ * database at the same time wait for each other instead of creating the same tables twice.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  const readonly = options.readonly ?? false;
+  const migrations = options.migrations ?? MIGRATIONS;
   let db: Db;
   try {
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db = new Database(path, { readonly, fileMustExist: readonly });
   } catch (e) {
-    throw new StoreError(`${path}: cannot open database: ${(e as Error).message}`);
+    throw new StoreError(`${path}: cannot open database: ${describe(e)}`);
   }
   try {
     db.pragma('busy_timeout = 5000');
-    if (!options.readonly) {
+    const found = recognise(db, path, migrations);
+    if (readonly) {
+      if (found === 'empty') throw new StoreError(`${path}: empty database, not a hubble-advisor database (run replay or observe first)`);
+    } else {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      migrate(db, options.migrations ?? MIGRATIONS);
-    } else {
-      checkVersion(db, path, options.migrations ?? MIGRATIONS);
+      migrate(db, migrations);
+      leaveRollbackJournalOnClose(db);
     }
   } catch (e) {
     db.close();
     if (e instanceof StoreError) throw e;
-    throw new StoreError(`${path}: not a hubble-advisor database: ${(e as Error).message}`);
+    throw new StoreError(`${path}: ${describe(e)}`);
   }
   return db;
+}
+
+/** 'ours' (a schema we know), 'empty' (no tables yet: new); anything else throws. Reads only. */
+function recognise(db: Db, path: string, migrations: readonly Migration[]): 'ours' | 'empty' {
+  let version: number;
+  let tables: string[];
+  try {
+    version = schemaVersion(db);
+    tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new StoreError(`${path}: not a hubble-advisor database (not an SQLite file)`);
+    throw e;
+  }
+  if (version > latest(migrations)) {
+    throw new StoreError(`${path}: schema version ${version} is newer than this hubble-advisor (${latest(migrations)}); upgrade it`);
+  }
+  if (tables.length === 0 && version === 0) {
+    return 'empty';
+  }
+  if (version === 0 || !tables.includes('sources')) {
+    const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
+    throw new StoreError(`${path}: not a hubble-advisor database (it holds another program's tables: ${shown}); pass --db with another file`);
+  }
+  return 'ours';
+}
+
+/**
+ * A WAL database can only be read where its `-shm` file can be created, so `status` in a read-only
+ * directory (an archived baseline, a read-only mount) would fail. When the writer closes and no one
+ * else has the database open, it goes back to a rollback journal (WAL again at the next open).
+ */
+function leaveRollbackJournalOnClose(db: Db): void {
+  const close = db.close.bind(db);
+  db.close = () => {
+    if (db.open) {
+      try {
+        db.pragma('busy_timeout = 0');
+        db.pragma('journal_mode = DELETE');
+      } catch {
+        // Another connection is open: it stays WAL, which is as good for it.
+      }
+    }
+    return close();
+  };
+}
+
+function describe(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const msg = (err.message ?? String(e)).replace(/\s+/g, ' ');
+  switch (err.code) {
+    case 'SQLITE_READONLY':
+    case 'SQLITE_READONLY_DIRECTORY':
+    case 'SQLITE_READONLY_RECOVERY':
+    case 'SQLITE_READONLY_CANTINIT':
+      return `the database or its directory is read-only (${msg})`;
+    case 'SQLITE_CANTOPEN':
+      return `cannot open the database file or create its journal next to it (${msg})`;
+    default:
+      return msg;
+  }
 }
 
 export function schemaVersion(db: Db): number {
@@ -46,24 +116,22 @@ function latest(migrations: readonly Migration[]): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);
 }
 
-function checkVersion(db: Db, path: string, migrations: readonly Migration[]): void {
-  const version = schemaVersion(db);
-  if (version > latest(migrations)) {
-    throw new StoreError(`${path}: schema version ${version} is newer than this hubble-advisor (${latest(migrations)}); upgrade it`);
-  }
-}
-
-/** Applies each pending migration in its own transaction, bumping user_version with it. */
+/**
+ * Applies the pending migrations in one IMMEDIATE transaction (taking the write lock first, then
+ * reading the version again), bumping user_version with them: a second process opening the same
+ * new database waits (busy_timeout) and then finds nothing left to do.
+ */
 export function migrate(db: Db, migrations: readonly Migration[]): void {
-  const current = schemaVersion(db);
-  if (current > latest(migrations)) {
-    throw new StoreError(`database schema version ${current} is newer than this hubble-advisor (${latest(migrations)}); upgrade it`);
+  const pendingFrom = (current: number): Migration[] =>
+    [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  if (schemaVersion(db) > latest(migrations)) {
+    throw new StoreError(`database schema version ${schemaVersion(db)} is newer than this hubble-advisor (${latest(migrations)}); upgrade it`);
   }
-  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
-  for (const m of pending) {
-    db.transaction(() => {
+  if (pendingFrom(schemaVersion(db)).length === 0) return;
+  db.transaction(() => {
+    for (const m of pendingFrom(schemaVersion(db))) {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -42,7 +42,7 @@ describe.skipIf(!haveRecording)('check as a CI gate', () => {
   it('exits 4 when an observed edge would be dropped, and says why on the last stderr line; --fail-on none only reports', async () => {
     const r = await runCli(['--db', db, 'check', '--policies', POLICIES]);
     expect(r.code).toBe(4);
-    expect(r.stderr.trim().split('\n').at(-1)).toBe('check failed: 5 observed edge(s) would be dropped');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('Error: check failed: 5 observed edge(s) would be dropped');
     const none = await runCli(['--db', db, 'check', '--policies', POLICIES, '--fail-on', 'none']);
     expect(none.code).toBe(0);
     expect(none.stdout).toBe(r.stdout);
@@ -55,13 +55,13 @@ describe.skipIf(!haveRecording)('check as a CI gate', () => {
     const r = await runCli(['--db', db, 'check', '--policies', dir, '--fail-on', 'none']);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`${join(dir, 'typo.yaml')}:7:7: spec.ingress[0].fromEndpoint: unknown field "fromEndpoint" (did you mean "fromEndpoints"?)`);
-    expect(r.stderr.trim().split('\n').at(-1)).toBe('check failed: 1 policy document(s) could not be read');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('Error: check failed: 1 policy document(s) could not be read');
   });
 
   it('--fail-on unused-rule and lint; a bad value is a usage error (exit 2)', async () => {
     const unused = await runCli(['--db', db, 'check', '--policies', POLICIES, '--fail-on', 'unused-rule']);
     expect(unused.code).toBe(4);
-    expect(unused.stderr).toMatch(/check failed: \d+ allow rule\(s\) no observed edge used\n$/);
+    expect(unused.stderr).toMatch(/Error: check failed: \d+ allow rule\(s\) no observed edge used\n$/);
     const dir = tmp.file('lint');
     mkdirSync(dir);
     writeFileSync(join(dir, 'ccnp.yaml'), 'apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c, namespace: dbms}\nspec: {endpointSelector: {}, egress: [{toEntities: [all]}]}\n');
@@ -115,7 +115,7 @@ describe.skipIf(!haveRecording)('check as a CI gate', () => {
     expect(worse.code).toBe(4);
     expect(worse.stdout).toContain('Newly dropped by the change (1):');
     expect(worse.stdout).toContain('Newly allowed: none.');
-    expect(worse.stderr.trim().split('\n').at(-1)).toBe('check failed: the change newly drops 1 observed edge(s)');
+    expect(worse.stderr.trim().split('\n').at(-1)).toBe('Error: check failed: the change newly drops 1 observed edge(s)');
   });
 
   it('reads the fixture GitOps repository whole (kustomizations are skipped quietly, not lints)', async () => {

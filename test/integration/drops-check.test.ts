@@ -50,7 +50,10 @@ describe('drops and check on a sample', () => {
     expect((await runCli(['--db', db, 'drops', '--policies', tmp.file('shop.yaml')])).stdout).toContain('- op: add');
     expect((await runCli(['--db', db, 'drops', '--policies', tmp.file('shop.yaml'), '-o', 'yaml'])).stdout).toContain('verdict: default-deny');
     expect((await runCli(['--db', tmp.file('nope.db'), 'drops', '-A', '-n', 'x', '--policies', 'x'])).code).toBe(2);
-    expect((await runCli(['--db', db, 'drops'])).code).toBe(2);
+    // Without --policies, drops lists the dropped flows grouped by edge and reason (issue 14).
+    const plain = await runCli(['--db', db, 'drops']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^LAST SEEN\s+FROM\s+TO/);
     expect((await runCli(['--db', db, 'check'])).code).toBe(2);
     const missing = await runCli(['--db', db, 'check', '--policies', tmp.file('missing.yaml')]);
     expect(missing.code).toBe(1);

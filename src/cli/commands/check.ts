@@ -17,7 +17,7 @@ interface CheckFlags {
   readonly failOn?: string[];
   readonly clusterName?: string;
   readonly explain?: string[];
-  readonly output: 'table' | 'json';
+  readonly output: 'table' | 'wide' | 'json';
 }
 
 /** What can fail the check (exit 4). Unreadable policy documents always do. */
@@ -48,7 +48,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .option('--fail-on <what>', `exit 4 when any is found: ${FAIL_ON.join(', ')} (comma-separated or repeated; default would-drop). Unreadable policy documents always fail`, collect)
     .option('--cluster-name <name>', 'local Cilium cluster name (for the cluster entity; default: the cluster the observed pods carry)')
     .option('--explain <from-to-port...>', 'explain one edge rule by rule instead: FROM TO PORT[/PROTO], peers as edges --from/--to take them (NS/NAME, NS/KIND/NAME, entity, fqdn:NAME, cidr:CIDR); observed or not')
-    .addOption(outputOption(['table', 'json'], 'table'))
+    .addOption(outputOption(['table', 'wide', 'json'], 'table'))
     .action(async (flags: CheckFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
       if (flags.allNamespaces && flags.namespace && flags.namespace.length > 0) throw new UsageError('cannot set both -A and --namespace');
@@ -88,14 +88,14 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
           const d = diffFromDatabase(db, { policies: loaded.policies, against: against.policies, ...namespaces, ...evaluate });
           for (const n of d.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (d.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no observed edges for these namespaces\n');
-          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(diffJson(d), null, 2)}\n` : renderDiffTable(d));
+          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(diffJson(d), null, 2)}\n` : renderDiffTable(d, { wide: flags.output === 'wide' }));
           if (failOn.has('would-drop') && d.newlyDropped.length > 0) failures.push(`the change newly drops ${d.newlyDropped.length} observed edge(s)`);
           if (failOn.has('lint') && lints + d.policyNotes.length > 0) failures.push(`${lints + d.policyNotes.length} lint note(s)`);
         } else {
           const r = checkFromDatabase(db, { policies: loaded.policies, ...namespaces, ...evaluate });
           for (const n of r.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (r.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no forwarded edges for these namespaces\n');
-          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(checkJson(r), null, 2)}\n` : renderCheckTable(r));
+          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(checkJson(r), null, 2)}\n` : renderCheckTable(r, { wide: flags.output === 'wide' }));
           if (failOn.has('would-drop') && r.wouldDrop.length > 0) failures.push(`${r.wouldDrop.length} observed edge(s) would be dropped`);
           if (failOn.has('unused-rule') && r.unusedRules.length > 0) failures.push(`${r.unusedRules.length} allow rule(s) no observed edge used`);
           if (failOn.has('lint') && lints + r.policyNotes.length > 0) failures.push(`${lints + r.policyNotes.length} lint note(s)`);
@@ -104,7 +104,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
         db.close();
       }
       if (failures.length > 0) {
-        ctx.io.stderr.write(`check failed: ${failures.join('; ')}\n`);
+        ctx.io.stderr.write(`Error: check failed: ${failures.join('; ')}\n`);
         ctx.setExitCode(EXIT_CHECK_FAILED);
       } else ctx.setExitCode(EXIT_OK);
     });

@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
+import { dropGroupsFromDatabase, loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
-import { combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
+import { stringify } from 'yaml';
+import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropsTable, renderDropsYaml } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
@@ -16,7 +17,7 @@ interface DropsFlags {
   readonly clusterName?: string;
   readonly attemptWindow: string;
   readonly combine?: boolean;
-  readonly output: 'table' | 'json' | 'yaml';
+  readonly output: 'table' | 'wide' | 'json' | 'yaml';
 }
 
 export const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -46,7 +47,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export function registerDrops(program: Command, ctx: CommandContext): void {
   program
     .command('drops')
-    .description('dropped flows by edge and reason: the responsible policy and the smallest patch that allows it')
+    .description('dropped flows by edge and reason; with --policies: the responsible policy and the smallest patch that allows it')
     .option('-n, --namespace <ns>', 'drops with either end in this namespace (repeatable, comma-separated)', collect)
     .option('-A, --all-namespaces', 'all namespaces (the default)')
     .option('--since <time>', 'only drops at or after this time (30m, 2d, RFC 3339)')
@@ -54,16 +55,39 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
     .option('--cluster-name <name>', 'local Cilium cluster name (default: as Hubble reports it on the dropping endpoint)')
     .addOption(new Option('--attempt-window <duration>', 'same 5-tuple within this window = one connection attempt').default('10s'))
     .option('--combine', 'print one patch per policy that fixes all drops together (fixes to the same rule build on each other)')
-    .addOption(outputOption(['table', 'json', 'yaml'], 'table'))
+    .addOption(outputOption(['table', 'wide', 'json', 'yaml'], 'table'))
     .action(async (flags: DropsFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
       if (flags.allNamespaces && flags.namespace && flags.namespace.length > 0) throw new UsageError('cannot set both -A and --namespace');
-      if (!flags.policies || flags.policies.length === 0) throw new UsageError('name the policies to judge the drops against with --policies PATH (file or directory, repeatable)');
+      const withPolicies = flags.policies !== undefined && flags.policies.length > 0;
+      if (flags.combine && !withPolicies) throw new UsageError('--combine needs --policies PATH: the patches are made against those policies');
       const sinceMs = flags.since === undefined ? undefined : parseTimeFlag('--since', flags.since, Date.now());
       if (!/^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(flags.attemptWindow)) throw new UsageError(`invalid --attempt-window "${flags.attemptWindow}": use a duration like 10s`);
       const attemptWindowMs = parseGoDuration(flags.attemptWindow);
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
-      const loaded = await loadPolicyFlag(ctx, flags.policies);
+      const table = { wide: flags.output === 'wide' };
+      if (!withPolicies) {
+        const db = openDatabase(dbPath, { readonly: true });
+        try {
+          const r = dropGroupsFromDatabase(db, {
+            ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
+            ...(sinceMs !== undefined && { sinceMs }),
+            attemptWindowMs,
+          });
+          ctx.io.stdout.write(
+            flags.output === 'json'
+              ? `${JSON.stringify(dropGroupsJson(r.groups), null, 2)}\n`
+              : flags.output === 'yaml'
+                ? stringify(dropGroupsJson(r.groups), { lineWidth: 0 })
+                : renderDropGroupsTable(r.groups, r.flows, table),
+          );
+        } finally {
+          db.close();
+        }
+        ctx.setExitCode(EXIT_OK);
+        return;
+      }
+      const loaded = await loadPolicyFlag(ctx, flags.policies ?? []);
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const r = triageFromDatabase(db, {
@@ -82,7 +106,7 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
             ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
             : flags.output === 'yaml'
               ? renderDropsYaml(r.drops)
-              : renderDropsTable(r.drops, r.flows);
+              : renderDropsTable(r.drops, r.flows, table);
         ctx.io.stdout.write(out);
       } finally {
         db.close();

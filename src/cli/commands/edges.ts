@@ -22,7 +22,7 @@ interface EdgesFlags {
   readonly newSince?: string;
   readonly workloads?: boolean;
   readonly workloadConfig?: string;
-  readonly output: 'table' | 'json';
+  readonly output: 'table' | 'wide' | 'json';
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -59,7 +59,7 @@ export function registerEdges(program: Command, ctx: CommandContext): void {
     .option('--new-since <time>', 'only edges first seen at or after this time (30m, 2d, RFC 3339)')
     .option('--workloads', 'list workloads and their selector labels instead of edges')
     .option('--workload-config <file>', 'workload identity rules (YAML/JSON), applied at read time')
-    .addOption(outputOption(['table', 'json'], 'table'))
+    .addOption(outputOption(['table', 'wide', 'json'], 'table'))
     .addHelpText('after', HELP)
     .action((flags: EdgesFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
@@ -103,12 +103,13 @@ function render(flags: EdgesFlags, result: ReturnType<typeof queryEdges>, filter
   const ns = filter.namespaces;
   if (flags.workloads) {
     const workloads = result.workloads.filter((w) => ns === undefined || ns.includes(w.namespace));
-    return flags.output === 'json' ? `${JSON.stringify(workloadsJson(workloads), null, 2)}\n` : renderWorkloadsTable(workloads);
+    return flags.output === 'json' ? `${JSON.stringify(workloadsJson(workloads), null, 2)}\n` : renderWorkloadsTable(workloads, { wide: flags.output === 'wide' });
   }
   if (flags.output === 'json') return `${JSON.stringify(edgesJson(result.edges), null, 2)}\n`;
-  let out = renderEdgesTable(result.edges);
+  const table = { wide: flags.output === 'wide' };
+  let out = renderEdgesTable(result.edges, table);
   if (result.convergence.length > 0) {
-    out += `\nBaseline convergence:\n${renderConvergenceTable(result.convergence)}`;
+    out += `\nBaseline convergence:\n${renderConvergenceTable(result.convergence, table)}`;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { type ObserveNotice, type ObserveResult, type ObserveStats, defaultSinks } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, UsageError } from '../../errors.js';
@@ -103,6 +104,9 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
   const reconnectIntervalMs = durationFlag('--reconnect-interval', flags.reconnectInterval, true);
   const target = resolveTarget(server, tlsFlags);
 
+  // A database this run creates is removed again if the relay cannot be reached (nothing stored).
+  const created = !existsSync(dbPath);
+  let removeCreated = false;
   const db = openDatabase(dbPath);
   const progress = createProgress(ctx.io);
   const controller = new AbortController();
@@ -139,6 +143,7 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
     } catch (e) {
       if (e instanceof RelayUnreachableError) {
         say(`Error: ${e.message}`);
+        removeCreated = created;
         return EXIT_FAILURE;
       }
       throw e;
@@ -159,6 +164,7 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
     uninstall?.();
     progress.done();
     db.close();
+    if (removeCreated) for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(dbPath + suffix, { force: true });
   }
 }
 

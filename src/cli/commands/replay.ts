@@ -77,7 +77,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
     progress.done();
     if (unprinted > 0) ctx.io.stderr.write(`... and ${formatCount(unprinted)} more bad lines (see: hubble-advisor status)\n`);
     for (const r of results) if (r.note) ctx.io.stderr.write(`${r.file}: ${r.note}\n`);
-    for (const r of results) if (r.error) ctx.io.stderr.write(`${r.file}: ${r.error}\n`);
+    for (const r of results) if (r.error) ctx.io.stderr.write(`Error: ${r.file}: ${r.error}\n`);
     ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderResults(results));
     if (results.some((r) => r.status === 'failed')) return EXIT_FAILURE;
     return results.some((r) => r.status === 'partial') ? EXIT_PARTIAL : EXIT_OK;

@@ -11,15 +11,15 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
   program
     .command('status')
     .description('what the database holds: sources, time span, verdicts, drops, lost events, bad lines')
-    .addOption(outputOption(['table', 'json'], 'table'))
-    .action((flags: { output: 'table' | 'json' }, cmd: Command) => {
+    .addOption(outputOption(['table', 'wide', 'json'], 'table'))
+    .action((flags: { output: 'table' | 'wide' | 'json' }, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const summary = readSummary(db);
         ctx.io.stdout.write(
-          flags.output === 'json' ? `${JSON.stringify(withIsoTimes({ database: dbPath, ...summary }), null, 2)}\n` : renderStatusText(summary, dbPath),
+          flags.output === 'json' ? `${JSON.stringify(withIsoTimes({ database: dbPath, ...summary }), null, 2)}\n` : renderStatusText(summary, dbPath, { wide: flags.output === 'wide' }),
         );
       } finally {
         db.close();

@@ -1,0 +1,74 @@
+/**
+ * `report`: the network inventory of the baseline (Markdown or self-contained HTML with a service
+ * map). Reads the graph once, evaluates the policies once per edge, lays the map out with elkjs.
+ */
+import type { EvaluateOptions, Policy } from '../policy/index.js';
+import {
+  buildInventory,
+  type BaselineHealth,
+  type Inventory,
+  observedEdgeStatus,
+  policyFindings,
+  renderInventoryHtml,
+  renderInventoryMarkdown,
+  serviceMapGraph,
+} from '../report/index.js';
+import { type Db, readSummary } from '../store/index.js';
+import { layoutServiceMap } from './report-layout.js';
+import { queryEdges } from './edges.js';
+import { triageFromDatabase } from './triage.js';
+import type { WorkloadConfig } from '../graph/index.js';
+
+export interface ReportRequest {
+  readonly namespaces?: readonly string[];
+  /** Loaded policies (with `--policies`); the policy sections appear only then. */
+  readonly policies?: { readonly policies: readonly Policy[]; readonly files: readonly string[] };
+  readonly evaluate?: EvaluateOptions;
+  readonly workloadConfig?: WorkloadConfig;
+}
+
+export function buildReport(db: Db, request: ReportRequest = {}): Inventory {
+  const summary = readSummary(db);
+  const ns = request.namespaces && request.namespaces.length > 0 ? request.namespaces : undefined;
+  // The whole graph: peers in other namespaces need their names and labels too.
+  const { edges, workloads, convergence } = queryEdges(db, request.workloadConfig ? { workloadConfig: request.workloadConfig } : {});
+  const health = healthOf(summary);
+  const findings = request.policies
+    ? policyFindings({
+        edges,
+        workloads,
+        policies: request.policies.policies,
+        files: request.policies.files,
+        drops: triageFromDatabase(db, { policies: request.policies.policies, ...(ns && { namespaces: ns }), ...(request.evaluate && { evaluate: request.evaluate }) }).drops,
+        ...(ns && { namespaces: ns }),
+        ...(request.evaluate && { evaluate: request.evaluate }),
+      })
+    : undefined;
+  return buildInventory({ edges, workloads, convergence, health, ...(ns && { namespaces: ns }), ...(findings && { policies: findings }) });
+}
+
+function healthOf(s: ReturnType<typeof readSummary>): BaselineHealth {
+  const first = s.sources.map((x) => x.firstFlowMs).filter((x): x is number => x !== null);
+  const last = s.sources.map((x) => x.lastFlowMs).filter((x): x is number => x !== null);
+  return {
+    firstFlowMs: first.length > 0 ? Math.min(...first) : null,
+    lastFlowMs: last.length > 0 ? Math.max(...last) : null,
+    flows: s.sources.reduce((n, x) => n + x.flows, 0),
+    sources: s.sources.map((x) => ({ name: x.name, kind: x.kind, status: x.status, flows: x.flows, lostEvents: x.lostEvents })),
+    lostEvents: s.lostEvents.map((l) => ({ source: l.lostSource, reports: l.events, lost: l.numLost, firstMs: l.firstMs, lastMs: l.lastMs })),
+    verdicts: s.verdicts,
+    dropReasons: s.dropReasons,
+  };
+}
+
+export interface RenderOptions {
+  readonly format: 'markdown' | 'html';
+  readonly generatedAtMs?: number;
+}
+
+export async function renderReport(inv: Inventory, options: RenderOptions): Promise<string> {
+  if (options.format === 'markdown') return renderInventoryMarkdown(inv, { ...(options.generatedAtMs !== undefined && { generatedAtMs: options.generatedAtMs }) });
+  const graph = serviceMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges));
+  const layout = await layoutServiceMap(graph);
+  return renderInventoryHtml(inv, layout, { ...(options.generatedAtMs !== undefined && { generatedAtMs: options.generatedAtMs }) });
+}

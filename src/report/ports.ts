@@ -1,0 +1,40 @@
+/** Ports merged the way people write them: `5432, 8000`, `53 UDP/TCP`, `7844 UDP`, `ICMPv4 8`. */
+export interface PortRef {
+  readonly protocol: string;
+  readonly port: number;
+}
+
+/** Protocols named after a port, UDP before TCP as people write `53 UDP/TCP`; TCP alone goes unnamed. */
+const PROTOCOL_ORDER = ['UDP', 'TCP', 'SCTP'];
+
+export function formatPorts(ports: readonly PortRef[]): string {
+  const byPort = new Map<number, Set<string>>();
+  const icmp = new Map<string, Set<number>>();
+  for (const p of ports) {
+    if (p.protocol === 'ICMPv4' || p.protocol === 'ICMPv6') {
+      let types = icmp.get(p.protocol);
+      if (!types) icmp.set(p.protocol, (types = new Set()));
+      types.add(p.port);
+      continue;
+    }
+    let set = byPort.get(p.port);
+    if (!set) byPort.set(p.port, (set = new Set()));
+    set.add(p.protocol);
+  }
+  const parts = [...byPort.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, protocols]) => {
+      if (protocols.size === 1 && protocols.has('TCP')) return String(port);
+      const names = [...protocols].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+      return `${port} ${names.join('/')}`;
+    });
+  for (const [protocol, types] of [...icmp.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    parts.push(`${protocol} ${[...types].sort((a, b) => a - b).join('/')}`);
+  }
+  return parts.join(', ');
+}
+
+function rank(protocol: string): number {
+  const i = PROTOCOL_ORDER.indexOf(protocol);
+  return i === -1 ? PROTOCOL_ORDER.length : i;
+}
