@@ -59,7 +59,8 @@ export function reservedLabelsText(ep: Endpoint): string | undefined {
  * - kube-apiserver (identity 7 or label `reserved:kube-apiserver`, also with `reserved:world`) is an
  *   entity, never a CIDR: an ipBlock to API server IPs never matches on Cilium (peers.md).
  * - other reserved identities become their entity; world, CIDR identities (>= 2^24) and
- *   `reserved:world` become a world IP when the address is known, else entity world;
+ *   `reserved:world` become a world IP when the address is known, else entity world, unless the
+ *   flow names the pod behind the address (then it is that pod's workload);
  * - pods become workloads (see workload-rules.ts); an endpoint with nothing to go on is undefined.
  *
  * `ip` is the endpoint's address from the flow's IP header.
@@ -81,7 +82,13 @@ export function reservedPeer(ep: Endpoint, ip: string | undefined): RawPeer | un
     entity = RESERVED_BY_ID.get(id) ?? (id >= LOCAL_SCOPE_MIN ? byLabel ?? 'world' : undefined);
   }
   entity ??= byLabel;
-  if (entity === 'world') return ip ? { kind: 'world-ip', ip } : { kind: 'entity', entity };
+  if (entity === 'world') {
+    // Hubble names a pod behind a world identity when the flow was seen before the IP cache knew
+    // the pod (startup, another node's view): a cluster endpoint, never a CIDR peer (CIDR rules never
+    // match pods), so it is classified by its pod like any other.
+    if (ep.podName && ep.namespace) return undefined;
+    return ip ? { kind: 'world-ip', ip } : { kind: 'entity', entity };
+  }
   if (entity !== undefined) return { kind: 'entity', entity };
   return undefined;
 }

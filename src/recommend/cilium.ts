@@ -281,9 +281,17 @@ function cidrRules(groups: { peer: Peer; edges: ObservedEdge[] }[], side: 'from'
     .flatMap(([ports, e]) => {
       const cidrs = [...new Set(e.cidrs)].sort();
       for (const c of cidrs) if (!/\/(32|128)$/.test(c)) note('widening', `${c} is a range, not a single observed address`);
+      for (const c of cidrs.filter(isPrivateAddress)) {
+        note('info', `${c} is a private address that Hubble saw as world: if it is a node, Cilium gives it the host or remote-node identity and this CIDR rule will not match (use ${side === 'to' ? 'toEntities' : 'fromEntities'}: [remote-node])`);
+      }
       const comment = evidenceComment(`${side} ${cidrs.join(', ')} on ${ports}`, evidenceOf(e.edges));
       return withPorts({ [field]: cidrs.map((cidr) => ({ cidr })) }, e.plan).map((body) => ({ sortKey: `cidr:${cidrs[0]}`, body, comment }));
     });
+}
+
+/** RFC 1918, CGNAT, link-local and IPv6 unique-local ranges: where nodes and pods live. */
+function isPrivateAddress(cidr: string): boolean {
+  return /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|169\.254\.|f[cd][0-9a-f]{2}:|fe80:)/i.test(cidr);
 }
 
 export function cnpName(w: WorkloadInfo, clash: boolean): string {

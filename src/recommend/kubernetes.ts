@@ -54,9 +54,11 @@ export function kubernetesPolicyFor(
       rules.push({ [side]: peers, ...(plan.ports.length > 0 ? { ports: k8sPorts(plan) } : {}) });
     }
     if (unsupported.length > 0) {
+      // Never advise an ipBlock for an identity: on Cilium no ipBlock matches the kube-apiserver,
+      // host or remote-node (policy-semantics §2.4), the lesson behind users' hand-written CNPs.
       warnings.push(
-        `${w.namespace}/${name}: ${direction} left unenforced: NetworkPolicy cannot express ${unsupported.join('; ')} ` +
-          `(use --kind cilium, or add ipBlock rules yourself)`,
+        `${w.namespace}/${name}: ${direction} left unenforced: NetworkPolicy cannot express ${unsupported.join('; ')}; ` +
+          'on Cilium an ipBlock never matches the kube-apiserver, host or remote-node identities and DNS names need toFQDNs: use --kind cilium',
       );
       continue;
     }

@@ -91,18 +91,43 @@ export function lintPolicies(docs: readonly Doc[], ctx: LintContext): Lint[] {
   return lints;
 }
 
-/** The fromEndpoints matchLabels of ingress rules that allow `port` (TCP); `{}` for any-peer rules. */
-function ingressSourcesOnPort(docs: readonly Doc[], port: string): Readonly<Record<string, unknown>>[] {
-  const out: Readonly<Record<string, unknown>>[] = [];
+/**
+ * The peers that ingress rules allowing TCP `port` admit, from CiliumNetworkPolicies
+ * (`fromEndpoints` + `toPorts`) and NetworkPolicies (`from` + `ports`) alike: pod labels and, when
+ * the rule names one, the peer namespace (`undefined`: the policy's own). `{}` for any-peer rules.
+ */
+function ingressSourcesOnPort(docs: readonly Doc[], port: string): { labels: Readonly<Record<string, unknown>>; namespace?: string; anyPeer?: boolean }[] {
+  const out: { labels: Readonly<Record<string, unknown>>; namespace?: string; anyPeer?: boolean }[] = [];
   for (const doc of docs) {
+    if (doc['kind'] === 'NetworkPolicy') {
+      for (const r of asArray(asRecord(doc['spec'])['ingress'])) {
+        const rule = asRecord(r);
+        const ports = asArray(rule['ports']).map((p) => String(asRecord(p)['port'] ?? ''));
+        if (ports.length > 0 && !ports.includes(port) && !ports.includes('')) continue;
+        const from = asArray(rule['from']);
+        if (from.length === 0) out.push({ labels: {}, anyPeer: true });
+        for (const f of from) {
+          const peer = asRecord(f);
+          if (peer['ipBlock'] !== undefined) continue;
+          const ns = asRecord(asRecord(peer['namespaceSelector'])['matchLabels'])['kubernetes.io/metadata.name'];
+          const labels = asRecord(asRecord(peer['podSelector'])['matchLabels']);
+          out.push({ labels, ...(typeof ns === 'string' ? { namespace: ns } : {}) });
+        }
+      }
+      continue;
+    }
     for (const { spec } of rulesOf(doc)) {
       for (const r of asArray(spec['ingress'])) {
         const rule = asRecord(r);
         const ports = asArray(rule['toPorts']).flatMap((tp) => asArray(asRecord(tp)['ports']).map((p) => String(asRecord(p)['port'])));
         if (ports.length > 0 && !ports.includes(port)) continue;
         const from = asArray(rule['fromEndpoints']);
-        if (from.length === 0 && rule['fromEntities'] === undefined && rule['fromCIDRSet'] === undefined) out.push({});
-        for (const sel of from) out.push(asRecord(asRecord(sel)['matchLabels']));
+        if (from.length === 0 && rule['fromEntities'] === undefined && rule['fromCIDRSet'] === undefined) out.push({ labels: {}, anyPeer: true });
+        for (const sel of from) {
+          const labels = asRecord(asRecord(sel)['matchLabels']);
+          const ns = labels['k8s:io.kubernetes.pod.namespace'];
+          out.push({ labels, ...(typeof ns === 'string' ? { namespace: ns } : {}) });
+        }
       }
     }
   }
@@ -154,8 +179,10 @@ function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
     const policy = enforcedIngress(w);
     if (!policy) continue;
     const sources = ingressSourcesOnPort(docs.filter((d) => nameOf(d).name === policy && nameOf(d).namespace === w.namespace), '8000');
-    const fromOperator = sources.some((labels) => labels['k8s:io.kubernetes.pod.namespace'] === ctx.cnpgOperatorNamespace);
-    const fromPeers = sources.some((labels) => (labels['cnpg.io/cluster'] ?? labels['k8s:cnpg.io/cluster']) === w.selector['cnpg.io/cluster'] && labels['k8s:io.kubernetes.pod.namespace'] === undefined);
+    const fromOperator = sources.some((src) => src.anyPeer === true || src.namespace === ctx.cnpgOperatorNamespace);
+    const fromPeers = sources.some(
+      (src) => src.anyPeer === true || ((src.labels['cnpg.io/cluster'] ?? src.labels['k8s:cnpg.io/cluster']) === w.selector['cnpg.io/cluster'] && (src.namespace === undefined || src.namespace === w.namespace)),
+    );
     if (!fromOperator || !fromPeers) {
       const missing = [!fromOperator ? `the operator (${ctx.cnpgOperatorNamespace})` : '', !fromPeers ? 'the other instances' : ''].filter(Boolean).join(' and ');
       lints.push({

@@ -79,7 +79,7 @@ describe('YAML from hostile strings', () => {
           outputs.push({ text, expected: v12 });
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 

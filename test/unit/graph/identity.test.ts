@@ -77,3 +77,15 @@ describe('ownerFromPodName', () => {
     expect(ownerFromPodName(podName)).toEqual({ kind, name });
   });
 });
+
+describe('classifyEndpoint: a pod behind a world identity', () => {
+  // hubble-otel sample: reviews-v1's IP seen with identity 2 (reserved:world) but its pod named.
+  it('is the pod\'s workload, never a CIDR peer (CIDR rules never match pods)', () => {
+    const ep = { identity: 2, labels: ['reserved:world'], namespace: 'bookinfo', podName: 'reviews-v1-545db77b95-j2n72', workloads: [] } as unknown as Endpoint;
+    expect(classifyEndpoint(ep, '10.244.1.109')).toEqual({ kind: 'workload', namespace: 'bookinfo', workloadKind: undefined, name: 'reviews-v1' });
+  });
+
+  it('without a pod name it stays a world address', () => {
+    expect(classifyEndpoint({ identity: 2, labels: ['reserved:world'], workloads: [] } as unknown as Endpoint, '10.128.0.3')).toEqual({ kind: 'world-ip', ip: '10.128.0.3' });
+  });
+});

@@ -93,3 +93,27 @@ describe('--cilium-version', () => {
     expect(r.warnings.join('\n')).toMatch(/--baseline needs enableDefaultDeny \(Cilium 1\.16\+\), not in Cilium 1\.15/);
   });
 });
+
+describe('--kind kubernetes', () => {
+  const postgres = wl('dbms', 'Cluster', 'postgres');
+  const operator = wl('cnpg-system', 'Deployment', 'cnpg-controller-manager');
+  const ws = [workload('dbms', 'Cluster', 'postgres', { 'cnpg.io/cluster': 'postgres' }), workload('cnpg-system', 'Deployment', 'cnpg-controller-manager', { 'app.kubernetes.io/name': 'cloudnative-pg' })];
+  const r = recommend(
+    [edge(operator, postgres, 'TCP', 8000), edge(postgres, postgres, 'TCP', 8000), edge(postgres, postgres, 'TCP', 5432), edge(postgres, entity('kube-apiserver'), 'TCP', 6443)],
+    ws,
+    options({ kind: 'kubernetes', namespaces: ['dbms'] }),
+  );
+
+  it('never advises an ipBlock for the kube-apiserver (Cilium never matches it by IP)', () => {
+    const w = r.warnings.join('\n');
+    expect(w).toMatch(/egress left unenforced: NetworkPolicy cannot express entity kube-apiserver/);
+    expect(w).toMatch(/on Cilium an ipBlock never matches the kube-apiserver/);
+    expect(w).not.toMatch(/add ipBlock/);
+  });
+
+  it('lints read the NetworkPolicy it wrote: 8000 from cnpg-system and from the instances is allowed', () => {
+    expect(r.lints.filter((l) => l.rule === 'cnpg-instance-manager')).toEqual([]);
+    const noOperator = recommend([edge(postgres, postgres, 'TCP', 8000), edge(operator, postgres, 'TCP', 5432)], ws, options({ kind: 'kubernetes', namespaces: ['dbms'] }));
+    expect(noOperator.lints).toContainEqual(expect.objectContaining({ rule: 'cnpg-instance-manager', message: expect.stringContaining('the operator (cnpg-system)') }));
+  });
+});
