@@ -59,4 +59,21 @@ describe('check: namespaceSelector against the namespace labels flows carry', ()
     expect(out.edgesChecked).toBe(1);
     expect(out.wouldDrop.map((w) => `${w.from.namespace} ${w.side} ${w.reason}`)).toEqual(drops === 0 ? [] : ['red-ns ingress POLICY_DENIED']);
   });
+
+  it.each([
+    ['blue', []],
+    ['red', ['red-ns ingress']],
+  ])('--against on a named cluster (poc1) judges cluster-local selectors like check: from %s-ns', async (team, newlyDropped) => {
+    const db = tmp.file(`${team}-against.db`);
+    writeFileSync(tmp.file(`${team}-against.jsonl`), `${line(team)}\n`);
+    expect((await runCli(['--db', db, 'replay', tmp.file(`${team}-against.jsonl`)])).code).toBe(0);
+    writeFileSync(tmp.file('none.yaml'), '');
+    writeFileSync(
+      tmp.file('cnp.yaml'),
+      'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: a, namespace: x}\nspec:\n  endpointSelector: {matchLabels: {app: a}}\n  ingress: [{fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: blue-ns}}]}]\n',
+    );
+    const r = await runCli(['--db', db, 'check', '--policies', tmp.file('cnp.yaml'), '--against', tmp.file('none.yaml'), '-o', 'json']);
+    const out = JSON.parse(r.stdout) as { newlyDropped: { from: { namespace: string }; side: string }[] };
+    expect(out.newlyDropped.map((d) => `${d.from.namespace} ${d.side}`)).toEqual(newlyDropped);
+  });
 });
