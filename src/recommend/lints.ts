@@ -122,7 +122,9 @@ function ingressSourcesOnPort(docs: readonly Doc[], port: string): { labels: Rea
         const ports = asArray(rule['toPorts']).flatMap((tp) => asArray(asRecord(tp)['ports']).map((p) => String(asRecord(p)['port'])));
         if (ports.length > 0 && !ports.includes(port)) continue;
         const from = asArray(rule['fromEndpoints']);
-        if (from.length === 0 && rule['fromEntities'] === undefined && rule['fromCIDRSet'] === undefined) out.push({ labels: {}, anyPeer: true });
+        // A rule without peers is a wildcard only when it has toPorts; `- {}` (the default-deny
+        // placeholder) admits nothing.
+        if (ports.length > 0 && !CNP_INGRESS_PEERS.some((f) => rule[f] !== undefined)) out.push({ labels: {}, anyPeer: true });
         for (const sel of from) {
           const labels = asRecord(asRecord(sel)['matchLabels']);
           const ns = labels['k8s:io.kubernetes.pod.namespace'];
@@ -133,6 +135,8 @@ function ingressSourcesOnPort(docs: readonly Doc[], port: string): { labels: Rea
   }
   return out;
 }
+
+const CNP_INGRESS_PEERS = ['fromEndpoints', 'fromEntities', 'fromCIDR', 'fromCIDRSet', 'fromNodes', 'fromGroups'];
 
 const PRIVATE_V4 = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/;
 
@@ -148,17 +152,21 @@ function apiserverLikeCidr(cidr: string, rule: Doc): boolean {
 /** Lints that need traffic: DNS over UDP under ingress enforcement, CNPG instance-manager port. */
 function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
   const lints: Lint[] = [];
-  const enforcedIngress = (w: WorkloadInfo): string | undefined => {
-    for (const doc of docs) {
-      const id = nameOf(doc);
-      if (doc['kind'] !== 'CiliumNetworkPolicy' && doc['kind'] !== 'NetworkPolicy') continue;
-      if (id.namespace !== w.namespace) continue;
+  /** Every policy of the workload's namespace that selects it and enforces ingress: their allows add up. */
+  const enforcingIngress = (w: WorkloadInfo): Doc[] =>
+    docs.filter((doc) => {
+      if (doc['kind'] !== 'CiliumNetworkPolicy' && doc['kind'] !== 'NetworkPolicy') return false;
+      if (nameOf(doc).namespace !== w.namespace) return false;
       const spec = asRecord(doc['spec']);
       const sel = asRecord(asRecord(spec['endpointSelector'] ?? spec['podSelector'])['matchLabels']);
       const selects = Object.entries(sel).every(([k, v]) => w.selector[k.replace(/^k8s:/, '')] === v || w.labels?.[k.replace(/^k8s:/, '')] === v);
-      if (selects && (spec['ingress'] !== undefined || spec['ingressDeny'] !== undefined)) return id.name;
-    }
-    return undefined;
+      return selects && (spec['ingress'] !== undefined || spec['ingressDeny'] !== undefined);
+    });
+  /** The policy to name in a finding: the most specific one (most selector labels) of those that enforce. */
+  const enforcedIngress = (w: WorkloadInfo): string | undefined => {
+    const selectorSize = (d: Doc): number => Object.keys(asRecord(asRecord(asRecord(d['spec'])['endpointSelector'] ?? asRecord(d['spec'])['podSelector'])['matchLabels'])).length;
+    const best = [...enforcingIngress(w)].sort((a, b) => selectorSize(b) - selectorSize(a))[0];
+    return best ? nameOf(best).name : undefined;
   };
   for (const w of ctx.workloads) {
     const policy = enforcedIngress(w);
@@ -178,7 +186,7 @@ function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
   for (const w of ctx.workloads.filter((x) => x.kind === 'Cluster' || x.selector['cnpg.io/cluster'] !== undefined)) {
     const policy = enforcedIngress(w);
     if (!policy) continue;
-    const sources = ingressSourcesOnPort(docs.filter((d) => nameOf(d).name === policy && nameOf(d).namespace === w.namespace), '8000');
+    const sources = ingressSourcesOnPort(enforcingIngress(w), '8000');
     const fromOperator = sources.some((src) => src.anyPeer === true || src.namespace === ctx.cnpgOperatorNamespace);
     const fromPeers = sources.some(
       (src) => src.anyPeer === true || ((src.labels['cnpg.io/cluster'] ?? src.labels['k8s:cnpg.io/cluster']) === w.selector['cnpg.io/cluster'] && (src.namespace === undefined || src.namespace === w.namespace)),

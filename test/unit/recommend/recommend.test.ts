@@ -195,6 +195,24 @@ describe('lints on loaded policies', async () => {
     expect(lintPolicies([doc], ctx).map((l) => l.rule)).toEqual([rule]);
   });
 
+  describe('CNPG instance manager on 8000, read from every policy that selects the instances', () => {
+    const postgres = { namespace: 'dbms', kind: 'Cluster', name: 'postgres', selector: { 'cnpg.io/cluster': 'postgres' } };
+    const withPostgres = { ...ctx, workloads: [postgres] };
+    const inDbms = (name: string, spec: Record<string, unknown>) => ({ ...cnp(spec), metadata: { name, namespace: 'dbms' } });
+    const defaultDeny = inDbms('default-deny', { endpointSelector: {}, ingress: [{}] });
+    const peersOnly = inDbms('postgres', { endpointSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } }, ingress: [{ fromEndpoints: [{ matchLabels: { 'cnpg.io/cluster': 'postgres' } }], toPorts: [{ ports: [{ port: '8000', protocol: 'TCP' }] }] }] });
+    const operator = inDbms('operator', { endpointSelector: { matchLabels: { 'cnpg.io/cluster': 'postgres' } }, ingress: [{ fromEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'cnpg-system' } }], toPorts: [{ ports: [{ port: '8000', protocol: 'TCP' }] }] }] });
+    const manager = (docs: Record<string, unknown>[]) => lintPolicies(docs, withPostgres).filter((l) => l.rule === 'cnpg-instance-manager');
+
+    it('a default-deny placeholder `- {}` admits nothing: the missing operator rule is still found, on the specific policy', () => {
+      expect(manager([defaultDeny, peersOnly])).toEqual([expect.objectContaining({ policy: 'postgres', message: expect.stringContaining('the operator (cnpg-system)') })]);
+    });
+
+    it('allows from two policies add up', () => {
+      expect(manager([defaultDeny, peersOnly, operator])).toEqual([]);
+    });
+  });
+
   it('does not flag ordinary HTTPS egress to a public address', () => {
     const doc = cnp({ endpointSelector: {}, egress: [{ toCIDRSet: [{ cidr: '35.246.31.234/32' }], toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }] }] });
     expect(lintPolicies([doc], ctx)).toEqual([]);
