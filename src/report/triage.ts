@@ -51,23 +51,7 @@ function patchJson(patch: PolicyPatch): Record<string, unknown> {
 /** `drops -o json`: one object per group, newest first. */
 export function dropsJson(drops: readonly TriagedDrop[]): Record<string, unknown>[] {
   return drops.map(({ group: g, explanation: x }) => ({
-    from: peerJson(g.from),
-    to: peerJson(g.to),
-    protocol: g.protocol,
-    ...(g.port !== undefined && { port: g.port }),
-    reason: g.reason,
-    dropKind: g.kind,
-    attempts: g.attempts,
-    flows: g.flows,
-    firstSeen: formatTime(g.firstSeenMs),
-    lastSeen: formatTime(g.lastSeenMs),
-    firstSeenMs: g.firstSeenMs,
-    lastSeenMs: g.lastSeenMs,
-    directions: g.directions,
-    deniedBy: g.deniedBy,
-    nodes: g.nodes,
-    srcPods: g.srcPods,
-    dstPods: g.dstPods,
+    ...dropGroupJson(g),
     policyDrop: x.policyDrop,
     verdict: x.verdict,
     summary: x.summary,
@@ -185,7 +169,12 @@ export function renderDropGroupsTable(groups: readonly DropGroup[], flows: numbe
 
 /** `drops -o json` without `--policies`: one object per group, newest first. */
 export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unknown>[] {
-  return groups.map((g) => ({
+  return groups.map(dropGroupJson);
+}
+
+/** The fields of one drop group, with and without `--policies`. */
+function dropGroupJson(g: DropGroup): Record<string, unknown> {
+  return {
     from: peerJson(g.from),
     to: peerJson(g.to),
     protocol: g.protocol,
@@ -203,5 +192,5 @@ export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unk
     nodes: g.nodes,
     srcPods: g.srcPods,
     dstPods: g.dstPods,
-  }));
+  };
 }
