@@ -28,6 +28,11 @@ const TIME_LAYOUTS: readonly RegExp[] = [
 ];
 
 /** `--since 1h` (relative to now) or an absolute time, as hubble observe accepts them. */
+/** A time flag written relative to "now" (`30m`, `2d`) rather than as a point in time. */
+export function isRelativeTime(value: string): boolean {
+  return /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value) || /^\d+d$/.test(value);
+}
+
 export function parseTimeFlag(flag: string, value: string, now: number): number {
   const rel = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.exec(value);
   if (rel) return now - parseGoDuration(value);

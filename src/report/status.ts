@@ -2,8 +2,11 @@ import type { DatabaseSummary } from '../store/index.js';
 import { renderConvergenceTable } from './edges.js';
 import { formatCount, formatDuration, formatTime, renderTable, TABLE_WIDTH, type TableOptions } from './table.js';
 
-/** Human view of `status`: sources, coverage, verdicts, drops, lost events and bad lines. */
-export function renderStatusText(s: DatabaseSummary, dbPath: string, options: TableOptions = {}): string {
+/** Data older than this is called out, so times in the tables are read against the data's own clock. */
+const STALE_MS = 86_400_000;
+
+/** Human view of `status`; `nowMs` (the wall clock) only decides whether to say how old the newest flow is. */
+export function renderStatusText(s: DatabaseSummary, dbPath: string, options: TableOptions = {}, nowMs?: number): string {
   const out: string[] = [];
   out.push(`Database: ${dbPath}`);
   if (s.sources.length === 0) {
@@ -17,6 +20,9 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string, options: Ta
     `Flows: ${formatCount(flows)} from ${formatTime(first)} to ${formatTime(last)}` +
       (first !== null && last !== null ? ` (${formatDuration(last - first)})` : ''),
   );
+  if (last !== null && nowMs !== undefined && nowMs - last > STALE_MS) {
+    out.push(`Newest flow ${formatDuration(nowMs - last)} ago: QUIET FOR and --new-since are judged against it, not the clock`);
+  }
   out.push('');
   out.push(
     renderTable(

@@ -15,6 +15,7 @@ export {
   processAlive,
 } from './ingest-writer.js';
 export {
+  newestFlowMs,
   readSummary,
   type DatabaseSummary,
   type SourceRow,

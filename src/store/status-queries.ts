@@ -64,6 +64,12 @@ function effectiveStatus(status: string, pid: number | null, host: string | null
 const NODE_STATUS_SHOWN = 20;
 const BAD_LINES_SHOWN = 20;
 
+/** The newest flow time the database holds (ms), or undefined when it holds no flow. */
+export function newestFlowMs(db: Db): number | undefined {
+  const row = db.prepare('SELECT max(last_flow_ms) AS ms FROM sources').get() as { ms: number | null };
+  return row.ms ?? undefined;
+}
+
 export function readSummary(db: Db): DatabaseSummary {
   const sources = (
     db

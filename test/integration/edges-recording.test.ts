@@ -164,4 +164,16 @@ describe('edges on the bundled home-lab recording', () => {
     expect(fresh.every((e) => Date.parse(e.firstSeen) >= dbms.lastNewEdgeMs)).toBe(true);
     expect(fresh.length).toBeLessThan(all.length);
   });
+
+  it('a relative --new-since is judged against the newest flow, and old data says so', async () => {
+    const status = JSON.parse((await runCli(['--db', db, 'status', '-o', 'json'])).stdout) as { sources: { lastFlowMs: number }[] };
+    const newest = Math.max(...status.sources.map((s) => s.lastFlowMs));
+    const relative = await runCli(['--db', db, 'edges', '-A', '--new-since', '24h', '-o', 'json']);
+    const absolute = await runCli(['--db', db, 'edges', '-A', '--new-since', new Date(newest - 24 * 3_600_000).toISOString(), '-o', 'json']);
+    // The recording is weeks old: against the wall clock the last 24 hours would hold no edge.
+    expect((JSON.parse(relative.stdout) as unknown[]).length).toBeGreaterThan(0);
+    expect(relative.stdout).toBe(absolute.stdout);
+    expect((await runCli(['--db', db, 'status'])).stdout).toMatch(/\nNewest flow \d+d\S* ago: QUIET FOR and --new-since are judged against it, not the clock\n/);
+    expect(relative.stderr).toMatch(/^Note: newest flow \S+ ago \(2026-11-\d\dT[^)]*\); --new-since and QUIET FOR are judged against it$/m);
+  });
 });

@@ -8,13 +8,18 @@ import {
   writeJsonArray,
   edgesJson,
   renderConvergenceTable,
+  formatDuration,
+  formatTime,
   renderEdgesTable,
   renderWorkloadsTable,
   workloadsJson,
 } from '../../report/index.js';
-import { openDatabase } from '../../store/index.js';
+import { newestFlowMs, openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
-import { outputOption, parseTimeFlag } from '../options.js';
+import { isRelativeTime, outputOption, parseTimeFlag } from '../options.js';
+
+/** Data older than this gets a note saying times are judged against the newest flow. */
+const STALE_MS = 86_400_000;
 
 interface EdgesFlags {
   readonly namespace?: string[];
@@ -58,18 +63,27 @@ export function registerEdges(program: Command, ctx: CommandContext): void {
     .option('-A, --all-namespaces', 'all namespaces (the default)')
     .option('--from <peer>', 'source matches this peer (repeatable)', collect)
     .option('--to <peer>', 'destination matches this peer (repeatable)', collect)
-    .option('--new-since <time>', 'only edges first seen at or after this time (30m, 2d, RFC 3339)')
+    .option('--new-since <time>', 'only edges first seen at or after this time (30m, 2d: counted back from the newest flow; or RFC 3339)')
     .option('--workloads', 'list workloads and their selector labels instead of edges')
     .option('--workload-config <file>', 'workload identity rules (YAML/JSON), applied at read time')
     .addOption(outputOption(['table', 'wide', 'json'], 'table'))
     .addHelpText('after', HELP)
     .action((flags: EdgesFlags, cmd: Command) => {
       const dbPath = cmd.optsWithGlobals<{ db: string }>().db;
-      const filter = buildFilter(flags, Date.now());
+      const nowMs = Date.now();
+      const validated = buildFilter(flags, nowMs);
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
       const workloadConfig = flags.workloadConfig === undefined ? undefined : readWorkloadConfig(flags.workloadConfig);
       const db = openDatabase(dbPath, { readonly: true });
       try {
+        // A baseline is judged on its own clock: `--new-since 2h` means the last two hours of
+        // traffic recorded, not of the wall clock (a recording replayed weeks later has none).
+        const newest = newestFlowMs(db);
+        const relative = flags.newSince !== undefined && isRelativeTime(flags.newSince);
+        const filter = newest !== undefined && relative ? buildFilter(flags, newest) : validated;
+        if (newest !== undefined && nowMs - newest > STALE_MS && (relative || (flags.output !== 'json' && !flags.workloads))) {
+          ctx.io.stderr.write(`Note: newest flow ${formatDuration(nowMs - newest)} ago (${formatTime(newest)}); --new-since and QUIET FOR are judged against it\n`);
+        }
         const result = queryEdges(db, { filter, ...(workloadConfig ? { workloadConfig } : {}) });
         if (flags.output === 'json' && !flags.workloads) writeJsonArray((s) => ctx.io.stdout.write(s), result.edges, edgeJson);
         else ctx.io.stdout.write(render(flags, result, filter));

@@ -19,7 +19,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       try {
         const summary = readSummary(db);
         ctx.io.stdout.write(
-          flags.output === 'json' ? `${JSON.stringify(withIsoTimes({ database: dbPath, ...summary }), null, 2)}\n` : renderStatusText(summary, dbPath, { wide: flags.output === 'wide' }),
+          flags.output === 'json' ? `${JSON.stringify(withIsoTimes({ database: dbPath, ...summary }), null, 2)}\n` : renderStatusText(summary, dbPath, { wide: flags.output === 'wide' }, Date.now()),
         );
       } finally {
         db.close();
