@@ -52,8 +52,12 @@ function recognise(db: Db, path: string, migrations: readonly Migration[]): 'our
   let version: number;
   let tables: string[];
   try {
-    version = schemaVersion(db);
-    tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+    // One read transaction, so both come from the same snapshot: read apart, another process's
+    // migration could commit in between (version 0, yet tables), which looked like a foreign file.
+    [version, tables] = db.transaction((): [number, string[]] => [
+      schemaVersion(db),
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[],
+    ])();
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new StoreError(`${path}: not a hubble-advisor database (not an SQLite file)`);
