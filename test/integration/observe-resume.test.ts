@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeRelay, fromProtoJson, lostEvent, uuidFor } from '../helpers/fake-relay.js';
 import { spawnCli } from '../helpers/cli.js';
+import { committedFlows as committed, readDb as read } from '../helpers/db.js';
 import { tempDir } from '../helpers/paths.js';
 
 const NODES = ['node-a', 'node-b', 'node-c'];
@@ -71,23 +70,6 @@ function misbehavingRing(): Ring {
   return { events, timedLost, timedLostEvents, untimedLost };
 }
 
-function read<T>(db: string, sql: string): T[] {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return conn.prepare(sql).all() as T[];
-  } finally {
-    conn.close();
-  }
-}
-
-function committed(db: string): number {
-  if (!existsSync(db)) return 0;
-  try {
-    return read<{ n: number }>(db, 'SELECT coalesce(sum(flows), 0) AS n FROM sources')[0]?.n ?? 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function waitFor(cond: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { committedFlows } from '../helpers/db.js';
 import { SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 
 const SAMPLES = ['tcp', 'dns', 'http', 'udp', 'icmpv4', 'l7-redirected'].map((k) =>
@@ -48,18 +49,6 @@ function snapshot(db: string): Record<string, unknown> {
   }
 }
 
-function committedFlows(db: string): number {
-  try {
-    const conn = new Database(db, { readonly: true, fileMustExist: true });
-    try {
-      return (conn.prepare('SELECT coalesce(sum(flows), 0) AS n FROM sources').get() as { n: number }).n;
-    } finally {
-      conn.close();
-    }
-  } catch {
-    return 0;
-  }
-}
 
 async function killMidway(db: string, args: readonly string[], atFlows: number): Promise<void> {
   const child = spawnCli(['--db', db, 'replay', ...args]);
