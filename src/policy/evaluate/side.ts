@@ -120,11 +120,18 @@ function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedP
   if (set.rules.length < MEMO_MIN_RULES) return set.rules.filter((r) => r[direction].present && selects(r, subject));
   let memo = selectingMemo.get(set);
   if (memo === undefined) selectingMemo.set(set, (memo = new Map()));
-  const key = `${direction}|${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`;
+  const key = `${direction}|${subjectKey(subject)}`;
   let rules = memo.get(key);
   if (rules === undefined) memo.set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
   return rules;
 }
+
+const subjectKeys = new WeakMap<ResolvedPeer, string>();
+const subjectKey = (subject: ResolvedPeer): string => {
+  let k = subjectKeys.get(subject);
+  if (k === undefined) subjectKeys.set(subject, (k = `${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`));
+  return k;
+};
 
 export function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
