@@ -29,7 +29,7 @@ const imports: Import[] = files.flatMap((file) => {
 });
 
 const moduleOf = (path: string): string => relative(SRC, path).split('/')[0] ?? '';
-const PURE = ['flow', 'graph', 'policy', 'recommend', 'schema', 'triage', 'report'];
+const PURE = ['flow', 'net', 'graph', 'policy', 'recommend', 'schema', 'triage', 'report'];
 
 describe('architecture', () => {
   it('flow/ imports nothing from the project and no Node I/O', () => {
@@ -43,13 +43,14 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
-  it('graph/ depends only on flow/; policy/ on flow/ and graph/; recommend/ and schema/ stand alone; report/ on model types', () => {
+  it('graph/ depends only on flow/; policy/ on flow/ and graph/; recommend/ and schema/ stand alone; report/ on model types; net/ (address arithmetic) is a leaf anyone may use', () => {
     const allowed: Record<string, string[]> = {
-      graph: ['graph', 'flow'],
-      policy: ['policy', 'flow', 'graph'],
-      recommend: ['recommend'],
-      schema: ['schema'],
-      triage: ['triage', 'flow', 'graph', 'policy'],
+      net: ['net'],
+      graph: ['graph', 'flow', 'net'],
+      policy: ['policy', 'flow', 'graph', 'net'],
+      recommend: ['recommend', 'net'],
+      schema: ['schema', 'net'],
+      triage: ['triage', 'flow', 'graph', 'policy', 'net'],
       report: ['report', 'flow', 'graph', 'policy', 'recommend', 'triage', 'schema', 'store', 'app'],
     };
     const bad = imports.filter((i) => {
@@ -87,5 +88,13 @@ describe('architecture', () => {
   it('nothing but cli/ imports app/', () => {
     const bad = imports.filter((i) => i.target && moduleOf(i.target) === 'app' && !['cli', 'app'].includes(moduleOf(i.file)));
     expect(bad.map((i) => relative(SRC, i.file))).toEqual([]);
+  });
+
+  it('README "How it is built" names every folder of src/ and nothing that is gone', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## How it is built'), readme.indexOf('\n## ', readme.indexOf('## How it is built') + 1));
+    const named = [...section.matchAll(/^  ([a-z-]+)\/\s/gm)].map((m) => m[1]).sort();
+    const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory()).sort();
+    expect(named).toEqual(folders);
   });
 });

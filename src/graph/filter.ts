@@ -1,5 +1,5 @@
 import { ENTITIES, type Edge, type EntityName, type Peer } from './model.js';
-import { cidrContains, parseIPv4, parseIPv6 } from './ip-ranges.js';
+import { cidrContains, isIpOrCidr } from '../net/cidr.js';
 
 /**
  * Peer patterns for `edges --from/--to`:
@@ -27,16 +27,6 @@ export class PeerPatternError extends Error {
 }
 
 const ENTITY_SET: ReadonlySet<string> = new Set(ENTITIES);
-
-function isIpOrCidr(s: string): boolean {
-  const [addr, bits, extra] = s.split('/');
-  if (extra !== undefined || addr === undefined) return false;
-  const v4 = parseIPv4(addr) !== undefined;
-  const v6 = !v4 && parseIPv6(addr) !== undefined;
-  if (!v4 && !v6) return false;
-  if (bits === undefined) return true;
-  return /^\d+$/.test(bits) && Number(bits) <= (v4 ? 32 : 128);
-}
 
 export function parsePeerPattern(text: string): PeerPattern {
   const t = text.trim();

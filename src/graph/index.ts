@@ -78,4 +78,5 @@ export {
   INFERRED_KIND,
 } from './edge-key.js';
 export { httpPathTemplate, httpRequestTemplate } from './http-template.js';
-export { hostCidr, enclosingRanges, cidrContains } from './ip-ranges.js';
+export { enclosingRanges } from './ip-ranges.js';
+export { hostCidr, cidrContains } from '../net/cidr.js';

@@ -1,6 +1,7 @@
 import { normaliseName } from './aggregate.js';
 import { peerKey, rawPeerKey } from './edge-key.js';
-import { enclosingRanges, hostCidr } from './ip-ranges.js';
+import { hostCidr } from '../net/cidr.js';
+import { enclosingRanges } from './ip-ranges.js';
 import { compareStrings, mergeEdgeRecords } from './merge.js';
 import { type DnsAnswer, type Edge, type EdgeRecord, type Peer, type RawPeer, SIDES, type SideCounters } from './model.js';
 import type { ResolvedWorkloads } from './resolve-workloads.js';

@@ -1,6 +1,5 @@
-import { cidrCheck } from './cidr.js';
 import { anything, arr, bool, enumOf, int, intOrStr, map, obj, str } from './dsl.js';
-import { ciliumPort, dns1123Subdomain, fqdnName, fqdnPattern } from './names.js';
+import { cidrCheck, ciliumPort, dns1123Subdomain, fqdnName, fqdnPattern } from './names.js';
 import { cidrRuleExclusive, endPortRule, exactlyOne, oneL7Type } from './cilium-rules.js';
 import { endpointSelector } from './selectors.js';
 

@@ -1,4 +1,4 @@
-import { contains, parsePrefix } from './cidr.js';
+import { parsePrefix, prefixContainsPrefix } from '../net/cidr.js';
 import { portNumber } from './names.js';
 import { child, count, index, isRecord, present, records } from './path.js';
 import type { ObjectRule } from './types.js';
@@ -89,6 +89,6 @@ export const cidrRuleExclusive: ObjectRule = (o, path, report) => {
   if (!outer) return;
   (o['except'] as unknown[]).forEach((e, i) => {
     const inner = typeof e === 'string' ? parsePrefix(e) : undefined;
-    if (inner && !contains(outer, inner)) report(index(child(path, 'except'), i), `${e as string} is not inside cidr ${o['cidr'] as string}`);
+    if (inner && !prefixContainsPrefix(outer, inner)) report(index(child(path, 'except'), i), `${e as string} is not inside cidr ${o['cidr'] as string}`);
   });
 };

@@ -1,7 +1,7 @@
-import { cidrCheck, contains, parsePrefix } from './cidr.js';
+import { parsePrefix, prefixContainsPrefix } from '../net/cidr.js';
 import { anything, arr, enumOf, int, intOrStr, obj, str } from './dsl.js';
 import { objectMeta } from './metadata.js';
-import { k8sPortName } from './names.js';
+import { cidrCheck, k8sPortName } from './names.js';
 import { child, index, present } from './path.js';
 import { k8sSelector } from './selectors.js';
 import type { ObjectRule } from './types.js';
@@ -30,7 +30,7 @@ const strictExcept: ObjectRule = (o, path, report) => {
   if (!outer || !Array.isArray(o['except'])) return;
   o['except'].forEach((e: unknown, i) => {
     const inner = typeof e === 'string' ? parsePrefix(e) : undefined;
-    if (inner && (!contains(outer, inner) || inner.bits <= outer.bits)) {
+    if (inner && (!prefixContainsPrefix(outer, inner) || inner.length <= outer.length)) {
       report(index(child(path, 'except'), i), `${e as string} must be a strict subset of cidr ${o['cidr'] as string}`);
     }
   });

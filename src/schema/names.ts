@@ -1,3 +1,4 @@
+import { parsePrefix } from '../net/cidr.js';
 import type { StringCheck } from './types.js';
 
 /** Name and label formats of k8s.io/apimachinery/pkg/util/validation. */
@@ -96,3 +97,6 @@ function dnsChars(allowed: RegExp, what: string): StringCheck {
 }
 export const fqdnName = dnsChars(/^[-a-zA-Z0-9_.]+$/, 'DNS name');
 export const fqdnPattern = dnsChars(/^[-a-zA-Z0-9_.*]+$/, 'pattern');
+
+export const cidrCheck: StringCheck = (s) =>
+  parsePrefix(s) === undefined ? `${JSON.stringify(s)} is not a valid CIDR (an IPv4 or IPv6 address with a /prefix length)` : undefined;

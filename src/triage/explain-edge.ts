@@ -15,6 +15,7 @@ import {
   parsePeerPattern,
 } from '../graph/index.js';
 import { explainRequest, peerLabels, type EvaluateOptions, type EvaluationRequest, type PolicySet, type RequestExplanation } from '../policy/index.js';
+import { hostCidr } from '../net/cidr.js';
 import { evaluatorPeer, inferClusterName } from './check.js';
 
 export interface ExplainTarget {
@@ -117,7 +118,7 @@ function resolveEnd(text: string, side: 'from' | 'to', edges: readonly Edge[], w
       return { peer, ips, reserved: sets.length > 0 ? sets : [undefined] };
     }
     case 'cidr': {
-      const peer: GraphPeer = { kind: 'cidr', cidr: pattern.cidr.includes('/') ? pattern.cidr : pattern.cidr.includes(':') ? `${pattern.cidr}/128` : `${pattern.cidr}/32` };
+      const peer: GraphPeer = { kind: 'cidr', cidr: hostCidr(pattern.cidr) ?? pattern.cidr };
       const sets = [...new Set(ends.filter((x) => matchesPeer(pattern, x.peer, x.ips)).flatMap((x) => x.reserved))].sort();
       return { peer, ips: [], reserved: sets.length > 0 ? sets : [undefined] };
     }

@@ -1,5 +1,5 @@
 /** CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy → compiled rules. */
-import { parsePrefix, type Prefix } from '../cidr.js';
+import { parsePrefix, type Prefix } from '../../net/cidr.js';
 import {
   ciliumRules,
   type CidrRule,

@@ -1,5 +1,5 @@
 /** Kubernetes NetworkPolicy → compiled rules, the way Cilium reads it (pkg/k8s/network_policy.go). */
-import { parsePrefix, type Prefix } from '../cidr.js';
+import { parsePrefix, type Prefix } from '../../net/cidr.js';
 import type { KnpPeer, KnpPolicyType, KnpPort, NetworkPolicy } from '../model/index.js';
 import { endpointsPeer, knpPeer, knpSubject } from './compile-selectors.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef } from './compiled.js';

@@ -3,7 +3,7 @@
  * selecting the endpoint, each rule of theirs with whether its peers and its ports match and why,
  * the verdict, and near misses (the peer matches but not the port, or the port but not the peer).
  */
-import type { Prefix } from '../cidr.js';
+import type { Prefix } from '../../net/cidr.js';
 import type { EvaluationRequest } from '../evaluate.js';
 import { evaluate } from '../evaluate.js';
 import type { CompiledEntry, Direction, PolicySet, RuleRef } from './compiled.js';

@@ -3,7 +3,7 @@
  * offline evaluation needs besides labels (IP for CIDR rules, DNS names for toFQDNs, named ports
  * for `port: http`), and whether Cilium enforces policy on it.
  */
-import { parseIp, type IpAddress } from '../cidr.js';
+import { parseIp, type IpAddress } from '../../net/cidr.js';
 import { hasReserved, parseLabel, type Label } from './labels.js';
 
 export type NamedPortProtocol = 'TCP' | 'UDP' | 'SCTP';

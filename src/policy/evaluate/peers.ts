@@ -1,5 +1,5 @@
 /** Compiled rule peers (L3) and how they match a resolved peer identity. */
-import { parsePrefix, prefixContains, prefixContainsPrefix, type Prefix } from '../cidr.js';
+import { familyOf, parsePrefix, prefixContains, prefixContainsPrefix, type Prefix } from '../../net/cidr.js';
 import type { Entity } from '../model/index.js';
 import { fqdnSelectorText, type FqdnSpec } from './fqdn.js';
 import { hasReserved, selectorMatches, type CompiledSelector } from './labels.js';
@@ -81,7 +81,7 @@ function cidrMatches(m: { prefix: Prefix; except: readonly Prefix[] }, p: Resolv
     return cidrs.some((c) => c && prefixContainsPrefix(m.prefix, c) && !m.except.some((e) => prefixContainsPrefix(e, c)));
   }
   if (m.prefix.length !== 0 || m.except.length > 0) return false;
-  const fam = m.prefix.family === 4 ? 'world-ipv4' : 'world-ipv6';
+  const fam = familyOf(m.prefix) === 4 ? 'world-ipv4' : 'world-ipv6';
   return hasReserved(p.labels, 'world') || hasReserved(p.labels, fam);
 }
 

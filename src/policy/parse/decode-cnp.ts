@@ -1,4 +1,4 @@
-import { parsePrefix, prefixContains } from '../cidr.js';
+import { parsePrefix, prefixContainsPrefix } from '../../net/cidr.js';
 import { ENTITIES, type CidrRule, type CiliumRule, type Entity } from '../model/index.js';
 import { decodeSelector } from './decode-selector.js';
 import { decodeFqdnLike, decodeIcmpRule, decodePortRule } from './decode-ports.js';
@@ -147,7 +147,7 @@ function decodeCidrRule(r: Reader, v: unknown, path: string): CidrRule | undefin
   (except ?? []).forEach((e, i) => {
     const ep = parsePrefix(e);
     if (!ep) r.fail(join(path, `except[${i}]`), `unable to parse "${e}"`);
-    else if (!prefixContains(prefix, { family: ep.family, value: ep.network })) {
+    else if (!prefixContainsPrefix(prefix, ep)) {
       r.fail(join(path, `except[${i}]`), `allow CIDR prefix ${cidr} does not contain exclude CIDR prefix ${e}`);
     }
   });

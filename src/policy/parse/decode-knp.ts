@@ -1,4 +1,4 @@
-import { parsePrefix, prefixContains } from '../cidr.js';
+import { parsePrefix, prefixContainsPrefix } from '../../net/cidr.js';
 import type { IpBlock, KnpPeer, KnpPolicyType, KnpPort, KnpProtocol, KnpSpec } from '../model/index.js';
 import { isServiceName } from './decode-ports.js';
 import { decodeRequiredSelector, decodeSelector } from './decode-selector.js';
@@ -73,7 +73,7 @@ function decodeIpBlock(r: Reader, v: unknown, path: string): IpBlock | undefined
     const s = readString(r, x, p);
     const e = s === undefined ? undefined : parsePrefix(s);
     if (!e) return r.fail(p, `must be a valid CIDR, got ${String(x)}`);
-    if (!prefixContains(prefix, { family: e.family, value: e.network }) || e.length <= prefix.length) {
+    if (!prefixContainsPrefix(prefix, e) || e.length <= prefix.length) {
       return r.fail(p, `must be a strict subset of ${cidr ?? ''}`);
     }
     return s;

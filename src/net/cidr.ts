@@ -1,0 +1,74 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * The one place that parses IP addresses and prefixes and decides containment, for CIDR rules,
+ * ipBlocks, schema checks and edge filters alike. Parsing is as strict as Go's net/netip (which
+ * Cilium and the API server use): four-part decimal IPv4 without leading zeros, no zone in a
+ * prefix, a prefix length without leading zeros.
+ */
+export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** `network/length` as written; host bits are ignored when matching (`10.244.0.10/4` covers `0.0.0.0/4`). */
+export interface Prefix {
+  readonly network: IpAddress;
+  readonly length: number;
+  readonly text: string;
+}
+
+export type Family = 4 | 6;
+
+export const familyOf = (a: IpAddress | Prefix): Family => (('network' in a ? a.network : a).kind() === 'ipv4' ? 4 : 6);
+
+/** An address without a prefix length; an IPv6 zone (`%eth0`) is dropped, as it names no other host. */
+export function parseIp(text: string): IpAddress | undefined {
+  if (text.includes(':')) {
+    const zone = text.indexOf('%');
+    const bare = zone >= 0 ? text.slice(0, zone) : text;
+    return ipaddr.IPv6.isValid(bare) ? ipaddr.IPv6.parse(bare) : undefined;
+  }
+  return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+}
+
+/** Parses `addr/len`; with `bareIpIsHost`, a bare address is its host route (Cilium accepts both in `toCIDR`). */
+export function parsePrefix(text: string, bareIpIsHost = false): Prefix | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    if (!bareIpIsHost || text.includes('%')) return undefined;
+    const ip = parseIp(text);
+    return ip && { network: ip, length: bitsOf(ip), text };
+  }
+  const addressText = text.slice(0, slash);
+  const lengthText = text.slice(slash + 1);
+  if (addressText.includes('%') || !/^(0|[1-9][0-9]{0,2})$/.test(lengthText)) return undefined;
+  const ip = parseIp(addressText);
+  const length = Number(lengthText);
+  if (!ip || length > bitsOf(ip)) return undefined;
+  return { network: ip, length, text };
+}
+
+const bitsOf = (ip: IpAddress): number => (ip.kind() === 'ipv4' ? 32 : 128);
+
+export function prefixContains(prefix: Prefix, ip: IpAddress): boolean {
+  return prefix.network.kind() === ip.kind() && ip.match(prefix.network, prefix.length);
+}
+
+export function prefixContainsPrefix(outer: Prefix, inner: Prefix): boolean {
+  return inner.length >= outer.length && prefixContains(outer, inner.network);
+}
+
+/** Whether `ip` (an address) lies in `cidr` (a prefix or a bare address); false when either is not one. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const prefix = parsePrefix(cidr, true);
+  const address = parseIp(ip);
+  return prefix !== undefined && address !== undefined && prefixContains(prefix, address);
+}
+
+/** The host route of an address (`/32` or `/128`, IPv6 in lower case), or undefined when it is not an address. */
+export function hostCidr(ip: string): string | undefined {
+  const address = parseIp(ip);
+  if (address === undefined || ip.includes('%')) return undefined;
+  return address.kind() === 'ipv4' ? `${ip}/32` : `${ip.toLowerCase()}/128`;
+}
+
+/** An address, or an address with a prefix length, as a `--peer` pattern or a filter accepts. */
+export const isIpOrCidr = (s: string): boolean => parsePrefix(s, true) !== undefined;
