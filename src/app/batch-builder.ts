@@ -12,6 +12,16 @@ export interface IngestTotals {
   triageFlows: number;
 }
 
+/** A batch ends once a sink holds this many items, however few flows it has. */
+export const MAX_PENDING_ITEMS = 4_000;
+
+/**
+ * A batch ends once its lines add up to this many characters, however few they are: 40 flows of
+ * 9 MB each held whole (drops are kept for triage; labels and URLs enter the edge sets) made one
+ * batch of 360 MB. What a batch holds is bounded by the text it was read from, so this bounds it.
+ */
+export const MAX_PENDING_CHARS = 32 * 1024 * 1024;
+
 /** Verdicts whose flows triage reads whole; all others only feed counts and edges. */
 const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
 
@@ -22,6 +32,7 @@ const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
 export class BatchBuilder {
   readonly totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   #batch: IngestBatch = emptyBatch();
+  #pendingChars = 0;
   readonly #lines = new LineDecoder();
 
   constructor(
@@ -33,6 +44,7 @@ export class BatchBuilder {
   acceptLine(text: string, lineNo: number): BadLine | undefined {
     this.#batch.lines++;
     this.totals.lines++;
+    this.#pendingChars += text.length;
     if (text.length === 0) return undefined;
     // Plain flow lines are read straight into a Flow; the rest (and every error) goes the general way.
     const event = this.#lines.decode(text);
@@ -124,7 +136,13 @@ export class BatchBuilder {
   take(): IngestBatch {
     const batch = this.#batch;
     this.#batch = emptyBatch();
+    this.#pendingChars = 0;
     return batch;
+  }
+
+  /** Whether the open batch should be committed now: by events, by edges, or by the text read. */
+  isFull(batchSize: number): boolean {
+    return this.#batch.events >= batchSize || this.pendingSinkItems >= MAX_PENDING_ITEMS || this.#pendingChars >= MAX_PENDING_CHARS;
   }
 
   /** Events in the open batch. */

@@ -2,7 +2,7 @@ import type { Flow, HubbleEvent } from '../flow/index.js';
 import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus, type StoredTotals } from '../store/index.js';
 import { BatchBuilder, type IngestTotals } from './batch-builder.js';
 
-export type { IngestTotals } from './batch-builder.js';
+export { type IngestTotals, MAX_PENDING_ITEMS } from './batch-builder.js';
 
 /** A consumer of every stored flow (the edge aggregator); flushed inside each batch transaction. */
 export interface FlowSink {
@@ -14,9 +14,6 @@ export interface FlowSink {
    */
   readonly pendingItems?: number;
 }
-
-/** A batch ends once a sink holds this many items, however few flows it has. */
-export const MAX_PENDING_ITEMS = 4_000;
 
 /**
  * A sink whose pending work can be moved between threads: a replay worker `add`s flows and
@@ -70,6 +67,8 @@ export class IngestSession {
   readonly #maxBatchAgeMs: number;
   readonly #clock: () => number;
   #batchStartedAt: number;
+  /** Why a commit failed; nothing is committed after that (the edge writer's caches may name rolled-back rows). */
+  #commitFailure: string | undefined;
 
   constructor(writer: IngestWriter, kind: SourceKind, readonly name: string, options: IngestOptions = {}) {
     this.#writer = writer;
@@ -111,11 +110,7 @@ export class IngestSession {
   }
 
   commitIfDue(): boolean {
-    if (
-      this.#builder.pendingEvents >= this.#batchSize ||
-      this.#builder.pendingSinkItems >= MAX_PENDING_ITEMS ||
-      this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs
-    ) {
+    if (this.#builder.isFull(this.#batchSize) || this.#clock() - this.#batchStartedAt >= this.#maxBatchAgeMs) {
       this.commit();
       return true;
     }
@@ -123,11 +118,22 @@ export class IngestSession {
   }
 
   commit(): void {
+    if (this.#commitFailure !== undefined) throw new Error(this.#commitFailure);
     const batch = this.#builder.take();
     this.#batchStartedAt = this.#clock();
-    this.#writer.commit(this.sourceId, batch, (db) => {
-      for (const sink of this.#sinks) sink.flush(db);
-    });
+    try {
+      this.#writer.commit(this.sourceId, batch, (db) => {
+        for (const sink of this.#sinks) sink.flush(db);
+      });
+    } catch (e) {
+      this.#commitFailure = e instanceof Error ? e.message : String(e);
+      throw e;
+    }
+  }
+
+  /** Why a commit failed (a full disk), if one did. */
+  get commitFailure(): string | undefined {
+    return this.#commitFailure;
   }
 
   finish(status: SourceStatus): void {
@@ -136,15 +142,15 @@ export class IngestSession {
   }
 
   /**
-   * Ends the source even when the last commit fails (a full disk): the open batch is then dropped
-   * and the source marked failed. Returns why the commit failed, if it did.
+   * Ends the source even when a commit fails or failed (a full disk): the open batch is then
+   * dropped and the source marked failed. Returns why the commit failed, if it did.
    */
   finishSafely(status: SourceStatus): string | undefined {
     try {
       this.finish(status);
       return undefined;
     } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason = this.#commitFailure ?? (e instanceof Error ? e.message : String(e));
       try {
         this.#writer.endSource(this.sourceId, 'failed', new Date(this.#clock()).toISOString());
       } catch {

@@ -1,10 +1,12 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import { type BadLine, type CommittedRange, type FingerprintedSource, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
-import type { IngestTotals } from './batch-builder.js';
+import { type IngestTotals, MAX_PENDING_CHARS } from './batch-builder.js';
 import { type FlowSink, isShardable } from './ingest-session.js';
+import { type RangeJob, type RangeMessage, runRanges } from './range-runner.js';
 import { type ReplayFileResult, type ReplayOptions, resumeNote } from './replay.js';
-import type { WorkerJob, WorkerMessage } from './replay-worker.js';
+import { defaultSinks } from './sinks.js';
 
 /**
  * `--workers auto` replays files smaller than this on one thread: two workers each start, load and
@@ -67,27 +69,44 @@ export interface ReplayIdentity {
 }
 
 /**
- * Each worker is its own V8 heap; left alone, young-generation growth lets three heaps (main and
- * two workers) pass 200 MB. A worker only holds one batch, so small heaps cost little GC.
+ * A worker's V8 heap limits, sized for the most a worker holds: one open batch (at most
+ * MAX_PENDING_CHARS of line text, held about twice: the lines' values and their aggregation), one
+ * line being decoded (at most MAX_LINE_BYTES: its text, its parse and its redacted copy, and the
+ * flow kept whole for triage), and the code (~40 MB). The old-space cap is a ceiling, not a
+ * reservation: ordinary flows of a few KB stay far below it. A small young generation keeps two
+ * workers' RSS low (4 MB scavenged so often that 8 MB is faster: 1M flows 8.3 s against 8.8-10.7 s).
  */
-// Small heaps keep two workers' RSS low (young 16/old 64 MB peaked at 147 MB for 1M flows); a
-// 4 MB young generation scavenged so often that 8 MB is faster (1M flows: 8.3 s against 8.8-10.7 s,
-// 130 MB against 122 MB). MAX_LINE_BYTES keeps the largest line well inside them.
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 48 };
+export function workerLimits(oldSpaceMb?: number): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
+  const mib = 1024 * 1024;
+  const sized = 48 + Math.ceil((2 * MAX_PENDING_CHARS) / mib) + Math.ceil((4 * MAX_LINE_BYTES) / mib);
+  return { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: oldSpaceMb ?? sized };
+}
 
-function startWorker(job: WorkerJob): Worker {
+function startWorker(job: RangeJob, oldSpaceMb: number | undefined): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./replay-worker.js', here), { workerData: job, resourceLimits: WORKER_LIMITS });
+  const resourceLimits = workerLimits(oldSpaceMb);
+  if (!here.endsWith('.ts')) return new Worker(new URL('./replay-worker.js', here), { workerData: job, resourceLimits });
   // Under vitest or tsx the sources are TypeScript: register tsx's loader inside the worker first.
   const entry = JSON.stringify(new URL('./replay-worker.ts', here).href);
   const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${entry}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: job, resourceLimits: WORKER_LIMITS });
+  return new Worker(bootstrap, { eval: true, workerData: job, resourceLimits });
+}
+
+/** Where one runner's range `r` is in the file: the part it belongs to and the part's lines before it. */
+interface RangeSlot {
+  readonly part: number;
+  readonly linesBefore: number;
 }
 
 /**
  * Replays one uncompressed file with `workers` threads, each parsing and aggregating byte ranges
  * taken in turn; the main thread commits their batches. Line numbers of later ranges are known only once the
  * earlier ranges are counted, so their bad lines are reported (and stored) then.
+ *
+ * A worker that dies (out of memory, a crash) does not fail the replay: once the others are done,
+ * the main thread reads what no commit covers, from where each range's committed part ends, and
+ * says so in the result's note. A failed commit (a full disk) stops the replay: the source is
+ * marked failed, the result counts what the database holds, and a later run resumes after it.
  */
 export async function replayInParallel(
   writer: IngestWriter,
@@ -103,11 +122,12 @@ export async function replayInParallel(
   if (resume) writer.resumeSource(resume.id);
   const totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   const parts = rangesAfter(statSync(file).size, workers, options.rangeBytes ?? RANGE_BYTES, resume?.ranges ?? []);
-  // Workers read only the ranges not committed yet; `todo[i]` is the index in `parts` of their range i.
-  const todo = parts.flatMap((p, i) => (p.lines === undefined ? [i] : []));
-  const threads = Math.min(workers, todo.length);
-  const nextRange = new SharedArrayBuffer(4);
   const lineCounts: (number | undefined)[] = parts.map((p) => p.lines);
+  /**
+   * Per part: whether all its lines are committed, else the end of its committed beginning and
+   * that beginning's lines. (A range a worker finished reading may still be in its open batch.)
+   */
+  const committedPart = parts.map((p) => ({ whole: p.lines !== undefined, upTo: p.start, lines: 0 }));
   const heldBadLines: BadLine[][] = parts.map(() => []);
 
   const offsetOf = (range: number): number | undefined => {
@@ -119,51 +139,88 @@ export async function replayInParallel(
     }
     return offset;
   };
-  const release = (range: number, bad: readonly BadLine[], offset: number): BadLine[] => {
+  const release = (bad: readonly BadLine[], offset: number): BadLine[] => {
     const shifted = bad.map((b) => ({ ...b, line: b.line + offset }));
     for (const b of shifted) options.onBadLine?.(file, b);
     return shifted;
   };
-  const commit = (batch: IngestBatch, deltas: readonly unknown[], completed: readonly CommittedRange[] = []): void => {
-    writer.commit(
-      sourceId,
-      batch,
-      (conn) => {
-        sinks.forEach((s, i) => {
-          if (isShardable(s) && deltas[i] !== undefined) s.applyDelta(conn, deltas[i]);
-        });
-      },
-      completed,
-    );
+  let storeFailure: string | undefined;
+  /** Set once the workers are gone or a commit failed: a batch arriving later is not committed. */
+  let closed = false;
+  const commit = (batch: IngestBatch, deltas: readonly unknown[], completed: readonly CommittedRange[] = []): boolean => {
+    try {
+      writer.commit(
+        sourceId,
+        batch,
+        (conn) => {
+          sinks.forEach((s, i) => {
+            if (isShardable(s) && deltas[i] !== undefined) s.applyDelta(conn, deltas[i]);
+          });
+        },
+        completed,
+      );
+      return true;
+    } catch (e) {
+      storeFailure ??= e instanceof Error ? e.message : String(e);
+      closed = true;
+      return false;
+    }
   };
-  const onBatch = (range: number, batch: IngestBatch, deltas: readonly unknown[], completed: readonly CommittedRange[]): void => {
-    const offset = offsetOf(range);
-    const samples = batch.badLineSamples.splice(0);
-    if (offset === undefined) heldBadLines[range]?.push(...samples);
-    else batch.badLineSamples.push(...release(range, samples, offset));
-    totals.lines += batch.lines;
-    totals.events += batch.events;
-    totals.flows += batch.flows;
-    totals.badLines += batch.badLines;
-    totals.lostEvents += batch.lostEventCount;
-    totals.triageFlows += batch.triageFlows.length;
-    commit(batch, deltas, completed);
-    options.onProgress?.(file, totals);
-  };
-  const onDone = (range: number, lines: number): void => {
-    lineCounts[range] = lines;
+  const onDone = (part: number, lines: number): void => {
+    lineCounts[part] = lines;
     // Ranges whose offset just became known release their held bad lines, in order.
     for (let r = 0; r < parts.length; r++) {
       const offset = offsetOf(r);
       const held = heldBadLines[r];
       if (offset === undefined || !held || held.length === 0) continue;
       const batch = emptyBatch();
-      batch.badLineSamples.push(...release(r, held.splice(0), offset));
-      commit(batch, []);
+      batch.badLineSamples.push(...release(held.splice(0), offset));
+      if (!commit(batch, [])) return;
     }
   };
+  /** Commits one runner message; `slots[r]` places the runner's range r in the file. */
+  const handle = (msg: RangeMessage, slots: readonly RangeSlot[]): void => {
+    if (closed) return;
+    if (msg.type === 'error') throw new RunnerError(msg.message);
+    const slot = slots[msg.range] as RangeSlot;
+    if (msg.type === 'range-done') {
+      onDone(slot.part, slot.linesBefore + msg.lines);
+      return;
+    }
+    const { batch } = msg;
+    // Ranges whose every line is in this batch or an earlier one: committed with it.
+    // A range cut mid-way is committed up to its next line start; its completion replaces that.
+    const completed = msg.completed.map((c) => {
+      const s = slots[c.range] as RangeSlot;
+      const p = parts[s.part] as { start: number; end: number };
+      return { start: p.start, end: p.end, lines: s.linesBefore + c.lines };
+    });
+    const partial = msg.partial && { part: (slots[msg.partial.range] as RangeSlot).part, upTo: msg.partial.upTo, lines: (slots[msg.partial.range] as RangeSlot).linesBefore + msg.partial.lines };
+    if (partial) completed.push({ start: (parts[partial.part] as { start: number }).start, end: partial.upTo, lines: partial.lines });
+    const offset = offsetOf(slot.part);
+    const samples = batch.badLineSamples.splice(0).map((b) => ({ ...b, line: b.line + slot.linesBefore }));
+    if (offset === undefined) heldBadLines[slot.part]?.push(...samples);
+    else batch.badLineSamples.push(...release(samples, offset));
+    if (!commit(batch, msg.deltas, completed)) return;
+    if (partial) committedPart[partial.part] = { whole: false, upTo: partial.upTo, lines: partial.lines };
+    for (const c of msg.completed) (committedPart[(slots[c.range] as RangeSlot).part] as { whole: boolean }).whole = true;
+    totals.lines += batch.lines;
+    totals.events += batch.events;
+    totals.flows += batch.flows;
+    totals.badLines += batch.badLines;
+    totals.lostEvents += batch.lostEventCount;
+    totals.triageFlows += batch.triageFlows.length;
+    options.onProgress?.(file, totals);
+  };
 
-  let failure: string | undefined;
+  // Workers read only the ranges not committed yet.
+  const todo = parts.flatMap((p, i) => (p.lines === undefined ? [i] : []));
+  const threads = Math.min(workers, todo.length);
+  const workerSlots: RangeSlot[] = todo.map((part) => ({ part, linesBefore: 0 }));
+  const workerRanges = todo.map((i) => parts[i] as { start: number; end: number });
+  const nextRange = new SharedArrayBuffer(4);
+  let workerFailure: string | undefined;
+  const live: Worker[] = [];
   await Promise.all(
     Array.from(
       { length: threads },
@@ -171,38 +228,71 @@ export async function replayInParallel(
         new Promise<void>((resolve) => {
           const inFlight = new SharedArrayBuffer(4);
           const counter = new Int32Array(inFlight);
-          const job: WorkerJob = { file, ranges: todo.map((i) => parts[i] as { start: number; end: number }), nextRange, batchSize: options.batchSize ?? 20_000, inFlight };
-          const worker = startWorker(job);
-          const partOf = (range: number): number => todo[range] as number;
-          worker.on('message', (msg: WorkerMessage) => {
+          const job: RangeJob = { file, ranges: workerRanges, nextRange, batchSize: options.batchSize ?? 20_000, inFlight };
+          const worker = startWorker(job, options.workerOldSpaceMb);
+          live.push(worker);
+          worker.on('message', (msg: RangeMessage) => {
+            try {
+              handle(msg, workerSlots);
+            } catch (e) {
+              workerFailure ??= e instanceof Error ? e.message : String(e);
+            }
             if (msg.type === 'batch') {
-              // Ranges whose every line is in this batch or an earlier one: committed with it.
-              // A range cut mid-way is committed up to its next line start; its completion replaces that.
-              const completed = msg.completed.map((c) => {
-                const p = parts[partOf(c.range)] as { start: number; end: number };
-                return { start: p.start, end: p.end, lines: c.lines };
-              });
-              if (msg.partial) {
-                const p = parts[partOf(msg.partial.range)] as { start: number; end: number };
-                completed.push({ start: p.start, end: msg.partial.upTo, lines: msg.partial.lines });
-              }
-              onBatch(partOf(msg.range), msg.batch, msg.deltas, completed);
               Atomics.sub(counter, 0, 1);
               Atomics.notify(counter, 0);
-            } else if (msg.type === 'range-done') onDone(partOf(msg.range), msg.lines);
-            else failure ??= msg.message;
+            }
+            if (storeFailure !== undefined) for (const w of live) void w.terminate();
           });
           worker.on('error', (e) => {
-            failure ??= e.message;
+            workerFailure ??= e.message;
+          });
+          worker.on('exit', (code) => {
+            if (code !== 0 && storeFailure === undefined) workerFailure ??= `a replay worker exited with code ${code}`;
             resolve();
           });
-          worker.on('exit', () => resolve());
         }),
     ),
   );
+
+  let note = resume ? resumeNote(resume) : undefined;
+  if (workerFailure !== undefined && storeFailure === undefined) {
+    // What no commit covers: the ranges not complete, each from where its committed part ends.
+    const rest = parts.flatMap((p, part) => {
+      const c = committedPart[part] as { whole: boolean; upTo: number; lines: number };
+      return c.whole ? [] : [{ part, upTo: c.upTo, lines: c.lines, end: p.end }];
+    });
+    const fallback = `a worker failed (${workerFailure}); the rest of the file was replayed on one thread`;
+    note = note ? `${note}; ${fallback}` : fallback;
+    workerFailure = undefined;
+    const slots = rest.map((r) => ({ part: r.part, linesBefore: r.lines }));
+    const ranges = rest.map((r) => ({ start: r.upTo, end: r.end }));
+    const job: RangeJob = { file, ranges, nextRange: new SharedArrayBuffer(4), batchSize: options.batchSize ?? 20_000, inFlight: new SharedArrayBuffer(4) };
+    runRanges(job, defaultSinks(), (msg) => {
+      // After a failed commit, reading on is pointless: stop the runner (it reports the error back).
+      if (closed) {
+        if (msg.type === 'error') return;
+        throw new RunnerError('stopped: the database cannot be written');
+      }
+      try {
+        handle(msg, slots);
+      } catch (e) {
+        workerFailure ??= e instanceof Error ? e.message : String(e);
+      }
+      if (msg.type === 'batch') Atomics.sub(new Int32Array(job.inFlight), 0, 1);
+    });
+  }
+  closed = true;
+  const failure = storeFailure !== undefined ? `cannot store: ${storeFailure}` : workerFailure;
   const stored = writer.storedTotals(sourceId);
   const status: SourceStatus = failure ? 'failed' : stored.badLines > 0 ? 'partial' : 'completed';
-  writer.endSource(sourceId, status, new Date(clock()).toISOString());
+  try {
+    writer.endSource(sourceId, status, new Date(clock()).toISOString());
+  } catch {
+    // The database cannot be written at all: the source stays 'running' and shows as interrupted.
+  }
   // The summary reports what the database holds for this source (all of it, when resumed).
-  return { file, sourceId, status, totals: stored, workers: threads, ...(failure ? { error: failure } : {}), ...(resume ? { note: resumeNote(resume) } : {}) };
+  return { file, sourceId, status, totals: stored, workers: threads, ...(failure ? { error: failure } : {}), ...(note ? { note } : {}) };
 }
+
+/** A runner reported an error of its own (not a commit): the replay falls back or fails. */
+class RunnerError extends Error {}

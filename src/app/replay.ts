@@ -22,6 +22,8 @@ export interface ReplayOptions {
   /** Called between chunks with running totals, for a progress line. */
   readonly onProgress?: (file: string, totals: Readonly<IngestTotals>) => void;
   readonly clock?: () => number;
+  /** Caps each worker's old space (MB) instead of sizing it for the work; tests make workers die with it. */
+  readonly workerOldSpaceMb?: number;
   /** Replay a file again even though one with the same content was replayed to the end. */
   readonly force?: boolean;
 }
@@ -140,7 +142,7 @@ async function replayOne(writer: IngestWriter, file: string, options: ReplayOpti
       session.finishSafely('failed');
       throw e;
     }
-    const message = e instanceof Error ? e.message : String(e);
+    const message = session.commitFailure !== undefined ? `cannot store: ${session.commitFailure}` : e instanceof Error ? e.message : String(e);
     session.finishSafely('failed');
     return { file: displayName, sourceId: session.sourceId, status: 'failed', totals: session.storedTotals(), workers: 1, error: message, ...(note ? { note } : {}) };
   }

@@ -3,18 +3,25 @@
  * namespaces as compound nodes, edges routed orthogonally across the hierarchy. The result is
  * absolute coordinates for inline SVG; nothing runs at view time.
  */
-import elkBundled from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { Box, MapLayout, ServiceMapGraph } from '../report/index.js';
 
 const GROUP_LABEL_HEIGHT = 22;
 
-// elk.bundled.js is CommonJS whose types declare an ES default export: Node hands the constructor
-// over as the module itself, TypeScript (NodeNext) expects it under `.default`.
-const ElkConstructor = ((elkBundled as unknown as { default?: unknown }).default ?? elkBundled) as new () => ELK;
+/**
+ * elk.bundled.js is 1.5 MB of CommonJS: loaded on first use, so commands other than `report` do not
+ * pay for it at start-up. Its types declare an ES default export, while Node hands the constructor
+ * over as the module itself.
+ */
+async function loadElk(): Promise<ELK> {
+  const bundled: unknown = await import('elkjs/lib/elk.bundled.js');
+  const mod = bundled as { default?: { default?: unknown } | unknown };
+  const ctor = ((mod.default as { default?: unknown } | undefined)?.default ?? mod.default ?? bundled) as new () => ELK;
+  return new ctor();
+}
 
 export async function layoutServiceMap(graph: ServiceMapGraph): Promise<MapLayout> {
-  const elk = new ElkConstructor();
+  const elk = await loadElk();
   const children: ElkNode[] = graph.groups.map((g) => ({
     id: g.id,
     layoutOptions: {

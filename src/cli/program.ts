@@ -1,19 +1,32 @@
 import { Command, type OutputConfiguration } from 'commander';
-import { registerCheck } from './commands/check.js';
-import { registerDrops } from './commands/drops.js';
-import { registerEdges } from './commands/edges.js';
-import { registerObserve } from './commands/observe.js';
-import { registerRecommend } from './commands/recommend.js';
-import { registerReplay } from './commands/replay.js';
-import { registerReport } from './commands/report.js';
-import { registerStatus } from './commands/status.js';
 import type { CommandContext } from './context.js';
 import { dbOption } from './options.js';
 
 export const VERSION = '0.1.0';
 
-/** Registers every command; commands never exit the process, they set the exit code. */
-export function buildProgram(ctx: CommandContext): Command {
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * The commands in help order. A command's module, and the libraries it needs (yaml, elkjs, gRPC),
+ * is imported only when that command runs: start-up is paid on every call, and the other commands'
+ * code cost `status` half a second of CPU before this.
+ */
+const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
+  ['replay', async () => (await import('./commands/replay.js')).registerReplay],
+  ['status', async () => (await import('./commands/status.js')).registerStatus],
+  ['observe', async () => (await import('./commands/observe.js')).registerObserve],
+  ['edges', async () => (await import('./commands/edges.js')).registerEdges],
+  ['recommend', async () => (await import('./commands/recommend.js')).registerRecommend],
+  ['drops', async () => (await import('./commands/drops.js')).registerDrops],
+  ['check', async () => (await import('./commands/check.js')).registerCheck],
+  ['report', async () => (await import('./commands/report.js')).registerReport],
+];
+
+/**
+ * Registers the command `argv` names, or every command when it names none or one we do not have
+ * (help, suggestions); commands never exit the process, they set the exit code.
+ */
+export async function buildProgram(ctx: CommandContext, argv: readonly string[]): Promise<Command> {
   const program = new Command('hubble-advisor')
     .description('Least-privilege Cilium network policies from Hubble flows: baseline, propose, roll out, triage drops.')
     .version(VERSION)
@@ -22,14 +35,9 @@ export function buildProgram(ctx: CommandContext): Command {
     .configureOutput(output(ctx))
     .showHelpAfterError(`Run 'hubble-advisor --help' for the commands.`)
     .exitOverride();
-  registerReplay(program, ctx);
-  registerStatus(program, ctx);
-  registerObserve(program, ctx);
-  registerEdges(program, ctx);
-  registerRecommend(program, ctx);
-  registerDrops(program, ctx);
-  registerCheck(program, ctx);
-  registerReport(program, ctx);
+  const word = commandWord(program, argv);
+  const named = COMMANDS.filter(([name]) => name === word);
+  for (const [, load] of named.length === 1 ? named : COMMANDS) (await load())(program, ctx);
   for (const sub of program.commands) {
     sub.configureOutput(output(ctx)).showHelpAfterError(`Run 'hubble-advisor ${sub.name()} --help' for its options.`).exitOverride();
   }
@@ -45,12 +53,8 @@ function output(ctx: CommandContext): OutputConfiguration {
   };
 }
 
-/**
- * The first word of argv that is not an option (or a global option's value): the command asked
- * for. Commander would print the top-level help with exit 0 for `unknown --help`; the CLI wants
- * exit 2 and a hint for any command it does not have.
- */
-export function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+/** The first word of argv that is not an option (or a global option's value): the command asked for. */
+function commandWord(program: Command, argv: readonly string[]): string | undefined {
   const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((x): x is string => x !== undefined)));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -59,10 +63,20 @@ export function unknownCommand(program: Command, argv: readonly string[]): strin
       if (takesValue.has(a)) i++;
       continue;
     }
-    const known = program.commands.some((c) => c.name() === a || c.aliases().includes(a)) || a === 'help';
-    return known ? undefined : a;
+    return a;
   }
   return undefined;
+}
+
+/**
+ * The command asked for when the program does not have it. Commander would print the top-level help
+ * with exit 0 for `unknown --help`; the CLI wants exit 2 and a hint for any command it does not have.
+ */
+export function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+  const a = commandWord(program, argv);
+  if (a === undefined) return undefined;
+  const known = program.commands.some((c) => c.name() === a || c.aliases().includes(a)) || a === 'help';
+  return known ? undefined : a;
 }
 
 /** `did you mean report?`: the closest command by edit distance, if close enough. */

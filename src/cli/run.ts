@@ -1,14 +1,14 @@
 import { CommanderError } from 'commander';
-import { BadLineError } from '../app/index.js';
+import { BadLineError } from '../app/ingest-session.js';
 import { EXIT_FAILURE, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError, UsageError } from '../errors.js';
-import { StoreError } from '../store/index.js';
+import { StoreError } from '../store/errors.js';
 import type { CliIo } from './io.js';
 import { buildProgram, suggestCommand, unknownCommand } from './program.js';
 
 /** Runs one command line; the only place that turns errors into messages and exit codes. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
-  const program = buildProgram({ io, setExitCode: (c) => (exitCode = c) });
+  const program = await buildProgram({ io, setExitCode: (c) => (exitCode = c) }, argv);
   const unknown = unknownCommand(program, argv);
   if (unknown !== undefined) {
     const guess = suggestCommand(program, unknown);

@@ -16,6 +16,7 @@
  * (test/property/decode-line.test.ts). One leniency: raw control characters inside a string are
  * not looked for (JSON.parse rejects them); no JSON encoder writes them.
  */
+import { ENDPOINT_CACHE_CHARS, MAX_CACHED_ENDPOINT_CHARS } from './cache-bounds.js';
 import {
   EMPTY_ENDPOINT,
   NO_POLICIES,
@@ -190,6 +191,7 @@ export class LineDecoder {
   /** Endpoint text prefix → endpoints whose text starts so, most recently used first. */
   readonly #endpoints = new Map<string, KnownEndpoint[]>();
   #endpointCount = 0;
+  #endpointChars = 0;
   /**
    * Where the next backslash is, at or after the string being read (Infinity: none). Escapes are
    * rare (DNS summaries quote names): a string ending before it is plain, and is found with one
@@ -502,21 +504,27 @@ export class LineDecoder {
     this.#skipValue(2);
     const text = s.slice(start, this.#pos);
     const endpoint = decodeEndpoint(JSON.parse(text), 'flow.endpoint');
-    if (Object.isFrozen(endpoint)) this.#remember(copyOf(prefix), candidates, { text: copyOf(text), endpoint });
+    if (Object.isFrozen(endpoint) && text.length <= MAX_CACHED_ENDPOINT_CHARS) this.#remember(copyOf(prefix), candidates, { text: copyOf(text), endpoint });
     return endpoint;
   }
 
   #remember(prefix: string, candidates: KnownEndpoint[] | undefined, known: KnownEndpoint): void {
-    if (this.#endpointCount >= MAX_ENDPOINTS) {
+    // The text and the decoded endpoint hold about the same characters.
+    const chars = 2 * known.text.length;
+    if (this.#endpointCount >= MAX_ENDPOINTS || this.#endpointChars + chars > ENDPOINT_CACHE_CHARS) {
       this.#endpoints.clear();
       this.#endpointCount = 0;
+      this.#endpointChars = 0;
       candidates = undefined;
     }
+    this.#endpointChars += chars;
     if (candidates === undefined) {
       this.#endpoints.set(prefix, [known]);
     } else if (candidates.length < ENDPOINTS_PER_PREFIX) {
       candidates.unshift(known);
     } else {
+      const evicted = candidates[candidates.length - 1] as KnownEndpoint;
+      this.#endpointChars -= 2 * evicted.text.length;
       candidates[candidates.length - 1] = known;
       return;
     }

@@ -9,6 +9,7 @@
  * Unknown fields are ignored (newer agents add them); a known field with the wrong type fails the
  * whole record with the field's path. Field masks can remove any field, so every field is optional.
  */
+import { ENDPOINT_CACHE_CHARS, MAX_CACHED_ENDPOINT_CHARS, endpointChars } from './cache-bounds.js';
 import {
   DROP_REASON_PLACEHOLDER,
   decodeDropReason,
@@ -261,6 +262,7 @@ export const EMPTY_ENDPOINT: Endpoint = Object.freeze({ labels: Object.freeze([]
  */
 const knownEndpoints = new Map<number | undefined, Endpoint[]>();
 let knownEndpointCount = 0;
+let knownEndpointChars = 0;
 // Bounded like the wire decoder's cache: a few MB even with long label lists.
 const MAX_KNOWN_ENDPOINTS = 8192;
 const PODS_PER_IDENTITY = 32;
@@ -275,13 +277,17 @@ export function decodeEndpoint(v: unknown, path: string): Endpoint {
   }
   const decoded = decodeEndpointObject(v, path);
   if (decoded === EMPTY_ENDPOINT || decoded.identity !== key) return decoded;
+  const chars = endpointChars(decoded);
+  if (chars > MAX_CACHED_ENDPOINT_CHARS) return decoded;
   Object.freeze(decoded.labels);
   Object.freeze(decoded.workloads);
   const shared = Object.freeze(decoded);
-  if (knownEndpointCount >= MAX_KNOWN_ENDPOINTS) {
+  if (knownEndpointCount >= MAX_KNOWN_ENDPOINTS || knownEndpointChars + chars > ENDPOINT_CACHE_CHARS) {
     knownEndpoints.clear();
     knownEndpointCount = 0;
+    knownEndpointChars = 0;
   }
+  knownEndpointChars += chars;
   const list = knownEndpoints.get(key);
   if (list === undefined) knownEndpoints.set(key, [shared]);
   else if (list.length < PODS_PER_IDENTITY) list.push(shared);

@@ -56,7 +56,12 @@ export function parsePeerPattern(text: string): PeerPattern {
   throw new PeerPatternError(text, 'expected NS/, NS/NAME, NS/KIND/NAME, an entity, fqdn:NAME or cidr:CIDR');
 }
 
-export function matchesPeer(p: PeerPattern, peer: Peer, ips: readonly string[]): boolean {
+/**
+ * Whether one end of an edge is what the pattern names. `reserved` are the reserved-label sets of
+ * that end's identities (`kube-apiserver+remote-node`): an entity pattern matches any end whose
+ * identity carries that label, so `--from remote-node` finds the API server on control-plane nodes.
+ */
+export function matchesPeer(p: PeerPattern, peer: Peer, ips: readonly string[], reserved: readonly string[] = []): boolean {
   switch (p.kind) {
     case 'namespace':
       return peer.kind === 'workload' && peer.namespace === p.namespace;
@@ -68,6 +73,7 @@ export function matchesPeer(p: PeerPattern, peer: Peer, ips: readonly string[]):
         (p.workloadKind === undefined || peer.workloadKind.toLowerCase() === p.workloadKind.toLowerCase())
       );
     case 'entity':
+      if (peer.kind !== 'workload' && reserved.some((set) => set.split('+').includes(p.entity))) return true;
       if (peer.kind === 'entity') return peer.entity === p.entity;
       return p.external && (peer.kind === 'fqdn' || peer.kind === 'cidr');
     case 'fqdn':
@@ -100,8 +106,8 @@ export function edgeMatches(e: Edge, f: EdgeFilter): boolean {
     const inNs = (p: Peer): boolean => p.kind === 'workload' && ns.includes(p.namespace);
     if (!inNs(e.from) && !inNs(e.to)) return false;
   }
-  if (f.from && f.from.length > 0 && !f.from.some((p) => matchesPeer(p, e.from, e.ips))) return false;
-  if (f.to && f.to.length > 0 && !f.to.some((p) => matchesPeer(p, e.to, e.ips))) return false;
+  if (f.from && f.from.length > 0 && !f.from.some((p) => matchesPeer(p, e.from, e.ips, e.srcReserved))) return false;
+  if (f.to && f.to.length > 0 && !f.to.some((p) => matchesPeer(p, e.to, e.ips, e.dstReserved))) return false;
   if (f.newSinceMs !== undefined && e.firstSeenMs < f.newSinceMs) return false;
   return true;
 }

@@ -1,45 +1,27 @@
 /**
- * The Kubernetes formats a generated policy's strings must have (k8s.io/apimachinery validation,
- * the same rules `src/schema` checks the output against). Strings come from flows, and a hostile
- * or broken flow source can send anything: what fails here is never written.
+ * The Kubernetes formats a generated policy's strings must have, as yes/no questions over the checks
+ * `src/schema` validates the output with (one definition of each format). Strings come from flows,
+ * and a hostile or broken flow source can send anything: what fails here is never written.
  */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-/** Cilium's matchName: letters, digits, `-`, `_` and dots between labels (FQDN selector validation). */
-const FQDN = /^([-a-zA-Z0-9_]+\.)*[-a-zA-Z0-9_]+\.?$/;
+import { dns1123Label, fqdnName, labelKey, labelValue } from '../schema/names.js';
 
-export function isNamespaceName(s: string): boolean {
-  return s.length <= 63 && DNS1123_LABEL.test(s);
-}
-
-function isSubdomain(s: string): boolean {
-  return s.length > 0 && s.length <= 253 && s.split('.').every((p) => DNS1123_LABEL.test(p));
-}
+export const isNamespaceName = (s: string): boolean => dns1123Label(s) === undefined;
 
 /**
  * `[prefix/]name`, as a pod's label key. Workload selectors hold keys without Cilium's source prefix
  * (`k8s:` is stripped when workloads are derived), so a `:` here is part of the key: no pod can carry
  * it, and a NetworkPolicy with it is rejected by the API server.
  */
-export function isLabelKey(k: string): boolean {
-  const slash = k.lastIndexOf('/');
-  const name = slash >= 0 ? k.slice(slash + 1) : k;
-  if (slash >= 0 && !isSubdomain(k.slice(0, slash))) return false;
-  return name.length > 0 && name.length <= 63 && QUALIFIED_NAME.test(name);
-}
+export const isLabelKey = (k: string): boolean => labelKey(k) === undefined;
 
-export function isLabelValue(v: string): boolean {
-  return v.length <= 63 && LABEL_VALUE.test(v);
-}
+export const isLabelValue = (v: string): boolean => labelValue(v) === undefined;
 
 export function isSelectorLabels(labels: Readonly<Record<string, string>>): boolean {
   return Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v));
 }
 
-export function isFqdn(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && FQDN.test(name);
-}
+/** A DNS name Cilium's FQDN selector validation accepts, at most 255 characters (a DNS name's limit). */
+export const isFqdn = (name: string): boolean => name.length <= 255 && fqdnName(name) === undefined;
 
 /** A string for a message: printable ASCII as it is, anything else escaped (JSON style). */
 export function quoted(s: string): string {

@@ -19,6 +19,13 @@ import type { Db } from './open.js';
  * field held ~150 MB (replay of a 3,000-workload cluster peaked at 425 MB instead of 277 MB).
  */
 const KNOWN_VALUES_MAX = 100_000;
+/**
+ * Characters of set values and label sets remembered per writer: counts alone let 40 flows with
+ * megabytes of labels and URL each keep hundreds of MB alive. A label set longer than
+ * MAX_REMEMBERED_CHARS is written every time (INSERT OR IGNORE), never remembered.
+ */
+const KNOWN_CHARS_MAX = 16 * 1024 * 1024;
+const MAX_REMEMBERED_CHARS = 64 * 1024;
 /** Edge ids and last hours remembered per writer. */
 const ID_CACHE_MAX = 500_000;
 /** Counter columns in a fixed order: the per-side counters, then l7_requests. */
@@ -60,9 +67,11 @@ export class EdgeWriter {
   readonly #upsertNamespace;
   readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
+  #knownLabelSetChars = 0;
   /** Edge id → set values this writer read or wrote (a subset of what is stored; sets only grow). */
   readonly #known = new Map<number, KnownSets>();
   #knownValues = 0;
+  #knownChars = 0;
 
   constructor(db: Db) {
     this.#db = db;
@@ -121,6 +130,7 @@ export class EdgeWriter {
     const truncated: string[] = [];
     const known: KnownSets = new Map();
     let values = 0;
+    let chars = 0;
     for (const f of SET_FIELDS) {
       const merged = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
       update[SET_COLUMN[f]] = JSON.stringify(merged.values);
@@ -130,14 +140,25 @@ export class EdgeWriter {
       const full = merged.truncated && merged.values.length === SET_LIMITS[f];
       known.set(f, { values: new Set(merged.values), ceiling: full ? merged.values[merged.values.length - 1] : undefined });
       values += merged.values.length;
+      for (const v of merged.values) chars += v.length;
     }
     update['truncated'] = JSON.stringify(truncated);
     this.#updateSets.run(update);
-    if (this.#knownValues + values > KNOWN_VALUES_MAX) {
+    const before = this.#known.get(id);
+    if (before !== undefined) {
+      this.#knownValues -= knownSize(before);
+      this.#knownChars -= knownChars(before);
+      this.#known.delete(id);
+    }
+    // An edge whose sets hold megabytes is read and merged each time instead.
+    if (chars > MAX_REMEMBERED_CHARS) return;
+    if (this.#knownValues + values > KNOWN_VALUES_MAX || this.#knownChars + chars > KNOWN_CHARS_MAX) {
       this.#known.clear();
       this.#knownValues = 0;
+      this.#knownChars = 0;
     }
-    this.#knownValues += values - knownSize(this.#known.get(id));
+    this.#knownValues += values;
+    this.#knownChars += chars;
     this.#known.set(id, known);
   }
 
@@ -219,8 +240,13 @@ export class EdgeWriter {
       const k = `${w.key}|${json}`;
       if (this.#knownLabelSets.has(k)) continue;
       this.#insertLabelSet.run(w.key, json);
-      if (this.#knownLabelSets.size >= ID_CACHE_MAX) this.#knownLabelSets.clear();
+      if (k.length > MAX_REMEMBERED_CHARS) continue;
+      if (this.#knownLabelSets.size >= ID_CACHE_MAX || this.#knownLabelSetChars + k.length > KNOWN_CHARS_MAX) {
+        this.#knownLabelSets.clear();
+        this.#knownLabelSetChars = 0;
+      }
       this.#knownLabelSets.add(k);
+      this.#knownLabelSetChars += k.length;
     }
   }
 }
@@ -228,9 +254,15 @@ export class EdgeWriter {
 /** Per non-empty set field: the values known stored and, for a full truncated set, its largest value. */
 type KnownSets = Map<SetField, { readonly values: ReadonlySet<string>; readonly ceiling: string | undefined }>;
 
-function knownSize(k: KnownSets | undefined): number {
+function knownSize(k: KnownSets): number {
   let n = 0;
-  if (k !== undefined) for (const f of k.values()) n += f.values.size;
+  for (const f of k.values()) n += f.values.size;
+  return n;
+}
+
+function knownChars(k: KnownSets): number {
+  let n = 0;
+  for (const f of k.values()) for (const v of f.values) n += v.length;
   return n;
 }
 

@@ -23,8 +23,9 @@ const pod = (ns: string, app: string, nsLabels: string[], identity: number): Rec
 });
 
 let n = 0;
-function line(source: Record<string, unknown>, destination: Record<string, unknown>, port: number): string {
+function line(source: Record<string, unknown>, destination: Record<string, unknown>, port: number, extra: Record<string, unknown> = {}): string {
   const f = structuredClone(sample);
+  Object.assign(f.flow, extra);
   f.flow.verdict = 'FORWARDED';
   delete f.flow['drop_reason'];
   delete f.flow['drop_reason_desc'];
@@ -133,5 +134,63 @@ describe('check --explain', () => {
     const bad = await runCli(['--db', db, 'check', '--policies', tmp.file('p.yaml'), '--explain', 'x/a', 'kube-apiserver', '99999']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('invalid port');
+  });
+});
+
+/** FQDN and CIDR peers: judged with the IPs and names the baseline saw for them. */
+describe('check --explain with fqdn: and cidr: peers', () => {
+  const tmp = tempDir();
+  const db = tmp.file('explain-world.db');
+  afterAll(() => tmp.remove());
+  const world = { identity: 2, labels: ['reserved:world'] };
+  const toWorld = (ip: string, names: string[]) => ({ IP: { source: '10.10.4.3', destination: ip, ipVersion: 'IPv4' }, destination_names: names });
+  beforeAll(async () => {
+    writeFileSync(
+      tmp.file('flows.jsonl'),
+      [line(a, world, 443, toWorld('140.82.121.6', ['api.github.com'])), line(a, world, 443, toWorld('203.0.113.7', [])), line(a, world, 443, toWorld('198.51.100.9', []))].join('\n') + '\n',
+    );
+    writeFileSync(
+      tmp.file('egress.yaml'),
+      `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: a-egress, namespace: x}
+spec:
+  endpointSelector: {matchLabels: {app: a}}
+  egress:
+    - toFQDNs: [{matchName: api.github.com}]
+      toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+    - toCIDR: [203.0.113.0/24]
+      toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+`,
+    );
+    expect((await runCli(['--db', db, 'replay', tmp.file('flows.jsonl')])).code).toBe(0);
+  });
+  const explain = async (...args: string[]): Promise<ExplainJson> => {
+    const r = await runCli(['--db', db, 'check', '--policies', tmp.file('egress.yaml'), '--explain', ...args, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as ExplainJson;
+  };
+
+  it('an observed FQDN allowed by toFQDNs; a name the policy does not list is dropped at egress', async () => {
+    const ok = await explain('x/a', 'fqdn:api.github.com', '443');
+    expect(ok.observed?.flows).toBe(1);
+    expect(ok.allowed).toBe(true);
+    expect(ok.identities[0]?.egress.rules.map((r) => [r.rule, r.matches])).toEqual([
+      ['CiliumNetworkPolicy x/a-egress spec.egress[0]', true],
+      ['CiliumNetworkPolicy x/a-egress spec.egress[1]', false],
+    ]);
+    const other = await explain('x/a', 'fqdn:evil.example.com', '443');
+    expect(other.observed).toBeNull();
+    expect(other.allowed).toBe(false);
+    expect(other.identities[0]?.blockedAt).toBe('egress');
+  });
+
+  it('an address inside the toCIDR range is allowed, one outside is not; both observed', async () => {
+    const inside = await explain('x/a', 'cidr:203.0.113.7', '443');
+    expect(inside.allowed).toBe(true);
+    expect(inside.identities[0]?.egress.rules.find((r) => r.matches)?.rule).toBe('CiliumNetworkPolicy x/a-egress spec.egress[1]');
+    const outside = await explain('x/a', '198.51.100.9', '443');
+    expect(outside.allowed).toBe(false);
+    expect(outside.identities[0]?.egress.verdict).toBe('default-deny');
   });
 });

@@ -127,7 +127,11 @@ describe('observe against a misbehaving relay (old flows, lost events with and w
       // 3: resumes again and reads to the end of the ring.
       let stableSince = Date.now();
       let last = -1;
+      // The second run may have stored everything already: the third must have started (its
+      // source row exists, so its SIGTERM handler is installed) before it is stopped.
+      const sourcesBefore = read<{ n: number }>(db, 'SELECT count(*) AS n FROM sources')[0]?.n ?? 0;
       const third = await observeUntil(db, flags, 'SIGTERM', () => {
+        if ((read<{ n: number }>(db, 'SELECT count(*) AS n FROM sources')[0]?.n ?? 0) <= sourcesBefore) return false;
         const n = committed(db);
         if (n !== last) {
           last = n;

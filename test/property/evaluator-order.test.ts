@@ -173,4 +173,31 @@ describe('evaluator order independence', () => {
       { numRuns: 60 },
     );
   });
+
+  it('a set big enough for the indexed rule lookup decides exactly like the full scan of a small one', () => {
+    // Fillers never select any probe peer but would allow everything if they did: each is a near
+    // miss for the index (a label the peers carry plus one they lack, or no `In` label at all).
+    const allowAll = { ingress: [{ fromEntities: ['all'] }], egress: [{ toEntities: ['all'] }] };
+    const fillerSelectors: Obj[] = [
+      { matchLabels: { app: 'a', tier: 'never' } },
+      { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'n1', app: 'zz' } },
+      { matchExpressions: [{ key: 'app', operator: 'In', values: ['a', 'b', 'c'] }, { key: 'never', operator: 'Exists' }] },
+      { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['a', 'b', 'c'] }] },
+      { matchExpressions: [{ key: 'never', operator: 'Exists' }] },
+    ];
+    const fillers: Obj[] = Array.from({ length: 40 }, (_, i) => ({
+      apiVersion: 'cilium.io/v2',
+      kind: i % 2 === 0 ? 'CiliumNetworkPolicy' : 'CiliumClusterwideNetworkPolicy',
+      metadata: { name: `filler${i}`, ...(i % 2 === 0 && { namespace: i % 4 === 0 ? 'n1' : 'n2' }) },
+      spec: { endpointSelector: fillerSelectors[i % fillerSelectors.length], ...allowAll },
+    }));
+    fc.assert(
+      fc.property(fc.array(policy, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 40 }), (ps, at) => {
+        const docs = toDocs(ps);
+        const mixed = [...fillers.slice(0, at), ...docs, ...fillers.slice(at)];
+        expect(decisions(mixed)).toEqual(decisions(docs));
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

@@ -18,6 +18,7 @@ interface ReplayFlags {
   readonly batchSize: number;
   readonly workers: number | 'auto';
   readonly force: boolean;
+  readonly workerHeapMb?: number;
 }
 
 export function registerReplay(program: Command, ctx: CommandContext): void {
@@ -36,6 +37,8 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
         .default('auto')
         .argParser((v) => (v === 'auto' ? 'auto' : positiveInt('--workers')(v))),
     )
+    // Caps each worker's old space instead of sizing it for the work: how tests make a worker die.
+    .addOption(new Option('--worker-heap-mb <n>').argParser(positiveInt('--worker-heap-mb')).hideHelp())
     .action(async (files: string[], flags: ReplayFlags, cmd: Command) => {
       ctx.setExitCode(await replayCommand(files, flags, ctx, cmd.optsWithGlobals<{ db: string }>().db));
     });
@@ -56,6 +59,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
       batchSize: flags.batchSize,
       workers: flags.workers,
       force: flags.force,
+      workerOldSpaceMb: flags.workerHeapMb,
       cores: availableParallelism(),
       sinks: defaultSinks,
       onBadLine(file, bad) {

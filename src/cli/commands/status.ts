@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { EXIT_OK } from '../../errors.js';
-import { renderStatusText } from '../../report/index.js';
+import { renderStatusText } from '../../report/status.js';
 import { openDatabase, readSummary } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';

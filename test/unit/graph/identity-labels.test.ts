@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../../src/flow/index.js';
-import { type NamespaceRecord, mergeNamespaceRecords } from '../../../src/graph/index.js';
+import { type NamespaceRecord, filterEdges, mergeNamespaceRecords, parsePeerPattern } from '../../../src/graph/index.js';
 import { HOUR, T0, flow, graphOf, lines, reserved } from './builders.js';
 
 /**
@@ -98,6 +98,20 @@ describe('edges keep every reserved label of the identities at their ends', () =
     expect(edges[0]?.dstReserved).toEqual([]);
     // Identity 7 without labels (field mask) is kube-apiserver + remote-node.
     expect(edges[1]?.dstReserved).toEqual(['kube-apiserver+remote-node']);
+  });
+
+  it('edges --from/--to an entity find the ends whose identity carries it (the API server on control-plane nodes is remote-node too)', () => {
+    const { edges } = graphOf([
+      flow({ src: apiRemote, dst: pod, dport: 8443, srcIp: '172.18.0.3' }),
+      flow({ src: pod, dst: reserved(7), dport: 6443, dstIp: '172.18.0.3' }),
+      flow({ src: reserved(6, 'reserved:remote-node'), dst: pod, dport: 10250, srcIp: '172.18.0.4' }),
+    ]);
+    const pick = (f: { from?: string; to?: string }) =>
+      lines(filterEdges(edges, { ...(f.from && { from: [parsePeerPattern(f.from)] }), ...(f.to && { to: [parsePeerPattern(f.to)] }) }));
+    expect(pick({ from: 'remote-node' })).toEqual(['entity:kube-apiserver -> x/Deployment/shop TCP/8443', 'entity:remote-node -> x/Deployment/shop TCP/10250']);
+    expect(pick({ to: 'remote-node' })).toEqual(['x/Deployment/shop -> entity:kube-apiserver TCP/6443']);
+    expect(pick({ from: 'kube-apiserver' })).toEqual(['entity:kube-apiserver -> x/Deployment/shop TCP/8443']);
+    expect(pick({ from: 'host' })).toEqual([]);
   });
 
   it('world identities keep their family label', () => {
