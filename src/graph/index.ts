@@ -25,6 +25,7 @@ export {
   mergeWorkloadRecords,
   mergeNamespaceRecords,
   mergeDnsAnswers,
+  mergeClusterIpRecords,
   emptyCounters,
   emptySets,
   addSides,

@@ -110,12 +110,12 @@ describe('drops: standalone patches apply in any order (generated policies and d
           }
         }
       }),
-      { numRuns: 80, seed: 1212 },
+      { numRuns: 50, seed: 1212 },
     );
     // The generator reaches the cases that need merging, and many orders were tried.
-    expect(merged).toBeGreaterThan(20);
+    expect(merged).toBeGreaterThan(15);
     expect(narrowedIntoEmptied).toBeGreaterThan(0);
-    expect(checkedOrders).toBeGreaterThan(300);
+    expect(checkedOrders).toBeGreaterThan(200);
     console.log(`drops patches: ${merged} merged, ${narrowedIntoEmptied} narrowed into an emptied entry, ${checkedOrders} orders checked`);
   });
 });
