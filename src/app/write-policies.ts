@@ -1,7 +1,7 @@
 /** `recommend --out DIR`: renders each policy as its own file and hands them to the GitOps writer. */
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MARKER, writePolicyFiles, type WriteResult, type WriterFs } from '../gitops/index.js';
 import type { GeneratedPolicy, Recommendation } from '../recommend/index.js';
-import { renderPolicyYaml } from '../report/index.js';
+import { notesByPolicy, renderPolicyYaml } from '../report/index.js';
 
 export { policyFileName } from '../gitops/index.js';
 
@@ -14,11 +14,12 @@ function labelled(p: GeneratedPolicy): GeneratedPolicy {
 
 /** Each policy as the file `--out` writes: the marker line, the label, the evidence comments. */
 export function policyFiles(r: Recommendation): { kind: string; namespace: string | undefined; name: string; text: string }[] {
+  const own = notesByPolicy(r.notes, r.lints);
   return r.policies.map(labelled).map((p) => ({
     kind: p.document.kind,
     namespace: p.document.metadata.namespace,
     name: p.document.metadata.name,
-    text: `${MARKER}\n${renderPolicyYaml(p, r.notes, r.lints)}`,
+    text: `${MARKER}\n${renderPolicyYaml(p, own(p).notes, own(p).lints)}`,
   }));
 }
 

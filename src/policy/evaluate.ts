@@ -13,6 +13,7 @@ import { resolvePeer, type Peer } from './evaluate/peer.js';
 import type { FlowProtocol } from './evaluate/ports.js';
 import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
 import { evaluateSide } from './evaluate/side.js';
+import { deriveSubjectIndex } from './evaluate/subject-index.js';
 
 /** One request-direction connection attempt (replies are never evaluated: conntrack passes them). */
 export interface EvaluationRequest {
@@ -27,12 +28,14 @@ export interface EvaluationRequest {
 }
 
 const builtSets = new WeakMap<readonly Policy[], PolicySet>();
+const compiledPolicies = new WeakMap<Policy, { readonly rules: readonly CompiledRule[]; readonly notes: readonly string[] }>();
 
 /**
  * Compiles policies once for many evaluations. Pure; `notes` lists what cannot be modelled. The
- * same (readonly, never mutated) array gives the same set: triage asks again and again for the set
- * of unchanged or once-patched policies, and compiling thousands of policies each time was most of
- * `drops`.
+ * same (readonly, never mutated) array gives the same set, and each (never mutated) policy object
+ * is compiled once: triage asks again and again for the set of unchanged or once-patched policies
+ * (a copy of the array with one policy replaced), and compiling thousands of policies each time
+ * was most of `drops`.
  */
 export function buildPolicySet(policies: readonly Policy[]): PolicySet {
   let set = builtSets.get(policies);
@@ -40,25 +43,47 @@ export function buildPolicySet(policies: readonly Policy[]): PolicySet {
   return set;
 }
 
+/** The last set compiled from an unrelated array; sets of copies with a few policies replaced share its index. */
+let base: { readonly policies: WeakRef<readonly Policy[]>; readonly set: WeakRef<PolicySet> } | undefined;
+/** More replaced policies than this and a set gets its own index. */
+const MAX_DERIVED_CHANGES = 16;
+
 function compilePolicySet(policies: readonly Policy[]): PolicySet {
   const notes: string[] = [];
   const rules: CompiledRule[] = [];
-  for (const p of policies) {
-    switch (p.kind) {
-      case 'NetworkPolicy':
-        rules.push(compileKnp(p));
-        break;
-      case 'CiliumNetworkPolicy':
-      case 'CiliumClusterwideNetworkPolicy':
-        rules.push(...compileCilium(p, notes));
-        break;
-      default: {
-        const never: never = p;
-        return never;
-      }
+  const basePolicies = base?.policies.deref();
+  const baseSet = base?.set.deref();
+  let changed: number[] | undefined = basePolicies !== undefined && baseSet !== undefined && basePolicies.length === policies.length ? [] : undefined;
+  policies.forEach((p, i) => {
+    let compiled = compiledPolicies.get(p);
+    if (compiled === undefined) compiledPolicies.set(p, (compiled = compilePolicy(p)));
+    if (changed !== undefined && basePolicies?.[i] !== p) {
+      const before = compiledPolicies.get(basePolicies?.[i] as Policy)?.rules.length;
+      if (before !== compiled.rules.length || changed.length + before > MAX_DERIVED_CHANGES) changed = undefined;
+      else for (let k = 0; k < before; k++) changed.push(rules.length + k);
+    }
+    for (const r of compiled.rules) rules.push(r);
+    for (const n of compiled.notes) notes.push(n);
+  });
+  const set = { rules, notes };
+  if (changed !== undefined && baseSet !== undefined) deriveSubjectIndex(baseSet, set, changed);
+  else base = { policies: new WeakRef(policies), set: new WeakRef(set) };
+  return set;
+}
+
+function compilePolicy(p: Policy): { rules: CompiledRule[]; notes: string[] } {
+  const notes: string[] = [];
+  switch (p.kind) {
+    case 'NetworkPolicy':
+      return { rules: [compileKnp(p)], notes };
+    case 'CiliumNetworkPolicy':
+    case 'CiliumClusterwideNetworkPolicy':
+      return { rules: compileCilium(p, notes), notes };
+    default: {
+      const never: never = p;
+      return never;
     }
   }
-  return { rules, notes };
 }
 
 export function evaluate(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {

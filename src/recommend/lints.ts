@@ -153,10 +153,18 @@ function apiserverLikeCidr(cidr: string, rule: Doc): boolean {
 function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
   const lints: Lint[] = [];
   /** Every policy of the workload's namespace that selects it and enforces ingress: their allows add up. */
+  // By namespace, in document order: thousands of workloads each look only at their namespace's policies.
+  const byNamespace = new Map<string, Doc[]>();
+  for (const doc of docs) {
+    if (doc['kind'] !== 'CiliumNetworkPolicy' && doc['kind'] !== 'NetworkPolicy') continue;
+    const ns = nameOf(doc).namespace;
+    if (ns === undefined) continue;
+    const list = byNamespace.get(ns);
+    if (list === undefined) byNamespace.set(ns, [doc]);
+    else list.push(doc);
+  }
   const enforcingIngress = (w: WorkloadInfo): Doc[] =>
-    docs.filter((doc) => {
-      if (doc['kind'] !== 'CiliumNetworkPolicy' && doc['kind'] !== 'NetworkPolicy') return false;
-      if (nameOf(doc).namespace !== w.namespace) return false;
+    (byNamespace.get(w.namespace) ?? []).filter((doc) => {
       const spec = asRecord(doc['spec']);
       const sel = asRecord(asRecord(spec['endpointSelector'] ?? spec['podSelector'])['matchLabels']);
       const selects = Object.entries(sel).every(([k, v]) => w.selector[k.replace(/^k8s:/, '')] === v || w.labels?.[k.replace(/^k8s:/, '')] === v);
@@ -168,13 +176,12 @@ function lintObservedWorkloads(docs: readonly Doc[], ctx: LintContext): Lint[] {
     const best = [...enforcingIngress(w)].sort((a, b) => selectorSize(b) - selectorSize(a))[0];
     return best ? nameOf(best).name : undefined;
   };
+  const udpDnsClients = new Set<string>();
+  for (const e of ctx.edges) if (e.from.kind === 'workload' && e.protocol === 'UDP' && e.port === 53) udpDnsClients.add(JSON.stringify([e.from.namespace, e.from.name]));
   for (const w of ctx.workloads) {
     const policy = enforcedIngress(w);
     if (!policy) continue;
-    const udpDns = ctx.edges.some(
-      (e) => e.from.kind === 'workload' && e.from.namespace === w.namespace && e.from.name === w.name && e.protocol === 'UDP' && e.port === 53,
-    );
-    if (udpDns) {
+    if (udpDnsClients.has(JSON.stringify([w.namespace, w.name]))) {
       lints.push({
         policy,
         namespace: w.namespace,

@@ -231,12 +231,17 @@ function labelValueHint(name: string): string {
 
 /** Workloads of the selected namespaces that sent or received anything. */
 function workloadsWithTraffic(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], selected: (ns: string) => boolean): WorkloadInfo[] {
+  const known = new Map<string, WorkloadInfo>();
+  for (const w of workloads) {
+    const key = workloadKey(w);
+    if (!known.has(key)) known.set(key, w);
+  }
   const byKey = new Map<string, WorkloadInfo>();
   const add = (p: Peer): void => {
     if (p.kind !== 'workload' || !selected(p.namespace)) return;
     const key = workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name });
     if (byKey.has(key)) return;
-    byKey.set(key, workloads.find((w) => workloadKey(w) === key) ?? { namespace: p.namespace, kind: p.workloadKind, name: p.name, selector: {} });
+    byKey.set(key, known.get(key) ?? { namespace: p.namespace, kind: p.workloadKind, name: p.name, selector: {} });
   };
   for (const e of edges) {
     add(e.from);

@@ -1,6 +1,6 @@
 export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
 export { renderStatusText } from './status.js';
-export { renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
+export { notesByPolicy, renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export {
   edgesJson,
   edgeJson,

@@ -103,7 +103,11 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
   switch (p.kind) {
     case 'workload': {
       const info = workloads.get(`${p.namespace}/${p.workloadKind}/${p.name}`);
-      return { labels: workloadLabels(p.namespace, info), namespace: p.namespace };
+      if (info === undefined || info.namespace !== p.namespace) return { labels: workloadLabels(p.namespace, info), namespace: p.namespace };
+      // One peer object per workload: the evaluator resolves each peer object once.
+      let peer = workloadPeers.get(info);
+      if (peer === undefined) workloadPeers.set(info, (peer = { labels: workloadLabels(p.namespace, info), namespace: p.namespace }));
+      return peer;
     }
     case 'entity':
       if (p.entity === 'world') return { labels: reservedLabels('world'), ...(ips[0] !== undefined && { ip: ips[0] }) };
@@ -119,6 +123,8 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
     }
   }
 }
+
+const workloadPeers = new WeakMap<WorkloadInfo, Peer>();
 
 /** A pod identity's labels as Hubble prints them, from what the graph kept about its workload. */
 export function workloadLabels(namespace: string, info: WorkloadInfo | undefined): string[] {

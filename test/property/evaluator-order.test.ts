@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { buildPolicySet, evaluate, parsePolicies, type Decision, type EvaluationRequest, type Peer, type SideDecision } from '../../src/policy/index.js';
+import { buildPolicySet, evaluate, parsePolicies, type Decision, type EvaluationRequest, type Peer, type Policy, type SideDecision } from '../../src/policy/index.js';
 
 type Obj = Record<string, unknown>;
 
@@ -196,6 +196,38 @@ describe('evaluator order independence', () => {
         const docs = toDocs(ps);
         const mixed = [...fillers.slice(0, at), ...docs, ...fillers.slice(at)];
         expect(decisions(mixed)).toEqual(decisions(docs));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a set of the same policy objects with a few replaced (as triage builds per fix) decides like one compiled afresh', () => {
+    const parse = (docs: Obj[], file: string) => parsePolicies(docs.map((d) => stringify(d)).join('---\n'), { file }).policies;
+    const fillers = parse(
+      Array.from({ length: 40 }, (_, i) => ({
+        apiVersion: 'cilium.io/v2',
+        kind: 'CiliumNetworkPolicy',
+        metadata: { name: `filler${i}`, namespace: i % 2 === 0 ? 'n1' : 'n2' },
+        spec: { endpointSelector: { matchLabels: { app: 'a', tier: 'never' } }, ingress: [{ fromEntities: ['all'] }] },
+      })),
+      'fillers.yaml',
+    );
+    const requests = PEERS.flatMap((source) => PEERS.filter((d) => d !== source).flatMap((destination) => L4.map((l4) => ({ source, destination, ...l4 }))));
+    const judge = (ps: readonly Policy[]): string[] => {
+      const set = buildPolicySet(ps);
+      return requests.map((r) => JSON.stringify(evaluate(set, r)));
+    };
+    fc.assert(
+      fc.property(fc.array(policy, { minLength: 1, maxLength: 6 }), fc.array(policy, { minLength: 1, maxLength: 3 }), fc.nat(), (ps, rs, seed) => {
+        const original = [...fillers, ...parse(toDocs(ps), 'policies.yaml')];
+        judge(original);
+        const replacements = parse(toDocs(rs), 'replacements.yaml');
+        const patched = [...original];
+        replacements.forEach((r, k) => {
+          patched[(seed + k * 7) % patched.length] = r;
+        });
+        // One more policy (that selects none of the peers) makes an unrelated array: compiled afresh.
+        expect(judge(patched)).toEqual(judge([...patched, fillers[0] as Policy]));
       }),
       { numRuns: 60 },
     );

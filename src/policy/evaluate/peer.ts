@@ -67,7 +67,19 @@ export interface ResolvedPeer {
 
 const WORLD = ['world', 'world-ipv4', 'world-ipv6'];
 
+const resolved = new WeakMap<Peer, ResolvedPeer>();
+
+/**
+ * The evaluator's view of a peer. A peer object (never mutated) is resolved once: `check` judges
+ * tens of thousands of edges between a few thousand workloads and passes each workload's peer again.
+ */
 export function resolvePeer(p: Peer): ResolvedPeer {
+  let r = resolved.get(p);
+  if (r === undefined) resolved.set(p, (r = resolveOnce(p)));
+  return r;
+}
+
+function resolveOnce(p: Peer): ResolvedPeer {
   const labels = p.labels.map(parseLabel);
   const add = (l: Label): void => {
     if (!labels.some((x) => x.source === l.source && x.key === l.key)) labels.push(l);

@@ -1,5 +1,6 @@
 /** One side of a request: the source's egress or the destination's ingress. */
 import { hasReserved, selectorMatches } from './labels.js';
+import { candidateRules } from './subject-index.js';
 import type { CompiledEntry, CompiledRule, Direction, PolicyRef, PolicySet, RuleRef } from './compiled.js';
 import { policyLabel } from './compiled.js';
 import type { SideDecision } from './decision.js';
@@ -108,71 +109,29 @@ const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined :
 /** Sets with at least this many rules remember which rules select a subject. */
 const MEMO_MIN_RULES = 32;
 const selectingMemo = new WeakMap<PolicySet, Map<string, readonly CompiledRule[]>>();
-const subjectIndexes = new WeakMap<PolicySet, SubjectIndex>();
 
 /**
  * The rules selecting `subject` for `direction`. `check` and `drops` judge tens of thousands of
- * edges against thousands of rules, but only a few thousand distinct subjects: the rules are
- * indexed by one label their subject selector requires, so a subject is matched only against the
- * rules that could select it, once per subject and set (sets are never changed once built).
+ * edges against thousands of rules, but only a few thousand distinct subjects: a subject is
+ * matched only against the rules that could select it (see subject-index.ts), once per subject
+ * and set (sets are never changed once built).
  */
 function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedPeer): readonly CompiledRule[] {
   if (set.rules.length < MEMO_MIN_RULES) return set.rules.filter((r) => r[direction].present && selects(r, subject));
   let memo = selectingMemo.get(set);
   if (memo === undefined) selectingMemo.set(set, (memo = new Map()));
-  const key = `${direction}|${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`;
+  const key = `${direction}|${subjectKey(subject)}`;
   let rules = memo.get(key);
-  if (rules === undefined) {
-    let index = subjectIndexes.get(set);
-    if (index === undefined) subjectIndexes.set(set, (index = indexSubjects(set.rules)));
-    memo.set(key, (rules = candidateRules(index, subject).filter((r) => r[direction].present && selects(r, subject))));
-  }
+  if (rules === undefined) memo.set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
   return rules;
 }
 
-/**
- * Rules by one `key=value` their subject selector requires (`In` on that key), and the rules with
- * no such requirement (an empty selector, only `NotIn`/`Exists`...), which any subject may match.
- */
-interface SubjectIndex {
-  readonly byLabel: ReadonlyMap<string, readonly number[]>;
-  readonly unindexed: readonly number[];
-  readonly rules: readonly CompiledRule[];
-}
-
-const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
-
-function indexSubjects(rules: readonly CompiledRule[]): SubjectIndex {
-  // The pivot of each rule is its rarest required label across all rules (a workload label rather
-  // than the namespace every policy of the namespace requires).
-  const uses = new Map<string, number>();
-  const required = rules.map((r) => r.subject.selector.filter((q) => q.operator === 'In' && q.values.length > 0));
-  for (const reqs of required) for (const q of reqs) for (const v of q.values) uses.set(labelKey(q.key, v), (uses.get(labelKey(q.key, v)) ?? 0) + 1);
-  const byLabel = new Map<string, number[]>();
-  const unindexed: number[] = [];
-  required.forEach((reqs, i) => {
-    const cost = (q: (typeof reqs)[number]): number => q.values.reduce((n, v) => n + (uses.get(labelKey(q.key, v)) ?? 0), 0);
-    const pivot = reqs.reduce<(typeof reqs)[number] | undefined>((best, q) => (best === undefined || cost(q) < cost(best) ? q : best), undefined);
-    if (pivot === undefined) {
-      unindexed.push(i);
-      return;
-    }
-    for (const v of new Set(pivot.values)) {
-      const k = labelKey(pivot.key, v);
-      const list = byLabel.get(k);
-      if (list === undefined) byLabel.set(k, [i]);
-      else list.push(i);
-    }
-  });
-  return { byLabel, unindexed, rules };
-}
-
-/** Every rule whose pivot label the subject carries, plus the unindexed ones, in set order. */
-function candidateRules(index: SubjectIndex, subject: ResolvedPeer): CompiledRule[] {
-  const hits = new Set<number>(index.unindexed);
-  for (const l of subject.labels) for (const i of index.byLabel.get(labelKey(l.key, l.value)) ?? []) hits.add(i);
-  return [...hits].sort((a, b) => a - b).map((i) => index.rules[i] as CompiledRule);
-}
+const subjectKeys = new WeakMap<ResolvedPeer, string>();
+const subjectKey = (subject: ResolvedPeer): string => {
+  let k = subjectKeys.get(subject);
+  if (k === undefined) subjectKeys.set(subject, (k = `${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`));
+  return k;
+};
 
 export function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
