@@ -84,7 +84,7 @@ export interface Evidence {
 export interface Note {
   readonly policy: string;
   readonly namespace?: string;
-  readonly kind: 'widening' | 'dropped' | 'unsupported' | 'default-deny' | 'info';
+  readonly kind: 'widening' | 'dropped' | 'unsupported' | 'default-deny' | 'left-out' | 'info';
   readonly message: string;
 }
 
