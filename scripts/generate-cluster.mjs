@@ -31,7 +31,7 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
 
 const USAGE =
-  'usage: generate-cluster.mjs --workloads N --flows M --out FILE|- [--truth FILE] [--seed S] [--days D] [--start RFC3339]';
+  'usage: generate-cluster.mjs --workloads N --flows M --out FILE|- [--truth FILE] [--seed S] [--days D] [--start RFC3339] [--world-cluster F]';
 
 function fail(msg) {
   process.stderr.write(`generate-cluster: ${msg}\n${USAGE}\n`);
@@ -55,6 +55,7 @@ function parseArgs(argv) {
       case '--truth': o.truth = val(); break;
       case '--days': o.days = Number(val()); break;
       case '--start': o.start = val(); break;
+      case '--world-cluster': o.worldCluster = Number(val()); break;
       case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
       default: fail(`unknown argument ${a}`);
     }
@@ -64,6 +65,8 @@ function parseArgs(argv) {
   if (!Number.isInteger(o.flows) || o.flows < 1) fail('--flows must be a positive integer');
   if (!(o.days > 0)) fail('--days must be positive');
   if (Number.isNaN(Date.parse(o.start))) fail('--start must be an RFC 3339 time');
+  o.worldCluster ??= 0;
+  if (!(o.worldCluster >= 0 && o.worldCluster <= 1)) fail('--world-cluster must be a fraction between 0 and 1');
   return o;
 }
 
@@ -394,6 +397,7 @@ async function main() {
   const start = Date.parse(opts.start) * 1000;
   const span = opts.days * 24 * HOUR;
   const nodes = C.nodes;
+  const worldCluster = opts.worldCluster;
 
   // ---- world: FQDNs with their own addresses, ingress clients ----
   const fqdns = [];
@@ -630,15 +634,18 @@ async function main() {
     const cross = srcPod.node !== dstPod.node;
     const sport = ephemeral();
     const req = { proto: 'TCP', sip: srcPod.ip, dip: dstPod.ip, sport, dport: port, src: srcPod.frag, dst: dstPod.frag };
+    // --world-cluster: the source node's IP cache does not know the destination pod yet, so its
+    // egress events show it as world (the destination node's events still name the pod).
+    const srcView = worldCluster > 0 && rng.chance(worldCluster) ? { ...req, dst: RESERVED_WORLD } : req;
     const fromP = wlPeer(srcPod.w), toP = wlPeer(dstPod.w);
     const lat = cross ? rng.int(150, 600) : rng.int(20, 80);
     const attempts = deny ? 3 : 1;
     for (let a = 0; a < attempts; a++) {
       const ta = t + (a === 0 ? 0 : a === 1 ? 1e6 : 3e6);
-      line({ ...req, t: ta, node: srcPod.node, flags: 'SYN', verdict: 'FORWARDED', et: '{"type":4,"sub_type":5}', dir: 'EGRESS', point: 'FROM_ENDPOINT', reason: 'NEW', reply: false });
+      line({ ...srcView, t: ta, node: srcPod.node, flags: 'SYN', verdict: 'FORWARDED', et: '{"type":4,"sub_type":5}', dir: 'EGRESS', point: 'FROM_ENDPOINT', reason: 'NEW', reply: false });
       truthLine(fromP, toP, 'TCP', port, false);
       if (srcPod.w.ns.policies && !deny) {
-        line({ ...req, t: ta + 4, node: srcPod.node, flags: 'SYN', verdict: 'FORWARDED', et: '{"type":5}', dir: 'EGRESS', match: 1, reply: false });
+        line({ ...srcView, t: ta + 4, node: srcPod.node, flags: 'SYN', verdict: 'FORWARDED', et: '{"type":5}', dir: 'EGRESS', match: 1, reply: false });
         truthLine(fromP, toP, 'TCP', port, false);
       }
       const tb = ta + lat;
@@ -774,7 +781,8 @@ async function main() {
         let node = tp.sameNode ? nodes[pod.node] : rng.pick(workers);
         if (!tp.sameNode && node.i === pod.node) node = workers[(workers.indexOf(node) + 1) % workers.length];
         const same = node.i === pod.node;
-        const frag = same ? RESERVED_HOST : RESERVED_REMOTE;
+        // --world-cluster: the node is seen as world (as GKE node addresses are in public samples).
+        const frag = worldCluster > 0 && rng.chance(worldCluster) ? RESERVED_WORLD : same ? RESERVED_HOST : RESERVED_REMOTE;
         const entity = same ? 'host' : 'remote-node';
         egressOut(pod, node.ip, frag, tp.port, t, { kind: 'entity', entity });
         break;

@@ -1,7 +1,7 @@
 import type { Endpoint, Flow } from '../flow/index.js';
 import { type EdgeAcc, addEvidence, countFlow, newEdge, normaliseName, toRecord } from './edge-acc.js';
 import { edgeKey } from './edge-key.js';
-import type { DnsAnswer, EdgeProtocol, EdgeRecord, NamespaceRecord, WorkloadRecord } from './model.js';
+import type { ClusterIpRecord, DnsAnswer, EdgeProtocol, EdgeRecord, NamespaceRecord, WorkloadRecord } from './model.js';
 import { mergeNamespaceRecords } from './merge.js';
 import { type Resolved, PeerCache } from './peer-cache.js';
 
@@ -18,6 +18,14 @@ export interface GraphDelta {
   readonly skipped: Readonly<Partial<Record<SkipReason, number>>>;
   /** By namespace: its labels as the newest identity of the batch carried them. */
   readonly namespaces?: ReadonlyMap<string, NamespaceRecord>;
+  /** Addresses seen with a cluster identity, by `<ip> <raw peer key>`. */
+  readonly clusterIps?: ReadonlyMap<string, ClusterIpRecord>;
+}
+
+interface ClusterIpSlot {
+  flows: number;
+  first: number;
+  last: number;
 }
 
 
@@ -62,6 +70,8 @@ export class EdgeAggregator {
   #answers = new Map<string, { client: string; query: string; ip: string; first: number; last: number; n: number }>();
   #skipped: Partial<Record<SkipReason, number>> = {};
   #namespaceSlots = new Map<string, NamespaceSlot>();
+  /** Cluster peer → address → counts: keyed by the canonical peer object, so no string is built per flow. */
+  #clusterIps = new Map<Resolved, Map<string, ClusterIpSlot>>();
   /**
    * Distinct edges since the aggregator was created (for progress lines), as 32-bit hashes of their
    * keys: the keys themselves cost ~100 bytes each for as long as the aggregator lives (a replay
@@ -83,6 +93,12 @@ export class EdgeAggregator {
     if (flow.type === 'SOCK' || flow.verdict === 'TRANSLATED' || flow.verdict === 'TRACED') return this.#skip('translation');
     const src = this.#endpoint(flow.source, flow.ip?.source, flow.timeMs);
     const dst = this.#endpoint(flow.destination, flow.ip?.destination, flow.timeMs);
+    // Replies too: a pod's or node's address in any flow says it is a cluster endpoint.
+    const ip = flow.ip;
+    if (ip !== undefined) {
+      if (src !== undefined && ip.source) this.#clusterIp(src, ip.source, flow.timeMs);
+      if (dst !== undefined && ip.destination) this.#clusterIp(dst, ip.destination, flow.timeMs);
+    }
     const l7 = flow.l7;
     if (l7 !== undefined && l7.type === 'RESPONSE' && l7.dns !== undefined && dst !== undefined) this.#dnsAnswer(flow, dst.key);
     const direction = requestDirection(flow);
@@ -157,7 +173,12 @@ export class EdgeAggregator {
       const known = namespaces.get(slot.namespace);
       namespaces.set(slot.namespace, known === undefined ? next : mergeNamespaceRecords(known, next));
     }
-    const delta: GraphDelta = { edges, workloads, dnsAnswers, skipped: this.#skipped, namespaces };
+    const clusterIps = new Map<string, ClusterIpRecord>();
+    for (const [peer, byIp] of this.#clusterIps) {
+      for (const [ip, c] of byIp) clusterIps.set(`${ip} ${peer.key}`, { ip, peer: peer.key, flows: c.flows, firstSeenMs: c.first, lastSeenMs: c.last });
+    }
+    const delta: GraphDelta = { edges, workloads, dnsAnswers, skipped: this.#skipped, namespaces, clusterIps };
+    this.#clusterIps = new Map();
     this.#namespaceSlots = new Map();
     this.#edges = new Map();
     this.#edgeCount = 0;
@@ -166,6 +187,20 @@ export class EdgeAggregator {
     this.#skipped = {};
     this.#peers.trim();
     return delta;
+  }
+
+  #clusterIp(r: Resolved, ip: string, timeMs: number): void {
+    const p = r.peer;
+    if (p.kind === 'world-ip' || (p.kind === 'entity' && (p.entity === 'world' || p.entity === 'encrypted-overlay'))) return;
+    let byIp = this.#clusterIps.get(r);
+    if (byIp === undefined) this.#clusterIps.set(r, (byIp = new Map()));
+    const c = byIp.get(ip);
+    if (c === undefined) byIp.set(ip, { flows: 1, first: timeMs, last: timeMs });
+    else {
+      c.flows++;
+      if (timeMs < c.first) c.first = timeMs;
+      if (timeMs > c.last) c.last = timeMs;
+    }
   }
 
   #skip(reason: SkipReason): void {

@@ -25,6 +25,7 @@ export {
   mergeWorkloadRecords,
   mergeNamespaceRecords,
   mergeDnsAnswers,
+  mergeClusterIpRecords,
   emptyCounters,
   emptySets,
   addSides,
@@ -47,6 +48,7 @@ export { chooseSelector, commonLabels, isSelectorKey, labelMap, type SelectorRes
 export {
   resolveEdges,
   resolveOutlines,
+  resolveEnd,
   indexAnswers,
   deriveCounters,
   type StoredEdge,
@@ -56,6 +58,7 @@ export {
   type ResolvedOutline,
 } from './resolve.js';
 export { convergence } from './convergence.js';
+export { indexClusterIps, NO_CLUSTER_IPS, type ClusterIps, type ClusterIpVerdict } from './cluster-ips.js';
 export {
   parsePeerPattern,
   matchesPeer,

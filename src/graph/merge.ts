@@ -1,6 +1,7 @@
 import {
   COUNTER_FIELDS,
   type CappedSet,
+  type ClusterIpRecord,
   type DnsAnswer,
   type EdgeRecord,
   SET_FIELDS,
@@ -134,5 +135,16 @@ export function mergeDnsAnswers(a: DnsAnswer, b: DnsAnswer): DnsAnswer {
     firstSeenMs: Math.min(a.firstSeenMs, b.firstSeenMs),
     lastSeenMs: Math.max(a.lastSeenMs, b.lastSeenMs),
     responses: a.responses + b.responses,
+  };
+}
+
+/** Two counts of one (address, cluster peer): what the store's UPSERT on cluster_ips does. */
+export function mergeClusterIpRecords(a: ClusterIpRecord, b: ClusterIpRecord): ClusterIpRecord {
+  return {
+    ip: a.ip,
+    peer: a.peer,
+    flows: a.flows + b.flows,
+    firstSeenMs: Math.min(a.firstSeenMs, b.firstSeenMs),
+    lastSeenMs: Math.max(a.lastSeenMs, b.lastSeenMs),
   };
 }

@@ -82,7 +82,18 @@ export type Peer =
   | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string; readonly name: string }
   | { readonly kind: 'entity'; readonly entity: EntityName }
   | { readonly kind: 'fqdn'; readonly fqdn: string }
-  | { readonly kind: 'cidr'; readonly cidr: string; readonly enclosing?: readonly KnownRange[] };
+  | {
+      readonly kind: 'cidr';
+      readonly cidr: string;
+      readonly enclosing?: readonly KnownRange[];
+      /**
+       * Set when the address is a cluster endpoint Hubble saw as world but no single identity
+       * explains (inside a pod block or node range the flows show, or shown with several
+       * identities): no CIDR rule may be written for it (Cilium never matches cluster endpoints by
+       * CIDR); `recommend` leaves it out with this note and `check` does not judge it.
+       */
+      readonly clusterEndpoint?: { readonly reason: string; readonly suggest: string };
+    };
 
 /** Per-side counters; every field is a plain sum, so merging is addition. */
 export interface SideCounters {
@@ -162,6 +173,20 @@ export interface DnsAnswer {
   readonly firstSeenMs: number;
   readonly lastSeenMs: number;
   readonly responses: number;
+}
+
+/**
+ * An address a flow showed with a cluster identity (any but world: a pod, host, remote-node,
+ * kube-apiserver, health, ingress...), and the raw peer behind it. Read time uses these so that no
+ * CIDR rule is ever aimed at a cluster endpoint (Cilium matches those by identity only).
+ */
+export interface ClusterIpRecord {
+  readonly ip: string;
+  /** Raw peer key (`w:ns/Kind/name`, `e:host`). */
+  readonly peer: string;
+  readonly flows: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
 }
 
 /** What ingest learned about one raw workload key. */

@@ -5,6 +5,7 @@ import { enclosingRanges } from './ip-ranges.js';
 import { compareStrings, mergeEdgeRecords } from './merge.js';
 import { type DnsAnswer, type Edge, type EdgeRecord, type Peer, type RawPeer, SIDES, type SideCounters } from './model.js';
 import type { ResolvedWorkloads } from './resolve-workloads.js';
+import { type ClusterIps, NO_CLUSTER_IPS, type SeenWindow } from './cluster-ips.js';
 
 /** A stored edge row: its record (hours may be left empty) and its own distinct-hour count. */
 export interface StoredEdge {
@@ -52,7 +53,8 @@ function finalKey(rawKey: string, workloads: ResolvedWorkloads): string {
   return w ? peerKey(w) : rawKey;
 }
 
-function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
+/** A raw peer as readers see it (world addresses as host CIDRs; see `resolveEnds` for cluster ones). */
+export function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
   switch (p.kind) {
     case 'workload':
       return workloads.byRawKey.get(rawPeerKey(p)) ?? { kind: 'workload', namespace: p.namespace, workloadKind: p.workloadKind ?? 'Workload', name: p.name };
@@ -65,6 +67,37 @@ function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
       throw new Error(`unknown peer ${String(never)}`);
     }
   }
+}
+
+/**
+ * The resolved peers of one end. A world address that the flows show as a cluster endpoint is
+ * that endpoint (`peers`), or a CIDR peer marked `clusterEndpoint` that no rule may use.
+ */
+function resolveEnds(p: RawPeer, side: 'from' | 'to', workloads: ResolvedWorkloads, cluster: ClusterIps, when?: SeenWindow): Peer[] {
+  if (p.kind === 'world-ip') {
+    const v = cluster.classify(p.ip, side, when);
+    if (v?.kind === 'peers') return [...v.peers];
+    if (v?.kind === 'unidentified') {
+      const c = cidrPeer(p.ip);
+      return [c.kind === 'cidr' ? { ...c, clusterEndpoint: { reason: v.reason, suggest: v.suggest } } : c];
+    }
+  }
+  return [resolveEnd(p, workloads)];
+}
+
+/** Whether a world address end was resolved onto a cluster peer (its world evidence no longer applies). */
+const mapped = (raw: RawPeer, p: Peer): boolean => raw.kind === 'world-ip' && (p.kind === 'workload' || p.kind === 'entity');
+
+/**
+ * A row whose world end now stands for a cluster peer: that end's reserved-label set is the
+ * peer's (an entity's own label; none for a workload), not the `world` Hubble showed.
+ */
+function asClusterRow(r: EdgeRecord, from: Peer, to: Peer): EdgeRecord {
+  const src = mapped(r.from, from);
+  const dst = mapped(r.to, to);
+  if (!src && !dst) return r;
+  const own = (p: Peer) => ({ values: p.kind === 'entity' ? [p.entity] : [], truncated: false });
+  return { ...r, sets: { ...r.sets, ...(src && { srcReserved: own(from) }), ...(dst && { dstReserved: own(to) }) } };
 }
 
 function cidrPeer(ip: string): Peer {
@@ -84,12 +117,14 @@ interface Target {
  * observed DNS responses, plus Hubble's `destination_names`; one edge per name when several. With
  * no name the IP stays a host CIDR (with the known ranges enclosing it).
  */
-function targets(r: EdgeRecord, from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads): Target[] {
-  return targetsOf(r.to, r.sets.destinationNames.values, from, answers, workloads);
+function targets(r: EdgeRecord, from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads, cluster: ClusterIps): Target[] {
+  return targetsOf(r.to, r.sets.destinationNames.values, from, answers, workloads, cluster, r);
 }
 
-function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads): Target[] {
+function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads, cluster: ClusterIps, when: SeenWindow): Target[] {
   if (to.kind !== 'world-ip') return [{ to: resolveEnd(to, workloads), sharedIpWith: [] }];
+  // A cluster endpoint before any DNS name: toFQDNs, like toCIDR, never matches a pod or a node.
+  if (cluster.classify(to.ip, 'to', when) !== undefined) return resolveEnds(to, 'to', workloads, cluster, when).map((p) => ({ to: p, sharedIpWith: [] }));
   const names = new Set(destinationNames);
   const fromAnswers = answers.get(peerKey(from))?.get(to.ip);
   if (fromAnswers) for (const n of fromAnswers) names.add(n);
@@ -116,12 +151,12 @@ export type ResolvedOutline = Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSe
  * Resolves rows the way `resolveEdges` does but keeps only ends and times, so `status` can count
  * and chart a graph of tens of thousands of edges without loading their evidence.
  */
-export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex): ResolvedOutline[] {
+export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex, cluster: ClusterIps = NO_CLUSTER_IPS): ResolvedOutline[] {
   const groups = new Map<string, { from: Peer; to: Peer; firstSeenMs: number; lastSeenMs: number }>();
   for (const r of rows) {
-    const from = resolveEnd(r.from, workloads);
+    for (const from of resolveEnds(r.from, 'from', workloads, cluster, r)) {
     const fromKey = peerKey(from);
-    for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads)) {
+    for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
       const key = `${fromKey}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
       const g = groups.get(key);
       if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
@@ -129,6 +164,7 @@ export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: Resolved
         g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
         g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
       }
+    }
     }
   }
   return [...groups.values()];
@@ -148,23 +184,24 @@ interface Group {
  * Turns stored rows into resolved edges: workloads through `workloads`, world IPs into FQDNs or
  * CIDRs, then merges rows that resolve to the same (from, to, protocol, port). Sorted by key.
  */
-export function resolveEdges(rows: readonly StoredEdge[], workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf): Edge[] {
+export function resolveEdges(rows: readonly StoredEdge[], workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
   const groups = new Map<string, Group>();
   for (const row of rows) {
-    const r = row.record;
-    const from = resolveEnd(r.from, workloads);
-    for (const t of targets(r, from, answers, workloads)) {
-      const key = `${peerKey(from)}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
-      let g = groups.get(key);
-      if (!g) {
-        groups.set(key, (g = { from, to: t.to, ids: [], record: r, hoursSeen: row.hoursSeen, ips: new Set(), shared: new Set() }));
-      } else {
-        g.record = mergeEdgeRecords(g.record, r);
+    for (const from of resolveEnds(row.record.from, 'from', workloads, cluster, row.record)) {
+      for (const t of targets(row.record, from, answers, workloads, cluster)) {
+        const r = asClusterRow(row.record, from, t.to);
+        const key = `${peerKey(from)}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
+        let g = groups.get(key);
+        if (!g) {
+          groups.set(key, (g = { from, to: t.to, ids: [], record: r, hoursSeen: row.hoursSeen, ips: new Set(), shared: new Set() }));
+        } else {
+          g.record = mergeEdgeRecords(g.record, r);
+        }
+        g.ids.push(row.id);
+        if (r.to.kind === 'world-ip' && !mapped(r.to, t.to)) g.ips.add(r.to.ip);
+        if (r.from.kind === 'world-ip' && !mapped(r.from, from)) g.ips.add(r.from.ip);
+        for (const n of t.sharedIpWith) g.shared.add(n);
       }
-      g.ids.push(row.id);
-      if (r.to.kind === 'world-ip') g.ips.add(r.to.ip);
-      if (r.from.kind === 'world-ip') g.ips.add(r.from.ip);
-      for (const n of t.sharedIpWith) g.shared.add(n);
     }
   }
   const out: Edge[] = [];

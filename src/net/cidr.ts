@@ -72,3 +72,15 @@ export function hostCidr(ip: string): string | undefined {
 
 /** An address, or an address with a prefix length, as a `--peer` pattern or a filter accepts. */
 export const isIpOrCidr = (s: string): boolean => parsePrefix(s, true) !== undefined;
+
+/**
+ * The block of `bits` (IPv4) or `bits6` (IPv6) leading bits an address lies in, as `network/len`
+ * (`10.156.2.7` → `10.156.2.0/24`); undefined when it is not an address.
+ */
+export function blockOf(ip: string, bits = 24, bits6 = 64): string | undefined {
+  const address = parseIp(ip);
+  if (address === undefined) return undefined;
+  const len = address.kind() === 'ipv4' ? bits : bits6;
+  const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${len}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${len}`);
+  return `${network.toString()}/${len}`;
+}

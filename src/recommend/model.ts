@@ -7,7 +7,12 @@ export type Peer =
   | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string; readonly name: string }
   | { readonly kind: 'entity'; readonly entity: string }
   | { readonly kind: 'fqdn'; readonly fqdn: string }
-  | { readonly kind: 'cidr'; readonly cidr: string };
+  | {
+      readonly kind: 'cidr';
+      readonly cidr: string;
+      /** A cluster endpoint Hubble saw as world that no identity explains (graph `clusterEndpoint`): never a rule. */
+      readonly clusterEndpoint?: { readonly reason: string; readonly suggest: string };
+    };
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
 
@@ -112,7 +117,7 @@ export interface Evidence {
 export interface Note {
   readonly policy: string;
   readonly namespace?: string;
-  readonly kind: 'widening' | 'dropped' | 'unsupported' | 'default-deny' | 'info';
+  readonly kind: 'widening' | 'dropped' | 'unsupported' | 'default-deny' | 'left-out' | 'info';
   readonly message: string;
 }
 

@@ -54,8 +54,12 @@ const exactKey = (namespace: string, kind: string, name: string): string => JSON
  * Least-privilege policies for the workloads of the selected namespaces, from observed request
  * edges. Pure: the clock and every mode come in `options`; output order is deterministic.
  */
-export function recommend(edges: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], requested: RecommendOptions): Recommendation {
+export function recommend(observed: readonly ObservedEdge[], workloads: readonly WorkloadInfo[], requested: RecommendOptions): Recommendation {
   const warnings: string[] = [];
+  // Cluster endpoints no identity explains never become rules (a CIDR rule would allow nothing):
+  // left out here, once for every kind of policy, and named in a note of the workload's policy.
+  const edges = observed.filter((e) => clusterEndpoint(e.from) === undefined && clusterEndpoint(e.to) === undefined);
+  const leftOut = leftOutByWorkload(observed);
   let options = requested;
   if (options.baseline && options.kind === 'cilium' && !ciliumAtLeast(options.ciliumVersion, ENABLE_DEFAULT_DENY_SINCE)) {
     // Without enableDefaultDeny a CCNP selecting every pod would put them all into egress default-deny.
@@ -119,6 +123,18 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
       policies.push(r.policy);
       notes.push(...r.notes);
     }
+    for (const e of leftOut.get(exactKey(w.namespace, w.kind, w.name)) ?? []) {
+      const inbound = e.to.kind === 'workload' && e.to.namespace === w.namespace && e.to.name === w.name && e.to.workloadKind === w.kind;
+      const peer = inbound ? e.from : e.to;
+      const hint = clusterEndpoint(peer);
+      if (hint === undefined || !wasAllowed(e)) continue;
+      notes.push({
+        policy: name,
+        namespace: w.namespace,
+        kind: 'left-out',
+        message: `${inbound ? 'from' : 'to'} ${peer.kind === 'cidr' ? peer.cidr.replace(/\/(32|128)$/, '') : describePeer(peer)} on ${e.protocol}/${e.port} is left out (${e.forwarded} forwarded flows): ${hint.reason}; ${hint.suggest}`,
+      });
+    }
     for (const e of edgesOf(w).touching.filter((x) => x.dropped > 0)) {
       const reasons = Object.entries(e.dropReasons).map(([r, n]) => `${r} ×${n}`).join(', ');
       notes.push({
@@ -129,6 +145,18 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
           `${describePeer(e.from)} -> ${describePeer(e.to)} ${e.protocol}/${e.port} was dropped ${e.dropped} times (${reasons || 'no reason recorded'})` +
           (wasAllowed(e) ? '; it was also forwarded, so it is allowed above' : '; not allowed: if it is legitimate, run `hubble-advisor drops` for the fix'),
       });
+    }
+  }
+
+  // A workload whose only traffic was with such endpoints has no policy to carry the note.
+  const withPolicy = new Set(targets.map((w) => exactKey(w.namespace, w.kind, w.name)));
+  for (const [k, es] of leftOut) {
+    const [namespace] = JSON.parse(k) as [string, string, string];
+    if (withPolicy.has(k) || !selected(namespace)) continue;
+    for (const e of es.filter(wasAllowed)) {
+      const peer = clusterEndpoint(e.to) !== undefined ? e.to : e.from;
+      const hint = clusterEndpoint(peer);
+      if (hint !== undefined) warnings.push(`${describePeer(e.from)} -> ${describePeer(e.to)} ${e.protocol}/${e.port}: no rule written: ${hint.reason}; ${hint.suggest}`);
     }
   }
 
@@ -172,6 +200,20 @@ export function recommend(edges: readonly ObservedEdge[], workloads: readonly Wo
     ...(cilium ? { cilium } : {}),
     ...(newestFlowMs !== undefined ? { newestFlowMs } : {}),
   };
+}
+
+const clusterEndpoint = (p: Peer): { readonly reason: string; readonly suggest: string } | undefined => (p.kind === 'cidr' ? p.clusterEndpoint : undefined);
+
+/** Edges to or from an unidentified cluster endpoint, by the workload at their other end. */
+function leftOutByWorkload(edges: readonly ObservedEdge[]): Map<string, ObservedEdge[]> {
+  const out = new Map<string, ObservedEdge[]>();
+  for (const e of edges) {
+    const w = clusterEndpoint(e.to) !== undefined ? e.from : clusterEndpoint(e.from) !== undefined ? e.to : undefined;
+    if (w?.kind !== 'workload') continue;
+    const k = exactKey(w.namespace, w.workloadKind, w.name);
+    out.set(k, [...(out.get(k) ?? []), e]);
+  }
+  return out;
 }
 
 /** Why a workload's namespace or selector cannot be written into a Kubernetes object, if so. */

@@ -13,6 +13,7 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
     unusedRules: r.unusedRules,
     coverage: r.coverage,
     edgesChecked: r.edgesChecked,
+    unjudged: edgesJson(r.unjudged.map((u) => u.edge)).map((e, i) => ({ ...e, reason: r.unjudged[i]?.reason })),
     noTraffic: r.noTraffic,
   };
 }
@@ -20,6 +21,11 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
 export function renderCheckTable(r: CheckResult, options: TableOptions = {}): string {
   if (r.noTraffic) return `${NO_TRAFFIC}\n\n${coverageTable(r, options)}`;
   let out = `Checked ${formatCount(r.edgesChecked)} observed forwarded edges.\n\n`;
+  if (r.unjudged.length > 0) {
+    out += `Not judged: ${formatCount(r.unjudged.length)} edges with a cluster endpoint Hubble saw as world (no identity to judge it as; recommend leaves them out):\n`;
+    out += renderTable([PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'WHY'], r.unjudged.map((u) => [peerLabel(u.edge.from), peerLabel(u.edge.to), `${u.edge.protocol}/${u.edge.port}`, u.reason]), options);
+    out += '\n';
+  }
   if (r.wouldDrop.length === 0) out += 'Would drop: nothing observed.\n';
   else {
     out += `Would drop ${formatCount(r.wouldDrop.length)} observed edges on rollout:\n`;

@@ -11,7 +11,7 @@ export function peerJson(p: Peer): Record<string, unknown> {
     case 'fqdn':
       return { kind: 'fqdn', fqdn: p.fqdn };
     case 'cidr':
-      return p.enclosing ? { kind: 'cidr', cidr: p.cidr, enclosing: p.enclosing } : { kind: 'cidr', cidr: p.cidr };
+      return { kind: 'cidr', cidr: p.cidr, ...(p.enclosing && { enclosing: p.enclosing }), ...(p.clusterEndpoint && { clusterEndpoint: p.clusterEndpoint }) };
     default: {
       const never: never = p;
       throw new Error(`unknown peer ${String(never)}`);
@@ -91,6 +91,8 @@ export function peerLabel(p: Peer): string {
     case 'fqdn':
       return p.fqdn;
     case 'cidr': {
+      // An unidentified cluster endpoint says so: it never becomes a CIDR rule.
+      if (p.clusterEndpoint) return `${p.cidr} (cluster endpoint, unidentified)`;
       const range = p.enclosing?.[p.enclosing.length - 1];
       return range ? `${p.cidr} (${range.cidr})` : p.cidr;
     }

@@ -1,7 +1,7 @@
 /** `drops` output: a table for people (with the YAML patches under it), JSON and YAML for tools. */
 import { stringify } from 'yaml';
 import type { PolicyRef } from '../policy/index.js';
-import type { CombinedFix, DropGroup, PolicyPatch, TriagedDrop } from '../triage/index.js';
+import type { CombinedFix, DropGroup, PatchComposition, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
 import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
 
@@ -27,8 +27,15 @@ export function renderPatchYaml(patch: PolicyPatch): string {
     wrapText(`${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`, TABLE_WIDTH, '# '),
     wrapText(patch.description, TABLE_WIDTH, '# '),
     `# kubectl patch ${SHORT_KIND[p.kind] ?? p.kind}${ns} ${p.name} --type json --patch-file <this file>`,
+    ...(patch.composition === undefined ? [] : [wrapText(compositionLine(patch.composition), TABLE_WIDTH, '# ')]),
   ];
   return `${header.join('\n')}\n${stringify(patch.ops.map((o) => ({ ...o })), { lineWidth: 0 })}`;
+}
+
+function compositionLine(c: PatchComposition): string {
+  return c.how === 'independent'
+    ? 'order: applies before or after the other patches shown for this policy (it appends to lists that exist or writes where no other patch does)'
+    : `order: merged with the patches of ${c.mergedDrops} other drop${c.mergedDrops === 1 ? '' : 's'} (${c.paths.join(', ')}): each writes the same value there, so they apply in any order`;
 }
 
 function patchJson(patch: PolicyPatch): Record<string, unknown> {
@@ -43,6 +50,7 @@ function patchJson(patch: PolicyPatch): Record<string, unknown> {
       ...(p.origin && { file: p.origin.file, doc: p.origin.doc, ...(p.origin.item !== undefined && { item: p.origin.item }) }),
     },
     description: patch.description,
+    ...(patch.composition && { composition: patch.composition }),
     ops: patch.ops,
     yaml: renderPatchYaml(patch),
   };

@@ -1,4 +1,6 @@
 import {
+  type ClusterIpRecord,
+  type ClusterIps,
   type DnsAnswer,
   type Edge,
   type EdgeFilter,
@@ -17,7 +19,11 @@ import {
   emptyCounters,
   filterEdges,
   indexAnswers,
+  indexClusterIps,
+  NO_CLUSTER_IPS,
   parseRawPeerKey,
+  type ResolvedWorkloads,
+  resolveEnd,
   resolveEdges,
   resolveOutlines,
   resolveWorkloads,
@@ -121,6 +127,36 @@ export function readDnsAnswers(db: Db): DnsAnswer[] {
     .all() as DnsAnswer[];
 }
 
+/** Whether the database has the cluster address table (schema 5+); a read-only older one has not. */
+function hasClusterIps(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_ips'").get() !== undefined;
+}
+
+export function readClusterIpRecords(db: Db): ClusterIpRecord[] {
+  if (!hasClusterIps(db)) return [];
+  return db
+    .prepare('SELECT ip, peer_key AS peer, flows, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM cluster_ips ORDER BY ip, peer_key')
+    .all() as ClusterIpRecord[];
+}
+
+/**
+ * Which world addresses are cluster endpoints, judged over the whole database whatever edges a
+ * reader asked for: the cluster addresses, and the ends and ports of the edges that touch a world
+ * address or a node.
+ */
+function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
+  const records = readClusterIpRecords(db);
+  if (records.length === 0) return NO_CLUSTER_IPS;
+  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
+    WHERE src_key LIKE 'ip:%' OR dst_key LIKE 'ip:%' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
+  function* ends(): Generator<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>> {
+    for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: EdgeRecord['protocol']; port: number }>) {
+      yield { from: parseKey(r.src_key, 'source'), to: parseKey(r.dst_key, 'destination'), protocol: r.protocol, port: r.port };
+    }
+  }
+  return indexClusterIps(records, ends(), (p) => resolveEnd(p, workloads));
+}
+
 export interface LoadGraphOptions {
   /** Narrows the edges; namespaces are also applied in SQL. Workloads are never filtered. */
   readonly filter?: EdgeFilter;
@@ -160,7 +196,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   for (const r of rows) stored.push(rowToStored(r, reasons));
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
-  const edges = resolveEdges(stored, workloads, answers, countHours);
+  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads));
   return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
 }
 
@@ -208,7 +244,7 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
       };
     }
   }
-  const edges = resolveOutlines(outlines(), workloads, answers);
+  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads));
   const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};

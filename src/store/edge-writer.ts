@@ -65,6 +65,7 @@ export class EdgeWriter {
   readonly #upsertAnswer;
   readonly #addSkip;
   readonly #upsertNamespace;
+  readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
   #knownLabelSetChars = 0;
   /** Edge id → set values this writer read or wrote (a subset of what is stored; sets only grow). */
@@ -100,6 +101,9 @@ export class EdgeWriter {
     this.#upsertNamespace = db.prepare(`INSERT INTO namespaces (namespace, labels, seen_ms) VALUES (?, ?, ?)
       ON CONFLICT (namespace) DO UPDATE SET labels = excluded.labels, seen_ms = excluded.seen_ms
       WHERE excluded.seen_ms > namespaces.seen_ms OR (excluded.seen_ms = namespaces.seen_ms AND excluded.labels > namespaces.labels)`);
+    this.#upsertClusterIp = db.prepare(`INSERT INTO cluster_ips (ip, peer_key, flows, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (ip, peer_key) DO UPDATE SET flows = flows + excluded.flows,
+        first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`);
   }
 
   write(delta: GraphDelta): void {
@@ -108,6 +112,7 @@ export class EdgeWriter {
     for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
     for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
     for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
+    for (const c of delta.clusterIps?.values() ?? []) this.#upsertClusterIp.run(c.ip, c.peer, c.flows, c.firstSeenMs, c.lastSeenMs);
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {

@@ -28,6 +28,7 @@ export { readDroppedFlows, type DroppedFlowQuery } from './triage-queries.js';
 export { EdgeWriter } from './edge-writer.js';
 export {
   loadGraph,
+  readClusterIpRecords,
   loadEdges,
   loadWorkloads,
   readWorkloadRecords,

@@ -69,6 +69,11 @@ export interface CheckResult {
   readonly edgesChecked: number;
   /** Edges left out: ICMP-less protocols or peers the evaluator cannot model. */
   readonly skipped: number;
+  /**
+   * Forwarded edges not judged: one end is a cluster endpoint Hubble saw as world that no identity
+   * explains (graph `clusterEndpoint`), so what Cilium will match it as is unknown.
+   */
+  readonly unjudged: readonly { readonly edge: Edge; readonly reason: string }[];
   /** No forwarded traffic to judge by: nothing can be said about would-drops or unused rules. */
   readonly noTraffic: boolean;
   /** The local cluster the `cluster` entity and cluster-local selectors were judged for. */
@@ -176,8 +181,14 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   const used = new Set<string>();
   const wouldDrop: WouldDrop[] = [];
   let checked = 0;
+  const unjudged: { edge: Edge; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
+    const unknown = [e.from, e.to].find((p) => p.kind === 'cidr' && p.clusterEndpoint !== undefined);
+    if (unknown?.kind === 'cidr' && unknown.clusterEndpoint !== undefined) {
+      unjudged.push({ edge: e, reason: unknown.clusterEndpoint.reason });
+      continue;
+    }
     checked++;
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
     for (const request of edgeRequests(e, byKey)) {
@@ -205,7 +216,8 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
     unusedRules: checked === 0 ? [] : unusedRules(set, used, ns),
     coverage: coverage(workloads, set, evalOptions, ns),
     edgesChecked: checked,
-    skipped: 0,
+    skipped: unjudged.length,
+    unjudged,
     noTraffic: checked === 0,
     ...(clusterName !== undefined && { clusterName }),
   };

@@ -19,6 +19,7 @@ import {
   type SideDecision,
   type SideVerdict,
 } from '../policy/index.js';
+import { composeStandalone } from './compose.js';
 import { fixSide, sidePasses, type PolicyPatch } from './fix.js';
 import type { DropGroup } from './group.js';
 
@@ -77,9 +78,13 @@ export interface TriageOptions {
   readonly namesForIp?: (ip: string) => readonly string[];
 }
 
+/** Each drop explained on the loaded policies; the drops' standalone patches apply in any order (compose.ts). */
 export function triageDrops(groups: readonly DropGroup[], policies: readonly Policy[], options: TriageOptions = {}): TriagedDrop[] {
   const set = buildPolicySet(policies);
-  return groups.map((group) => ({ group, explanation: explainGroup(group, policies, set, options) }));
+  return composeStandalone(
+    groups.map((group) => ({ group, explanation: explainGroup(group, policies, set, options) })),
+    policies,
+  );
 }
 
 export function explainGroup(group: DropGroup, policies: readonly Policy[], set: PolicySet, options: TriageOptions = {}): DropExplanation {

@@ -35,7 +35,19 @@ export interface PolicyPatch {
   readonly ops: readonly JsonPatchOp[];
   /** One line for people. */
   readonly description: string;
+  /**
+   * How this standalone patch applies together with the other drops' patches to the same policy
+   * (set by `triageDrops`; they all apply in any order to the same result).
+   */
+  readonly composition?: PatchComposition;
 }
+
+/**
+ * `independent`: it only appends to lists that exist (`/-`) or writes where no other patch does.
+ * `merged`: it creates a list the policy does not have yet; every patch that creates that list
+ * writes the same value, with the entries of all of them (`mergedDrops` other drops).
+ */
+export type PatchComposition = { readonly how: 'independent' } | { readonly how: 'merged'; readonly mergedDrops: number; readonly paths: readonly string[] };
 
 export interface FixContext {
   readonly flow: Flow;
@@ -183,7 +195,10 @@ function addAllow(ctx: FixContext, policies: readonly Policy[], side: SideDecisi
       notes.push(`${policyLabel(refOf(p))}: ${rule}`);
       continue;
     }
-    for (const i of c.indexes) {
+    // Rules whose section exists first: appending with `/-` composes with any other patch, creating the section does not.
+    const sectionOf = (i: number): readonly unknown[] | undefined => (p.kind === 'NetworkPolicy' ? p.spec[direction] : ciliumRules(p)[i]?.[direction]);
+    const indexes = [...c.indexes].sort((a, b) => Number(sectionOf(a) === undefined) - Number(sectionOf(b) === undefined));
+    for (const i of indexes) {
       const section = p.kind === 'NetworkPolicy' ? p.spec[direction] : ciliumRules(p)[i]?.[direction];
       const ops = [addRuleOp(section, ruleBase(p, i), direction, rule)];
       const patched = replace(policies, p, applyJsonPatch(p, ops));
@@ -226,7 +241,7 @@ function narrowDenies(ctx: FixContext, policies: readonly Policy[], side: SideDe
   const notes: string[] = [];
   const patches: PolicyPatch[] = [];
   let current = [...policies];
-  // Per policy, highest index first, so removals do not shift the paths of later operations.
+  // Per policy, highest index first (a stable order; no operation shifts an index).
   const refs = [...side.rules].sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
   for (const r of refs) {
     const p = current.find((x) => samePolicy(x, r));
@@ -249,14 +264,13 @@ function narrowDenies(ctx: FixContext, policies: readonly Policy[], side: SideDe
       action = 'narrow-deny';
       description = `an allow cannot override a deny: narrow ${policyLabel(r)} ${r.path} so it no longer matches ${describeRulePeer(peer)} (${narrow.key} NotIn [${narrow.values.join(', ')}])`;
     } else {
-      ops = [{ op: 'remove', path: pointer }];
+      // Emptied in place rather than removed: `{}` matches no peer (no L3, no L4: no filter), the
+      // section stays (same default deny) and no index shifts under another drop's patch.
+      ops = [{ op: 'replace', path: pointer, value: {} }];
       action = 'remove-deny';
-      description = `an allow cannot override a deny: remove ${policyLabel(r)} ${r.path}`;
+      description = `an allow cannot override a deny: empty ${policyLabel(r)} ${r.path} (replaced by {}, which matches no peer; kept in place so that the policy's default deny and the paths in other patches do not change)`;
     }
     const patched = applyJsonPatch(p, ops);
-    if (action === 'remove-deny' && p.kind !== 'NetworkPolicy' && ciliumRules(patched as typeof p).some(isEmptyRule)) {
-      notes.push(`removing ${r.path} leaves ${policyLabel(r)} without rules, which Cilium rejects: delete the policy instead`);
-    }
     current = replace(current, p, patched);
     patches.push({ action, direction, policy: refOf(p), ops, description });
   }
@@ -267,9 +281,6 @@ function notIn(peer: Extract<RulePeer, { kind: 'workload' }>): { key: string; op
   const first = Object.entries(peer.selector)[0];
   return first === undefined ? undefined : { key: first[0], operator: 'NotIn', values: [first[1]] };
 }
-
-const isEmptyRule = (r: { ingress?: readonly unknown[]; ingressDeny?: readonly unknown[]; egress?: readonly unknown[]; egressDeny?: readonly unknown[] }): boolean =>
-  (r.ingress?.length ?? 0) + (r.ingressDeny?.length ?? 0) + (r.egress?.length ?? 0) + (r.egressDeny?.length ?? 0) === 0;
 
 /**
  * One patch per policy document: the operations of several patches to the same policy, in order.
@@ -293,5 +304,5 @@ export function mergeByPolicy(patches: readonly PolicyPatch[], { acrossActions =
   return out;
 }
 
-const sameRef = (a: PolicyRef, b: PolicyRef): boolean =>
+export const sameRef = (a: PolicyRef, b: PolicyRef): boolean =>
   policyLabel(a) === policyLabel(b) && a.origin?.file === b.origin?.file && a.origin?.doc === b.origin?.doc && a.origin?.item === b.origin?.item;

@@ -2,7 +2,10 @@ import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { applyJsonPatch, type JsonPatchOp } from '../../src/triage/index.js';
+import { loadPolicies, triageFromDatabase } from '../../src/app/index.js';
+import { openDatabase } from '../../src/store/index.js';
+import { applyJsonPatch, type JsonPatchOp, type PolicyPatch } from '../../src/triage/index.js';
+import { applyInOrder, canonical, permutations } from '../helpers/patch-orders.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 
@@ -44,6 +47,7 @@ describe('drops and check on a sample', () => {
     expect(drops[0]).toMatchObject({ reason: 'POLICY_DENIED', verdict: 'default-deny', policies: ['CiliumNetworkPolicy cf2cnp-lab/shop'], allowedAfterPatches: true });
     expect(drops[0]?.patches[0]?.yaml).toContain('# CiliumNetworkPolicy cf2cnp-lab/shop');
     expect(drops[0]?.patches[0]?.yaml).toContain('kubectl patch cnp -n cf2cnp-lab shop --type json');
+    expect(drops[0]?.patches[0]?.yaml).toContain('# order: applies before or after the other patches shown for this policy');
   });
 
   it('table and yaml outputs render; flag errors come before any I/O; a missing --policies path is a one-line error', async () => {
@@ -144,6 +148,51 @@ describe.skipIf(!haveRecording)('drops and check on the bundled home-lab recordi
       const after = JSON.parse(c.stdout) as CheckJson;
       expect(after.wouldDrop.map(edge), edge(d)).not.toContain(edge(d));
       expect(after.wouldDrop).toHaveLength(check.wouldDrop.length - 1);
+    }
+  }, 120_000);
+
+  it('the standalone patches of all drops apply to examples/policies in every order (fast-json-patch) and then let every drop through', async () => {
+    const conn = openDatabase(db, { readonly: true });
+    try {
+      const { policies } = await loadPolicies([POLICIES]);
+      const fixed = triageFromDatabase(conn, { policies }).drops.filter((d) => d.explanation.allowedAfterPatches === true);
+      expect(fixed).toHaveLength(5);
+      const patches = fixed.flatMap((d) => d.explanation.patches);
+      // sonarr and radarr are narrowed out of the same deny selector, which has no matchExpressions yet:
+      // both patches create it with both NotIn values, and say so.
+      const deny = patches.filter((p) => p.policy.name === 'deny-from-downloads');
+      expect(deny.map((p) => p.composition)).toEqual([0, 1].map(() => ({ how: 'merged', mergedDrops: 1, paths: ['/spec/ingressDeny/0/fromEndpoints/0/matchExpressions'] })));
+      expect(deny.map((p) => p.ops)).toEqual([0, 1].map(() => [{ op: 'add', path: '/spec/ingressDeny/0/fromEndpoints/0/matchExpressions', value: [{ key: expect.any(String), operator: 'NotIn', values: expect.arrayContaining(['sonarr', 'radarr']) }] }]));
+      const target = (p: PolicyPatch): string => `${p.policy.origin?.file}#${p.policy.origin?.doc}`;
+      const targets = [...new Set(patches.map(target))];
+      const originals = new Map([...new Set(patches.map((p) => p.policy.origin?.file ?? ''))].map((f) => [f, [...parseAllDocuments(readFileSync(f, 'utf8'))].map((d) => d.toJS() as unknown)]));
+      const dir = tmp.file('policies-any-order');
+      cpSync(POLICIES, dir, { recursive: true });
+      let orders = 0;
+      for (const t of targets) {
+        let first: unknown;
+        for (const order of permutations(patches.filter((p) => target(p) === t))) {
+          for (const [file, docs] of originals) {
+            const patched = docs.map((doc, i) => {
+              const here = `${file}#${i + 1}`;
+              return applyInOrder(doc, (here === t ? order : patches.filter((p) => target(p) === here)).map((p) => p.ops));
+            });
+            if (file === t.slice(0, t.lastIndexOf('#'))) {
+              const mine = canonical(patched[Number(t.slice(t.lastIndexOf('#') + 1)) - 1]);
+              if (first === undefined) first = mine;
+              else expect(mine, t).toEqual(first);
+            }
+            writeFileSync(join(dir, relative(POLICIES, file)), patched.map((d) => stringify(d)).join('---\n'));
+          }
+          const after = triageFromDatabase(conn, { policies: (await loadPolicies([dir])).policies });
+          const verdicts = new Map(after.drops.map((d) => [d.group.key, d.explanation.verdict]));
+          for (const d of fixed) expect(verdicts.get(d.group.key), `${d.group.key} after ${order.map((p) => p.description).join(' / ')}`).toBe('now-allowed');
+          orders++;
+        }
+      }
+      expect(orders).toBeGreaterThanOrEqual(targets.length + 1);
+    } finally {
+      conn.close();
     }
   }, 120_000);
 

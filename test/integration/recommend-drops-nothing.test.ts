@@ -41,9 +41,13 @@ function cidrsOf(yaml: string): string[] {
   return out;
 }
 
-/** Every IP a flow in `files` shows as a cluster endpoint: a pod name, or an identity other than world. */
-function clusterIps(files: readonly string[]): Set<string> {
+/**
+ * Every IP a flow in `files` shows as a cluster endpoint (a pod name, or an identity other than
+ * world), and the /24 blocks of the pod addresses among them (what Cilium allocates per node).
+ */
+function clusterIps(files: readonly string[]): { ips: Set<string>; podBlocks: Set<string> } {
   const ips = new Set<string>();
+  const podBlocks = new Set<string>();
   for (const f of files) {
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       let v: unknown;
@@ -60,10 +64,12 @@ function clusterIps(files: readonly string[]): Set<string> {
         const labels = (ep['labels'] as string[] | undefined) ?? [];
         const world = ep['identity'] === 2 || labels.some((l) => l.startsWith('reserved:world')) || Number(ep['identity'] ?? 0) >= 1 << 24;
         if (ep['pod_name'] || (!world && ep['identity'] !== undefined && ep['identity'] !== 0)) ips.add(ip);
+        const podIdentity = Number(ep['identity'] ?? 0) >= 256 && Number(ep['identity']) < 1 << 24;
+        if (podIdentity && ep['pod_name'] && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) podBlocks.add(ip.split('.').slice(0, 3).join('.'));
       }
     }
   }
-  return ips;
+  return { ips, podBlocks };
 }
 
 const datasets: { name: string; files: () => string[] }[] = [
@@ -73,6 +79,16 @@ const datasets: { name: string; files: () => string[] }[] = [
     .map((f) => ({ name: `sample ${f}`, files: () => [join(SAMPLES_DIR, f)] })),
   // Not all samples in one database: they come from different clusters (cluster names kind-kind,
   // default, ...), and check rightly treats another cluster's pods as remote (policy-default-local-cluster).
+  {
+    // Some pods and nodes seen as world (an IP cache that lags, GKE node addresses): never CIDR rules.
+    name: 'a generated 100-workload churning cluster with cluster endpoints seen as world',
+    files: () => {
+      const file = tmp.file('cluster-world.jsonl');
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '100', '--flows', '12000', '--seed', 'recommend', '--world-cluster', '0.1', '--out', file], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return [file];
+    },
+  },
   {
     name: 'a generated 100-workload churning cluster',
     files: () => {
@@ -98,8 +114,22 @@ describe.each(datasets)('recommend then check on $name', ({ name, files }) => {
     expect(check.wouldDrop).toEqual([]);
     if (!input[0]?.endsWith('.gz')) {
       const cluster = clusterIps(input);
-      const hits = cidrsOf(yaml).filter((c) => cluster.has(c.replace(/\/(32|128)$/, '')));
+      const hits = cidrsOf(yaml).filter((c) => cluster.ips.has(c.replace(/\/(32|128)$/, '')));
       expect(hits).toEqual([]);
+      const inPodBlocks = cidrsOf(yaml).filter((c) => cluster.podBlocks.has(c.split('.').slice(0, 3).join('.')));
+      expect(inPodBlocks).toEqual([]);
     }
   }, 120_000);
+});
+
+describe('cluster endpoints Hubble showed as world, on data we did not make', () => {
+  it('the GKE sample: node addresses 10.128.0.3/.4/.6 (seen as world, host is 10.128.0.5) get no CIDR rule but a note naming each, and check does not count them as allowed', async () => {
+    const db = tmp.file('gke-nodes.db');
+    expect((await runCli(['--db', db, 'replay', join(SAMPLES_DIR, 'hubble-otel__basic-sample-348-http-flows.json')])).code).toBe(0);
+    const { yaml, check } = await recommendAndCheck(db, false);
+    expect(cidrsOf(yaml).filter((c) => c.startsWith('10.'))).toEqual([]);
+    for (const ip of ['10.128.0.3', '10.128.0.4', '10.128.0.6']) expect(yaml).toMatch(new RegExp(`left-out: to ${ip.replace(/\./g, '\\.')} on TCP/9990 is left out .*toEntities: \\[remote-node\\]`));
+    expect(check.wouldDrop).toEqual([]);
+    expect((check as unknown as { unjudged: unknown[] }).unjudged).toHaveLength(5);
+  }, 60_000);
 });

@@ -8,11 +8,15 @@ import {
   type GraphDelta,
   type WorkloadRecord,
   type DnsAnswer,
+  type ClusterIpRecord,
   indexAnswers,
+  indexClusterIps,
+  mergeClusterIpRecords,
   mergeDnsAnswers,
   mergeEdgeRecords,
   mergeWorkloadRecords,
   resolveEdges,
+  resolveEnd,
   resolveWorkloads,
 } from '../../src/graph/index.js';
 import { EdgeWriter, loadGraph, openDatabase } from '../../src/store/index.js';
@@ -86,10 +90,16 @@ function mergeMaps<T>(into: Map<string, T>, from: ReadonlyMap<string, T>, merge:
 }
 
 /** Aggregates each batch separately and merges the deltas, like the store does. */
-function mergedDelta(batches: readonly (readonly Flow[])[]): { edges: Map<string, EdgeRecord>; workloads: Map<string, WorkloadRecord>; answers: Map<string, DnsAnswer> } {
+function mergedDelta(batches: readonly (readonly Flow[])[]): {
+  edges: Map<string, EdgeRecord>;
+  workloads: Map<string, WorkloadRecord>;
+  answers: Map<string, DnsAnswer>;
+  clusterIps: Map<string, ClusterIpRecord>;
+} {
   const edges = new Map<string, EdgeRecord>();
   const workloads = new Map<string, WorkloadRecord>();
   const answers = new Map<string, DnsAnswer>();
+  const clusterIps = new Map<string, ClusterIpRecord>();
   for (const batch of batches) {
     const agg = new EdgeAggregator(); // a fresh aggregator per batch: nothing carries over but the merge
     for (const f of batch) agg.add(f);
@@ -97,8 +107,9 @@ function mergedDelta(batches: readonly (readonly Flow[])[]): { edges: Map<string
     mergeMaps(edges, d.edges, mergeEdgeRecords);
     mergeMaps(workloads, d.workloads, mergeWorkloadRecords);
     mergeMaps(answers, new Map(d.dnsAnswers.map((a) => [`${a.client}|${a.ip}|${a.query}`, a])), mergeDnsAnswers);
+    mergeMaps(clusterIps, d.clusterIps ?? new Map(), mergeClusterIpRecords);
   }
-  return { edges, workloads, answers };
+  return { edges, workloads, answers, clusterIps };
 }
 
 function resolved(batches: readonly (readonly Flow[])[]) {
@@ -110,6 +121,7 @@ function resolved(batches: readonly (readonly Flow[])[]) {
     workloads,
     indexAnswers([...d.answers.values()], workloads),
     (ids) => new Set(ids.flatMap((i) => records[i]?.hours ?? [])).size,
+    indexClusterIps([...d.clusterIps.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.peer < b.peer ? -1 : 1)), records, (p) => resolveEnd(p, workloads)),
   );
   return { edges, workloads: workloads.workloads };
 }

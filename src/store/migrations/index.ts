@@ -2,6 +2,7 @@ import { sql as core } from './001-core.js';
 import { sql as edges } from './002-edges.js';
 import { sql as resume } from './003-resume.js';
 import { sql as namespaces } from './004-namespaces.js';
+import { sql as clusterIps } from './005-cluster-ips.js';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'edges', sql: edges },
   { version: 3, name: 'resume', sql: resume },
   { version: 4, name: 'namespaces', sql: namespaces },
+  { version: 5, name: 'cluster-ips', sql: clusterIps },
 ];

@@ -102,7 +102,9 @@ import {
   type WorkloadInfo,
   describePeer,
   indexAnswers,
+  indexClusterIps,
   resolveEdges,
+  resolveEnd,
   resolveWorkloads,
 } from '../../../src/graph/index.js';
 
@@ -114,11 +116,14 @@ export function graphOf(flows: readonly Flow[], config: WorkloadConfig = EMPTY_W
   const records = [...delta.edges.values()];
   const workloads = resolveWorkloads([...delta.workloads.values()], config, [...(delta.namespaces?.values() ?? [])]);
   const answers = indexAnswers(delta.dnsAnswers, workloads);
+  // The store's read path: cluster addresses judged over the whole graph.
+  const cluster = indexClusterIps([...(delta.clusterIps?.values() ?? [])], records, (p) => resolveEnd(p, workloads));
   const edges = resolveEdges(
     records.map((record, id) => ({ id, record, hoursSeen: record.hours.length })),
     workloads,
     answers,
     (ids) => new Set(ids.flatMap((i) => records[i]?.hours ?? [])).size,
+    cluster,
   );
   return { edges, workloads: workloads.workloads, delta };
 }

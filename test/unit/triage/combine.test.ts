@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Flow } from '../../../src/flow/index.js';
 import { buildPolicySet, evaluate, requestFromFlow, type Policy } from '../../../src/policy/index.js';
 import { type PolicyPatch, applyJsonPatch, combineFixes, groupDrops, samePolicy, triageDrops } from '../../../src/triage/index.js';
+import { permutations } from '../../helpers/patch-orders.js';
 import { cnp, drop, load, podEp } from './triage-helpers.js';
 
 const DENY_OTHER = cnp('deny-other', '{endpointSelector: {}, ingressDeny: [{fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: other}}]}]}');
@@ -28,11 +29,36 @@ describe('drops --combine', () => {
   ];
   const groups = groupDrops(flows);
 
-  it('standalone patches for two peers of one deny selector overwrite each other when applied in turn', () => {
-    const standalone = triageDrops(groups, policies).flatMap((t) => t.explanation.patches);
+  it('standalone patches for two peers of one deny selector apply in either order, each alone and both together', () => {
+    const triaged = triageDrops(groups, policies);
+    const standalone = triaged.flatMap((t) => t.explanation.patches);
     expect(standalone).toHaveLength(2);
-    const after = apply(policies, standalone);
-    expect(flows.map((f) => allowed(after, f)).sort()).toEqual([false, true]);
+    // The selector has no matchExpressions: both patches create it with the same merged list and say so.
+    for (const p of standalone) {
+      expect(p.composition).toEqual({ how: 'merged', mergedDrops: 1, paths: ['/spec/ingressDeny/0/fromEndpoints/0/matchExpressions'] });
+      expect(p.ops).toEqual([{ op: 'add', path: '/spec/ingressDeny/0/fromEndpoints/0/matchExpressions', value: [{ key: 'app', operator: 'NotIn', values: expect.arrayContaining(['client', 'batch']) }] }]);
+      expect(p.description).toContain('merged with the patches of 1 other drop');
+    }
+    for (const order of permutations(standalone)) {
+      const after = apply(policies, order);
+      expect(flows.map((f) => allowed(after, f))).toEqual([true, true]);
+    }
+    // Each alone lets its own drop through; the rest of namespace "other" is still denied.
+    for (const t of triaged) expect(allowed(apply(policies, t.explanation.patches), t.group.sample)).toBe(true);
+    expect(allowed(apply(policies, standalone), drop({ source: podEp('other', 'stranger') }))).toBe(false);
+  });
+
+  it('a selector that has matchExpressions gets appends (/-), which need no merging', () => {
+    const withExpr = load(
+      cnp('deny-other', '{endpointSelector: {}, ingressDeny: [{fromEndpoints: [{matchLabels: {k8s:io.kubernetes.pod.namespace: other}, matchExpressions: [{key: tier, operator: NotIn, values: [ops]}]}]}]}'),
+      WEB_FROM_OTHER,
+    );
+    const standalone = triageDrops(groups, withExpr).flatMap((t) => t.explanation.patches);
+    expect(standalone.map((p) => [p.composition?.how, p.ops.map((o) => o.path)])).toEqual([
+      ['independent', ['/spec/ingressDeny/0/fromEndpoints/0/matchExpressions/-']],
+      ['independent', ['/spec/ingressDeny/0/fromEndpoints/0/matchExpressions/-']],
+    ]);
+    for (const order of permutations(standalone)) expect(flows.map((f) => allowed(apply(withExpr, order), f))).toEqual([true, true]);
   });
 
   it('the combined fix narrows the deny for both peers in one patch and lets every drop through', () => {

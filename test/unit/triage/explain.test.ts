@@ -80,12 +80,14 @@ describe('explain and fix', () => {
     expect(allowedAfter(policies, t, f)).toBe(true);
   });
 
-  it('181 from a world peer: remove the deny rule (and say when that empties the policy)', () => {
+  it('181 from a world peer: the deny rule is emptied in place ({} matches no peer), so the policy keeps a rule and no index shifts', () => {
     const policies = load(cnp('no-world', '{endpointSelector: {matchLabels: {app: web}}, ingressDeny: [{fromEntities: [world]}], enableDefaultDeny: {ingress: false}}'));
     const f = drop({ source: { identity: 2, labels: ['reserved:world'], workloads: [] }, ip: { source: '8.8.8.8', destination: '10.0.2.2' }, dropReason: 'POLICY_DENY' });
     const t = triage([f], policies);
-    expect(t.explanation.patches.map((p) => [p.action, p.ops])).toEqual([['remove-deny', [{ op: 'remove', path: '/spec/ingressDeny/0' }]]]);
-    expect(t.explanation.notes.join('\n')).toContain('delete the policy instead');
+    expect(t.explanation.patches.map((p) => [p.action, p.ops])).toEqual([['remove-deny', [{ op: 'replace', path: '/spec/ingressDeny/0', value: {} }]]]);
+    expect(allowedAfter(policies, t, f)).toBe(true);
+    // Still denied from a world peer? No: the emptied entry denies nothing at all.
+    expect(allowedAfter(policies, t, { ...f, ip: { source: '9.9.9.9', destination: '10.0.2.2', ipVersion: 'IPv4' } } as Flow)).toBe(true);
   });
 
   it('L7 refusal (type 129, HTTP 403): an L7 allow rule for exactly that method and path, next to the rule that refused it', () => {

@@ -1,0 +1,154 @@
+/**
+ * Which world-labelled addresses are really cluster endpoints. Hubble shows a pod or a node as
+ * world when the agent's IP cache did not know it yet (startup, another node's view, GKE node
+ * addresses): a CIDR rule for such an address allows nothing, since Cilium matches pods, hosts and
+ * remote nodes by identity only. Judged over the whole database, not per edge:
+ * - an address any stored flow showed with one cluster identity is that peer (a workload, or the
+ *   node entities `host`/`remote-node` it was seen as);
+ * - an address shown with several cluster identities (a pod IP reused by another workload) cannot
+ *   be named: it is left out, with a note;
+ * - an address inside a pod block (the /24, or /64, of pod addresses the flows show) is a pod
+ *   Hubble could not identify: left out, with a note;
+ * - an address inside a node block (the /24 of an address seen as host or remote-node) that was
+ *   reached on a port the nodes were reached on is probably a node: left out, with a note that
+ *   suggests the entity. Other addresses of a node's LAN (printers, NAS, smart plugs) stay CIDR peers.
+ */
+import { blockOf } from '../net/cidr.js';
+import { describePeer, parseRawPeerKey, peerKey } from './edge-key.js';
+import type { ClusterIpRecord, EdgeRecord, Peer, RawPeer } from './model.js';
+
+export type ClusterIpVerdict =
+  /** The cluster peer(s) the address is: one workload, or the entities it was seen as. */
+  | { readonly kind: 'peers'; readonly peers: readonly Peer[] }
+  /** A cluster endpoint no single identity explains: never a CIDR rule. */
+  | { readonly kind: 'unidentified'; readonly reason: string; readonly suggest: string };
+
+/** When an edge carried its traffic (ms since the epoch). */
+export interface SeenWindow {
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
+export interface ClusterIps {
+  /**
+   * What a world-labelled address is, seen at the `side` end of an edge during `when`; undefined
+   * for a world address.
+   */
+  classify(ip: string, side: 'from' | 'to', when?: SeenWindow): ClusterIpVerdict | undefined;
+}
+
+/** Slack around a holder's observed window: the events naming the pod may come a little later or earlier. */
+const HOLD_SLACK_MS = 60_000;
+
+const NODE_ENTITIES: ReadonlySet<string> = new Set(['host', 'remote-node']);
+const POD_ENTITIES: ReadonlySet<string> = new Set(['health', 'ingress']);
+const EXAMPLES = 3;
+
+export const NO_CLUSTER_IPS: ClusterIps = { classify: () => undefined };
+
+/**
+ * Builds the index from the stored cluster addresses and the raw edge rows (for the ports that
+ * tell a node from another host of its LAN). `resolve` maps a raw peer to the resolved one.
+ */
+export function indexClusterIps(records: readonly ClusterIpRecord[], rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
+  if (records.length === 0) return NO_CLUSTER_IPS;
+  const byIp = new Map<string, Map<string, { peer: Peer; first: number; last: number }>>();
+  const podBlocks = new Map<string, Set<string>>();
+  const nodeBlocks = new Map<string, Set<string>>();
+  for (const r of records) {
+    const raw = parseRawPeerKey(r.peer);
+    if (raw === undefined || raw.kind === 'world-ip') continue;
+    const peer = resolve(raw);
+    let peers = byIp.get(r.ip);
+    if (peers === undefined) byIp.set(r.ip, (peers = new Map()));
+    const k = peerKey(peer);
+    const held = peers.get(k);
+    if (held === undefined) peers.set(k, { peer, first: r.firstSeenMs, last: r.lastSeenMs });
+    else {
+      held.first = Math.min(held.first, r.firstSeenMs);
+      held.last = Math.max(held.last, r.lastSeenMs);
+    }
+    const block = blockOf(r.ip);
+    if (block === undefined) continue;
+    const pod = peer.kind === 'workload' || (peer.kind === 'entity' && POD_ENTITIES.has(peer.entity));
+    const node = peer.kind === 'entity' && NODE_ENTITIES.has(peer.entity);
+    const into = pod ? podBlocks : node ? nodeBlocks : undefined;
+    if (into === undefined) continue;
+    let seen = into.get(block);
+    if (seen === undefined) into.set(block, (seen = new Set()));
+    seen.add(pod ? describePeer(peer) : r.ip);
+  }
+  // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
+  const nodePorts = new Set<string>();
+  const worldPorts = new Map<string, Set<string>>();
+  const isNode = (p: RawPeer): boolean => p.kind === 'entity' && NODE_ENTITIES.has(p.entity);
+  const addWorld = (ip: string, port: string): void => {
+    let s = worldPorts.get(ip);
+    if (s === undefined) worldPorts.set(ip, (s = new Set()));
+    s.add(port);
+  };
+  for (const r of rows) {
+    const port = `${r.protocol}/${r.port}`;
+    if (isNode(r.to)) nodePorts.add(`to ${port}`);
+    if (isNode(r.from)) nodePorts.add(`from ${port}`);
+    if (r.to.kind === 'world-ip') addWorld(r.to.ip, `to ${port}`);
+    if (r.from.kind === 'world-ip') addWorld(r.from.ip, `from ${port}`);
+  }
+  const reachedLikeANode = (ip: string): boolean => [...(worldPorts.get(ip) ?? [])].some((p) => nodePorts.has(p));
+  const cache = new Map<string, ClusterIpVerdict | undefined>();
+  const classify = (ip: string, side: 'from' | 'to', when?: SeenWindow): ClusterIpVerdict | undefined => {
+    const key = `${side} ${ip} ${when?.firstSeenMs ?? ''} ${when?.lastSeenMs ?? ''}`;
+    if (cache.has(key)) return cache.get(key);
+    const v = judge(ip, side, when);
+    cache.set(key, v);
+    return v;
+  };
+  const judge = (ip: string, side: 'from' | 'to', when: SeenWindow | undefined): ClusterIpVerdict | undefined => {
+    const entitiesField = side === 'to' ? 'toEntities' : 'fromEntities';
+    const endpointsField = side === 'to' ? 'toEndpoints' : 'fromEndpoints';
+    const held = byIp.get(ip);
+    if (held !== undefined) {
+      const all = [...held.values()].map((h) => h.peer);
+      const single = (peers: readonly Peer[]): boolean => {
+        const workloads = peers.filter((p) => p.kind === 'workload').length;
+        return peers.length > 0 && (workloads === 0 || (workloads === 1 && peers.length === 1));
+      };
+      if (single(all)) return { kind: 'peers', peers: all };
+      // A reused pod address: the one identity that held it while the edge carried traffic.
+      if (when !== undefined) {
+        const then = [...held.values()].filter((h) => h.first - HOLD_SLACK_MS <= when.lastSeenMs && when.firstSeenMs <= h.last + HOLD_SLACK_MS).map((h) => h.peer);
+        if (single(then)) return { kind: 'peers', peers: then };
+      }
+      return {
+        kind: 'unidentified',
+        reason: `${ip} was seen as world, and in other flows as ${examples(new Set(all.map(describePeer)))}, not one of them alone while it was: no single identity to allow`,
+        suggest: `allow the workload that holds it now by its labels (${endpointsField}), never by CIDR`,
+      };
+    }
+    const block = blockOf(ip);
+    if (block === undefined) return undefined;
+    const pods = podBlocks.get(block);
+    if (pods !== undefined) {
+      return {
+        kind: 'unidentified',
+        reason: `${ip} was seen as world but lies in ${block}, where the flows show pods (${examples(pods)}): a pod Hubble could not identify`,
+        suggest: `allow its workload by labels (${endpointsField}) once it is seen; a CIDR rule never matches a pod`,
+      };
+    }
+    const nodes = nodeBlocks.get(block);
+    if (nodes !== undefined && reachedLikeANode(ip)) {
+      return {
+        kind: 'unidentified',
+        reason: `${ip} was seen as world but lies in ${block} with the nodes ${examples(nodes)} and was reached on the ports they were: probably a node`,
+        suggest: `if it is a node, allow ${entitiesField}: [remote-node] (and host for its own node); a CIDR rule never matches a node`,
+      };
+    }
+    return undefined;
+  };
+  return { classify };
+}
+
+function examples(values: ReadonlySet<string>): string {
+  const sorted = [...values].sort();
+  return sorted.slice(0, EXAMPLES).join(', ') + (sorted.length > EXAMPLES ? `, ... ${sorted.length} in all` : '');
+}
