@@ -3,7 +3,7 @@
  * with the smallest patch that would let it through.
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
-import { type Db, hasEdgeGraph, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
+import { type Db, hasEdgeGraph, loadClusterIps, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
 import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
@@ -63,6 +63,7 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
   const options = {
     workloads,
     namesForIp: (ip: string) => [...(names.get(ip) ?? [])].sort(),
+    ...(graph && { clusterIps: loadClusterIps(db) }),
     ...(request.evaluate && { evaluate: request.evaluate }),
   };
   const drops = triageDrops(groups, request.policies, options);

@@ -181,6 +181,12 @@ export function redactFlow(flow: Flow): Flow {
 
 /** Summaries repeat the URL and may carry headers (`HTTP/1.1 GET http://x/?token=…`, `Bearer …`). */
 function redactSummary(summary: string): string {
+  return memoised(summaryMemo, summary, redactSummaryNow);
+}
+
+const summaryMemo = new Map<string, string>();
+
+function redactSummaryNow(summary: string): string {
   // The common summaries ("TCP Flags: SYN", "ICMPv4 EchoRequest") hold nothing to redact.
   if (!/[@?#;=]|bearer|basic|token|auth|key|secret|pass|session|cookie/i.test(summary)) return summary;
   return redactText(summary);

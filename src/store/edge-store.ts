@@ -157,6 +157,12 @@ function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
   return indexClusterIps(records, ends(), (p) => resolveEnd(p, workloads));
 }
 
+/** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
+export function loadClusterIps(db: Db, workloadConfig?: WorkloadConfig): ClusterIps {
+  if (!hasEdgeGraph(db)) return NO_CLUSTER_IPS;
+  return readClusterIps(db, resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)));
+}
+
 export interface LoadGraphOptions {
   /** Narrows the edges; namespaces are also applied in SQL. Workloads are never filtered. */
   readonly filter?: EdgeFilter;

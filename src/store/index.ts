@@ -29,6 +29,7 @@ export { EdgeWriter } from './edge-writer.js';
 export {
   loadGraph,
   readClusterIpRecords,
+  loadClusterIps,
   loadEdges,
   loadWorkloads,
   readWorkloadRecords,

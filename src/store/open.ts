@@ -28,15 +28,15 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     throw new StoreError(`${path}: cannot open database: ${describe(e)}`);
   }
   try {
-    db.pragma('busy_timeout = 5000');
-    const found = recognise(db, path, migrations);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const found = whileBusy(() => recognise(db, path, migrations));
     if (readonly) {
       if (found === 'empty') throw new StoreError(`${path}: empty database, not a hubble-advisor database (run replay or observe first)`);
     } else {
-      db.pragma('journal_mode = WAL');
+      whileBusy(() => db.pragma('journal_mode = WAL'));
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      migrate(db, migrations);
+      whileBusy(() => migrate(db, migrations));
       leaveRollbackJournalOnClose(db);
     }
   } catch (e) {
@@ -45,6 +45,30 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     throw new StoreError(`${path}: ${describe(e)}`);
   }
   return db;
+}
+
+/**
+ * How long a process waits for another one's lock: a migration of a large database, or a batch
+ * committed on a loaded machine, can hold the write lock for seconds.
+ */
+const BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * SQLite does not always call the busy handler (where waiting could deadlock, or while another
+ * process switches the journal mode or recovers the WAL index): it answers SQLITE_BUSY at once.
+ * Every step of opening is safe to repeat, so it is retried until the same deadline.
+ */
+function whileBusy<T>(step: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 250)) {
+    try {
+      return step();
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() + pause > deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
 }
 
 /** 'ours' (a schema we know), 'empty' (no tables yet: new); anything else throws. Reads only. */

@@ -4,7 +4,7 @@
  * and the smallest patches that would let it through.
  */
 import type { Flow } from '../flow/index.js';
-import { describePeer, type WorkloadInfo } from '../graph/index.js';
+import { describePeer, type ClusterIps, type WorkloadInfo } from '../graph/index.js';
 import {
   buildPolicySet,
   evaluate,
@@ -20,7 +20,7 @@ import {
   type SideVerdict,
 } from '../policy/index.js';
 import { composeStandalone } from './compose.js';
-import { fixSide, sidePasses, type PolicyPatch } from './fix.js';
+import { asClusterRequest, fixSide, sidePasses, type PolicyPatch } from './fix.js';
 import type { DropGroup } from './group.js';
 
 export type TriageVerdict =
@@ -76,6 +76,8 @@ export interface TriageOptions {
   readonly workloads?: readonly WorkloadInfo[];
   /** Extra DNS names for a destination IP (answers stored by ingest), for toFQDNs rules. */
   readonly namesForIp?: (ip: string) => readonly string[];
+  /** Which world-labelled addresses are cluster endpoints: fixes name them by identity, never by CIDR. */
+  readonly clusterIps?: ClusterIps;
 }
 
 /** Each drop explained on the loaded policies; the drops' standalone patches apply in any order (compose.ts). */
@@ -125,7 +127,7 @@ export function explainGroup(group: DropGroup, policies: readonly Policy[], set:
     };
   }
   const blocking = [decision.egress, decision.ingress].filter((s) => !sidePasses(s));
-  const ctx = { flow, request, options: evalOptions, workloads: options.workloads ?? [] };
+  const ctx = { flow, request, options: evalOptions, workloads: options.workloads ?? [], ...(options.clusterIps && { clusterIps: options.clusterIps }) };
   let current = policies;
   const patches: PolicyPatch[] = [];
   const notes: string[] = [];
@@ -156,9 +158,21 @@ export function explainGroup(group: DropGroup, policies: readonly Policy[], set:
     policiesFrom: fromHubble ? 'hubble' : evaluator.length > 0 ? 'evaluator' : 'none',
     sides: blocking.map(sideExplanation),
     patches,
-    allowedAfterPatches: patches.length > 0 && evaluate(buildPolicySet(current), request, evalOptions).allowed,
+    allowedAfterPatches: patches.length > 0 && allowedAfter(buildPolicySet(current), ctx, evalOptions),
     notes,
   };
+}
+
+/** Whether the patched policies let the request through, each side judged for the peer identity the patch names. */
+function allowedAfter(set: PolicySet, ctx: Parameters<typeof asClusterRequest>[0], options: EvaluateOptions): boolean {
+  const d = evaluate(set, ctx.request, options);
+  if (d.allowed) return true;
+  const egress = asClusterRequest(ctx, 'egress');
+  const ingress = asClusterRequest(ctx, 'ingress');
+  if (egress === undefined && ingress === undefined) return false;
+  const e = sidePasses(d.egress) || (egress !== undefined && sidePasses(evaluate(set, egress, options).egress));
+  const i = sidePasses(d.ingress) || (ingress !== undefined && sidePasses(evaluate(set, ingress, options).ingress));
+  return e && i;
 }
 
 /** Explicit deny and L7: the matching rules' policies; default deny: the policies that put that side into default deny. */

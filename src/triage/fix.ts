@@ -5,7 +5,7 @@
  * evaluated again.
  */
 import type { Flow } from '../flow/index.js';
-import type { WorkloadInfo } from '../graph/index.js';
+import type { ClusterIps, WorkloadInfo } from '../graph/index.js';
 import {
   buildPolicySet,
   ciliumRules,
@@ -20,7 +20,9 @@ import {
   type SideDecision,
 } from '../policy/index.js';
 import { applyJsonPatch, pointerToken, type JsonPatchOp } from './json-patch.js';
-import { ciliumRule, describeRulePeer, knpRule, l7RuleFor, rulePeer, rulePort, type RulePeer } from './peer-rule.js';
+import { describePeer } from '../graph/index.js';
+import { evaluatorPeer } from './check.js';
+import { ciliumRule, clusterVerdict, describeRulePeer, knpRule, l7RuleFor, rulePeer, rulePort, type RulePeer } from './peer-rule.js';
 
 /** `combined`: several of the others on one policy document (drops --combine). */
 export type PatchAction = 'add-allow' | 'add-l7-allow' | 'narrow-deny' | 'remove-deny' | 'combined';
@@ -54,6 +56,8 @@ export interface FixContext {
   readonly request: EvaluationRequest;
   readonly options: EvaluateOptions;
   readonly workloads: readonly WorkloadInfo[];
+  /** Which world-labelled addresses are cluster endpoints (never allowed by CIDR). */
+  readonly clusterIps?: ClusterIps;
 }
 
 export interface FixResult {
@@ -61,6 +65,19 @@ export interface FixResult {
   readonly notes: string[];
   /** The policies with the patches applied. */
   readonly policies: readonly Policy[];
+}
+
+/**
+ * The request as Cilium judges it once its IP cache knows the peer: a world-labelled address the
+ * database shows as one cluster identity (a pod, a node) carries that identity. Undefined when the
+ * flow's peer is not such an address.
+ */
+export function asClusterRequest(ctx: Pick<FixContext, 'flow' | 'request' | 'workloads' | 'clusterIps'>, direction: Direction): EvaluationRequest | undefined {
+  const v = clusterVerdict(ctx.flow, direction, ctx.clusterIps);
+  const only = v?.kind === 'peers' && v.peers.length === 1 ? v.peers[0] : undefined;
+  if (only === undefined) return undefined;
+  const peer = evaluatorPeer(only, new Map(ctx.workloads.map((w) => [`${w.namespace}/${w.kind}/${w.name}`, w])));
+  return direction === 'egress' ? { ...ctx.request, destination: peer } : { ...ctx.request, source: peer };
 }
 
 export const sidePasses = (s: SideDecision): boolean => s.verdict === 'allowed' || s.verdict === 'allowed-l7-proxied' || s.verdict === 'not-enforced';
@@ -180,11 +197,20 @@ function ruleIndexOf(p: Policy, r: RuleRef): number | undefined {
 
 function addAllow(ctx: FixContext, policies: readonly Policy[], side: SideDecision, action: PatchAction): FixResult {
   const direction = side.direction;
-  const peer = rulePeer(ctx.flow, direction, ctx.workloads);
+  const peer = rulePeer(ctx.flow, direction, ctx.workloads, ctx.clusterIps);
   const port = rulePort(ctx.flow);
   const l7 = action === 'add-l7-allow' ? l7RuleFor(ctx.flow) : undefined;
   const notes: string[] = [];
-  if (peer === undefined) return { patches: [], notes: [`cannot name the ${direction === 'egress' ? 'destination' : 'source'} of this flow in a rule`], policies };
+  if (peer === undefined) {
+    const cluster = clusterVerdict(ctx.flow, direction, ctx.clusterIps);
+    const why =
+      cluster?.kind === 'unidentified'
+        ? `: ${cluster.reason}; ${cluster.suggest}`
+        : cluster?.kind === 'peers'
+          ? `: its address is a cluster endpoint (${cluster.peers.map(describePeer).join(', ')}) Hubble saw as world, which a CIDR rule never matches`
+          : '';
+    return { patches: [], notes: [`cannot name the ${direction === 'egress' ? 'destination' : 'source'} of this flow in a rule${why}`], policies };
+  }
   if (action === 'add-l7-allow' && l7 === undefined) return { patches: [], notes: ['the refused L7 request carries no HTTP or DNS details to allow'], policies };
   for (const c of candidates(policies, side, action)) {
     const p = c.policy;
@@ -202,9 +228,12 @@ function addAllow(ctx: FixContext, policies: readonly Policy[], side: SideDecisi
       const section = p.kind === 'NetworkPolicy' ? p.spec[direction] : ciliumRules(p)[i]?.[direction];
       const ops = [addRuleOp(section, ruleBase(p, i), direction, rule)];
       const patched = replace(policies, p, applyJsonPatch(p, ops));
-      if (!sidePasses(sideOf(patched, ctx, direction))) continue;
+      // A rule naming a cluster identity is judged for that identity (it never matches the world label Hubble showed).
+      const judged = asClusterRequest(ctx, direction);
+      if (!sidePasses(sideOf(patched, judged === undefined ? ctx : { ...ctx, request: judged }, direction))) continue;
       const what = action === 'add-l7-allow' ? 'L7 allow rule' : 'allow rule';
-      const description = `add an ${direction} ${what} to ${policyLabel(refOf(p))}: ${direction === 'ingress' ? 'from' : 'to'} ${describeRulePeer(peer)} on ${portLabel(port)}`;
+      const seenAs = judged === undefined ? '' : ` (Hubble saw this address as world; the flows show it is ${describeRulePeer(peer)}, which a CIDR rule would never match)`;
+      const description = `add an ${direction} ${what} to ${policyLabel(refOf(p))}: ${direction === 'ingress' ? 'from' : 'to'} ${describeRulePeer(peer)} on ${portLabel(port)}${seenAs}`;
       return { patches: [{ action, direction, policy: refOf(p), ops, description }], notes, policies: patched };
     }
   }
@@ -237,7 +266,7 @@ function at(doc: unknown, pointer: string): unknown {
  */
 function narrowDenies(ctx: FixContext, policies: readonly Policy[], side: SideDecision): FixResult {
   const direction = side.direction;
-  const peer = rulePeer(ctx.flow, direction, ctx.workloads);
+  const peer = rulePeer(ctx.flow, direction, ctx.workloads, ctx.clusterIps);
   const notes: string[] = [];
   const patches: PolicyPatch[] = [];
   let current = [...policies];

@@ -4,7 +4,7 @@
  * protocol (or ICMP type), in the shape of the policy it goes into (Cilium rule or NetworkPolicy rule).
  */
 import type { Endpoint, Flow } from '../flow/index.js';
-import { chooseSelector, commonLabels, hostCidr, normaliseName, podLabelSet, podWorkload, reservedPeer, type WorkloadInfo } from '../graph/index.js';
+import { chooseSelector, commonLabels, hostCidr, normaliseName, podLabelSet, podWorkload, reservedPeer, type ClusterIpVerdict, type ClusterIps, type WorkloadInfo } from '../graph/index.js';
 import type { Direction, PolicyKind } from '../policy/index.js';
 import { findWorkload } from './group.js';
 
@@ -18,11 +18,34 @@ export type RulePeer =
   | { readonly kind: 'fqdn'; readonly name: string }
   | { readonly kind: 'cidr'; readonly cidr: string };
 
-export function rulePeer(flow: Flow, direction: Direction, workloads: readonly WorkloadInfo[]): RulePeer | undefined {
+/**
+ * What the database says a world-labelled peer address of this flow is (graph cluster-ips.ts):
+ * a cluster endpoint is never allowed by CIDR.
+ */
+export function clusterVerdict(flow: Flow, direction: Direction, clusterIps: ClusterIps | undefined): ClusterIpVerdict | undefined {
+  const ep = direction === 'egress' ? flow.destination : flow.source;
+  const ip = direction === 'egress' ? flow.ip?.destination : flow.ip?.source;
+  const reserved = reservedPeer(ep, ip);
+  if (reserved?.kind !== 'world-ip' || clusterIps === undefined) return undefined;
+  return clusterIps.classify(reserved.ip, direction === 'egress' ? 'to' : 'from', { firstSeenMs: flow.timeMs, lastSeenMs: flow.timeMs });
+}
+
+export function rulePeer(flow: Flow, direction: Direction, workloads: readonly WorkloadInfo[], clusterIps?: ClusterIps): RulePeer | undefined {
   const ep = direction === 'egress' ? flow.destination : flow.source;
   const ip = direction === 'egress' ? flow.ip?.destination : flow.ip?.source;
   const reserved = reservedPeer(ep, ip);
   if (reserved?.kind === 'entity') return { kind: 'entity', entity: reserved.entity === 'encrypted-overlay' ? 'world' : reserved.entity };
+  const cluster = clusterVerdict(flow, direction, clusterIps);
+  if (cluster !== undefined) {
+    // One cluster identity: its workload selector or its entity; anything else cannot be named (the caller notes why).
+    const only = cluster.kind === 'peers' && cluster.peers.length === 1 ? cluster.peers[0] : undefined;
+    if (only?.kind === 'entity') return { kind: 'entity', entity: only.entity };
+    if (only?.kind === 'workload') {
+      const info = workloads.find((w) => w.namespace === only.namespace && w.kind === only.workloadKind && w.name === only.name);
+      if (info !== undefined && info.unique && Object.keys(info.selector).length > 0) return { kind: 'workload', namespace: info.namespace, name: info.name, selector: { ...info.selector } };
+    }
+    return undefined;
+  }
   if (reserved?.kind === 'world-ip') {
     const names = direction === 'egress' ? flow.destinationNames : [];
     const name = [...names].map(normaliseName).sort()[0];

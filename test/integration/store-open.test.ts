@@ -71,6 +71,25 @@ openDatabase(process.argv[3]).close();
     expect(status.flows).toBe(8);
   }, 120_000);
 
+  it('a writer that opens while another process holds the lock for longer than a few seconds waits for it', async () => {
+    const db = tmp.file('held.db');
+    expect((await runCli(['--db', db, 'replay', SAMPLE])).code).toBe(0);
+    expect(journalByte(db)).toBe(1); // the last writer left a rollback journal: locks are file locks
+    // Another process takes the exclusive lock for 7 s (a long migration or a slow commit on a loaded machine).
+    const holder = spawn(
+      process.execPath,
+      ['-e', `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(db)}); d.exec('BEGIN EXCLUSIVE'); console.log('held'); setTimeout(() => { d.exec('COMMIT'); d.close(); }, 7000);`],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const holderDone = new Promise((r) => holder.once('exit', r));
+    await new Promise<void>((r) => holder.stdout.once('data', () => r()));
+    const started = Date.now();
+    const r = await runCli(['--db', db, 'replay', SAMPLE, '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(5000);
+    await holderDone;
+  }, 60_000);
+
   it('an empty file or another program\'s SQLite file is a clear error everywhere, and is never switched to WAL', async () => {
     const foreign = tmp.file('foreign.db');
     const other = new Database(foreign);
