@@ -18,8 +18,8 @@ import { InputError } from '../errors.js';
  * Read-side use cases over the edge graph, for `edges`, `recommend` and triage.
  *
  * - `queryEdges(db, {filter, workloadConfig})` → resolved edges (sorted) plus every workload with
- *   its selector; `Edge` is structurally a superset of recommend's `ObservedEdge` and
- *   `WorkloadInfo` of its `WorkloadInfo`, so they pass straight to `recommend()`.
+ *   its selector; recommend's `ObservedEdge` and `WorkloadInfo` are picks of these graph types,
+ *   so they pass straight to `recommend()`.
  * - `readWorkloadConfig(path)` loads a `--workload-config` YAML/JSON file.
  */
 export interface EdgesQuery {

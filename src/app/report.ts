@@ -28,7 +28,8 @@ export interface ReportRequest {
 }
 
 export function buildReport(db: Db, request: ReportRequest = {}): Inventory {
-  const summary = readSummary(db);
+  // The report reads the graph itself below; the summary's graph part would resolve every edge a second time.
+  const summary = readSummary(db, { graph: false });
   const ns = request.namespaces && request.namespaces.length > 0 ? request.namespaces : undefined;
   // The whole graph: peers in other namespaces need their names and labels too.
   const { edges, workloads, convergence } = queryEdges(db, request.workloadConfig ? { workloadConfig: request.workloadConfig } : {});

@@ -101,6 +101,8 @@ function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: Readonl
     g.last = Math.max(g.last, r.lastSeenMs);
   }
   const sorted = [...groups.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, g]) => g);
+  // Each workload's pod label maps, made once: every workload of a namespace is compared with all the others.
+  const podLabels = new Map<Group, Map<string, string>[]>(sorted.map((g) => [g, [...g.sets.values()].map(labelMap)]));
   const byNamespace = new Map<string, Group[]>();
   for (const g of sorted) {
     const list = byNamespace.get(g.peer.namespace) ?? [];
@@ -116,7 +118,7 @@ function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: Readonl
     const others = (byNamespace.get(g.peer.namespace) ?? []).filter((o) => o !== g);
     const result = chooseSelector(
       common,
-      others.map((o) => [...o.sets.values()].map(labelMap)),
+      others.map((o) => podLabels.get(o) ?? []),
     );
     return {
       namespace: g.peer.namespace,

@@ -1,55 +1,22 @@
 /**
- * What `recommend` reads and produces. The input is a plain view of the edge graph (the app layer
- * maps graph edges onto it), so the recommender is pure and testable with hand-built edges.
+ * What `recommend` reads and produces. It reads the edge graph's own model (graph/model.ts, types
+ * only): `ObservedEdge` and `WorkloadInfo` name the fields of the graph's `Edge` and `WorkloadInfo`
+ * the recommender uses, so the app layer passes graph edges straight in and tests can build edges
+ * by hand.
  */
+import type { Edge, EdgeProtocol, Peer, WorkloadInfo as GraphWorkloadInfo } from '../graph/model.js';
 
-export type Peer =
-  | { readonly kind: 'workload'; readonly namespace: string; readonly workloadKind: string; readonly name: string }
-  | { readonly kind: 'entity'; readonly entity: string }
-  | { readonly kind: 'fqdn'; readonly fqdn: string }
-  | {
-      readonly kind: 'cidr';
-      readonly cidr: string;
-      /** A cluster endpoint Hubble saw as world that no identity explains (graph `clusterEndpoint`): never a rule. */
-      readonly clusterEndpoint?: { readonly reason: string; readonly suggest: string };
-    };
-
-export type Protocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
+export type { Peer };
+export type Protocol = EdgeProtocol;
 
 /** Request-direction traffic from one peer to another on one destination port, as observed. */
-export interface ObservedEdge {
-  readonly from: Peer;
-  readonly to: Peer;
-  readonly protocol: Protocol;
-  /** Destination port; for ICMP the ICMP type. */
-  readonly port: number;
-  readonly flows: number;
-  readonly connections: number;
-  readonly forwarded: number;
-  readonly dropped: number;
-  readonly audit: number;
-  readonly firstSeenMs: number;
-  readonly lastSeenMs: number;
-  readonly hoursSeen: number;
-  readonly dropReasons: Readonly<Record<string, number>>;
-  /** DNS query names seen on this edge (DNS edges only). */
-  readonly dnsNames: readonly string[];
-  /** `METHOD /path/{id}` templates seen on this edge (HTTP only). */
-  readonly httpRequests: readonly string[];
-}
+export type ObservedEdge = Pick<
+  Edge,
+  'from' | 'to' | 'protocol' | 'port' | 'flows' | 'connections' | 'forwarded' | 'dropped' | 'audit' | 'firstSeenMs' | 'lastSeenMs' | 'hoursSeen' | 'dropReasons' | 'dnsNames' | 'httpRequests'
+>;
 
-export interface WorkloadInfo {
-  readonly namespace: string;
-  readonly kind: string;
-  readonly name: string;
-  /** Labels (without source prefix) that select all its pods and no other workload's. */
-  readonly selector: Readonly<Record<string, string>>;
-  /** Observed pod label sets include `role=primary` etc.; used only by lints. */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** False when the selector also matches pods of other workloads (`overlapsWith`). */
-  readonly unique?: boolean;
-  readonly overlapsWith?: readonly string[];
-}
+/** A workload with the selector that picks exactly its pods; `labels`, `unique` and `overlapsWith` only feed lints and notes. */
+export type WorkloadInfo = Pick<GraphWorkloadInfo, 'namespace' | 'kind' | 'name' | 'selector'> & Partial<Pick<GraphWorkloadInfo, 'labels' | 'unique' | 'overlapsWith'>>;
 
 export type PolicyKind = 'cilium' | 'kubernetes';
 

@@ -70,7 +70,8 @@ export function newestFlowMs(db: Db): number | undefined {
   return row.ms ?? undefined;
 }
 
-export function readSummary(db: Db): DatabaseSummary {
+/** `graph: false` leaves out the edge-graph summary (resolving every stored edge) for callers that read the graph themselves. */
+export function readSummary(db: Db, { graph: withGraph = true }: { readonly graph?: boolean } = {}): DatabaseSummary {
   const sources = (
     db
       .prepare(`SELECT id, kind, name, started_at AS startedAt, ended_at AS endedAt, status, lines, events,
@@ -108,7 +109,7 @@ export function readSummary(db: Db): DatabaseSummary {
     .prepare(`SELECT b.source_id AS sourceId, s.name AS source, b.line, b.field, b.reason
               FROM bad_lines b JOIN sources s ON s.id = b.source_id ORDER BY b.source_id, b.line LIMIT ?`)
     .all(BAD_LINES_SHOWN) as BadLineRow[];
-  const graph = readEdgeGraphSummary(db);
+  const graph = withGraph ? readEdgeGraphSummary(db) : undefined;
   const flows = sources.reduce((n, x) => n + x.flows, 0);
   return { flows, sources, verdicts, dropReasons, triageFlows, lostEvents, nodeStatus, badLines, ...(graph ? { graph } : {}) };
 }

@@ -1,3 +1,4 @@
+import type { EntityName } from '../../src/graph/index.js';
 import type { ObservedEdge, Peer, RecommendOptions, WorkloadInfo } from '../../src/recommend/index.js';
 import { DEFAULT_OPTIONS } from '../../src/recommend/index.js';
 
@@ -7,7 +8,7 @@ export const T1 = Date.parse('2026-11-20T00:00:00Z');
 export function wl(namespace: string, kind: string, name: string): Extract<Peer, { kind: 'workload' }> {
   return { kind: 'workload', namespace, workloadKind: kind, name };
 }
-export const entity = (e: string): Peer => ({ kind: 'entity', entity: e });
+export const entity = (e: EntityName): Peer => ({ kind: 'entity', entity: e });
 export const fqdn = (f: string): Peer => ({ kind: 'fqdn', fqdn: f });
 export const cidr = (c: string): Peer => ({ kind: 'cidr', cidr: c });
 

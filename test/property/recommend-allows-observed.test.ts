@@ -60,7 +60,7 @@ function evalPeer(p: Peer): EvalPeer {
         managed: true,
       };
     case 'entity':
-      return { labels: [`reserved:${p.entity}`], identity: { host: 1, world: 2, 'remote-node': 6, 'kube-apiserver': 7 }[p.entity] ?? 2 };
+      return { labels: [`reserved:${p.entity}`], identity: ({ host: 1, world: 2, 'remote-node': 6, 'kube-apiserver': 7 } as Record<string, number>)[p.entity] ?? 2 };
     case 'fqdn':
       return { labels: ['reserved:world'], identity: 2, ip: '198.51.100.20', names: [p.fqdn] };
     case 'cidr':
