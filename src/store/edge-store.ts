@@ -28,6 +28,7 @@ import {
   resolveOutlines,
   resolveWorkloads,
 } from '../graph/index.js';
+import { blockOf } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { setColumns } from './edge-writer.js';
 import { StoreError } from './errors.js';
@@ -132,29 +133,39 @@ function hasClusterIps(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_ips'").get() !== undefined;
 }
 
-export function readClusterIpRecords(db: Db): ClusterIpRecord[] {
+/** The stored cluster addresses; with `keep`, only the addresses it accepts (row by row). */
+export function readClusterIpRecords(db: Db, keep?: (ip: string) => boolean): ClusterIpRecord[] {
   if (!hasClusterIps(db)) return [];
-  return db
-    .prepare('SELECT ip, peer_key AS peer, flows, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM cluster_ips ORDER BY ip, peer_key')
-    .all() as ClusterIpRecord[];
+  const stmt = db.prepare('SELECT ip, peer_key AS peer, flows, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs FROM cluster_ips ORDER BY ip, peer_key');
+  if (keep === undefined) return stmt.all() as ClusterIpRecord[];
+  const kept: ClusterIpRecord[] = [];
+  for (const r of stmt.iterate() as Iterable<ClusterIpRecord>) if (keep(r.ip)) kept.push(r);
+  return kept;
 }
 
 /**
  * Which world addresses are cluster endpoints, judged over the whole database whatever edges a
  * reader asked for: the cluster addresses, and the ends and ports of the edges that touch a world
- * address or a node.
+ * address or a node. With `onlyStoredWorldEnds`, the index answers for the world addresses of the
+ * stored edges only (all a graph reader asks about), so it keeps just the cluster addresses that
+ * are one of them or share a block with one: a churning cluster stores hundreds of thousands.
  */
-function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
-  const records = readClusterIpRecords(db);
-  if (records.length === 0) return NO_CLUSTER_IPS;
+function readClusterIps(db: Db, workloads: ResolvedWorkloads, onlyStoredWorldEnds = false): ClusterIps {
+  if (!hasClusterIps(db)) return NO_CLUSTER_IPS;
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
     WHERE src_key LIKE 'ip:%' OR dst_key LIKE 'ip:%' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
-  function* ends(): Generator<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>> {
-    for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: EdgeRecord['protocol']; port: number }>) {
-      yield { from: parseKey(r.src_key, 'source'), to: parseKey(r.dst_key, 'destination'), protocol: r.protocol, port: r.port };
-    }
+  const ends = (rows.all() as { src_key: string; dst_key: string; protocol: EdgeRecord['protocol']; port: number }[]).map(
+    (r): Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'> => ({ from: parseKey(r.src_key, 'source'), to: parseKey(r.dst_key, 'destination'), protocol: r.protocol, port: r.port }),
+  );
+  let keep: ((ip: string) => boolean) | undefined;
+  if (onlyStoredWorldEnds) {
+    const worldIps = new Set(ends.flatMap((e) => [e.from, e.to]).flatMap((p) => (p.kind === 'world-ip' ? [p.ip] : [])));
+    const worldBlocks = new Set([...worldIps].flatMap((ip) => blockOf(ip) ?? []));
+    keep = (ip) => worldIps.has(ip) || worldBlocks.has(blockOf(ip) ?? '');
   }
-  return indexClusterIps(records, ends(), (p) => resolveEnd(p, workloads));
+  const records = readClusterIpRecords(db, keep);
+  if (records.length === 0) return NO_CLUSTER_IPS;
+  return indexClusterIps(records, ends, (p) => resolveEnd(p, workloads));
 }
 
 /** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
@@ -202,7 +213,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   for (const r of rows) stored.push(rowToStored(r, reasons));
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
-  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads));
+  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads, true));
   return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
 }
 
@@ -250,7 +261,7 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
       };
     }
   }
-  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads));
+  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads, true));
   const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};

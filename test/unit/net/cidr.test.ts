@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, familyOf, hostCidr, isIpOrCidr, parseIp, parsePrefix, prefixContains, prefixContainsPrefix } from '../../../src/net/cidr.js';
+import { blockOf, cidrContains, familyOf, hostCidr, isIpOrCidr, parseIp, parsePrefix, prefixContains, prefixContainsPrefix } from '../../../src/net/cidr.js';
 import { cidrCheck } from '../../../src/schema/names.js';
 
 describe('CIDR parsing', () => {
@@ -61,5 +61,20 @@ describe('CIDR parsing', () => {
     expect(isIpOrCidr('10.0.0.0/8')).toBe(true);
     expect(isIpOrCidr('10.0.0.0/8/1')).toBe(false);
     expect(cidrContains('not-a-cidr', '10.0.0.1')).toBe(false);
+  });
+
+  it('blockOf reads octet-aligned IPv4 blocks by text exactly as the prefix arithmetic does', () => {
+    const viaPrefix = (ip: string, bits: number): string | undefined => {
+      const a = parseIp(ip);
+      if (a === undefined || familyOf(a) !== 4) return undefined;
+      const octets = a.toByteArray().map((o, i) => (i < bits / 8 ? o : 0));
+      return `${octets.join('.')}/${bits}`;
+    };
+    for (const ip of ['10.64.51.2', '0.0.0.0', '255.255.255.255', '192.168.1.50', '010.1.2.3', '10.1.2', '1.2.3.4.5', '10.1.2.256', '', 'x.y.z.w']) {
+      for (const bits of [8, 16, 24, 32]) expect(blockOf(ip, bits), `${ip}/${bits}`).toBe(viaPrefix(ip, bits));
+    }
+    expect(blockOf('10.64.51.2')).toBe('10.64.51.0/24');
+    expect(blockOf('10.64.51.2', 20)).toBe('10.64.48.0/20');
+    expect(blockOf('2001:db8:1:2::7')).toBe('2001:db8:1:2::/64');
   });
 });
