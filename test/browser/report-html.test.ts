@@ -10,6 +10,7 @@ import { layoutServiceMap } from '../../src/app/report-layout.js';
 import { buildInventory, observedEdgeStatus, renderInventoryHtml, serviceMapGraph } from '../../src/report/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /**
  * `report -o html` judged as its reader sees it: Debian's chromium (apt) driven by puppeteer-core.
@@ -26,15 +27,6 @@ const POLICIES = join(REPO_ROOT, 'examples/policies');
 /** Screenshots are kept for people to look at; their paths are printed. */
 const SHOTS = mkdtempSync(join(tmpdir(), 'hubble-advisor-report-shots-'));
 
-interface PeerJson {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  fqdn?: string;
-  cidr?: string;
-  entity?: string;
-}
 interface Truth {
   edges: { from: PeerJson; to: PeerJson; protocol: string; port: number }[];
   workloads: { namespace: string; kind: string; name: string }[];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /** `check` as a CI gate, its coverage and `--against`, over the bundled home-lab recording and examples/policies. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
@@ -16,7 +17,6 @@ const haveRecording = (() => {
   }
 })();
 
-interface PeerJson { kind: string; namespace?: string; name?: string; entity?: string }
 interface EdgeJson { from: PeerJson; to: PeerJson; protocol: string; port: number }
 interface CheckJson {
   wouldDrop: EdgeJson[];

@@ -8,8 +8,8 @@ import { applyJsonPatch, type JsonPatchOp, type PolicyPatch } from '../../src/tr
 import { applyInOrder, canonical, permutations } from '../helpers/patch-orders.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
-interface PeerJson { kind: string; namespace?: string; workloadKind?: string; name?: string; entity?: string; cidr?: string }
 interface PatchJson { action: string; direction: string; policy: { kind: string; namespace?: string; name: string; file: string; doc: number }; ops: JsonPatchOp[]; yaml: string }
 interface DropJson { from: PeerJson; to: PeerJson; protocol: string; port: number; reason: string; verdict: string; policyDrop: boolean; policies: string[]; policiesFrom: string; deniedBy: string[]; attempts: number; flows: number; patches: PatchJson[]; allowedAfterPatches?: boolean; summary: string }
 interface WouldDropJson { from: PeerJson; to: PeerJson; protocol: string; port: number; side: string; reason: string; policy: string[] }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /**
  * The bundled home-lab recording against the generator's ground truth
@@ -11,15 +12,6 @@ import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const truth = JSON.parse(readFileSync(join(REPO_ROOT, 'recordings/home-lab.truth.json'), 'utf8')) as Truth;
 
-interface PeerJson {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  entity?: string;
-  fqdn?: string;
-  cidr?: string;
-}
 interface TruthEdge {
   from: PeerJson;
   to: PeerJson;

@@ -3,17 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /** The public Hubble samples (../shared/samples/hubble, read in place): identity on real data. */
-interface PeerJson {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  entity?: string;
-  fqdn?: string;
-  cidr?: string;
-}
 interface EdgeJson {
   from: PeerJson;
   to: PeerJson;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /**
  * `report` on the bundled home-lab recording with examples/policies, checked against the generator's
@@ -12,15 +13,6 @@ import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 
-interface PeerJson {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  fqdn?: string;
-  cidr?: string;
-  entity?: string;
-}
 interface Truth {
   edges: { from: PeerJson; to: PeerJson; protocol: string; port: number; forwarded: boolean }[];
   workloads: { namespace: string; kind: string; name: string }[];

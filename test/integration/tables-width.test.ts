@@ -2,21 +2,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import type { PeerJson } from '../helpers/peer-json.js';
 
 /** Default tables fit 120 columns, as kubectl's do; `-o wide` prints everything. On the bundled recording. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 const widest = (text: string): string => text.split('\n').reduce((a, l) => ([...l].length > [...a].length ? l : a), '');
 
-interface PeerJson {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  entity?: string;
-  fqdn?: string;
-  cidr?: string;
-}
 const label = (p: PeerJson): string => (p.kind === 'workload' ? `${p.namespace}/${p.workloadKind}/${p.name}` : (p.entity ?? p.fqdn ?? p.cidr ?? ''));
 
 describe('terminal tables', () => {
