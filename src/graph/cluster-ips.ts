@@ -47,37 +47,90 @@ const EXAMPLES = 3;
 export const NO_CLUSTER_IPS: ClusterIps = { classify: () => undefined };
 
 /**
+ * Where the index reads the stored cluster addresses: by block, so a reader that asks about a few
+ * thousand world addresses never loads the hundreds of thousands a churning cluster stores.
+ */
+export interface ClusterIpLookup {
+  /** The records of every address whose `blockOf` is `block`, ordered by address, then peer key. */
+  inBlock(block: string): readonly ClusterIpRecord[];
+  /** The records of exactly `ip` (an address `blockOf` cannot place), ordered by peer key. */
+  at(ip: string): readonly ClusterIpRecord[];
+}
+
+/** A lookup over records in memory (ordered by address, then peer key, as the store reads them). */
+export function clusterIpLookupOf(records: readonly ClusterIpRecord[]): ClusterIpLookup {
+  const byBlock = new Map<string, ClusterIpRecord[]>();
+  const byIp = new Map<string, ClusterIpRecord[]>();
+  const add = (m: Map<string, ClusterIpRecord[]>, k: string, r: ClusterIpRecord): void => {
+    const list = m.get(k);
+    if (list === undefined) m.set(k, [r]);
+    else list.push(r);
+  };
+  for (const r of records) {
+    const block = blockOf(r.ip);
+    if (block !== undefined) add(byBlock, block, r);
+    add(byIp, r.ip, r);
+  }
+  return { inBlock: (block) => byBlock.get(block) ?? [], at: (ip) => byIp.get(ip) ?? [] };
+}
+
+/**
  * Builds the index from the stored cluster addresses and the raw edge rows (for the ports that
  * tell a node from another host of its LAN). `resolve` maps a raw peer to the resolved one.
  */
 export function indexClusterIps(records: readonly ClusterIpRecord[], rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
   if (records.length === 0) return NO_CLUSTER_IPS;
-  const byIp = new Map<string, Map<string, { peer: Peer; first: number; last: number }>>();
-  const podBlocks = new Map<string, Set<string>>();
-  const nodeBlocks = new Map<string, Set<string>>();
-  for (const r of records) {
-    const raw = parseRawPeerKey(r.peer);
-    if (raw === undefined || raw.kind === 'world-ip') continue;
-    const peer = resolve(raw);
-    let peers = byIp.get(r.ip);
-    if (peers === undefined) byIp.set(r.ip, (peers = new Map()));
-    const k = peerKey(peer);
-    const held = peers.get(k);
-    if (held === undefined) peers.set(k, { peer, first: r.firstSeenMs, last: r.lastSeenMs });
-    else {
-      held.first = Math.min(held.first, r.firstSeenMs);
-      held.last = Math.max(held.last, r.lastSeenMs);
+  return clusterIpIndex(clusterIpLookupOf(records), rows, resolve);
+}
+
+interface Holder {
+  readonly peer: Peer;
+  first: number;
+  last: number;
+}
+
+/** What the stored records of one block say: who held each address, and the pods and nodes seen in it. */
+interface BlockView {
+  readonly byIp: Map<string, Map<string, Holder>>;
+  /** Pods (described) or node addresses seen in the block; empty when none. */
+  readonly pods: Set<string>;
+  readonly nodes: Set<string>;
+}
+
+/**
+ * The index over a lookup: each block (and each address outside any block) is read once, on the
+ * first question about it, and judged the way a scan of every stored address would judge it.
+ */
+export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
+  const view = (records: readonly ClusterIpRecord[], block: string | undefined): BlockView => {
+    const v: BlockView = { byIp: new Map(), pods: new Set(), nodes: new Set() };
+    for (const r of records) {
+      const raw = parseRawPeerKey(r.peer);
+      if (raw === undefined || raw.kind === 'world-ip') continue;
+      const peer = resolve(raw);
+      let peers = v.byIp.get(r.ip);
+      if (peers === undefined) v.byIp.set(r.ip, (peers = new Map()));
+      const k = peerKey(peer);
+      const held = peers.get(k);
+      if (held === undefined) peers.set(k, { peer, first: r.firstSeenMs, last: r.lastSeenMs });
+      else {
+        held.first = Math.min(held.first, r.firstSeenMs);
+        held.last = Math.max(held.last, r.lastSeenMs);
+      }
+      if (block === undefined) continue;
+      if (peer.kind === 'workload' || (peer.kind === 'entity' && POD_ENTITIES.has(peer.entity))) v.pods.add(describePeer(peer));
+      else if (peer.kind === 'entity' && NODE_ENTITIES.has(peer.entity)) v.nodes.add(r.ip);
     }
-    const block = blockOf(r.ip);
-    if (block === undefined) continue;
-    const pod = peer.kind === 'workload' || (peer.kind === 'entity' && POD_ENTITIES.has(peer.entity));
-    const node = peer.kind === 'entity' && NODE_ENTITIES.has(peer.entity);
-    const into = pod ? podBlocks : node ? nodeBlocks : undefined;
-    if (into === undefined) continue;
-    let seen = into.get(block);
-    if (seen === undefined) into.set(block, (seen = new Set()));
-    seen.add(pod ? describePeer(peer) : r.ip);
-  }
+    return v;
+  };
+  const blocks = new Map<string, BlockView>();
+  const viewOf = (ip: string): { readonly block: string | undefined; readonly view: BlockView } => {
+    const block = blockOf(ip);
+    const key = block ?? `ip ${ip}`;
+    let v = blocks.get(key);
+    if (v === undefined) blocks.set(key, (v = block === undefined ? view(lookup.at(ip), undefined) : view(lookup.inBlock(block), block)));
+    return { block, view: v };
+  };
   // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
   const nodePorts = new Set<string>();
   const worldPorts = new Map<string, Set<string>>();
@@ -106,7 +159,8 @@ export function indexClusterIps(records: readonly ClusterIpRecord[], rows: Itera
   const judge = (ip: string, side: 'from' | 'to', when: SeenWindow | undefined): ClusterIpVerdict | undefined => {
     const entitiesField = side === 'to' ? 'toEntities' : 'fromEntities';
     const endpointsField = side === 'to' ? 'toEndpoints' : 'fromEndpoints';
-    const held = byIp.get(ip);
+    const { block, view: seen } = viewOf(ip);
+    const held = seen.byIp.get(ip);
     if (held !== undefined) {
       const all = [...held.values()].map((h) => h.peer);
       const single = (peers: readonly Peer[]): boolean => {
@@ -125,18 +179,17 @@ export function indexClusterIps(records: readonly ClusterIpRecord[], rows: Itera
         suggest: `allow the workload that holds it now by its labels (${endpointsField}), never by CIDR`,
       };
     }
-    const block = blockOf(ip);
     if (block === undefined) return undefined;
-    const pods = podBlocks.get(block);
-    if (pods !== undefined) {
+    const pods = seen.pods;
+    if (pods.size > 0) {
       return {
         kind: 'unidentified',
         reason: `${ip} was seen as world but lies in ${block}, where the flows show pods (${examples(pods)}): a pod Hubble could not identify`,
         suggest: `allow its workload by labels (${endpointsField}) once it is seen; a CIDR rule never matches a pod`,
       };
     }
-    const nodes = nodeBlocks.get(block);
-    if (nodes !== undefined && reachedLikeANode(ip)) {
+    const nodes = seen.nodes;
+    if (nodes.size > 0 && reachedLikeANode(ip)) {
       return {
         kind: 'unidentified',
         reason: `${ip} was seen as world but lies in ${block} with the nodes ${examples(nodes)} and was reached on the ports they were: probably a node`,

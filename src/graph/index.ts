@@ -58,7 +58,7 @@ export {
   type ResolvedOutline,
 } from './resolve.js';
 export { convergence } from './convergence.js';
-export { indexClusterIps, NO_CLUSTER_IPS, type ClusterIps, type ClusterIpVerdict } from './cluster-ips.js';
+export { clusterIpIndex, clusterIpLookupOf, indexClusterIps, NO_CLUSTER_IPS, type ClusterIpLookup, type ClusterIps, type ClusterIpVerdict } from './cluster-ips.js';
 export {
   parsePeerPattern,
   matchesPeer,

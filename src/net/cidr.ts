@@ -92,3 +92,17 @@ export function blockOf(ip: string, bits = 24, bits6 = 64): string | undefined {
   const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${len}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${len}`);
   return `${network.toString()}/${len}`;
 }
+
+/**
+ * The text range `[from, to)` that holds every IPv4 address `blockOf` places in `block`, when the
+ * block is octet-aligned (`10.156.2.0/24` → `10.156.2.` up to `10.156.2/`, as `/` follows `.`), so
+ * a store can read a block through an index on the address text. Undefined for IPv6 and other
+ * blocks: their text has no fixed prefix (`::` may swallow any run of zero groups). The range may
+ * also hold text that is no address (`10.156.2.300`); callers keep what `blockOf` places there.
+ */
+export function blockTextRange(block: string): { readonly from: string; readonly to: string } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(8|16|24)$/.exec(block);
+  if (m === null) return undefined;
+  const prefix = m.slice(1, 1 + Number(m[5]) / 8).join('.');
+  return { from: `${prefix}.`, to: `${prefix}/` };
+}

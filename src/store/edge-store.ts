@@ -19,7 +19,9 @@ import {
   emptyCounters,
   filterEdges,
   indexAnswers,
-  indexClusterIps,
+  clusterIpIndex,
+  type ClusterIpLookup,
+  clusterIpLookupOf,
   NO_CLUSTER_IPS,
   parseRawPeerKey,
   type ResolvedWorkloads,
@@ -28,7 +30,7 @@ import {
   resolveOutlines,
   resolveWorkloads,
 } from '../graph/index.js';
-import { blockOf } from '../net/cidr.js';
+import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { setColumns } from './edge-writer.js';
 import { StoreError } from './errors.js';
@@ -144,28 +146,38 @@ export function readClusterIpRecords(db: Db, keep?: (ip: string) => boolean): Cl
 }
 
 /**
+ * The stored cluster addresses, read a block at a time through the primary key: octet-aligned
+ * IPv4 blocks by their text range, the rest (IPv6) by one scan of the table on first need.
+ */
+function storedClusterIpLookup(db: Db): ClusterIpLookup {
+  const columns = 'ip, peer_key AS peer, flows, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs';
+  const range = db.prepare(`SELECT ${columns} FROM cluster_ips WHERE ip >= ? AND ip < ? ORDER BY ip, peer_key`);
+  const at = db.prepare(`SELECT ${columns} FROM cluster_ips WHERE ip = ? ORDER BY peer_key`);
+  let others: ClusterIpLookup | undefined;
+  return {
+    inBlock(block) {
+      const text = blockTextRange(block);
+      if (text === undefined) return (others ??= clusterIpLookupOf(readClusterIpRecords(db, (ip) => blockTextRange(blockOf(ip) ?? '') === undefined))).inBlock(block);
+      return (range.all(text.from, text.to) as ClusterIpRecord[]).filter((r) => blockOf(r.ip) === block);
+    },
+    at: (ip) => at.all(ip) as ClusterIpRecord[],
+  };
+}
+
+/**
  * Which world addresses are cluster endpoints, judged over the whole database whatever edges a
  * reader asked for: the cluster addresses, and the ends and ports of the edges that touch a world
- * address or a node. With `onlyStoredWorldEnds`, the index answers for the world addresses of the
- * stored edges only (all a graph reader asks about), so it keeps just the cluster addresses that
- * are one of them or share a block with one: a churning cluster stores hundreds of thousands.
+ * address or a node. The cluster addresses are read only for the blocks a reader asks about: a
+ * churning cluster stores hundreds of thousands.
  */
-function readClusterIps(db: Db, workloads: ResolvedWorkloads, onlyStoredWorldEnds = false): ClusterIps {
-  if (!hasClusterIps(db)) return NO_CLUSTER_IPS;
+function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
+  if (!hasClusterIps(db) || db.prepare('SELECT 1 FROM cluster_ips LIMIT 1').get() === undefined) return NO_CLUSTER_IPS;
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
     WHERE src_key LIKE 'ip:%' OR dst_key LIKE 'ip:%' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
   const ends = (rows.all() as { src_key: string; dst_key: string; protocol: EdgeRecord['protocol']; port: number }[]).map(
     (r): Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'> => ({ from: parseKey(r.src_key, 'source'), to: parseKey(r.dst_key, 'destination'), protocol: r.protocol, port: r.port }),
   );
-  let keep: ((ip: string) => boolean) | undefined;
-  if (onlyStoredWorldEnds) {
-    const worldIps = new Set(ends.flatMap((e) => [e.from, e.to]).flatMap((p) => (p.kind === 'world-ip' ? [p.ip] : [])));
-    const worldBlocks = new Set([...worldIps].flatMap((ip) => blockOf(ip) ?? []));
-    keep = (ip) => worldIps.has(ip) || worldBlocks.has(blockOf(ip) ?? '');
-  }
-  const records = readClusterIpRecords(db, keep);
-  if (records.length === 0) return NO_CLUSTER_IPS;
-  return indexClusterIps(records, ends, (p) => resolveEnd(p, workloads));
+  return clusterIpIndex(storedClusterIpLookup(db), ends, (p) => resolveEnd(p, workloads));
 }
 
 /** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
@@ -213,7 +225,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   for (const r of rows) stored.push(rowToStored(r, reasons));
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
-  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads, true));
+  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads));
   return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
 }
 
@@ -261,7 +273,7 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
       };
     }
   }
-  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads, true));
+  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads));
   const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};
