@@ -3,7 +3,7 @@
  * with the smallest patch that would let it through.
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
-import { type Db, hasEdgeGraph, loadClusterIps, loadWorkloads, readDnsAnswers, readDroppedFlows } from '../store/index.js';
+import { type Db, hasEdgeGraph, loadWorkloads, loadWorkloadsAndClusterIps, readDnsAnswers, readDroppedFlows } from '../store/index.js';
 import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
@@ -51,7 +51,7 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
     ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
   });
   const graph = hasEdgeGraph(db);
-  const workloads = graph ? loadWorkloads(db) : [];
+  const { workloads, clusterIps } = loadWorkloadsAndClusterIps(db);
   // DNS answers seen by any client: names for world IPs Hubble did not name (toFQDNs suggestions).
   const names = new Map<string, Set<string>>();
   if (graph) for (const a of readDnsAnswers(db)) names.set(a.ip, (names.get(a.ip) ?? new Set()).add(a.query));
@@ -63,7 +63,7 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
   const options = {
     workloads,
     namesForIp: (ip: string) => [...(names.get(ip) ?? [])].sort(),
-    ...(graph && { clusterIps: loadClusterIps(db) }),
+    ...(graph && { clusterIps }),
     ...(request.evaluate && { evaluate: request.evaluate }),
   };
   const drops = triageDrops(groups, request.policies, options);

@@ -1,4 +1,5 @@
 import {
+  type CappedSet,
   type ClusterIpRecord,
   type ClusterIps,
   type DnsAnswer,
@@ -10,7 +11,10 @@ import {
   type NamespaceRecord,
   type NamespaceConvergence,
   type RawPeer,
+  SET_FIELDS,
+  type SetField,
   type Side,
+  type StoredEdge,
   type SideCounters,
   type WorkloadConfig,
   type WorkloadInfo,
@@ -32,7 +36,6 @@ import {
 } from '../graph/index.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
-import { setColumns } from './edge-writer.js';
 import { StoreError } from './errors.js';
 import type { Db } from './open.js';
 
@@ -47,25 +50,63 @@ function parseKey(key: string, what: string): RawPeer {
   return p;
 }
 
-function rowToStored(row: Record<string, unknown>, reasons: ReadonlyMap<number, Record<string, number>>): { id: number; record: EdgeRecord; hoursSeen: number } {
+/** The `edges` columns a resolved edge is made of, in the order `rowToStored` reads them. */
+const EDGE_COLUMNS = [
+  'id',
+  'src_key',
+  'dst_key',
+  'protocol',
+  'port',
+  ...SIDE_COLUMNS.map((c) => c.column),
+  'l7_requests',
+  'first_seen_ms',
+  'last_seen_ms',
+  ...SET_FIELDS.map((f) => SET_COLUMN[f]),
+  'truncated',
+] as const;
+const SETS_AT = 5 + SIDE_COLUMNS.length + 3;
+
+/**
+ * The edge columns as a select list; a column an older schema lacks (the reserved-label sets came
+ * with migration 4) reads as NULL, an empty set.
+ */
+function edgeSelectList(db: Db): string {
+  const present = new Set((db.prepare('PRAGMA table_info(edges)').all() as { name: string }[]).map((c) => c.name));
+  return EDGE_COLUMNS.map((c) => (present.has(c) ? `e.${c}` : 'NULL')).join(', ');
+}
+
+const EMPTY_VALUES: readonly string[] = [];
+const parseSet = (text: unknown): readonly string[] => (text === null || text === '[]' ? EMPTY_VALUES : (JSON.parse(String(text)) as string[]));
+
+/** A raw row of `EDGE_COLUMNS` (arrays, not objects: 45 keys per row cost more than the row). */
+function rowToStored(row: readonly unknown[], hoursSeen: number, reasons: ReadonlyMap<number, Record<string, number>>): StoredEdge {
   const sides = { egress: emptyCounters(), ingress: emptyCounters(), unknown: emptyCounters() } as Record<Side, SideCounters>;
-  for (const c of SIDE_COLUMNS) sides[c.side][c.field] = Number(row[c.column]);
-  const id = Number(row['id']);
+  SIDE_COLUMNS.forEach((c, i) => {
+    sides[c.side][c.field] = Number(row[5 + i]);
+  });
+  const id = Number(row[0]);
+  const at = 5 + SIDE_COLUMNS.length;
+  const truncatedText = row[SETS_AT + SET_FIELDS.length];
+  const truncated = truncatedText === null || truncatedText === '[]' ? undefined : new Set(JSON.parse(String(truncatedText)) as string[]);
+  const sets = {} as Record<SetField, CappedSet>;
+  SET_FIELDS.forEach((f, i) => {
+    sets[f] = { values: parseSet(row[SETS_AT + i]), truncated: truncated?.has(f) ?? false };
+  });
   return {
     id,
-    hoursSeen: Number(row['hours_seen']),
+    hoursSeen,
     record: {
-      from: parseKey(String(row['src_key']), 'source'),
-      to: parseKey(String(row['dst_key']), 'destination'),
-      protocol: row['protocol'] as EdgeRecord['protocol'],
-      port: Number(row['port']),
+      from: parseKey(String(row[1]), 'source'),
+      to: parseKey(String(row[2]), 'destination'),
+      protocol: row[3] as EdgeRecord['protocol'],
+      port: Number(row[4]),
       sides,
-      l7Requests: Number(row['l7_requests']),
-      firstSeenMs: Number(row['first_seen_ms']),
-      lastSeenMs: Number(row['last_seen_ms']),
+      l7Requests: Number(row[at]),
+      firstSeenMs: Number(row[at + 1]),
+      lastSeenMs: Number(row[at + 2]),
       hours: [],
       dropReasons: reasons.get(id) ?? {},
-      sets: setColumns(row),
+      sets,
     },
   };
 }
@@ -182,8 +223,14 @@ function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
 
 /** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
 export function loadClusterIps(db: Db, workloadConfig?: WorkloadConfig): ClusterIps {
-  if (!hasEdgeGraph(db)) return NO_CLUSTER_IPS;
-  return readClusterIps(db, resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)));
+  return loadWorkloadsAndClusterIps(db, workloadConfig).clusterIps;
+}
+
+/** Every workload and the cluster-address index, the workloads resolved once for both (drops reads both). */
+export function loadWorkloadsAndClusterIps(db: Db, workloadConfig?: WorkloadConfig): { readonly workloads: WorkloadInfo[]; readonly clusterIps: ClusterIps } {
+  if (!hasEdgeGraph(db)) return { workloads: [], clusterIps: NO_CLUSTER_IPS };
+  const resolved = resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
+  return { workloads: [...resolved.workloads], clusterIps: readClusterIps(db, resolved) };
 }
 
 export interface LoadGraphOptions {
@@ -208,21 +255,24 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
-  const hoursSql = '(SELECT count(*) FROM edge_hours h WHERE h.edge_id = e.id) AS hours_seen';
   const reasons = readDropReasons(db, ns);
-  // Row by row: the raw rows (40-odd columns each) never all sit in memory beside their records.
-  const stored: ReturnType<typeof rowToStored>[] = [];
+  // Distinct hours per stored row in one pass over edge_hours (a subquery per row cost more).
+  const hours = new Map<number, number>();
+  for (const [id, n] of db.prepare('SELECT edge_id, count(*) FROM edge_hours GROUP BY edge_id').raw().iterate() as Iterable<[number, number]>) hours.set(id, n);
+  const select = `SELECT ${edgeSelectList(db)} FROM edges e`;
+  // Row by row: the raw rows never all sit in memory beside their records.
+  const stored: StoredEdge[] = [];
   const rows = (
     ns === undefined
-      ? db.prepare(`SELECT e.*, ${hoursSql} FROM edges e ORDER BY e.id`).iterate()
+      ? db.prepare(`${select} ORDER BY e.id`).raw().iterate()
       : ns.length === 0
         ? []
         : db
-            .prepare(`SELECT e.*, ${hoursSql} FROM edges e
-                      WHERE e.src_ns IN (SELECT value FROM json_each(?)) OR e.dst_ns IN (SELECT value FROM json_each(?)) ORDER BY e.id`)
+            .prepare(`${select} WHERE e.src_ns IN (SELECT value FROM json_each(?)) OR e.dst_ns IN (SELECT value FROM json_each(?)) ORDER BY e.id`)
+            .raw()
             .iterate(JSON.stringify(ns), JSON.stringify(ns))
-  ) as Iterable<Record<string, unknown>>;
-  for (const r of rows) stored.push(rowToStored(r, reasons));
+  ) as Iterable<unknown[]>;
+  for (const r of rows) stored.push(rowToStored(r, hours.get(Number(r[0])) ?? 0, reasons));
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
   const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads));

@@ -30,6 +30,7 @@ export {
   loadGraph,
   readClusterIpRecords,
   loadClusterIps,
+  loadWorkloadsAndClusterIps,
   loadEdges,
   loadWorkloads,
   readWorkloadRecords,
