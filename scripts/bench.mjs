@@ -241,7 +241,7 @@ for (const workloads of clusterSizes) {
     ['recommendOut', ['recommend', '-A', '--out', policyDir]],
     ['check', ['check', '--policies', policyDir]],
     ['drops', ['drops', '--policies', policyDir]],
-    ...(hasReport ? [['report', ['report']]] : []),
+    ...(hasReport ? [['report', ['report']], ['reportHtml', ['report', '-o', 'html']]] : []),
   ];
   const reads = Object.fromEntries(commands.map(([name]) => [name, []]));
   // Interleaved rounds: one run of each command per round. recommend --out rewrites the same
@@ -324,8 +324,8 @@ if (clusterResults.length > 0) {
   // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
   const cell = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
   const withObserve = clusterResults.some((r) => r.observe);
-  const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report'] : [])];
-  const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report' };
+  const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report', 'reportHtml'] : [])];
+  const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report', reportHtml: 'report -o html' };
   const replayCell = (r) => (Number.isNaN(r.ms) ? `failed ${r.failures}/${r.runsMs.length}` : `${fmt(r.ms / 1000, 1)} s (cpu ${fmt(r.cpuMs / 1000, 1)} s), x${fmt(r.ratioToBaseline, 2)}, ${fmt(r.maxRssMB)} MB${r.failures ? ` (${r.failures} failed)` : ''}`);
   const clusterTable = [
     `| workloads | flows | stored edges | load | JSON.parse floor | replay 1 thread | replay default (2 workers) | ${readNames.map((n) => heads[n]).join(' | ')} |${withObserve ? ' observe (1 core) |' : ''}`,
