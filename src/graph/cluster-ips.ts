@@ -51,8 +51,12 @@ export const NO_CLUSTER_IPS: ClusterIps = { classify: () => undefined };
  * thousand world addresses never loads the hundreds of thousands a churning cluster stores.
  */
 export interface ClusterIpLookup {
-  /** The records of every address whose `blockOf` is `block`, ordered by address, then peer key. */
-  inBlock(block: string): readonly ClusterIpRecord[];
+  /**
+   * By block (as `blockOf` names them), the records of every address in it, ordered by address,
+   * then peer key; a block without any is left out. Asked for many blocks at once so a store can
+   * answer in one query.
+   */
+  inBlocks(blocks: readonly string[]): ReadonlyMap<string, readonly ClusterIpRecord[]>;
   /** The records of exactly `ip` (an address `blockOf` cannot place), ordered by peer key. */
   at(ip: string): readonly ClusterIpRecord[];
 }
@@ -71,7 +75,7 @@ export function clusterIpLookupOf(records: readonly ClusterIpRecord[]): ClusterI
     if (block !== undefined) add(byBlock, block, r);
     add(byIp, r.ip, r);
   }
-  return { inBlock: (block) => byBlock.get(block) ?? [], at: (ip) => byIp.get(ip) ?? [] };
+  return { inBlocks: (blocks) => new Map(blocks.flatMap((b) => (byBlock.has(b) ? [[b, byBlock.get(b) ?? []]] : []))), at: (ip) => byIp.get(ip) ?? [] };
 }
 
 /**
@@ -98,8 +102,10 @@ interface BlockView {
 }
 
 /**
- * The index over a lookup: each block (and each address outside any block) is read once, on the
- * first question about it, and judged the way a scan of every stored address would judge it.
+ * The index over a lookup: each block (and each address outside any block) is read once, and
+ * judged the way a scan of every stored address would judge it. The blocks of the rows' world
+ * ends (what graph readers ask about) are read together up front, any other on the first
+ * question about it.
  */
 export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
   const view = (records: readonly ClusterIpRecord[], block: string | undefined): BlockView => {
@@ -128,7 +134,7 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     const block = blockOf(ip);
     const key = block ?? `ip ${ip}`;
     let v = blocks.get(key);
-    if (v === undefined) blocks.set(key, (v = block === undefined ? view(lookup.at(ip), undefined) : view(lookup.inBlock(block), block)));
+    if (v === undefined) blocks.set(key, (v = block === undefined ? view(lookup.at(ip), undefined) : view(lookup.inBlocks([block]).get(block) ?? [], block)));
     return { block, view: v };
   };
   // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
@@ -147,6 +153,9 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     if (r.to.kind === 'world-ip') addWorld(r.to.ip, `to ${port}`);
     if (r.from.kind === 'world-ip') addWorld(r.from.ip, `from ${port}`);
   }
+  const worldBlocks = [...new Set([...worldPorts.keys()].flatMap((ip) => blockOf(ip) ?? []))];
+  const found = lookup.inBlocks(worldBlocks);
+  for (const block of worldBlocks) blocks.set(block, view(found.get(block) ?? [], block));
   const reachedLikeANode = (ip: string): boolean => [...(worldPorts.get(ip) ?? [])].some((p) => nodePorts.has(p));
   const cache = new Map<string, ClusterIpVerdict | undefined>();
   const classify = (ip: string, side: 'from' | 'to', when?: SeenWindow): ClusterIpVerdict | undefined => {

@@ -191,15 +191,35 @@ export function readClusterIpRecords(db: Db, keep?: (ip: string) => boolean): Cl
  * IPv4 blocks by their text range, the rest (IPv6) by one scan of the table on first need.
  */
 function storedClusterIpLookup(db: Db): ClusterIpLookup {
-  const columns = 'ip, peer_key AS peer, flows, first_seen_ms AS firstSeenMs, last_seen_ms AS lastSeenMs';
-  const range = db.prepare(`SELECT ${columns} FROM cluster_ips WHERE ip >= ? AND ip < ? ORDER BY ip, peer_key`);
-  const at = db.prepare(`SELECT ${columns} FROM cluster_ips WHERE ip = ? ORDER BY peer_key`);
+  const columns = 'c.ip, c.peer_key AS peer, c.flows, c.first_seen_ms AS firstSeenMs, c.last_seen_ms AS lastSeenMs';
+  // One statement for all blocks: SQLite seeks each block's range in the primary key.
+  const ranges = db.prepare(`SELECT b.key AS block, ${columns} FROM json_each(?) b
+    JOIN cluster_ips c ON c.ip >= json_extract(b.value, '$[0]') AND c.ip < json_extract(b.value, '$[1]') ORDER BY c.ip, c.peer_key`);
+  const at = db.prepare(`SELECT ${columns} FROM cluster_ips c WHERE c.ip = ? ORDER BY c.peer_key`);
   let others: ClusterIpLookup | undefined;
   return {
-    inBlock(block) {
-      const text = blockTextRange(block);
-      if (text === undefined) return (others ??= clusterIpLookupOf(readClusterIpRecords(db, (ip) => blockTextRange(blockOf(ip) ?? '') === undefined))).inBlock(block);
-      return (range.all(text.from, text.to) as ClusterIpRecord[]).filter((r) => blockOf(r.ip) === block);
+    inBlocks(blocks) {
+      const found = new Map<string, ClusterIpRecord[]>();
+      const text: Record<string, [string, string]> = {};
+      const rest: string[] = [];
+      for (const block of blocks) {
+        const range = blockTextRange(block);
+        if (range === undefined) rest.push(block);
+        else text[block] = [range.from, range.to];
+      }
+      if (rest.length > 0) {
+        others ??= clusterIpLookupOf(readClusterIpRecords(db, (ip) => blockTextRange(blockOf(ip) ?? '') === undefined));
+        for (const [block, records] of others.inBlocks(rest)) found.set(block, [...records]);
+      }
+      if (Object.keys(text).length === 0) return found;
+      for (const { block, ...r } of ranges.all(JSON.stringify(text)) as (ClusterIpRecord & { block: string })[]) {
+        // The text range also holds text that is no address of the block (`10.1.2.300`).
+        if (blockOf(r.ip) !== block) continue;
+        const list = found.get(block);
+        if (list === undefined) found.set(block, [r]);
+        else list.push(r);
+      }
+      return found;
     },
     at: (ip) => at.all(ip) as ClusterIpRecord[],
   };
