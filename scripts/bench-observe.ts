@@ -267,6 +267,8 @@ async function main(): Promise<void> {
     flowsPerCpuSecond: median(rs.map((r) => r.flowsPerCpuSecond)),
     cpuS: median(rs.map((r) => r.cpuS)),
     peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
+    // The last run's RSS over time: flat, or growing with pod churn?
+    rssByTenthMb: rs.at(-1)?.rssByTenthMb ?? [],
   });
   const ours = summary(results);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -6,13 +6,16 @@
 //
 //   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep] [--repeat N]
 //        [--cluster 750,1500,3000|none] [--cluster-dir DIR] [--read-repeat N]
+//        [--observe-flows N|all|none]
 //
 // Two kinds of recording: the home-lab topology (generate-recording.mjs, --sizes flows) and a
 // high-cardinality churning cluster (generate-cluster.mjs, --cluster workloads, 2,000,000 flows
 // per 3,000 workloads). Cluster recordings are cached in --cluster-dir (default: the system temp
 // dir) since the biggest takes minutes to write; for them the bench also times every read command
 // (status, edges -A, recommend -A and --out, check and drops against the recommended policies,
-// report when the build has it) and reports time and peak RSS per workload.
+// report when the build has it) and reports time and peak RSS per workload, and runs `observe`
+// against a loopback relay that sends the same recording as fast as it can (scripts/bench-observe.ts;
+// --observe-flows of them, default all): flows/s, flows per CPU-second, peak RSS and RSS over time.
 //
 // On a shared 2-core VM single timings of the same thing vary by 20% or more, baseline included, so
 // each size's three measurements run --repeat times, interleaved (baseline, 1 thread, 2 workers,
@@ -39,6 +42,7 @@ const clusterFlag = flag('--cluster', '750,1500,3000');
 const clusterSizes = clusterFlag === 'none' ? [] : clusterFlag.split(',').map(Number);
 const clusterDir = flag('--cluster-dir', join(tmpdir(), 'hubble-advisor-bench'));
 const readRepeat = Number(flag('--read-repeat', '3'));
+const observeFlows = flag('--observe-flows', 'all');
 if (!sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sizes: flow counts, or none');
 mkdirSync(dir, { recursive: true });
 mkdirSync(clusterDir, { recursive: true });
@@ -237,7 +241,7 @@ for (const workloads of clusterSizes) {
     ['recommendOut', ['recommend', '-A', '--out', policyDir]],
     ['check', ['check', '--policies', policyDir]],
     ['drops', ['drops', '--policies', policyDir]],
-    ...(hasReport ? [['report', ['report']]] : []),
+    ...(hasReport ? [['report', ['report']], ['reportHtml', ['report', '-o', 'html']]] : []),
   ];
   const reads = Object.fromEntries(commands.map(([name]) => [name, []]));
   // Interleaved rounds: one run of each command per round. recommend --out rewrites the same
@@ -258,6 +262,10 @@ for (const workloads of clusterSizes) {
       maxRssMB: Math.max(...reads[name].map((r) => r.maxRssMB ?? 0)),
     };
   }
+  if (observeFlows !== 'none') {
+    row.observe = observeCluster(file, observeFlows === 'all' ? lines : Math.min(lines, Number(observeFlows)));
+    loads.push(loadavg()[0]);
+  }
   row.load = { min: Math.min(...loads), max: Math.max(...loads) };
   clusterResults.push(row);
   log(
@@ -265,8 +273,30 @@ for (const workloads of clusterSizes) {
       `baseline ${row.baseline.runsMs.map((x) => fmt(x)).join('/')} ms; replay 1 thread ${row.replay1.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
       `(x${fmt(row.replay1.ratioToBaseline, 2)}, ${fmt(row.replay1.maxRssMB)} MB); default (2 workers) ${row.replay2.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
       `(x${fmt(row.replay2.ratioToBaseline, 2)}, ${fmt(row.replay2.maxRssMB)} MB); ` +
-      commands.map(([name]) => `${name} ${row[name].runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ${fmt(row[name].maxRssMB)} MB`).join('; '),
+      commands.map(([name]) => `${name} ${row[name].runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ${fmt(row[name].maxRssMB)} MB`).join('; ') +
+      (row.observe ? `; observe ${observeCell(row.observe)}` : ''),
   );
+}
+
+/**
+ * `observe` of a cluster recording through a loopback relay (scripts/bench-observe.ts, client from
+ * dist/ pinned to one core): its JSON summary, or `{ failed }` with the reason.
+ */
+function observeCluster(file, flows) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/bench-observe.ts'), '--flows', String(flows), '--client', 'dist', '--cluster', file, '--runs', '1', '--rss-every-ms', '100'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) return { failed: `exit ${r.status}` };
+  return JSON.parse(last);
+}
+
+function observeCell(o) {
+  if (o.failed) return `failed (${o.failed})`;
+  return `${fmt(o.cliFlowsPerSec)} flows/s (${fmt(o.flowsPerCpuSecond)} per CPU-s), peak ${fmt(o.peakRssMb)} MB, RSS by tenths ${o.rssByTenthMb.join('/')} MB`;
 }
 
 function countRows(db, table) {
@@ -293,21 +323,22 @@ if (results.length > 0) process.stdout.write(`${table}\n`);
 if (clusterResults.length > 0) {
   // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
   const cell = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
-  const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report'] : [])];
-  const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report' };
+  const withObserve = clusterResults.some((r) => r.observe);
+  const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report', 'reportHtml'] : [])];
+  const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report', reportHtml: 'report -o html' };
   const replayCell = (r) => (Number.isNaN(r.ms) ? `failed ${r.failures}/${r.runsMs.length}` : `${fmt(r.ms / 1000, 1)} s (cpu ${fmt(r.cpuMs / 1000, 1)} s), x${fmt(r.ratioToBaseline, 2)}, ${fmt(r.maxRssMB)} MB${r.failures ? ` (${r.failures} failed)` : ''}`);
   const clusterTable = [
-    `| workloads | flows | stored edges | load | JSON.parse floor | replay 1 thread | replay default (2 workers) | ${readNames.map((n) => heads[n]).join(' | ')} |`,
-    `|---|---|---|---|---|---|---|${readNames.map(() => '---').join('|')}|`,
+    `| workloads | flows | stored edges | load | JSON.parse floor | replay 1 thread | replay default (2 workers) | ${readNames.map((n) => heads[n]).join(' | ')} |${withObserve ? ' observe (1 core) |' : ''}`,
+    `|---|---|---|---|---|---|---|${readNames.map(() => '---').join('|')}|${withObserve ? '---|' : ''}`,
     ...clusterResults.map(
       (r) =>
         `| ${fmt(r.workloads)} | ${fmt(r.flows)} (${fmt(r.fileMB)} MB) | ${fmt(r.rawEdges)} | ${fmt(r.load.min, 1)}-${fmt(r.load.max, 1)} | ${fmt(r.baseline.ms / 1000, 1)} s | ${replayCell(r.replay1)} | ${replayCell(r.replay2)} | ` +
-        `${readNames.map((n) => cell(r[n])).join(' | ')} |`,
+        `${readNames.map((n) => cell(r[n])).join(' | ')} |${withObserve ? ` ${r.observe ? observeCell(r.observe) : '-'} |` : ''}`,
     ),
     ...clusterResults.map(
       (r) =>
         `| per workload at ${fmt(r.workloads)} | | | | ${fmt((r.baseline.ms * 1000) / r.workloads)} µs | ${fmt((r.replay1.ms * 1000) / r.workloads)} µs | ${fmt((r.replay2.ms * 1000) / r.workloads)} µs | ` +
-        `${readNames.map((n) => `${fmt((r[n].ms * 1000) / r.workloads)} µs`).join(' | ')} |`,
+        `${readNames.map((n) => `${fmt((r[n].ms * 1000) / r.workloads)} µs`).join(' | ')} |${withObserve ? ' |' : ''}`,
     ),
   ].join('\n');
   process.stdout.write(`\n${clusterTable}\n`);

@@ -12,13 +12,23 @@ export interface IngestTotals {
   triageFlows: number;
 }
 
-/** A batch ends once a sink holds this many items, however few flows it has. */
-export const MAX_PENDING_ITEMS = 4_000;
+/**
+ * A batch ends once a sink holds this many items (edges and cluster addresses), however few flows
+ * it has. Each item is a few hundred bytes, so this bounds a batch to about 10-20 MB of them;
+ * beyond that, bigger batches save little: every batch upserts each edge it touched once, and a
+ * churning cluster's batch of 100,000 flows touches about 15,000 of them.
+ */
+export const MAX_PENDING_ITEMS = 32_000;
+
+/** Events per batch unless told otherwise (`--batch-size`). */
+export const DEFAULT_BATCH_SIZE = 100_000;
 
 /**
- * A batch ends once its lines add up to this many characters, however few they are: 40 flows of
- * 9 MB each held whole (drops are kept for triage; labels and URLs enter the edge sets) made one
- * batch of 360 MB. What a batch holds is bounded by the text it was read from, so this bounds it.
+ * A batch ends once the text it holds adds up to this many characters, however few flows it has:
+ * 40 flows of 9 MB each held whole (drops are kept for triage; labels and URLs enter the edge
+ * sets) made one batch of 360 MB. Counted is what the batch keeps: the lines of events held whole
+ * and the text the sinks keep (`FlowSink.keptChars`); the line of any other flow is let go once it
+ * is decoded (values that outlive it are copies: flow/own-copy.ts), so it is not counted.
  */
 export const MAX_PENDING_CHARS = 32 * 1024 * 1024;
 
@@ -32,7 +42,10 @@ const KEPT_WHOLE = new Set(['DROPPED', 'AUDIT', 'ERROR']);
 export class BatchBuilder {
   readonly totals: IngestTotals = { lines: 0, events: 0, flows: 0, badLines: 0, duplicates: 0, lostEvents: 0, triageFlows: 0 };
   #batch: IngestBatch = emptyBatch();
-  #pendingChars = 0;
+  /** Characters of the lines of events the open batch holds whole (triage flows, lost events, node statuses). */
+  #heldChars = 0;
+  /** Events the open batch holds whole, so that acceptLine can tell whether it kept the line. */
+  #held = 0;
   readonly #lines = new LineDecoder();
 
   constructor(
@@ -44,12 +57,13 @@ export class BatchBuilder {
   acceptLine(text: string, lineNo: number): BadLine | undefined {
     this.#batch.lines++;
     this.totals.lines++;
-    this.#pendingChars += text.length;
     if (text.length === 0) return undefined;
+    const held = this.#held;
     // Plain flow lines are read straight into a Flow; the rest (and every error) goes the general way.
     const event = this.#lines.decode(text);
     if (event !== undefined) {
       this.acceptEvent(event);
+      if (this.#held !== held) this.#heldChars += text.length;
       return undefined;
     }
     if (isBlank(text)) return undefined;
@@ -62,6 +76,7 @@ export class BatchBuilder {
     const result = decodeEvent(value);
     if (!result.ok) return this.rejectLine(lineNo, result.error.field, result.error.reason);
     this.acceptEvent(result.event);
+    if (this.#held !== held) this.#heldChars += text.length;
     return undefined;
   }
 
@@ -89,11 +104,13 @@ export class BatchBuilder {
         this.#acceptFlow(event.flow);
         break;
       case 'lost':
+        this.#held++;
         b.lostEvents.push(event.lost);
         b.lostEventCount += event.lost.numEventsLost;
         this.totals.lostEvents += event.lost.numEventsLost;
         break;
       case 'node-status':
+        this.#held++;
         b.nodeStatuses.push(event.status);
         break;
       case 'other':
@@ -126,6 +143,7 @@ export class BatchBuilder {
       b.lastFlowTime = flow.time;
     }
     if (KEPT_WHOLE.has(flow.verdict)) {
+      this.#held++;
       b.triageFlows.push(flow);
       this.totals.triageFlows++;
     }
@@ -136,13 +154,20 @@ export class BatchBuilder {
   take(): IngestBatch {
     const batch = this.#batch;
     this.#batch = emptyBatch();
-    this.#pendingChars = 0;
+    this.#heldChars = 0;
     return batch;
   }
 
-  /** Whether the open batch should be committed now: by events, by edges, or by the text read. */
+  /** Whether the open batch should be committed now: by events, by edges, or by the text it holds. */
   isFull(batchSize: number): boolean {
-    return this.#batch.events >= batchSize || this.pendingSinkItems >= MAX_PENDING_ITEMS || this.#pendingChars >= MAX_PENDING_CHARS;
+    return this.#batch.events >= batchSize || this.pendingSinkItems >= MAX_PENDING_ITEMS || this.pendingChars >= MAX_PENDING_CHARS;
+  }
+
+  /** Characters of text the open batch holds: lines kept whole and what the sinks keep. */
+  get pendingChars(): number {
+    let n = this.#heldChars;
+    for (const s of this.sinks) n += s.keptChars ?? 0;
+    return n;
   }
 
   /** Events in the open batch. */

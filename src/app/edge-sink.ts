@@ -37,9 +37,13 @@ export class EdgeSink implements ShardableSink<GraphDelta> {
     writer.write(delta);
   }
 
-  /** Edges in the open batch. */
+  /** Edges and cluster addresses in the open batch. */
   get pendingItems(): number {
     return this.#aggregator.size;
+  }
+
+  get keptChars(): number {
+    return this.#aggregator.keptChars;
   }
 
   /** Distinct raw edges this source produced so far (observe's progress line reads it). */

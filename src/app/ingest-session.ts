@@ -1,8 +1,8 @@
 import type { Flow, HubbleEvent } from '../flow/index.js';
 import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus, type StoredTotals } from '../store/index.js';
-import { BatchBuilder, type IngestTotals } from './batch-builder.js';
+import { BatchBuilder, DEFAULT_BATCH_SIZE, type IngestTotals } from './batch-builder.js';
 
-export { type IngestTotals, MAX_PENDING_ITEMS } from './batch-builder.js';
+export { DEFAULT_BATCH_SIZE, type IngestTotals, MAX_PENDING_ITEMS } from './batch-builder.js';
 
 /** A consumer of every stored flow (the edge aggregator); flushed inside each batch transaction. */
 export interface FlowSink {
@@ -13,6 +13,8 @@ export interface FlowSink {
    * big churning cluster 20,000 flows can hold 10,000 distinct edges, so batches also end here.
    */
   readonly pendingItems?: number;
+  /** Characters of text held for the next flush (labels, names, URLs, addresses it keeps). */
+  readonly keptChars?: number;
 }
 
 /**
@@ -74,7 +76,7 @@ export class IngestSession {
     this.#writer = writer;
     this.#sinks = options.sinks ?? [];
     this.#builder = new BatchBuilder(this.#sinks, options.isNew);
-    this.#batchSize = options.batchSize ?? 20_000;
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.#maxBatchAgeMs = options.maxBatchAgeMs ?? 1000;
     this.#clock = options.clock ?? Date.now;
     this.#batchStartedAt = this.#clock();

@@ -22,6 +22,7 @@ async function loadElk(): Promise<ELK> {
 
 export async function layoutServiceMap(graph: ServiceMapGraph): Promise<MapLayout> {
   const elk = await loadElk();
+  if (graph.level === 'namespaces') return layoutFlat(elk, graph);
   const children: ElkNode[] = graph.groups.map((g) => ({
     id: g.id,
     layoutOptions: {
@@ -79,11 +80,56 @@ export async function layoutServiceMap(graph: ServiceMapGraph): Promise<MapLayou
     for (const child of container.children ?? []) collect(child);
   };
   collect(out);
+  straightHubEdges(graph, nodes, routes);
+  return { graph, width: out.width ?? 0, height: out.height ?? 0, groups, nodes, edges: routes };
+}
+
+/**
+ * The namespace map: namespaces, entities and the external nodes flat (no group boxes), layered
+ * along the edges that are not hubs; nodes those do not connect are packed in rows (aspect ratio
+ * 1.6) instead of one column thousands of pixels tall.
+ */
+async function layoutFlat(elk: ELK, graph: ServiceMapGraph): Promise<MapLayout> {
+  const root: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.separateConnectedComponents': 'true',
+      'elk.aspectRatio': '1.6',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '40',
+      'elk.spacing.nodeNode': '14',
+      'elk.spacing.componentComponent': '14',
+      'elk.layered.thoroughness': '2',
+      'elk.padding': '[top=10,left=10,bottom=10,right=10]',
+    },
+    children: graph.nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
+    edges: graph.edges.filter((e) => !e.hub && e.from !== e.to).map((e) => ({ id: e.id, sources: [e.from], targets: [e.to] })),
+  };
+  const out = await elk.layout(root);
+  const nodes = new Map<string, Box>();
+  for (const n of out.children ?? []) nodes.set(n.id, { x: n.x ?? 0, y: n.y ?? 0, width: n.width ?? 0, height: n.height ?? 0 });
+  const routes = new Map<string, (readonly [number, number])[]>();
+  for (const e of out.edges ?? []) {
+    const points: [number, number][] = [];
+    for (const s of e.sections ?? []) {
+      points.push([s.startPoint.x, s.startPoint.y]);
+      for (const b of s.bendPoints ?? []) points.push([b.x, b.y]);
+      points.push([s.endPoint.x, s.endPoint.y]);
+    }
+    routes.set(e.id, points);
+  }
+  straightHubEdges(graph, nodes, routes);
+  return { graph, width: out.width ?? 0, height: out.height ?? 0, groups: new Map(), nodes, edges: routes };
+}
+
+/** Hub edges are left out of the layout: drawn straight from one box to the other, hidden until shown. */
+function straightHubEdges(graph: ServiceMapGraph, nodes: ReadonlyMap<string, Box>, routes: Map<string, (readonly [number, number])[]>): void {
   for (const e of graph.edges) {
     if (!e.hub) continue;
     const a = nodes.get(e.from);
     const b = nodes.get(e.to);
     if (a && b) routes.set(e.id, [[a.x + a.width, a.y + a.height / 2], [b.x, b.y + b.height / 2]]);
   }
-  return { graph, width: out.width ?? 0, height: out.height ?? 0, groups, nodes, edges: routes };
 }

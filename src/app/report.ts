@@ -11,7 +11,8 @@ import {
   policyFindings,
   renderInventoryHtml,
   renderInventoryMarkdown,
-  serviceMapGraph,
+  MAP_WORKLOAD_LIMIT,
+  reportMapGraph,
 } from '../report/index.js';
 import { type Db, readSummary } from '../store/index.js';
 import { layoutServiceMap } from './report-layout.js';
@@ -65,11 +66,22 @@ function healthOf(s: ReturnType<typeof readSummary>): BaselineHealth {
 export interface RenderOptions {
   readonly format: 'markdown' | 'html';
   readonly generatedAtMs?: number;
+  /** Where a warning goes (stderr in the CLI). */
+  readonly warn?: (message: string) => void;
 }
 
 export async function renderReport(inv: Inventory, options: RenderOptions): Promise<string> {
-  if (options.format === 'markdown') return renderInventoryMarkdown(inv, { ...(options.generatedAtMs !== undefined && { generatedAtMs: options.generatedAtMs }) });
-  const graph = serviceMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges));
-  const layout = await layoutServiceMap(graph);
-  return renderInventoryHtml(inv, layout, { ...(options.generatedAtMs !== undefined && { generatedAtMs: options.generatedAtMs }) });
+  const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
+  if (options.format === 'markdown') return renderInventoryMarkdown(inv, at);
+  const graph = reportMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges));
+  if (graph === undefined) {
+    return renderInventoryHtml(inv, undefined, { ...at, mapMissing: `${inv.workloads.length} workloads in more namespaces than a map can show; name some with -n (up to ${MAP_WORKLOAD_LIMIT} workloads are drawn one by one)` });
+  }
+  try {
+    return renderInventoryHtml(inv, await layoutServiceMap(graph), at);
+  } catch (err) {
+    // The tables are the report; a map the layout engine cannot place must not cost the user them.
+    options.warn?.(`report: the service map could not be laid out (${err instanceof Error ? err.message : String(err)}); the report has no map`);
+    return renderInventoryHtml(inv, undefined, { ...at, mapMissing: 'the layout engine failed on this graph; name fewer namespaces with -n' });
+  }
 }

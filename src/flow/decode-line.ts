@@ -44,6 +44,7 @@ import type {
   TrafficDirection,
   Verdict,
 } from './model.js';
+import { ownCopy } from './own-copy.js';
 import { parseTimestamp } from './timestamp.js';
 
 /** Thrown (never as an Error: no stack to capture) when the line must go the general way. */
@@ -504,7 +505,7 @@ export class LineDecoder {
     this.#skipValue(2);
     const text = s.slice(start, this.#pos);
     const endpoint = decodeEndpoint(JSON.parse(text), 'flow.endpoint');
-    if (Object.isFrozen(endpoint) && text.length <= MAX_CACHED_ENDPOINT_CHARS) this.#remember(copyOf(prefix), candidates, { text: copyOf(text), endpoint });
+    if (Object.isFrozen(endpoint) && text.length <= MAX_CACHED_ENDPOINT_CHARS) this.#remember(ownCopy(prefix), candidates, { text: ownCopy(text), endpoint });
     return endpoint;
   }
 
@@ -791,9 +792,4 @@ function digitsFrom(s: string, i: number): number {
   do c = s.charCodeAt(++i);
   while (c >= DIGIT_0 && c <= DIGIT_9);
   return i;
-}
-
-/** A flat copy: a slice would keep the whole line alive for as long as the cache holds the key. */
-function copyOf(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
 }

@@ -1,4 +1,4 @@
-import type { Endpoint, Flow } from '../flow/index.js';
+import { type Endpoint, type Flow, ownCopy } from '../flow/index.js';
 import { type EdgeAcc, addEvidence, countFlow, newEdge, normaliseName, toRecord } from './edge-acc.js';
 import { edgeKey } from './edge-key.js';
 import type { ClusterIpRecord, DnsAnswer, EdgeProtocol, EdgeRecord, NamespaceRecord, WorkloadRecord } from './model.js';
@@ -66,6 +66,9 @@ export class EdgeAggregator {
   readonly #peers = new PeerCache();
   #edges = new Map<Resolved, Map<Resolved, Map<number, EdgeAcc>>>();
   #edgeCount = 0;
+  #clusterIpCount = 0;
+  /** Characters of text the open batch keeps (set values, label sets, addresses, DNS names). */
+  #keptChars = 0;
   #workloads = new Map<Resolved, WorkloadAcc>();
   #answers = new Map<string, { client: string; query: string; ip: string; first: number; last: number; n: number }>();
   #skipped: Partial<Record<SkipReason, number>> = {};
@@ -79,9 +82,17 @@ export class EdgeAggregator {
    */
   readonly #seen = new Set<number>();
 
-  /** Edges in the open batch. */
+  /** Entries of the open batch that grow with the cluster: edges and (address, peer) pairs. */
   get size(): number {
-    return this.#edgeCount;
+    return this.#edgeCount + this.#clusterIpCount;
+  }
+
+  /**
+   * Characters of text the open batch keeps: what is not counted here is not kept, so a batch of
+   * flows whose lines are long but repeat what is known holds little.
+   */
+  get keptChars(): number {
+    return this.#keptChars;
   }
 
   /** Distinct raw edges seen since this aggregator started. */
@@ -133,7 +144,7 @@ export class EdgeAggregator {
       this.#seen.add(hash32(edgeKey(src.key, dst.key, l4.protocol, port)));
     }
     countFlow(e, flow);
-    addEvidence(e, flow);
+    this.#keptChars += addEvidence(e, flow);
   }
 
   /** Hands over the open batch and starts a new one. */
@@ -182,6 +193,8 @@ export class EdgeAggregator {
     this.#namespaceSlots = new Map();
     this.#edges = new Map();
     this.#edgeCount = 0;
+    this.#clusterIpCount = 0;
+    this.#keptChars = 0;
     this.#workloads = new Map();
     this.#answers = new Map();
     this.#skipped = {};
@@ -195,8 +208,11 @@ export class EdgeAggregator {
     let byIp = this.#clusterIps.get(r);
     if (byIp === undefined) this.#clusterIps.set(r, (byIp = new Map()));
     const c = byIp.get(ip);
-    if (c === undefined) byIp.set(ip, { flows: 1, first: timeMs, last: timeMs });
-    else {
+    if (c === undefined) {
+      byIp.set(ownCopy(ip), { flows: 1, first: timeMs, last: timeMs });
+      this.#clusterIpCount++;
+      this.#keptChars += ip.length;
+    } else {
       c.flows++;
       if (timeMs < c.first) c.first = timeMs;
       if (timeMs > c.last) c.last = timeMs;
@@ -227,7 +243,13 @@ export class EdgeAggregator {
         if (slot !== undefined && timeMs > slot.lastMs) slot.lastMs = timeMs;
       } else {
         const set = podLabelSet(ep.labels);
-        if (set.length > 0) acc.labelSets.set(set.join('\n'), set);
+        if (set.length > 0) {
+          const text = set.join('\n');
+          if (!acc.labelSets.has(text)) {
+            acc.labelSets.set(text, set);
+            this.#keptChars += 2 * text.length;
+          }
+        }
         const slot = this.#namespaceSlot(r.peer.namespace, ep.labels, timeMs);
         if (id !== undefined) acc.identities.set(id, slot);
       }
@@ -242,7 +264,10 @@ export class EdgeAggregator {
     if (set.length === 0 && !labels.some((l) => l.startsWith('k8s:io.kubernetes.pod.namespace='))) return undefined;
     const key = `${namespace}\n${set.join('\n')}`;
     let slot = this.#namespaceSlots.get(key);
-    if (slot === undefined) this.#namespaceSlots.set(key, (slot = { namespace, labels: set, lastMs: timeMs }));
+    if (slot === undefined) {
+      this.#namespaceSlots.set(key, (slot = { namespace, labels: set, lastMs: timeMs }));
+      this.#keptChars += 2 * key.length;
+    }
     else if (timeMs > slot.lastMs) slot.lastMs = timeMs;
     return slot;
   }
@@ -255,8 +280,10 @@ export class EdgeAggregator {
     for (const ip of dns.ips) {
       const k = `${client}|${query}|${ip}`;
       const a = this.#answers.get(k);
-      if (a === undefined) this.#answers.set(k, { client, query, ip, first: flow.timeMs, last: flow.timeMs, n: 1 });
-      else {
+      if (a === undefined) {
+        this.#answers.set(k, { client, query, ip, first: flow.timeMs, last: flow.timeMs, n: 1 });
+        this.#keptChars += 2 * k.length;
+      } else {
         a.n++;
         if (flow.timeMs < a.first) a.first = flow.timeMs;
         if (flow.timeMs > a.last) a.last = flow.timeMs;

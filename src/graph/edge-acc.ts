@@ -1,4 +1,4 @@
-import type { Flow } from '../flow/index.js';
+import { type Flow, ownCopy } from '../flow/index.js';
 import { httpRequestTemplate } from './http-template.js';
 import { reservedLabelsText } from './identity.js';
 import { emptyCounters, sortRecord } from './merge.js';
@@ -93,21 +93,28 @@ export function countFlow(e: EdgeAcc, flow: Flow): void {
   }
 }
 
-/** Keeps the K smallest distinct values in a sorted array: no hashing, and merging stays exact. */
-function addTo(e: EdgeAcc, field: SetField, value: string): void {
+/**
+ * Keeps the K smallest distinct values in a sorted array: no hashing, and merging stays exact.
+ * A value kept is a copy of its own (it may be cut from the flow's line). Returns the characters it
+ * kept (0 when the value was there already or did not enter).
+ */
+function addTo(e: EdgeAcc, field: SetField, value: string): number {
   let s = e.sets[field];
   if (s === undefined) {
-    e.sets[field] = { values: [value], truncated: false };
-    return;
+    e.sets[field] = { values: [ownCopy(value)], truncated: false };
+    return value.length;
   }
   const values = s.values;
   const limit = SET_LIMITS[field];
   const last = values[values.length - 1] as string;
-  if (value === last) return;
+  if (value === last) return 0;
   if (value > last) {
-    if (values.length < limit) values.push(value);
-    else s.truncated = true;
-    return;
+    if (values.length >= limit) {
+      s.truncated = true;
+      return 0;
+    }
+    values.push(ownCopy(value));
+    return value.length;
   }
   let lo = 0;
   let hi = values.length - 1;
@@ -116,48 +123,52 @@ function addTo(e: EdgeAcc, field: SetField, value: string): void {
     if ((values[mid] as string) < value) lo = mid + 1;
     else hi = mid;
   }
-  if (values[lo] === value) return;
-  values.splice(lo, 0, value);
+  if (values[lo] === value) return 0;
+  values.splice(lo, 0, ownCopy(value));
   if (values.length > limit) {
     values.pop();
     s.truncated = true;
   }
+  return value.length;
 }
 
-export function addEvidence(e: EdgeAcc, flow: Flow): void {
+/** Adds the flow's evidence to the edge's sets; returns the characters the sets newly keep. */
+export function addEvidence(e: EdgeAcc, flow: Flow): number {
+  let kept = 0;
   if (e.from.peer.kind === 'workload') {
-    if (flow.source.podName) addTo(e, 'srcPods', flow.source.podName);
+    if (flow.source.podName) kept += addTo(e, 'srcPods', flow.source.podName);
   } else {
     const r = reservedLabelsText(flow.source);
-    if (r !== undefined) addTo(e, 'srcReserved', r);
+    if (r !== undefined) kept += addTo(e, 'srcReserved', r);
   }
   const to = e.to.peer;
   if (to.kind === 'workload') {
-    if (flow.destination.podName) addTo(e, 'dstPods', flow.destination.podName);
+    if (flow.destination.podName) kept += addTo(e, 'dstPods', flow.destination.podName);
   } else {
     const r = reservedLabelsText(flow.destination);
-    if (r !== undefined) addTo(e, 'dstReserved', r);
+    if (r !== undefined) kept += addTo(e, 'dstReserved', r);
   }
-  if (to.kind === 'world-ip') for (const n of flow.destinationNames) addTo(e, 'destinationNames', normaliseName(n));
+  if (to.kind === 'world-ip') for (const n of flow.destinationNames) kept += addTo(e, 'destinationNames', normaliseName(n));
   const svc = flow.destinationService;
-  if (svc?.name) addTo(e, 'services', `${svc.namespace ?? ''}/${svc.name}`);
+  if (svc?.name) kept += addTo(e, 'services', `${svc.namespace ?? ''}/${svc.name}`);
   const l7 = flow.l7;
   if (l7 !== undefined) {
     if (l7.dns !== undefined) {
-      addTo(e, 'l7Protocols', 'dns');
+      kept += addTo(e, 'l7Protocols', 'dns');
       const q = normaliseName(l7.dns.query);
-      if (q !== '') addTo(e, 'dnsNames', q);
+      if (q !== '') kept += addTo(e, 'dnsNames', q);
     } else if (l7.http !== undefined) {
-      addTo(e, 'l7Protocols', 'http');
-      addTo(e, 'httpRequests', httpRequestTemplate(l7.http.method, l7.http.url));
-    } else if (l7.kafka !== undefined) addTo(e, 'l7Protocols', 'kafka');
+      kept += addTo(e, 'l7Protocols', 'http');
+      kept += addTo(e, 'httpRequests', httpRequestTemplate(l7.http.method, l7.http.url));
+    } else if (l7.kafka !== undefined) kept += addTo(e, 'l7Protocols', 'kafka');
   }
   if (flow.eventType?.type === 5) {
-    for (const p of flow.egressAllowedBy) addTo(e, 'allowedBy', policyRef(p));
-    for (const p of flow.ingressAllowedBy) addTo(e, 'allowedBy', policyRef(p));
-    for (const p of flow.egressDeniedBy) addTo(e, 'deniedBy', policyRef(p));
-    for (const p of flow.ingressDeniedBy) addTo(e, 'deniedBy', policyRef(p));
+    for (const p of flow.egressAllowedBy) kept += addTo(e, 'allowedBy', policyRef(p));
+    for (const p of flow.ingressAllowedBy) kept += addTo(e, 'allowedBy', policyRef(p));
+    for (const p of flow.egressDeniedBy) kept += addTo(e, 'deniedBy', policyRef(p));
+    for (const p of flow.ingressDeniedBy) kept += addTo(e, 'deniedBy', policyRef(p));
   }
+  return kept;
 }
 
 function policyRef(p: { readonly kind?: string; readonly namespace?: string; readonly name?: string }): string {

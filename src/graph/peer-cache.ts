@@ -1,4 +1,4 @@
-import type { Endpoint } from '../flow/index.js';
+import { type Endpoint, ownCopy } from '../flow/index.js';
 import { rawPeerKey, workloadKey } from './edge-key.js';
 import { reservedPeer } from './identity.js';
 import type { RawPeer } from './model.js';
@@ -101,8 +101,10 @@ export class PeerCache {
   #world(ip: string): Resolved {
     let r = this.#worldByIp.get(ip);
     if (r === undefined) {
-      r = this.#canon(`ip:${ip}`, { kind: 'world-ip', ip });
-      this.#worldByIp.set(ip, r);
+      // Kept across batches: a copy, not a view of the flow's line.
+      const own = ownCopy(ip);
+      r = this.#canon(`ip:${own}`, { kind: 'world-ip', ip: own });
+      this.#worldByIp.set(own, r);
     }
     return r;
   }

@@ -11,6 +11,8 @@ import { formatCount, formatDuration, formatTime } from './table.js';
 export interface HtmlOptions {
   readonly generatedAtMs?: number;
   readonly title?: string;
+  /** Why there is no map (the layout is then `undefined`). */
+  readonly mapMissing?: string;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -60,7 +62,8 @@ nav ol{columns:3;font-size:13px}
 svg text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:#1f2328}
 .group rect{fill:#f6f8fa;stroke:#afb8c1;rx:6}.group text{font-weight:600;fill:#57606a}
 .group.external rect{fill:#fff8f0}.group.entities rect{fill:#f3f0ff}
-.node rect{fill:#fff;stroke:#57606a;rx:4}.node.fqdn rect,.node.cidr rect,.node.ips rect{stroke:#bc4c00}.node.entity rect{stroke:#8250df}
+.node rect{fill:#fff;stroke:#57606a;rx:4}.node.namespace rect{stroke:#0969da;fill:#f5f9ff}
+.map-note{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;font-size:13px}.node.fqdn rect,.node.cidr rect,.node.ips rect{stroke:#bc4c00}.node.entity rect{stroke:#8250df}
 .node:hover rect,.node.sel rect{stroke-width:2.5}
 .edge path{fill:none;stroke-width:1.6}.edge:hover path,.edge.sel path{stroke-width:3.5}
 .edge .hit{stroke:transparent;stroke-width:9}
@@ -82,6 +85,7 @@ const SCRIPT = `
     });
   });
   var hubs=document.getElementById('show-hubs');
+  if(!hubs)return;
   hubs.addEventListener('change',function(){document.body.classList.toggle('hide-hubs',!hubs.checked);});
   var zoom=document.getElementById('zoom');var svg=document.getElementById('map');
   var w=Number(svg.getAttribute('width')),h=Number(svg.getAttribute('height'));
@@ -110,12 +114,13 @@ export function renderServiceMapSvg(layout: MapLayout): string {
         `<text x="${b.x + 8}" y="${b.y + 16}">${esc(group.label)}</text></g>`,
     );
   }
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
   for (const e of g.edges) {
     const pts = layout.edges.get(e.id) ?? [];
     if (pts.length === 0) continue;
     const d = pts.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${round(x)},${round(y)}`).join('');
-    const from = g.nodes.find((n) => n.id === e.from);
-    const to = g.nodes.find((n) => n.id === e.to);
+    const from = byId.get(e.from);
+    const to = byId.get(e.to);
     const title = [`${from?.title ?? e.from} → ${to?.title ?? e.to}  ${e.ports}`, STATUS_LABEL[e.status] ?? e.status, ...e.evidence];
     out.push(
       `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edgeIds.join(' '))}">` +
@@ -142,7 +147,7 @@ const coverageText = (c: WorkloadCoverage | undefined): string =>
 
 const sideDetail = (s: SideCoverage): string => (s.selectedBy.length === 0 ? 'no policy' : `${sideCoverageText(s)} (${s.selectedBy.join(', ')})`);
 
-export function renderInventoryHtml(inv: Inventory, layout: MapLayout, options: HtmlOptions = {}): string {
+export function renderInventoryHtml(inv: Inventory, layout: MapLayout | undefined, options: HtmlOptions = {}): string {
   const title = options.title ?? 'Network inventory';
   const h = inv.health;
   const components = inv.namespaces.reduce((n, s) => n + s.components.length, 0);
@@ -169,17 +174,28 @@ export function renderInventoryHtml(inv: Inventory, layout: MapLayout, options: 
   body.push(`<nav><ol>${sections.map(([id, t]) => `<li><a href="#${esc(id)}">${esc(t)}</a></li>`).join('')}</ol></nav>`);
 
   body.push('<h2 id="map-title">Service map</h2>');
-  body.push(
-    '<div class="map-tools"><span class="legend">' +
-      (inv.policies
-        ? '<span><i style="background:#1a7f37"></i>allowed</span><span><i style="background:#cf222e"></i>would drop</span><span><i style="background:#bc4c00"></i>dropped (observed)</span><span><i style="background:#8c959f"></i>no policy</span>'
-        : '<span><i style="background:#8c959f"></i>observed (no policies loaded)</span><span><i style="background:#bc4c00"></i>dropped (observed)</span>') +
-      '</span><label><input type="checkbox" id="show-hubs"> show DNS and hub edges (lines to a node with many peers, e.g. a scraper)</label>' +
-      '<label>zoom <input type="range" id="zoom" min="30" max="150" value="100"></label>' +
-      '<span>Hover or click an edge or node for its ports and evidence.</span></div>',
-  );
-  body.push(`<div class="map-wrap">${renderServiceMapSvg(layout)}</div>`);
-  body.push('<div id="details" aria-live="polite">Click an edge or a node.</div>');
+  if (layout === undefined) {
+    body.push(`<p class="map-note">No service map: ${esc(options.mapMissing ?? 'it could not be laid out')}. The tables below list every edge.</p>`);
+  } else {
+    if (layout.graph.level === 'namespaces') {
+      body.push(
+        `<p class="map-note">${formatCount(layout.graph.workloads)} workloads are more than one map can show readably, so this map shows namespaces: ` +
+          'the edges between two namespaces are merged into one line (click it for counts and examples), the edges inside a namespace are counted in its title. ' +
+          '<code>hubble-advisor report -o html -n NAMESPACE</code> draws the workloads of the namespaces you name.</p>',
+      );
+    }
+    body.push(
+      '<div class="map-tools"><span class="legend">' +
+        (inv.policies
+          ? '<span><i style="background:#1a7f37"></i>allowed</span><span><i style="background:#cf222e"></i>would drop</span><span><i style="background:#bc4c00"></i>dropped (observed)</span><span><i style="background:#8c959f"></i>no policy</span>'
+          : '<span><i style="background:#8c959f"></i>observed (no policies loaded)</span><span><i style="background:#bc4c00"></i>dropped (observed)</span>') +
+        '</span><label><input type="checkbox" id="show-hubs"> show DNS and hub edges (lines to a node with many peers, e.g. a scraper)</label>' +
+        '<label>zoom <input type="range" id="zoom" min="30" max="150" value="100"></label>' +
+        '<span>Hover or click an edge or node for its ports and evidence.</span></div>',
+    );
+    body.push(`<div class="map-wrap">${renderServiceMapSvg(layout)}</div>`);
+    body.push('<div id="details" aria-live="polite">Click an edge or a node.</div>');
+  }
 
   body.push('<h2 id="health">Baseline health</h2>');
   const lost = h.lostEvents.reduce((n, l) => n + l.lost, 0);

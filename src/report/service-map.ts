@@ -13,7 +13,7 @@ export interface MapNode {
   readonly label: string;
   /** Full name and what it is, for the tooltip. */
   readonly title: string;
-  readonly kind: 'workload' | 'entity' | 'fqdn' | 'cidr' | 'ips';
+  readonly kind: 'workload' | 'namespace' | 'entity' | 'fqdn' | 'cidr' | 'ips';
   readonly group: string;
   readonly width: number;
   readonly height: number;
@@ -46,6 +46,13 @@ export interface ServiceMapGraph {
   readonly groups: readonly MapGroup[];
   readonly nodes: readonly MapNode[];
   readonly edges: readonly MapEdge[];
+  /**
+   * `namespaces` when the scope had too many workloads for one readable map: one node per
+   * namespace, the edges between namespaces merged (see `namespaceMapGraph`).
+   */
+  readonly level: 'workloads' | 'namespaces';
+  /** Workloads in scope (what a namespace-level map stands for). */
+  readonly workloads: number;
 }
 
 /** Positions from the layout, absolute, in SVG user units. */
@@ -80,6 +87,21 @@ const STATUS_RANK: Readonly<Record<EdgeStatus, number>> = { 'would-drop': 3, dro
 
 export function cutLabel(s: string, max = LABEL_MAX): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/**
+ * Above this many workloads in scope one map of workloads is no longer readable (at 150 it is
+ * 33,000 px tall) and elkjs's recursion overflows the stack near 3,000: the map shows namespaces.
+ */
+export const MAP_WORKLOAD_LIMIT = 200;
+/** Above this many namespaces even the namespace map is left out (with a note). */
+export const MAP_NAMESPACE_LIMIT = 600;
+
+/** The map the report draws for this scope: workloads, or namespaces when there are too many. */
+export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
+  if (inv.workloads.length <= MAP_WORKLOAD_LIMIT) return serviceMapGraph(inv, status);
+  const namespaces = new Set(inv.workloads.map((w) => w.namespace));
+  return namespaces.size <= MAP_NAMESPACE_LIMIT ? namespaceMapGraph(inv, status) : undefined;
 }
 
 export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
@@ -170,7 +192,146 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
     nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
   }
   const sortedGroups = [...groups.values()].sort((a, b) => groupRank(a) - groupRank(b) || (a.label < b.label ? -1 : 1));
-  return { groups: sortedGroups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
+  return { groups: sortedGroups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges, level: 'workloads', workloads: inv.workloads.length };
+}
+
+/** Example edges an edge of the namespace map lists in its evidence before "… and N more". */
+const EXAMPLES = 8;
+/** Distinct ports an edge of the namespace map names before it only counts them. */
+const PORTS_NAMED = 6;
+
+/**
+ * The map of a scope too big to draw workload by workload: one node per namespace (titled with its
+ * workload count and the edges inside it), entities as they are, FQDNs and world IPs as one node
+ * each; the observed edges between two nodes merged into one, coloured by the worst status among
+ * them, with counts per status and example workload pairs as evidence. Hub and DNS edges are hidden
+ * until asked for, as on the workload map.
+ */
+export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+  const namespaces: MapGroup = { id: 'namespaces:', label: 'namespaces', kind: 'namespace' };
+  const external: MapGroup = { id: EXTERNAL_GROUP, label: 'outside the cluster', kind: 'external' };
+  const entities: MapGroup = { id: ENTITY_GROUP, label: 'entities', kind: 'entities' };
+  const workloadsIn = new Map<string, number>();
+  for (const w of inv.workloads) workloadsIn.set(w.namespace, (workloadsIn.get(w.namespace) ?? 0) + 1);
+  const inside = new Map<string, number>();
+  const fqdns = new Set<string>();
+  const ips = new Set<string>();
+  for (const e of inv.edges) {
+    if (e.to.kind === 'fqdn') fqdns.add(e.to.fqdn);
+    if (e.to.kind === 'cidr') ips.add(e.to.cidr);
+    if (e.from.kind === 'cidr') ips.add(e.from.cidr);
+  }
+  const idOf = (p: Peer): string => {
+    switch (p.kind) {
+      case 'workload':
+        return `ns:${p.namespace}`;
+      case 'entity':
+        return peerId(p);
+      case 'fqdn':
+        return 'fqdns:';
+      case 'cidr':
+        return 'ips:';
+      default: {
+        const never: never = p;
+        return never;
+      }
+    }
+  };
+  const pairs = new Map<string, { from: string; to: string; edges: Edge[] }>();
+  for (const e of inv.edges) {
+    const from = idOf(e.from);
+    const to = idOf(e.to);
+    if (from === to && e.from.kind === 'workload') {
+      inside.set(from, (inside.get(from) ?? 0) + 1);
+      continue;
+    }
+    const k = `${from}\n${to}`;
+    const pair = pairs.get(k);
+    if (pair) pair.edges.push(e);
+    else pairs.set(k, { from, to, edges: [e] });
+  }
+  const nodes = new Map<string, MapNode>();
+  const add = (id: string, label: string, title: string, kind: MapNode['kind'], group: MapGroup): void => {
+    const text = cutLabel(label);
+    nodes.set(id, { id, label: text, title, kind, group: group.id, width: Math.max(48, text.length * CHAR_WIDTH + 18), height: NODE_HEIGHT });
+  };
+  for (const [ns, n] of workloadsIn) {
+    const id = `ns:${ns}`;
+    add(id, `${ns} (${formatCount(n)})`, `namespace ${ns}: ${formatCount(n)} workload${n === 1 ? '' : 's'}, ${formatCount(inside.get(id) ?? 0)} edges between them`, 'namespace', namespaces);
+  }
+  for (const p of pairs.values()) {
+    const first = p.edges[0] as Edge;
+    for (const [id, peer] of [[p.from, first.from], [p.to, first.to]] as const) {
+      if (nodes.has(id)) continue;
+      if (peer.kind === 'workload') add(id, peer.namespace, `namespace ${peer.namespace} (outside the scope)`, 'namespace', namespaces);
+      else if (peer.kind === 'entity') add(id, peer.entity, `entity ${peer.entity}`, 'entity', entities);
+      else if (peer.kind === 'fqdn') add(id, `${formatCount(fqdns.size)} FQDNs`, [...fqdns].sort().slice(0, 50).join(', ') + (fqdns.size > 50 ? ', …' : ''), 'fqdn', external);
+      else add(id, `${formatCount(ips.size)} world IPs`, [...ips].sort().slice(0, 50).map(cidrName).join(', ') + (ips.size > 50 ? ', …' : ''), 'ips', external);
+    }
+  }
+  const degree = new Map<string, number>();
+  for (const p of pairs.values()) {
+    if (p.from === p.to) continue;
+    degree.set(p.from, (degree.get(p.from) ?? 0) + 1);
+    degree.set(p.to, (degree.get(p.to) ?? 0) + 1);
+  }
+  const isHub = (id: string): boolean => (degree.get(id) ?? 0) > HUB_PEERS;
+  const edges = [...pairs.values()].map((p, i): MapEdge => {
+    const statuses = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy');
+    const ports = new Set(p.edges.map((e) => `${e.protocol}/${e.port}`));
+    return {
+      id: `e${i}`,
+      from: p.from,
+      to: p.to,
+      status: statuses.reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a)),
+      ports: ports.size <= PORTS_NAMED ? formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))) : `${formatCount(ports.size)} ports`,
+      hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
+      evidence: mergedEvidence(p.edges, statuses),
+      edgeIds: p.edges.map(edgeId),
+    };
+  });
+  for (const [id, n] of nodes) {
+    if (!isHub(id)) continue;
+    const label = `${cutLabel(n.label, LABEL_MAX - 12)} (${degree.get(id)} peers)`;
+    nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
+  }
+  const groups = [entities, namespaces, external].filter((g) => [...nodes.values()].some((n) => n.group === g.id));
+  return { groups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges, level: 'namespaces', workloads: inv.workloads.length };
+}
+
+/** Counts per status and the first few workload pairs of a merged edge, busiest and worst first. */
+function mergedEvidence(edges: readonly Edge[], statuses: readonly EdgeStatus[]): string[] {
+  const byStatus = new Map<EdgeStatus, number>();
+  for (const s of statuses) byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
+  const flows = edges.reduce((n, e) => n + e.flows, 0);
+  const out = [
+    `${formatCount(edges.length)} observed edge${edges.length === 1 ? '' : 's'}, ${formatCount(flows)} flows: ` +
+      [...byStatus.entries()].sort(([a], [b]) => STATUS_RANK[b] - STATUS_RANK[a]).map(([s, n]) => `${formatCount(n)} ${s.replace('-', ' ')}`).join(', '),
+  ];
+  const examples = edges
+    .map((e, i) => ({ e, s: statuses[i] ?? 'no-policy' }))
+    .sort((a, b) => STATUS_RANK[b.s] - STATUS_RANK[a.s] || b.e.flows - a.e.flows)
+    .slice(0, EXAMPLES);
+  for (const { e, s } of examples) out.push(`  ${endName(e.from)} → ${endName(e.to)} ${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${s.replace('-', ' ')}`);
+  if (edges.length > EXAMPLES) out.push(`  … and ${formatCount(edges.length - EXAMPLES)} more (report -o html -n NAMESPACE draws them one by one)`);
+  return out;
+}
+
+function endName(p: Peer): string {
+  switch (p.kind) {
+    case 'workload':
+      return `${p.namespace}/${p.name}`;
+    case 'entity':
+      return p.entity;
+    case 'fqdn':
+      return p.fqdn;
+    case 'cidr':
+      return cidrName(p.cidr);
+    default: {
+      const never: never = p;
+      return never;
+    }
+  }
 }
 
 const groupRank = (g: MapGroup): number => (g.kind === 'entities' ? 0 : g.kind === 'namespace' ? 1 : 2);

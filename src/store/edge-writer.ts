@@ -75,10 +75,11 @@ export class EdgeWriter {
 
   constructor(db: Db) {
     this.#db = db;
-    const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms'];
+    const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
+    // A new edge is inserted whole, its sets too: no read-back and rewrite of the row it just wrote.
+    const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', ...setCols, 'truncated'];
     this.#insert = db.prepare(`INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
-    const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
     this.#insertHour = db.prepare('INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES (?, ?)');
@@ -116,7 +117,8 @@ export class EdgeWriter {
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {
-    const id = this.#upsertCounters(key, e);
+    const existing = this.#existingId(key, e);
+    const id = existing === undefined ? this.#insertEdge(key, e) : this.#addCounters(existing, e);
     const hours = e.hours;
     if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
       for (const h of hours) this.#insertHour.run(id, h);
@@ -124,26 +126,30 @@ export class EdgeWriter {
       this.#lastHour.set(id, hours[hours.length - 1] as number);
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
-    if (!this.#bringsNewValues(id, e)) return;
+    if (existing === undefined || !this.#bringsNewValues(id, e)) return;
     const stored = setColumns(this.#selectSets.get(id) as Record<string, unknown>);
-    const update: Record<string, string | number> = { id };
-    const truncated: string[] = [];
+    const merged = {} as Record<SetField, CappedSet>;
+    for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
+    const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
+    for (const f of SET_FIELDS) update[SET_COLUMN[f]] = JSON.stringify(merged[f].values);
+    this.#updateSets.run(update);
+    this.#rememberSets(id, merged);
+  }
+
+  /** Remembers the sets now stored for an edge, within the writer's bounds. */
+  #rememberSets(id: number, sets: Readonly<Record<SetField, CappedSet>>): void {
     const known: KnownSets = new Map();
     let values = 0;
     let chars = 0;
     for (const f of SET_FIELDS) {
-      const merged = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
-      update[SET_COLUMN[f]] = JSON.stringify(merged.values);
-      if (merged.truncated) truncated.push(f);
-      if (merged.values.length === 0) continue;
+      const set = sets[f];
+      if (set.values.length === 0) continue;
       // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
-      const full = merged.truncated && merged.values.length === SET_LIMITS[f];
-      known.set(f, { values: new Set(merged.values), ceiling: full ? merged.values[merged.values.length - 1] : undefined });
-      values += merged.values.length;
-      for (const v of merged.values) chars += v.length;
+      const full = set.truncated && set.values.length === SET_LIMITS[f];
+      known.set(f, { values: new Set(set.values), ceiling: full ? set.values[set.values.length - 1] : undefined });
+      values += set.values.length;
+      for (const v of set.values) chars += v.length;
     }
-    update['truncated'] = JSON.stringify(truncated);
-    this.#updateSets.run(update);
     const before = this.#known.get(id);
     if (before !== undefined) {
       this.#knownValues -= knownSize(before);
@@ -162,24 +168,32 @@ export class EdgeWriter {
     this.#known.set(id, known);
   }
 
-  /** Adds the counters (only the non-zero ones) to the edge's row, inserting it first if new. */
-  #upsertCounters(key: string, e: EdgeRecord): number {
+  /** The row id of the edge, if it is stored (by this writer or another). */
+  #existingId(key: string, e: EdgeRecord): number | undefined {
+    const known = this.#ids.get(key);
+    if (known !== undefined) return known;
+    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number } | undefined;
+    if (row !== undefined) this.#remember(key, row.id);
+    return row?.id;
+  }
+
+  /** Inserts a new edge with its counters and sets. */
+  #insertEdge(key: string, e: EdgeRecord): number {
+    const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
+    const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
+    const sets = SET_FIELDS.map((f) => JSON.stringify(e.sets[f].values));
+    const id = Number(
+      this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets))
+        .lastInsertRowid,
+    );
+    this.#remember(key, id);
+    this.#rememberSets(id, e.sets);
+    return id;
+  }
+
+  /** Adds the counters (only the non-zero ones) to a stored edge's row. */
+  #addCounters(id: number, e: EdgeRecord): number {
     const values = counterValues(e);
-    let id = this.#ids.get(key);
-    if (id === undefined) {
-      const srcKey = rawPeerKey(e.from);
-      const dstKey = rawPeerKey(e.to);
-      const row = this.#selectId.get(srcKey, dstKey, e.protocol, e.port) as { id: number } | undefined;
-      if (row === undefined) {
-        const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
-        const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
-        id = Number(this.#insert.run(srcKey, dstKey, e.protocol, e.port, srcNs, dstNs, ...values, e.firstSeenMs, e.lastSeenMs).lastInsertRowid);
-        this.#remember(key, id);
-        return id;
-      }
-      id = row.id;
-      this.#remember(key, id);
-    }
     const changed: number[] = [];
     let mask = '';
     for (let i = 0; i < values.length; i++) {
@@ -264,6 +278,11 @@ function knownChars(k: KnownSets): number {
   let n = 0;
   for (const f of k.values()) for (const v of f.values) n += v.length;
   return n;
+}
+
+/** The `truncated` column: the set fields that had more values than they keep, in SET_FIELDS order. */
+function truncatedColumn(sets: Readonly<Record<SetField, CappedSet>>): string {
+  return JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated));
 }
 
 export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {

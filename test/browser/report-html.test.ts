@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Edge, Peer, WorkloadInfo } from '../../src/graph/index.js';
 import { layoutServiceMap } from '../../src/app/report-layout.js';
-import { buildInventory, observedEdgeStatus, renderInventoryHtml, serviceMapGraph } from '../../src/report/index.js';
+import { buildInventory, MAP_WORKLOAD_LIMIT, observedEdgeStatus, renderInventoryHtml, serviceMapGraph } from '../../src/report/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
+import { readHomeLabTruth } from '../helpers/truth.js';
 
 /**
  * `report -o html` judged as its reader sees it: Debian's chromium (apt) driven by puppeteer-core.
@@ -27,11 +29,7 @@ const POLICIES = join(REPO_ROOT, 'examples/policies');
 /** Screenshots are kept for people to look at; their paths are printed. */
 const SHOTS = mkdtempSync(join(tmpdir(), 'hubble-advisor-report-shots-'));
 
-interface Truth {
-  edges: { from: PeerJson; to: PeerJson; protocol: string; port: number }[];
-  workloads: { namespace: string; kind: string; name: string }[];
-}
-const truth = JSON.parse(readFileSync(join(REPO_ROOT, 'recordings/home-lab.truth.json'), 'utf8')) as Truth;
+const truth = readHomeLabTruth();
 const peerId = (p: PeerJson): string =>
   p.kind === 'workload' ? `w:${p.namespace}/${p.workloadKind}/${p.name}` : p.kind === 'entity' ? `e:${p.entity}` : p.kind === 'fqdn' ? `f:${p.fqdn}` : `c:${p.cidr}`;
 
@@ -169,6 +167,79 @@ browserDescribe('report -o html in a real browser', () => {
     const fontPx = await page.$eval('#map g.node text', (t) => parseFloat(getComputedStyle(t).fontSize));
     expect(fontPx).toBeGreaterThanOrEqual(11);
     await shootMap(page, join(SHOTS, 'seventy-apps-map.png'));
+    await page.close();
+  });
+});
+
+browserDescribe('report -o html of a cluster too big for one workload map', () => {
+  const tmp = tempDir();
+  const db = tmp.file('cluster.db');
+  const html = join(SHOTS, 'cluster-300.html');
+  let browser: Browser;
+  let observed: { from: PeerJson; to: PeerJson; protocol: string; port: number; forwarded: number; dropped: number }[];
+  beforeAll(async () => {
+    // The churning-cluster generator, not the home lab: 300 workloads in ~20 namespaces.
+    const recording = tmp.file('cluster.jsonl');
+    const gen = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '300', '--flows', '15000', '--seed', 'report-map', '--out', recording], { encoding: 'utf8' });
+    expect(gen.status, gen.stderr).toBe(0);
+    expect((await runCli(['--db', db, 'replay', recording])).code).toBe(0);
+    const edges = await runCli(['--db', db, 'edges', '-A', '-o', 'json']);
+    observed = JSON.parse(edges.stdout) as typeof observed;
+    const r = await runCli(['--db', db, 'report', '-o', 'html', '--out', html]);
+    expect(r.code, r.stderr).toBe(0);
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    tmp.remove();
+  });
+
+  it('draws one node per namespace, says why, and accounts for every observed edge', async () => {
+    const { page, errors, requests } = await open(browser, html);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(await page.$eval('.map-note', (p) => p.textContent ?? '')).toMatch(/workloads are more than one map can show readably/);
+    const drawn = await page.evaluate(() => ({
+      nodes: [...document.querySelectorAll('#map g.node')].map((g) => ({ id: g.getAttribute('data-node') ?? '', cls: g.getAttribute('class') ?? '', title: g.querySelector('title')?.textContent ?? '' })),
+      edgeIds: [...document.querySelectorAll('#map g.edge')].flatMap((g) => (g.getAttribute('data-edge-ids') ?? '').split(' ')),
+      workloadNodes: document.querySelectorAll('#map g.node.workload').length,
+    }));
+    expect(drawn.workloadNodes).toBe(0);
+    const namespaces = new Set(observed.flatMap((e) => [e.from, e.to]).flatMap((p) => (p.kind === 'workload' ? [p.namespace] : [])));
+    const nsNodes = drawn.nodes.filter((n) => n.cls.split(' ').includes('namespace')).map((n) => n.id);
+    expect(new Set(nsNodes)).toEqual(new Set([...namespaces].map((ns) => `ns:${ns}`)));
+    const workloadsDrawn = drawn.nodes.reduce((n, x) => n + Number(/: (\d+) workloads?/.exec(x.title)?.[1] ?? 0), 0);
+    expect(workloadsDrawn).toBeGreaterThan(MAP_WORKLOAD_LIMIT);
+    // Every edge between two map nodes is behind a drawn line; an edge inside a namespace is counted in its title.
+    const behindLines = new Set(drawn.edgeIds);
+    const inside = new Map<string, number>();
+    for (const e of observed.filter((x) => x.forwarded > 0 || x.dropped > 0)) {
+      const id = `${peerId(e.from)}>${peerId(e.to)}>${e.protocol}>${e.port}`;
+      const ns = e.from.namespace ?? '';
+      if (e.from.kind === 'workload' && e.to.kind === 'workload' && ns === e.to.namespace) inside.set(ns, (inside.get(ns) ?? 0) + 1);
+      else expect(behindLines.has(id), id).toBe(true);
+    }
+    for (const [ns, n] of inside) {
+      const title = drawn.nodes.find((x) => x.id === `ns:${ns}`)?.title ?? '';
+      expect(title, ns).toContain(`${n.toLocaleString('en-US')} edges between them`);
+    }
+    // The map fits a screen or two, not one column thousands of pixels tall.
+    const size = await page.$eval('#map', (svg) => ({ w: Number(svg.getAttribute('width')), h: Number(svg.getAttribute('height')) }));
+    expect(size.h).toBeLessThan(3000);
+    await shootMap(page, join(SHOTS, 'cluster-300-map.png'));
+    await page.close();
+  });
+
+  it('without a map (nothing laid out) still loads cleanly with a note and every table', async () => {
+    const { edges, workloads } = seventyApps();
+    const inv = buildInventory({ edges, workloads, convergence: [], health: { firstFlowMs: 0, lastFlowMs: 1, flows: 1, sources: [], lostEvents: [], verdicts: {}, dropReasons: {} } });
+    const file = join(SHOTS, 'no-map.html');
+    writeFileSync(file, renderInventoryHtml(inv, undefined, { mapMissing: 'testing' }));
+    const { page, errors } = await open(browser, file);
+    expect(errors).toEqual([]);
+    expect(await page.$('#map')).toBeNull();
+    expect(await page.$eval('.map-note', (p) => p.textContent ?? '')).toContain('No service map: testing');
+    expect(await page.$$eval('h2', (hs) => hs.map((h) => h.textContent))).toContain('Entities');
     await page.close();
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { type ObserveNotice, type ObserveResult, type ObserveStats, defaultSinks } from '../../app/index.js';
+import { DEFAULT_BATCH_SIZE, type ObserveNotice, type ObserveResult, type ObserveStats, defaultSinks } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, UsageError } from '../../errors.js';
 // The flags' own modules, not the ingest barrel: gRPC is loaded only when observe runs (below).
 import { buildWhitelist } from '../../ingest/relay/filters.js';
@@ -68,7 +68,7 @@ export function registerObserve(program: Command, ctx: CommandContext): void {
     .option('--duration <duration>', 'stop after observing this long (e.g. 72h)')
     .addOption(new Option('--last <n>', 'first read the last N flows of each node, then follow').argParser(positiveInt('--last')))
     .option('--no-resume', 'ignore what earlier runs stored (start live unless --since/--last)')
-    .addOption(new Option('--batch-size <n>', 'events per committed transaction').default(20_000).argParser(positiveInt('--batch-size')))
+    .addOption(new Option('--batch-size <n>', 'events per committed transaction').default(DEFAULT_BATCH_SIZE).argParser(positiveInt('--batch-size')))
     .option('--reconnect-interval <duration>', 'reconnect this often so that nodes that joined later are included (0: never)', '10m')
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(async (flags: ObserveFlags, cmd: Command) => {

@@ -64,7 +64,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
           ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
           ...(workloadConfig && { workloadConfig }),
         });
-        text = await renderReport(inventory, { format: flags.output, ...(flags.timestamp && { generatedAtMs: Date.now() }) });
+        text = await renderReport(inventory, { format: flags.output, warn: (m) => ctx.io.stderr.write(`${m}\n`), ...(flags.timestamp && { generatedAtMs: Date.now() }) });
       } finally {
         db.close();
       }
