@@ -3,6 +3,7 @@ export type * from './model/index.js';
 export { ENTITIES, SELECTOR_OPERATORS, ciliumRules } from './model/index.js';
 export {
   parsePolicies,
+  parsePoliciesByYamlPackage,
   formatParseProblem,
   PolicyInputLimitError,
   MAX_EMPTY_DOCUMENTS,

@@ -7,6 +7,7 @@ import { Composer, isMap, isNode, isScalar, isSeq, LineCounter, Parser, type Pai
 import type { Policy } from './model/index.js';
 import { decodeCiliumRule } from './parse/decode-cnp.js';
 import { decodeKnpSpec } from './parse/decode-knp.js';
+import { readPlainYaml } from './parse/fast-yaml.js';
 import { isRecord, join, rejectUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
 
 export interface ParseOptions {
@@ -72,11 +73,19 @@ export function formatParseProblem(e: PolicyParseError): string {
 const TEMPLATE_MARKER = /\{\{[^\n]*?\}\}|\{%[^\n]*?%\}/;
 
 export function parsePolicies(text: string, options: ParseOptions): ParseResult {
+  return parse(text, options, true);
+}
+
+/** `parsePolicies` as the `yaml` package alone reads it, without the js-yaml fast path (for tests that compare the two). */
+export function parsePoliciesByYamlPackage(text: string, options: ParseOptions): ParseResult {
+  return parse(text, options, false);
+}
+
+function parse(text: string, options: ParseOptions, fastPath: boolean): ParseResult {
   const out: ParseResult = { policies: [], errors: [], notes: [] };
-  const counter = new LineCounter();
   const template = TEMPLATE_MARKER.exec(text);
   if (template) {
-    const pos = linePos(counter, text, template.index);
+    const pos = linePos(text, template.index);
     out.notes.push({ file: options.file, doc: 0, ...pos, field: '', reason: `skipped: a template (${template[0].slice(0, 40)}), not a manifest; render it first (helm template, kustomize build)` });
     return out;
   }
@@ -95,6 +104,39 @@ export function parsePolicies(text: string, options: ParseOptions): ParseResult 
       `a YAML document of ${(oversized.bytes / 1024 / 1024).toFixed(1)} MiB is over the ${MAX_YAML_DOCUMENT_BYTES / 1024 / 1024} MiB limit per document; split it into one document per policy (or give it as JSON: kubectl get -o json)`,
     );
   }
+  return (fastPath ? readCleanPlainYaml(text, options) : undefined) ?? parseWithPositions(text, options);
+}
+
+/**
+ * The fast path: files that js-yaml reads exactly as the `yaml` package would and that decode
+ * without a problem or note. Anything else is read again by `parseWithPositions`, whose errors
+ * and notes name the line of the field.
+ */
+function readCleanPlainYaml(text: string, options: ParseOptions): ParseResult | undefined {
+  const out: ParseResult = { policies: [], errors: [], notes: [] };
+  let doc = 0;
+  let empty = 0;
+  let clean = true;
+  const needsPositions = (): { line?: number; col?: number } => {
+    clean = false;
+    return {};
+  };
+  const read = readPlainYaml(text, (value) => {
+    doc++;
+    if (!clean) return;
+    if (value === null || value === undefined) {
+      if (++empty > MAX_EMPTY_DOCUMENTS) clean = false;
+      return;
+    }
+    readDocument(value, doc, options, out, needsPositions);
+  });
+  return read && clean ? out : undefined;
+}
+
+/** The `yaml` package's reading, with positions for every error and note. */
+function parseWithPositions(text: string, options: ParseOptions): ParseResult {
+  const out: ParseResult = { policies: [], errors: [], notes: [] };
+  const counter = new LineCounter();
   const parser = new Parser(counter.addNewLine);
   const composer = new Composer({ uniqueKeys: true });
   let doc = 0;
@@ -166,9 +208,7 @@ function at(counter: LineCounter, offset: number | undefined): { line?: number; 
   return { line: p.line, col: p.col };
 }
 
-function linePos(counter: LineCounter, text: string, offset: number): { line: number; col: number } {
-  // The counter is filled by the parser; before parsing, count by hand.
-  void counter;
+function linePos(text: string, offset: number): { line: number; col: number } {
   let line = 1;
   let start = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {

@@ -1,5 +1,6 @@
-import { Document, isCollection, isNode } from 'yaml';
+import { Document, isNode } from 'yaml';
 import type { GeneratedPolicy, Lint, Note, Recommendation } from '../recommend/index.js';
+import { emitYamlDocument, type NodeComments } from './yaml-emit.js';
 import { commentLines, commentText, quoteAmbiguousScalars } from './yaml-safe.js';
 
 /** `spec.egress[0]` -> ['spec', 'egress', 0] */
@@ -38,22 +39,59 @@ export function notesByPolicy(notes: readonly Note[], lints: readonly Lint[]): (
   return (p) => groups.get(policyKey(p.document.metadata.name, p.document.metadata.namespace)) ?? none;
 }
 
+/** The policy's comments by the container and key of the node each is for, as `renderPolicyYamlByDocument` places them. */
+function nodeComments(p: GeneratedPolicy): NodeComments {
+  const out = new Map<object, Map<string | number, string>>();
+  for (const [path, comment] of [...p.comments].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const keys = parsePath(path);
+    let parent: unknown = p.document;
+    for (const k of keys.slice(0, -1)) parent = child(parent, k);
+    const last = keys[keys.length - 1] as string | number;
+    if (child(parent, last) === undefined) continue;
+    const container = parent as object;
+    let mine = out.get(container);
+    if (mine === undefined) out.set(container, (mine = new Map()));
+    const line = commentText(comment);
+    const before = mine.get(last);
+    mine.set(last, before ? `${before}\n${line}` : line);
+  }
+  return out;
+}
+
+/** What `Document.getIn` finds one step down: an index of an array, an own key of an object. */
+function child(v: unknown, k: string | number): unknown {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (Array.isArray(v)) return typeof k === 'number' ? (v[k] as unknown) : undefined;
+  return typeof k === 'string' && Object.hasOwn(v, k) ? (v as Record<string, unknown>)[k] : undefined;
+}
+
+function headerComment(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Lint[]): string | undefined {
+  const header = notesFor(p, notes, lints);
+  return header.length > 0 ? commentLines([' Notes:', ...header.map((h) => `  - ${h}`)]) : undefined;
+}
+
 /** One YAML document with the evidence comment above each rule and the policy's notes on top. */
 export function renderPolicyYaml(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Lint[]): string {
+  return emitYamlDocument(p.document, nodeComments(p), headerComment(p, notes, lints)) ?? renderPolicyYamlByDocument(p, notes, lints);
+}
+
+/**
+ * `renderPolicyYaml` through the `yaml` package's document model: the reference the string
+ * writer matches byte for byte, and its fallback for what it does not write (exported for tests).
+ */
+export function renderPolicyYamlByDocument(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Lint[]): string {
   // YAML 1.1 output quotes strings such as `y`, `on` and `no` that kubectl would read as booleans.
   const doc = new Document(p.document, { sortMapEntries: false, version: '1.1' });
   for (const [path, comment] of [...p.comments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keys = parsePath(path);
     const node = doc.getIn(keys, true);
     if (isNode(node)) {
-      // A comment on a block collection would be printed after its key; put it on the first item instead.
-      const target = isCollection(node) && node.items.length > 0 && typeof keys[keys.length - 1] === 'string' ? node : node;
       const line = commentText(comment);
-      target.commentBefore = target.commentBefore ? `${target.commentBefore}\n${line}` : line;
+      node.commentBefore = node.commentBefore ? `${node.commentBefore}\n${line}` : line;
     }
   }
-  const header = notesFor(p, notes, lints);
-  if (header.length > 0) doc.commentBefore = commentLines([' Notes:', ...header.map((h) => `  - ${h}`)]);
+  const header = headerComment(p, notes, lints);
+  if (header !== undefined) doc.commentBefore = header;
   quoteAmbiguousScalars(doc);
   return doc.toString({ lineWidth: 0 });
 }

@@ -38,7 +38,7 @@ export function commentLines(lines: readonly string[]): string {
 const plainReadsAsString = new Map<string, boolean>();
 
 /** Would `s`, written plain, read back as this very string in YAML 1.1 and in YAML 1.2? */
-function plainIsUnambiguous(s: string): boolean {
+export function plainIsUnambiguous(s: string): boolean {
   let ok = plainReadsAsString.get(s);
   if (ok !== undefined) return ok;
   ok = /^[A-Za-z0-9_./:-]+$/.test(s) && !/^[-:.]/.test(s);
@@ -52,6 +52,12 @@ function plainIsUnambiguous(s: string): boolean {
   if (plainReadsAsString.size > 100_000) plainReadsAsString.clear();
   plainReadsAsString.set(s, ok);
   return ok;
+}
+
+/** Text that `quoteAmbiguousScalars` lets into a document: nothing read differently by YAML 1.1 and 1.2. */
+export function isYamlSafeText(s: string): boolean {
+  for (const ch of s) if (!isCommentSafe(ch.codePointAt(0) as number)) return false;
+  return true;
 }
 
 /**

@@ -12,6 +12,7 @@ import { buildInventory, MAP_WORKLOAD_LIMIT, observedEdgeStatus, renderInventory
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
+import { readHomeLabTruth } from '../helpers/truth.js';
 
 /**
  * `report -o html` judged as its reader sees it: Debian's chromium (apt) driven by puppeteer-core.
@@ -28,11 +29,7 @@ const POLICIES = join(REPO_ROOT, 'examples/policies');
 /** Screenshots are kept for people to look at; their paths are printed. */
 const SHOTS = mkdtempSync(join(tmpdir(), 'hubble-advisor-report-shots-'));
 
-interface Truth {
-  edges: { from: PeerJson; to: PeerJson; protocol: string; port: number }[];
-  workloads: { namespace: string; kind: string; name: string }[];
-}
-const truth = JSON.parse(readFileSync(join(REPO_ROOT, 'recordings/home-lab.truth.json'), 'utf8')) as Truth;
+const truth = readHomeLabTruth();
 const peerId = (p: PeerJson): string =>
   p.kind === 'workload' ? `w:${p.namespace}/${p.workloadKind}/${p.name}` : p.kind === 'entity' ? `e:${p.entity}` : p.kind === 'fqdn' ? `f:${p.fqdn}` : `c:${p.cidr}`;
 

@@ -4,27 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
+import { readHomeLabTruth, type TruthEdge } from '../helpers/truth.js';
 
 /**
  * The bundled home-lab recording against the generator's ground truth
  * (recordings/home-lab.truth.json, written by scripts/generate-recording.mjs).
  */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
-const truth = JSON.parse(readFileSync(join(REPO_ROOT, 'recordings/home-lab.truth.json'), 'utf8')) as Truth;
+const truth = readHomeLabTruth();
 
-interface TruthEdge {
-  from: PeerJson;
-  to: PeerJson;
-  protocol: string;
-  port: number;
-  forwarded: boolean;
-  dropped: boolean;
-  dropReasons?: Record<string, number>;
-}
-interface Truth {
-  edges: TruthEdge[];
-  workloads: { namespace: string; kind: string; name: string; selector: Record<string, string> }[];
-}
 interface EdgeJson {
   from: PeerJson;
   to: PeerJson;
@@ -120,7 +108,8 @@ describe('edges on the bundled home-lab recording', () => {
     const ours = JSON.parse(r.stdout) as { namespace: string; kind: string; name: string; selector: Record<string, string>; unique: boolean }[];
     const id = (w: { namespace: string; kind: string; name: string }) => `${w.namespace}/${w.kind}/${w.name}`;
     expect(ours.map(id).sort()).toEqual(truth.workloads.map(id).sort());
-    const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+    // The home lab's truth gives every workload its stable labels as `selector`.
+    const matches = (sel: Record<string, string>, labels: Record<string, string> | undefined) => labels !== undefined && Object.entries(sel).every(([k, v]) => labels[k] === v);
     for (const w of ours) {
       const t = truth.workloads.find((x) => id(x) === id(w))!;
       expect(Object.keys(w.selector).length, id(w)).toBeGreaterThan(0);

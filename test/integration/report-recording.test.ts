@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
+import { readHomeLabTruth } from '../helpers/truth.js';
 
 /**
  * `report` on the bundled home-lab recording with examples/policies, checked against the generator's
@@ -13,11 +14,7 @@ import type { PeerJson } from '../helpers/peer-json.js';
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 
-interface Truth {
-  edges: { from: PeerJson; to: PeerJson; protocol: string; port: number; forwarded: boolean }[];
-  workloads: { namespace: string; kind: string; name: string }[];
-}
-const truth = JSON.parse(readFileSync(join(REPO_ROOT, 'recordings/home-lab.truth.json'), 'utf8')) as Truth;
+const truth = readHomeLabTruth();
 
 /** The rows of the Markdown table under `## heading` (cells unescaped of `\|` only). */
 function section(md: string, heading: string): string {

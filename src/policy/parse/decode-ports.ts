@@ -107,8 +107,10 @@ export function decodeFqdnLike(r: Reader, v: unknown, path: string): { matchName
   const name = readString(r, o['matchName'], join(path, 'matchName'));
   const pattern = readString(r, o['matchPattern'], join(path, 'matchPattern'));
   if (!name && !pattern) return r.fail(path, 'one of matchName or matchPattern is required');
-  if (name && !/^([-a-zA-Z0-9_]+\.?)+$/.test(name)) return r.fail(join(path, 'matchName'), `invalid DNS name "${name}"`);
-  if (pattern && !/^([-a-zA-Z0-9_*]+\.?)+$/.test(pattern)) {
+  // The CRD's `^([-a-zA-Z0-9_]+[.]?)+$` without its nested quantifier, which backtracks for ever
+  // on a long name followed by a character outside the set.
+  if (name && !/^[-a-zA-Z0-9_]+(?:\.[-a-zA-Z0-9_]+)*\.?$/.test(name)) return r.fail(join(path, 'matchName'), `invalid DNS name "${name}"`);
+  if (pattern && !/^[-a-zA-Z0-9_*]+(?:\.[-a-zA-Z0-9_*]+)*\.?$/.test(pattern)) {
     return r.fail(join(path, 'matchPattern'), `invalid DNS pattern "${pattern}"`);
   }
   return { ...(name && { matchName: name }), ...(pattern && { matchPattern: pattern }) };

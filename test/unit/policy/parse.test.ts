@@ -128,6 +128,11 @@ describe('parsePolicies: what Cilium or Kubernetes would reject', () => {
     ['no subject', cnp('ingress: [{}]'), 'f.yaml:1: spec: rule must have one of EndpointSelector or NodeSelector'],
     ['nodeSelector in a CNP', cnp('nodeSelector: {}\ningress: [{}]'), 'f.yaml:1: spec.nodeSelector: host policies (nodeSelector) are only supported in CiliumClusterwideNetworkPolicy'],
     ['toFQDNs with toEndpoints', cnp('endpointSelector: {}\negress: [{toFQDNs: [{matchName: a.io}], toEndpoints: [{}]}]'), 'f.yaml:1: spec.egress[0]: combining toEndpoints and toFQDNs is not supported yet'],
+    // A 300-character name with one bad character at the end: the CRD's own regex backtracks for ever on it.
+    ['a long toFQDNs name with a bad last character', cnp(`endpointSelector: {}\negress: [{toFQDNs: [{matchName: ${'x'.repeat(300)}!}]}]`), `f.yaml:1: spec.egress[0].toFQDNs[0].matchName: invalid DNS name "${'x'.repeat(300)}!"`],
+    ['a long dns pattern with a bad last character', cnp(`endpointSelector: {}\negress: [{toFQDNs: [{matchPattern: "${'x.'.repeat(150)}*#"}]}]`), `f.yaml:1: spec.egress[0].toFQDNs[0].matchPattern: invalid DNS pattern "${'x.'.repeat(150)}*#"`],
+    ['a DNS name with an empty label', cnp('endpointSelector: {}\negress: [{toFQDNs: [{matchName: a..io}]}]'), 'f.yaml:1: spec.egress[0].toFQDNs[0].matchName: invalid DNS name "a..io"'],
+    ['a DNS name with a leading dot', cnp('endpointSelector: {}\negress: [{toFQDNs: [{matchName: .a.io}]}]'), 'f.yaml:1: spec.egress[0].toFQDNs[0].matchName: invalid DNS name ".a.io"'],
     ['toFQDNs in egressDeny', cnp('endpointSelector: {}\negressDeny: [{toFQDNs: [{matchName: a.io}]}]'), 'f.yaml:1: spec.egressDeny[0].toFQDNs: toFQDNs is not supported in deny rules'],
     ['port as a YAML number', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: 80}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].port: must be a string (quote it: "80")'],
     ['octal-looking port', cnp('endpointSelector: {}\ningress: [{toPorts: [{ports: [{port: "080"}]}]}]'), 'f.yaml:1: spec.ingress[0].toPorts[0].ports[0].port: unable to parse port: "080" is not a port number (0-65535) or name'],
