@@ -192,9 +192,10 @@ export function readClusterIpRecords(db: Db, keep?: (ip: string) => boolean): Cl
  */
 function storedClusterIpLookup(db: Db): ClusterIpLookup {
   const columns = 'c.ip, c.peer_key AS peer, c.flows, c.first_seen_ms AS firstSeenMs, c.last_seen_ms AS lastSeenMs';
-  // One statement for all blocks: SQLite seeks each block's range in the primary key.
+  // One statement for all blocks, each block's range sought in the primary key. CROSS JOIN keeps
+  // the blocks as the outer loop: left to itself SQLite scanned the whole table once per block.
   const ranges = db.prepare(`SELECT b.key AS block, ${columns} FROM json_each(?) b
-    JOIN cluster_ips c ON c.ip >= json_extract(b.value, '$[0]') AND c.ip < json_extract(b.value, '$[1]') ORDER BY c.ip, c.peer_key`);
+    CROSS JOIN cluster_ips c ON c.ip >= json_extract(b.value, '$[0]') AND c.ip < json_extract(b.value, '$[1]') ORDER BY c.ip, c.peer_key`);
   const at = db.prepare(`SELECT ${columns} FROM cluster_ips c WHERE c.ip = ? ORDER BY c.peer_key`);
   let others: ClusterIpLookup | undefined;
   return {
