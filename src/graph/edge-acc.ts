@@ -175,19 +175,23 @@ function policyRef(p: { readonly kind?: string; readonly namespace?: string; rea
   return `${p.kind ?? 'CiliumNetworkPolicy'}/${p.namespace ?? ''}/${p.name ?? ''}`;
 }
 
+/** What an edge that never saw a value of a set records for it (shared: records are not changed). */
+const NO_VALUES: CappedSet = Object.freeze({ values: Object.freeze([] as string[]) as string[], truncated: false });
+
+/**
+ * The record of an accumulator the aggregator lets go of (at the end of a batch): its counters and
+ * sets are handed over, not copied, which halves what a big batch holds at its end.
+ */
 export function toRecord(e: EdgeAcc): EdgeRecord {
   const sets = {} as Record<SetField, CappedSet>;
-  for (const f of SET_FIELDS) {
-    const s = e.sets[f];
-    sets[f] = s === undefined ? { values: [], truncated: false } : { values: [...s.values], truncated: s.truncated };
-  }
+  for (const f of SET_FIELDS) sets[f] = e.sets[f] ?? NO_VALUES;
   const [egress, ingress, unknown] = e.sides;
   return {
     from: e.from.peer,
     to: e.to.peer,
     protocol: e.protocol,
     port: e.port,
-    sides: { egress: { ...egress }, ingress: { ...ingress }, unknown: { ...unknown } },
+    sides: { egress, ingress, unknown },
     l7Requests: e.l7Requests,
     firstSeenMs: e.firstSeenMs,
     lastSeenMs: e.lastSeenMs,

@@ -78,7 +78,10 @@ export class EdgeWriter {
     const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
     // A new edge is inserted whole, its sets too: no read-back and rewrite of the row it just wrote.
     const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', ...setCols, 'truncated'];
-    this.#insert = db.prepare(`INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    // An edge this writer has not seen is tried as new first: most are (one statement, not a look-up and an insert).
+    this.#insert = db.prepare(
+      `INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (src_key, dst_key, protocol, port) DO NOTHING`,
+    );
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
@@ -117,8 +120,9 @@ export class EdgeWriter {
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {
-    const existing = this.#existingId(key, e);
-    const id = existing === undefined ? this.#insertEdge(key, e) : this.#addCounters(existing, e);
+    let existing = this.#ids.get(key);
+    if (existing === undefined && !this.#insertEdge(key, e)) existing = this.#storedId(key, e);
+    const id = existing === undefined ? (this.#ids.get(key) as number) : this.#addCounters(existing, e);
     const hours = e.hours;
     if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
       for (const h of hours) this.#insertHour.run(id, h);
@@ -168,27 +172,24 @@ export class EdgeWriter {
     this.#known.set(id, known);
   }
 
-  /** The row id of the edge, if it is stored (by this writer or another). */
-  #existingId(key: string, e: EdgeRecord): number | undefined {
-    const known = this.#ids.get(key);
-    if (known !== undefined) return known;
-    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number } | undefined;
-    if (row !== undefined) this.#remember(key, row.id);
-    return row?.id;
+  /** The row id of an edge stored before (by another writer, or forgotten by this one). */
+  #storedId(key: string, e: EdgeRecord): number {
+    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number };
+    this.#remember(key, row.id);
+    return row.id;
   }
 
-  /** Inserts a new edge with its counters and sets. */
-  #insertEdge(key: string, e: EdgeRecord): number {
+  /** Inserts the edge with its counters and sets if it is new; false when it is stored already. */
+  #insertEdge(key: string, e: EdgeRecord): boolean {
     const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
     const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
     const sets = SET_FIELDS.map((f) => JSON.stringify(e.sets[f].values));
-    const id = Number(
-      this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets))
-        .lastInsertRowid,
-    );
+    const result = this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets));
+    if (result.changes === 0) return false;
+    const id = Number(result.lastInsertRowid);
     this.#remember(key, id);
     this.#rememberSets(id, e.sets);
-    return id;
+    return true;
   }
 
   /** Adds the counters (only the non-zero ones) to a stored edge's row. */

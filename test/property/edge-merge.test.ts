@@ -163,14 +163,19 @@ const churnArb = fc
     ),
   );
 
-/** Every row the writer stored, edge ids replaced by edge keys: what "the same database" means. */
-function rowsViaSqlite(batches: readonly (readonly Flow[])[]): Record<string, unknown[]> {
+/**
+ * Every row the writer stored, edge ids replaced by edge keys: what "the same database" means.
+ * `writerPerBatch`: each batch written by a new writer, which knows none of the rows stored before
+ * (a resumed run, another process on the same file).
+ */
+function rowsViaSqlite(batches: readonly (readonly Flow[])[], writerPerBatch = false): Record<string, unknown[]> {
   const db = openDatabase(':memory:');
   try {
-    const writer = new EdgeWriter(db);
+    let writer = new EdgeWriter(db);
     for (const batch of batches) {
       const agg = new EdgeAggregator();
       for (const f of batch) agg.add(f);
+      if (writerPerBatch) writer = new EdgeWriter(db);
       db.transaction(() => writer.write(agg.take()))();
     }
     const all = (sql: string): unknown[] => db.prepare(sql).all();
@@ -195,11 +200,13 @@ const cutsArb = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength
 
 describe('edge merge (property)', () => {
   it('the stored rows, every column and table, do not depend on how flows are cut into batches', () => {
-    // New edges are inserted whole (sets and their truncation included); later batches merge into them.
+    // New edges are inserted whole (sets and their truncation included); later batches merge into
+    // them, also when their writer did not insert them.
     fc.assert(
       fc.property(fc.oneof(fc.array(flowArb, { minLength: 1, maxLength: 80 }), churnArb), cutsArb, (flows, cuts) => {
         const whole = rowsViaSqlite([flows]);
         expect(rowsViaSqlite(split(flows, cuts))).toEqual(whole);
+        expect(rowsViaSqlite(split(flows, cuts), true), 'a new writer per batch').toEqual(whole);
       }),
       { numRuns: 80 },
     );
