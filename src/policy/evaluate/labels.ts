@@ -56,17 +56,21 @@ export function compileSelector(sel: LabelSelector): Requirement[] {
 
 const sameKey = (r: Requirement, l: Label): boolean => l.key === r.key && (r.source === undefined || r.source === l.source);
 
+/** Loops rather than `labels.filter(...)`: this runs for every rule peer of every edge side. */
 export function requirementMatches(r: Requirement, labels: readonly Label[]): boolean {
-  const hits = labels.filter((l) => sameKey(r, l));
   switch (r.operator) {
     case 'In':
-      return hits.some((l) => r.values.includes(l.value));
+      for (const l of labels) if (sameKey(r, l) && r.values.includes(l.value)) return true;
+      return false;
     case 'NotIn':
-      return !hits.some((l) => r.values.includes(l.value));
+      for (const l of labels) if (sameKey(r, l) && r.values.includes(l.value)) return false;
+      return true;
     case 'Exists':
-      return hits.length > 0;
+      for (const l of labels) if (sameKey(r, l)) return true;
+      return false;
     case 'DoesNotExist':
-      return hits.length === 0;
+      for (const l of labels) if (sameKey(r, l)) return false;
+      return true;
     default: {
       const never: never = r.operator;
       return never;
