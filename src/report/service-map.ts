@@ -165,13 +165,7 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
     if (pair) pair.edges.push(e);
     else pairs.set(k, { from, to, edges: [e] });
   }
-  const degree = new Map<string, number>();
-  for (const p of pairs.values()) {
-    if (p.from === p.to) continue;
-    degree.set(p.from, (degree.get(p.from) ?? 0) + 1);
-    degree.set(p.to, (degree.get(p.to) ?? 0) + 1);
-  }
-  const isHub = (id: string): boolean => (degree.get(id) ?? 0) > HUB_PEERS;
+  const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
     const st = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy').reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
     return {
@@ -185,12 +179,6 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
       edgeIds: p.edges.map(edgeId),
     };
   });
-  // A hub's edges are hidden by default: its label says how many peers it has.
-  for (const [id, n] of nodes) {
-    if (!isHub(id)) continue;
-    const label = `${cutLabel(n.label, LABEL_MAX - 12)} (${degree.get(id)} peers)`;
-    nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
-  }
   const sortedGroups = [...groups.values()].sort((a, b) => groupRank(a) - groupRank(b) || (a.label < b.label ? -1 : 1));
   return { groups: sortedGroups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges, level: 'workloads', workloads: inv.workloads.length };
 }
@@ -269,13 +257,7 @@ export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, Ed
       else add(id, `${formatCount(ips.size)} world IPs`, [...ips].sort().slice(0, 50).map(cidrName).join(', ') + (ips.size > 50 ? ', …' : ''), 'ips', external);
     }
   }
-  const degree = new Map<string, number>();
-  for (const p of pairs.values()) {
-    if (p.from === p.to) continue;
-    degree.set(p.from, (degree.get(p.from) ?? 0) + 1);
-    degree.set(p.to, (degree.get(p.to) ?? 0) + 1);
-  }
-  const isHub = (id: string): boolean => (degree.get(id) ?? 0) > HUB_PEERS;
+  const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
     const statuses = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy');
     const ports = new Set(p.edges.map((e) => `${e.protocol}/${e.port}`));
@@ -290,11 +272,6 @@ export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, Ed
       edgeIds: p.edges.map(edgeId),
     };
   });
-  for (const [id, n] of nodes) {
-    if (!isHub(id)) continue;
-    const label = `${cutLabel(n.label, LABEL_MAX - 12)} (${degree.get(id)} peers)`;
-    nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
-  }
   const groups = [entities, namespaces, external].filter((g) => [...nodes.values()].some((n) => n.group === g.id));
   return { groups, nodes: [...nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges, level: 'namespaces', workloads: inv.workloads.length };
 }
@@ -332,6 +309,27 @@ function endName(p: Peer): string {
       return never;
     }
   }
+}
+
+/**
+ * Nodes with more than HUB_PEERS peers are hubs (a scraper, the DNS server): their edges would
+ * dominate the picture, so they are hidden by default and the hub's label says how many peers it
+ * has. Relabels the hubs in `nodes`; returns the test.
+ */
+function markHubs(pairs: Iterable<{ readonly from: string; readonly to: string }>, nodes: Map<string, MapNode>): (id: string) => boolean {
+  const degree = new Map<string, number>();
+  for (const p of pairs) {
+    if (p.from === p.to) continue;
+    degree.set(p.from, (degree.get(p.from) ?? 0) + 1);
+    degree.set(p.to, (degree.get(p.to) ?? 0) + 1);
+  }
+  const isHub = (id: string): boolean => (degree.get(id) ?? 0) > HUB_PEERS;
+  for (const [id, n] of nodes) {
+    if (!isHub(id)) continue;
+    const label = `${cutLabel(n.label, LABEL_MAX - 12)} (${degree.get(id)} peers)`;
+    nodes.set(id, { ...n, label, title: `${n.title}: ${degree.get(id)} peers (hub edges are hidden until shown)`, width: Math.max(48, label.length * CHAR_WIDTH + 18) });
+  }
+  return isHub;
 }
 
 const groupRank = (g: MapGroup): number => (g.kind === 'entities' ? 0 : g.kind === 'namespace' ? 1 : 2);
