@@ -50,8 +50,7 @@ const kindOf = (v: ReturnType<ReturnType<typeof loadClusterIps>['classify']>): s
   v === undefined ? 'world' : v.kind === 'peers' ? 'peers' : /probably a node/.test(v.reason) ? 'node' : /pod Hubble/.test(v.reason) ? 'pod block' : 'reused';
 describe('the indexed cluster-address lookup', () => {
   it('classifies every address as the scan of all stored addresses does', () => {
-    fc.assert(
-      fc.property(fc.array(record, { maxLength: 60 }), fc.array(edge, { maxLength: 30 }), fc.array(fc.tuple(address, window), { maxLength: 40 }), (records, edges, asked) => {
+    const property = fc.property(fc.array(record, { maxLength: 60 }), fc.array(edge, { maxLength: 30 }), fc.array(fc.tuple(address, window), { maxLength: 40 }), (records, edges, asked) => {
         const file = tmp.file(`ips-${n++}.db`);
         const db = openDatabase(file);
         try {
@@ -81,9 +80,10 @@ describe('the indexed cluster-address lookup', () => {
         } finally {
           db.close();
         }
-      }),
-      { numRuns: 100 },
-    );
+      });
+    // Random runs reach every kind of verdict almost always; a round that missed one (a run of
+    // 100 once reached no node address of IPv6) gets more rounds rather than a flaky failure.
+    for (let round = 0; round < 5 && (round === 0 || reached.size < 10); round++) fc.assert(property, { numRuns: 100 });
     expect([...reached].sort()).toEqual(['node v4', 'node v6', 'peers v4', 'peers v6', 'pod block v4', 'pod block v6', 'reused v4', 'reused v6', 'world v4', 'world v6']);
   });
 });
