@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent, type Flow, type HubbleEvent } from '../../src/flow/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir, type TempDir } from '../helpers/paths.js';
+import type { PeerJson as Peer } from '../helpers/peer-json.js';
 
 /**
  * scripts/generate-cluster.mjs: the high-cardinality, churning cluster other tests and the bench
@@ -14,15 +15,6 @@ const GENERATOR = join(REPO_ROOT, 'scripts/generate-cluster.mjs');
 const WORKLOADS = 300;
 const FLOWS = 20_000;
 
-interface Peer {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  entity?: string;
-  fqdn?: string;
-  cidr?: string;
-}
 interface TruthEdge {
   from: Peer;
   to: Peer;

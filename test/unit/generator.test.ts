@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent, type Flow, type HubbleEvent } from '../../src/flow/index.js';
 import { REPO_ROOT, tempDir, type TempDir } from '../helpers/paths.js';
+import type { PeerJson as TruthPeer } from '../helpers/peer-json.js';
 
 const GENERATOR = join(REPO_ROOT, 'scripts/generate-recording.mjs');
 const TOPOLOGY = join(REPO_ROOT, 'recordings/home-lab.topology.yaml');
 const FLOWS = 6000;
 
-interface TruthPeer {
-  kind: string;
-  namespace?: string;
-  workloadKind?: string;
-  name?: string;
-  entity?: string;
-  fqdn?: string;
-  cidr?: string;
-}
 interface Truth {
   rollout: string | null;
   edges: { from: TruthPeer; to: TruthPeer; protocol: string; port: number; forwarded: boolean; dropped: boolean }[];
