@@ -12,7 +12,7 @@ import type { L7Request } from './evaluate/l7.js';
 import { resolvePeer, type Peer } from './evaluate/peer.js';
 import type { FlowProtocol } from './evaluate/ports.js';
 import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
-import { evaluateSide } from './evaluate/side.js';
+import { evaluateSide, INDEXED, SCAN, type SideLookup } from './evaluate/side.js';
 import { deriveSubjectIndex } from './evaluate/subject-index.js';
 
 /** One request-direction connection attempt (replies are never evaluated: conntrack passes them). */
@@ -87,6 +87,18 @@ function compilePolicy(p: Policy): { rules: CompiledRule[]; notes: string[] } {
 }
 
 export function evaluate(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
+  return evaluateWith(INDEXED, set, request, options);
+}
+
+/**
+ * `evaluate` without its indexes and memos: every rule's subject and every entry's peers are
+ * matched. The reference the indexed lookups are tested against; slow on large sets.
+ */
+export function evaluateByScan(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
+  return evaluateWith(SCAN, set, request, options);
+}
+
+function evaluateWith(lookup: SideLookup, set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
   const opts = resolveOptions(options);
   const source = resolvePeer(request.source);
   const destination = resolvePeer(request.destination);
@@ -96,8 +108,8 @@ export function evaluate(set: PolicySet, request: EvaluationRequest, options?: E
     ...(request.icmpType !== undefined && { icmpType: request.icmpType }),
   };
   const common = { receiver: destination, l4, ...(request.l7 !== undefined && { l7: request.l7 }) };
-  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, ...common }, opts);
-  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, ...common }, opts);
+  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, ...common }, opts, lookup);
+  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, ...common }, opts, lookup);
   const blocked = !sidePasses(egress) ? egress : !sidePasses(ingress) ? ingress : undefined;
   return {
     allowed: blocked === undefined,

@@ -1,7 +1,8 @@
 /** One side of a request: the source's egress or the destination's ingress. */
 import { hasReserved, selectorMatches } from './labels.js';
 import { candidateRules } from './subject-index.js';
-import type { CompiledEntry, CompiledRule, Direction, PolicyRef, PolicySet, RuleRef } from './compiled.js';
+import { candidateEntries } from './entry-index.js';
+import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, PolicySet, RuleRef } from './compiled.js';
 import { policyLabel } from './compiled.js';
 import type { SideDecision } from './decision.js';
 import { l7Allows, type L7Request } from './l7.js';
@@ -34,7 +35,26 @@ const side = (s: Omit<SideDecision, 'selectedBy' | 'rules'> & Partial<SideDecisi
   ...s,
 });
 
-export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions): SideDecision {
+/**
+ * How a side finds its rules and entries. The indexed lookup (the default) and the plain scan
+ * give the same rules and a superset of the matching entries in the same order, so the same
+ * decisions; the scan is the reference the indexes are tested against.
+ */
+export interface SideLookup {
+  /** The rules selecting the subject for the direction, in set order. */
+  readonly selecting: (set: PolicySet, direction: Direction, subject: ResolvedPeer) => readonly CompiledRule[];
+  /** The entries of a selecting rule's direction that could match the peer, in rule order. */
+  readonly entries: (part: DirectionPart, peer: ResolvedPeer) => readonly CompiledEntry[];
+}
+
+export const SCAN: SideLookup = {
+  selecting: (set, direction, subject) => set.rules.filter((r) => r[direction].present && selects(r, subject)),
+  entries: (part) => part.entries,
+};
+
+export const INDEXED: SideLookup = { selecting: selectingRules, entries: candidateEntries };
+
+export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions, lookup: SideLookup = INDEXED): SideDecision {
   const { direction, subject } = input;
   const who = direction === 'egress' ? 'source' : 'destination';
   const off = (reason: string): SideDecision =>
@@ -43,16 +63,21 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
   if (subject.isHost && !opts.hostFirewall) return off(`${who} is the host and the host firewall is off`);
   if (!subject.isHost && !subject.managed) return off(`${who} is not a Cilium endpoint`);
 
-  const selecting = selectingRules(set, direction, subject);
-  const selectedBy = uniquePolicies(selecting.map((r) => r.policy));
+  const selecting = lookup.selecting(set, direction, subject);
+  const { selectedBy, anyDefaultDeny } = selectingFacts(selecting, direction);
   const init = hasReserved(subject.labels, 'init');
   const forced = opts.enforcementMode === 'always' || init;
   if (selecting.length === 0 && !forced) return off(`no policy selects the ${who} for ${direction}`);
 
-  const defaultDeny = forced || selecting.some((r) => r[direction].defaultDeny || !opts.nonDefaultDenyPolicies);
-  const entries = selecting.flatMap((r) => r[direction].entries);
+  const defaultDeny = forced || anyDefaultDeny || (!opts.nonDefaultDenyPolicies && selecting.length > 0);
   const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes, defaultLocalCluster: opts.defaultLocalCluster };
-  const matches = entries.map((e) => matchEntry(e, input, ctx)).filter((m): m is Match => m !== undefined);
+  const matches: Match[] = [];
+  for (const r of selecting) {
+    for (const e of lookup.entries(r[direction], input.peer)) {
+      const m = matchEntry(e, input, ctx);
+      if (m !== undefined) matches.push(m);
+    }
+  }
   const base = { direction, enforced: true, defaultDeny, selectedBy };
 
   const denies = matches.filter((m) => m.entry.deny).map((m) => m.entry.ref);
@@ -124,6 +149,19 @@ function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedP
   let rules = memo.get(key);
   if (rules === undefined) memo.set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
   return rules;
+}
+
+const facts = new WeakMap<readonly CompiledRule[], { readonly selectedBy: readonly PolicyRef[]; readonly anyDefaultDeny: boolean }>();
+
+/** The policies of the selecting rules and whether one is default deny; remembered per memoised rule list. */
+function selectingFacts(selecting: readonly CompiledRule[], direction: Direction): { readonly selectedBy: readonly PolicyRef[]; readonly anyDefaultDeny: boolean } {
+  let f = facts.get(selecting);
+  if (f === undefined) {
+    f = { selectedBy: uniquePolicies(selecting.map((r) => r.policy)), anyDefaultDeny: selecting.some((r) => r[direction].defaultDeny) };
+    // Lists of small sets are built afresh per call; only memoised lists come back.
+    if (selecting.length > 0) facts.set(selecting, f);
+  }
+  return f;
 }
 
 const subjectKeys = new WeakMap<ResolvedPeer, string>();
