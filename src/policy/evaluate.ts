@@ -10,7 +10,7 @@ import type { CompiledRule, PolicySet } from './evaluate/compiled.js';
 import { sidePasses, type Decision, type SideDecision } from './evaluate/decision.js';
 import type { L7Request } from './evaluate/l7.js';
 import { resolvePeer, type Peer } from './evaluate/peer.js';
-import type { FlowProtocol } from './evaluate/ports.js';
+import type { FlowProtocol, L4Request } from './evaluate/ports.js';
 import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
 import { evaluateSide, INDEXED, SCAN, type SideLookup } from './evaluate/side.js';
 import { deriveSubjectIndex } from './evaluate/subject-index.js';
@@ -102,26 +102,20 @@ function evaluateWith(lookup: SideLookup, set: PolicySet, request: EvaluationReq
   const opts = resolveOptions(options);
   const source = resolvePeer(request.source);
   const destination = resolvePeer(request.destination);
-  const l4 = {
-    protocol: request.protocol,
-    ...(request.port !== undefined && { port: request.port }),
-    ...(request.icmpType !== undefined && { icmpType: request.icmpType }),
-  };
-  const common = { receiver: destination, l4, ...(request.l7 !== undefined && { l7: request.l7 }) };
-  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, ...common }, opts, lookup);
-  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, ...common }, opts, lookup);
-  const blocked = !sidePasses(egress) ? egress : !sidePasses(ingress) ? ingress : undefined;
-  return {
-    allowed: blocked === undefined,
-    egress,
-    ingress,
-    ...(blocked !== undefined && { blockedAt: blocked.direction }),
-    ...(blocked !== undefined && dropReason(blocked)),
-  };
+  // Literals rather than spreads: see `side` in evaluate/side.ts.
+  const l4: L4Request = { protocol: request.protocol, port: request.port, icmpType: request.icmpType };
+  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, receiver: destination, l4, l7: request.l7 }, opts, lookup);
+  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, receiver: destination, l4, l7: request.l7 }, opts, lookup);
+  if (sidePasses(egress) && sidePasses(ingress)) return { allowed: true, egress, ingress };
+  const blocked = !sidePasses(egress) ? egress : ingress;
+  const reason = dropReason(blocked);
+  return reason === undefined
+    ? { allowed: false, egress, ingress, blockedAt: blocked.direction }
+    : { allowed: false, egress, ingress, blockedAt: blocked.direction, dropReason: reason };
 }
 
-function dropReason(s: SideDecision): Pick<Decision, 'dropReason'> {
-  if (s.verdict === 'default-deny') return { dropReason: 'POLICY_DENIED' };
-  if (s.verdict === 'explicit-deny') return { dropReason: 'POLICY_DENY' };
-  return {};
+function dropReason(s: SideDecision): Decision['dropReason'] {
+  if (s.verdict === 'default-deny') return 'POLICY_DENIED';
+  if (s.verdict === 'explicit-deny') return 'POLICY_DENY';
+  return undefined;
 }

@@ -63,5 +63,15 @@ export interface PolicySet {
   readonly notes: readonly string[];
 }
 
+/**
+ * A rule's reference, as an object literal: V8 (Node 20) gives every `{ ...policy, path }` its own
+ * hidden class, and a large policy set has tens of thousands of rule entries.
+ */
+export function ruleRef(policy: PolicyRef, direction: Direction, section: Section, ruleIndex: number, path: string): RuleRef {
+  const { kind, namespace, name, origin } = policy;
+  if (namespace === undefined) return origin === undefined ? { kind, name, direction, section, ruleIndex, path } : { kind, name, origin, direction, section, ruleIndex, path };
+  return origin === undefined ? { kind, namespace, name, direction, section, ruleIndex, path } : { kind, namespace, name, origin, direction, section, ruleIndex, path };
+}
+
 export const policyLabel = (p: PolicyRef): string =>
   `${p.kind} ${p.namespace === undefined ? '' : `${p.namespace}/`}${p.name}`;

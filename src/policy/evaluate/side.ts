@@ -4,7 +4,7 @@ import { candidateRules } from './subject-index.js';
 import { candidateEntries } from './entry-index.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, PolicySet, RuleRef } from './compiled.js';
 import { policyLabel } from './compiled.js';
-import type { SideDecision } from './decision.js';
+import type { SideDecision, SideVerdict } from './decision.js';
 import { l7Allows, type L7Request } from './l7.js';
 import type { ResolvedPeer } from './peer.js';
 import { peerMatches, type PeerMatchContext } from './peers.js';
@@ -29,10 +29,22 @@ interface Match {
   readonly specs: readonly L4Spec[];
 }
 
-const side = (s: Omit<SideDecision, 'selectedBy' | 'rules'> & Partial<SideDecision>): SideDecision => ({
-  selectedBy: [],
-  rules: [],
-  ...s,
+type Base = Pick<SideDecision, 'direction' | 'enforced' | 'defaultDeny' | 'selectedBy'>;
+
+const NONE: readonly never[] = [];
+
+/**
+ * Object literals, not `{ ...base, verdict }`: V8 (Node 20) gives every object spread and then
+ * extended its own hidden class, and `check` makes two side decisions per edge.
+ */
+const side = (base: Base, verdict: SideVerdict, reason: string, rules: readonly RuleRef[] = NONE): SideDecision => ({
+  selectedBy: base.selectedBy,
+  rules,
+  direction: base.direction,
+  enforced: base.enforced,
+  defaultDeny: base.defaultDeny,
+  verdict,
+  reason,
 });
 
 /**
@@ -57,8 +69,7 @@ export const INDEXED: SideLookup = { selecting: selectingRules, entries: candida
 export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions, lookup: SideLookup = INDEXED): SideDecision {
   const { direction, subject } = input;
   const who = direction === 'egress' ? 'source' : 'destination';
-  const off = (reason: string): SideDecision =>
-    side({ direction, enforced: false, defaultDeny: false, verdict: 'not-enforced', reason });
+  const off = (reason: string): SideDecision => side({ direction, enforced: false, defaultDeny: false, selectedBy: NONE }, 'not-enforced', reason);
   if (opts.enforcementMode === 'never') return off('policy enforcement mode is never');
   if (subject.isHost && !opts.hostFirewall) return off(`${who} is the host and the host firewall is off`);
   if (!subject.isHost && !subject.managed) return off(`${who} is not a Cilium endpoint`);
@@ -78,22 +89,31 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
       if (m !== undefined) matches.push(m);
     }
   }
-  const base = { direction, enforced: true, defaultDeny, selectedBy };
+  const base: Base = { direction, enforced: true, defaultDeny, selectedBy };
 
   const denies = matches.filter((m) => m.entry.deny).map((m) => m.entry.ref);
   if (denies.length > 0) {
-    return side({ ...base, verdict: 'explicit-deny', rules: sortRefs(denies), reason: `denied by ${refList(denies)}` });
+    return side(base, 'explicit-deny', `denied by ${refList(denies)}`, sortRefs(denies));
   }
   const allows = matches.filter((m) => !m.entry.deny);
   if (allows.length === 0) {
     if (direction === 'ingress' && opts.allowLocalhost === 'always' && input.peer.isHost && !subject.isHost && defaultDeny) {
-      return side({ ...base, verdict: 'allowed', implicit: 'local-host', reason: 'local host to endpoint is always allowed (allow-localhost)' });
+      return {
+        selectedBy: base.selectedBy,
+        rules: NONE,
+        direction: base.direction,
+        enforced: base.enforced,
+        defaultDeny: base.defaultDeny,
+        verdict: 'allowed',
+        implicit: 'local-host',
+        reason: 'local host to endpoint is always allowed (allow-localhost)',
+      };
     }
     if (!defaultDeny) {
-      return side({ ...base, verdict: 'allowed', reason: `selected only by non-default-deny policies (${policyList(selectedBy)}); no deny rule matches` });
+      return side(base, 'allowed', `selected only by non-default-deny policies (${policyList(selectedBy)}); no deny rule matches`);
     }
     const by = selectedBy.length > 0 ? `selected by ${policyList(selectedBy)}` : forced ? (init ? 'init endpoint' : 'enforcement mode always') : '';
-    return side({ ...base, verdict: 'default-deny', reason: `default deny: ${by}, no rule allows` });
+    return side(base, 'default-deny', `default deny: ${by}, no rule allows`);
   }
   return judgeL7(base, allows, input.l7);
 }
@@ -105,28 +125,24 @@ function matchEntry(e: CompiledEntry, input: SideInput, ctx: PeerMatchContext): 
   return specs.length > 0 ? { entry: e, specs } : undefined;
 }
 
-function judgeL7(
-  base: Pick<SideDecision, 'direction' | 'enforced' | 'defaultDeny' | 'selectedBy'>,
-  allows: readonly Match[],
-  l7: L7Request | undefined,
-): SideDecision {
+function judgeL7(base: Base, allows: readonly Match[], l7: L7Request | undefined): SideDecision {
   const rules = sortRefs(allows.map((m) => m.entry.ref));
   const proxied = allows.filter((m) => m.specs.some((s) => l7Of(s) !== undefined));
   const allowedBy = `allowed by ${refList(rules)}`;
-  if (proxied.length === 0) return side({ ...base, verdict: 'allowed', rules, reason: allowedBy });
+  if (proxied.length === 0) return side(base, 'allowed', allowedBy, rules);
   // An L4-only allow on the same specific port voids the L7 restriction (Cilium docs, layer7).
   const voiding = allows.filter((m) => m.specs.some((s) => isSpecificPort(s) && l7Of(s) === undefined));
   if (voiding.length > 0) {
-    return side({ ...base, verdict: 'allowed', rules, reason: `${allowedBy}; L7 rules voided by the L4-only allow ${refList(voiding.map((m) => m.entry.ref))}` });
+    return side(base, 'allowed', `${allowedBy}; L7 rules voided by the L4-only allow ${refList(voiding.map((m) => m.entry.ref))}`, rules);
   }
   const specs = proxied.flatMap((m) => m.specs.map(l7Of).filter((s): s is L7Spec => s !== undefined));
   const verdicts = l7 === undefined ? [] : specs.map((s) => l7Allows(s, l7));
   if (verdicts.some((v) => v === true) || verdicts.length === 0 || verdicts.some((v) => v === undefined)) {
     const judged = verdicts.some((v) => v === true) ? 'request matches an L7 rule' : 'request not judged at L7';
-    return side({ ...base, verdict: 'allowed-l7-proxied', rules, reason: `${allowedBy}; redirected to the L7 proxy, ${judged}` });
+    return side(base, 'allowed-l7-proxied', `${allowedBy}; redirected to the L7 proxy, ${judged}`, rules);
   }
   const l7Rules = sortRefs(proxied.map((m) => m.entry.ref));
-  return side({ ...base, verdict: 'l7-denied', rules: l7Rules, reason: `L3/L4 allowed, but the request matches no L7 rule of ${refList(l7Rules)}` });
+  return side(base, 'l7-denied', `L3/L4 allowed, but the request matches no L7 rule of ${refList(l7Rules)}`, l7Rules);
 }
 
 const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined : s.l7);
