@@ -15,7 +15,7 @@ import {
 import { l7Type } from '../parse/decode-ports.js';
 import { compileSelector } from './labels.js';
 import { ciliumPeer, cnpSubject, endpointsPeer, selectsInit } from './compile-selectors.js';
-import { ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef, type Section } from './compiled.js';
+import { ownString, ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef, type Section } from './compiled.js';
 import { fqdnRegex } from './fqdn.js';
 import { icmpTypeNumber } from './icmp.js';
 import type { PeerMatcher } from './peers.js';
@@ -27,8 +27,8 @@ export function compileCilium(
   p: CiliumNetworkPolicy | CiliumClusterwideNetworkPolicy,
   notes: string[],
 ): CompiledRule[] {
-  const ns = p.kind === 'CiliumNetworkPolicy' ? p.namespace : undefined;
-  const policy: PolicyRef = { kind: p.kind, ...(ns !== undefined && { namespace: ns }), name: p.name, origin: p.origin };
+  const ns = p.kind === 'CiliumNetworkPolicy' ? ownString(p.namespace) : undefined;
+  const policy: PolicyRef = ns !== undefined ? { kind: p.kind, namespace: ns, name: ownString(p.name), origin: p.origin } : { kind: p.kind, name: ownString(p.name), origin: p.origin };
   return ciliumRules(p).map((rule, i) => {
     const base = p.spec !== undefined ? (i === 0 ? 'spec' : `specs[${i - 1}]`) : `specs[${i}]`;
     const subjectSel = rule.endpointSelector ?? rule.nodeSelector ?? {};
@@ -94,7 +94,10 @@ function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: stri
     } else pushCidr(out, c, false);
   }
   for (const x of [...(e.fromEntities ?? []), ...(e.toEntities ?? [])]) out.push({ kind: 'entity', entity: x });
-  for (const f of e.toFQDNs ?? []) out.push({ kind: 'fqdn', spec: f, regex: fqdnRegex(f) });
+  for (const f of e.toFQDNs ?? []) {
+    const spec = f.matchName !== undefined ? { matchName: ownString(f.matchName) } : f.matchPattern !== undefined ? { matchPattern: ownString(f.matchPattern) } : {};
+    out.push({ kind: 'fqdn', spec, regex: fqdnRegex(spec) });
+  }
   for (const k of ['toServices', 'fromGroups', 'toGroups'] as const) {
     if ((e[k]?.length ?? 0) > 0) {
       notes.push(`${where}: ${k} cannot be resolved offline; it matches nothing here`);

@@ -2,7 +2,7 @@
 import { parsePrefix, type Prefix } from '../../net/cidr.js';
 import type { KnpPeer, KnpPolicyType, KnpPort, NetworkPolicy } from '../model/index.js';
 import { endpointsPeer, knpPeer, knpSubject } from './compile-selectors.js';
-import { ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef } from './compiled.js';
+import { ownString, ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef } from './compiled.js';
 import type { PeerMatcher } from './peers.js';
 import type { L4Spec } from './ports.js';
 
@@ -13,7 +13,7 @@ export function effectivePolicyTypes(p: NetworkPolicy): readonly KnpPolicyType[]
 }
 
 export function compileKnp(p: NetworkPolicy): CompiledRule {
-  const policy: PolicyRef = { kind: 'NetworkPolicy', namespace: p.namespace, name: p.name, origin: p.origin };
+  const policy: PolicyRef = { kind: 'NetworkPolicy', namespace: ownString(p.namespace), name: ownString(p.name), origin: p.origin };
   const types = effectivePolicyTypes(p);
   const part = (dir: Direction): DirectionPart => {
     if (!types.includes(dir === 'ingress' ? 'Ingress' : 'Egress')) return { present: false, defaultDeny: false, entries: [] };

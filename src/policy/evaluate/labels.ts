@@ -3,6 +3,7 @@
  * matching them (Cilium's EndpointSelector semantics: a key without a source matches any source).
  */
 import type { LabelSelector, SelectorOperator } from '../model/index.js';
+import { ownString } from './compiled.js';
 
 export interface Label {
   readonly source: string;
@@ -59,7 +60,7 @@ export function requirement(source: string | undefined, key: string, operator: S
     if (interned.size >= MAX_INTERNED) interned.clear();
     // A literal, not `{ ...splitSelectorKey(k), operator }`: V8 (Node 20) gives every object
     // spread and then extended its own hidden class.
-    interned.set(id, (r = { source, key, operator, values: [...values] }));
+    interned.set(id, (r = { source: source === undefined ? undefined : ownString(source), key: ownString(key), operator, values: values.map(ownString) }));
   }
   return r;
 }
