@@ -14,11 +14,18 @@ afterEach(() => dir?.remove());
 
 describe('loadPolicies', () => {
   it('loadPolicySet compiles, file by file, exactly the set buildPolicySet makes of what loadPolicies reads', async () => {
-    // Hand-written GitOps files (with kustomizations and notes), the oracle policies (bad documents included).
-    const paths = [join(REPO_ROOT, 'test/fixtures/gitops-repo'), join(SHARED, 'oracle')];
+    // Hand-written GitOps files (with kustomizations), the oracle policies (bad documents included),
+    // and rules the evaluator cannot model (set notes).
+    dir = tempDir();
+    writeFileSync(
+      dir.file('unmodelled.yaml'),
+      'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: u, namespace: x}\nspec: {endpointSelector: {}, egress: [{toServices: [{k8sService: {serviceName: s, namespace: x}}]}, {toCIDRSet: [{cidrGroupRef: g}]}]}\n',
+    );
+    const paths = [join(REPO_ROOT, 'test/fixtures/gitops-repo'), join(SHARED, 'oracle'), dir.path];
     const loaded = await loadPolicies(paths);
     const streamed = await loadPolicySet(paths);
     expect(loaded.policies.length).toBeGreaterThan(30);
+    expect(streamed.set.notes.length).toBeGreaterThan(1);
     expect(streamed.count).toBe(loaded.policies.length);
     expect(streamed.set).toEqual(buildPolicySet(loaded.policies));
     expect(streamed.errors).toEqual(loaded.errors);
