@@ -103,7 +103,8 @@ function escapeCodePoint(cp: number): string {
  * `quoteAmbiguousScalars` it never refuses a value: flows bring names nobody vetted.
  */
 export function stringifyPortable(value: unknown): string {
-  const doc = new Document(value, { version: '1.1', customTags: withoutMergeKeys });
+  // YAML 1.2's core schema has no merge key, so a `<<` is a string here and gets quoted below.
+  const doc = new Document(value);
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value === 'string' && !plainIsUnambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
