@@ -4,7 +4,20 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, Flow } from '../../src/flow/index.js';
-import { EVIDENCE_FIELDS, type Edge, type EdgeFilter, EdgeAggregator, type EvidenceField, parsePeerPattern } from '../../src/graph/index.js';
+import {
+  EMPTY_WORKLOAD_CONFIG,
+  EVIDENCE_FIELDS,
+  type Edge,
+  type EdgeFilter,
+  EdgeAggregator,
+  type EvidenceField,
+  indexAnswers,
+  indexClusterIps,
+  parsePeerPattern,
+  resolveEdges,
+  resolveEnd,
+  resolveWorkloads,
+} from '../../src/graph/index.js';
 import { type Db, EdgeWriter, loadGraph, openDatabase } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
@@ -106,6 +119,23 @@ function storedGraph(flows: readonly Flow[]): Db {
   return db;
 }
 
+/** The graph resolved in memory from the aggregator's own records, no store in between. */
+function inMemoryGraph(flows: readonly Flow[]): Edge[] {
+  const agg = new EdgeAggregator();
+  for (const f of flows) agg.add(f);
+  const d = agg.take();
+  const records = [...d.edges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r);
+  const workloads = resolveWorkloads([...d.workloads.values()], EMPTY_WORKLOAD_CONFIG, [...(d.namespaces?.values() ?? [])]);
+  const clusterIps = [...(d.clusterIps?.values() ?? [])].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.peer < b.peer ? -1 : 1));
+  return resolveEdges(
+    records.map((record, id) => ({ id, record, hoursSeen: record.hours.length })),
+    workloads,
+    indexAnswers(d.dnsAnswers, workloads),
+    (ids) => new Set(ids.flatMap((i) => records[i]?.hours ?? [])).size,
+    indexClusterIps(clusterIps, records, (p) => resolveEnd(p, workloads)),
+  );
+}
+
 describe('a projected graph read', () => {
   it('gives every edge and workload the full read gives, with only the asked-for evidence lists', () => {
     fc.assert(
@@ -113,6 +143,20 @@ describe('a projected graph read', () => {
         const db = storedGraph(flows);
         try {
           expectProjectionsAgree(db, evidence, filter);
+        } finally {
+          db.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads, in full, the edges the records resolve to in memory (world addresses that are pods or nodes included)', () => {
+    fc.assert(
+      fc.property(fc.array(flowArb, { minLength: 1, maxLength: 80 }), (flows) => {
+        const db = storedGraph(flows);
+        try {
+          expect(loadGraph(db).edges).toEqual(inMemoryGraph(flows));
         } finally {
           db.close();
         }
