@@ -83,7 +83,7 @@ const flowArb: fc.Arbitrary<Flow> = fc.oneof(
           ...(http ? { l7: { type: 'REQUEST' as const, http: { method: 'GET', url: http, headers: [] } } } : {}),
           ...(dns && !http ? { l7: { type: 'REQUEST' as const, dns: { query: `${dns}.`, ips: [], cnames: [], qtypes: ['A'], rrtypes: [] } } } : {}),
         });
-        const ref = policy ? [{ kind: 'CiliumNetworkPolicy', namespace: 'shop', name: policy }] : [];
+        const ref = policy ? [{ kind: 'CiliumNetworkPolicy', namespace: 'shop', name: policy, labels: [] }] : [];
         return {
           ...f,
           ...(service ? { destinationService: { namespace: 'shop', name: service } } : {}),
