@@ -1,7 +1,7 @@
 import { Document, isNode } from 'yaml';
 import type { GeneratedPolicy, Lint, Note, Recommendation } from '../recommend/index.js';
 import { emitYamlDocument, type NodeComments } from './yaml-emit.js';
-import { commentLines, commentText, quoteAmbiguousScalars } from './yaml-safe.js';
+import { commentLines, commentText, quoteAmbiguousScalars, withoutMergeKeys } from './yaml-safe.js';
 
 /** `spec.egress[0]` -> ['spec', 'egress', 0] */
 function parsePath(path: string): (string | number)[] {
@@ -81,7 +81,7 @@ export function renderPolicyYaml(p: GeneratedPolicy, notes: readonly Note[], lin
  */
 export function renderPolicyYamlByDocument(p: GeneratedPolicy, notes: readonly Note[], lints: readonly Lint[]): string {
   // YAML 1.1 output quotes strings such as `y`, `on` and `no` that kubectl would read as booleans.
-  const doc = new Document(p.document, { sortMapEntries: false, version: '1.1' });
+  const doc = new Document(p.document, { sortMapEntries: false, version: '1.1', customTags: withoutMergeKeys });
   for (const [path, comment] of [...p.comments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const keys = parsePath(path);
     const node = doc.getIn(keys, true);

@@ -1,9 +1,9 @@
 /** `drops` output: a table for people (with the YAML patches under it), JSON and YAML for tools. */
-import { stringify } from 'yaml';
 import type { PolicyRef } from '../policy/index.js';
 import type { CombinedFix, DropGroup, PatchComposition, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
 import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
+import { commentText, stringifyPortable } from './yaml-safe.js';
 
 const SHORT_KIND: Readonly<Record<string, string>> = {
   CiliumNetworkPolicy: 'cnp',
@@ -23,13 +23,14 @@ const origin = (p: PolicyRef): string =>
 export function renderPatchYaml(patch: PolicyPatch): string {
   const p = patch.policy;
   const ns = p.namespace === undefined ? '' : ` -n ${p.namespace}`;
+  // Names in these comments come from files and flows: a line break in one would end the comment.
   const header = [
-    wrapText(`${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`, TABLE_WIDTH, '# '),
-    wrapText(patch.description, TABLE_WIDTH, '# '),
+    wrapText(commentText(`${policyName(p)}${p.origin ? ` (${origin(p)})` : ''}`), TABLE_WIDTH, '# '),
+    wrapText(commentText(patch.description), TABLE_WIDTH, '# '),
     `# kubectl patch ${SHORT_KIND[p.kind] ?? p.kind}${ns} ${p.name} --type json --patch-file <this file>`,
     ...(patch.composition === undefined ? [] : [wrapText(compositionLine(patch.composition), TABLE_WIDTH, '# ')]),
   ];
-  return `${header.join('\n')}\n${stringify(patch.ops.map((o) => ({ ...o })), { lineWidth: 0 })}`;
+  return `${header.join('\n')}\n${stringifyPortable(patch.ops.map((o) => ({ ...o })))}`;
 }
 
 function compositionLine(c: PatchComposition): string {
@@ -73,7 +74,7 @@ export function dropsJson(drops: readonly TriagedDrop[]): Record<string, unknown
 }
 
 export function renderDropsYaml(drops: readonly TriagedDrop[]): string {
-  return stringify(dropsJson(drops).map(({ patches, ...rest }) => ({ ...rest, patches: (patches as Record<string, unknown>[]).map(({ yaml: _y, ...p }) => p) })), { lineWidth: 0 });
+  return stringifyPortable(dropsJson(drops).map(({ patches, ...rest }) => ({ ...rest, patches: (patches as Record<string, unknown>[]).map(({ yaml: _y, ...p }) => p) })));
 }
 
 const port = (d: TriagedDrop): string => `${d.group.protocol}${d.group.port === undefined ? '' : `/${d.group.port}`}`;
@@ -176,6 +177,11 @@ export function renderDropGroupsTable(groups: readonly DropGroup[], flows: numbe
 }
 
 /** `drops -o json` without `--policies`: one object per group, newest first. */
+/** `drops -o yaml` without `--policies`: `dropGroupsJson` as YAML every reader reads alike. */
+export function renderDropGroupsYaml(groups: readonly DropGroup[]): string {
+  return stringifyPortable(dropGroupsJson(groups));
+}
+
 export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unknown>[] {
   return groups.map(dropGroupJson);
 }

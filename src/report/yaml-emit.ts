@@ -5,7 +5,7 @@
  * the same layout rules (yaml/dist/stringify/*), ported for this subset only. Building the model
  * for 3,000 policies took ~4 s; this takes a fraction of that.
  *
- * Anything outside the subset (null, floats, `<<`, shared objects that the `yaml` package would write
+ * Anything outside the subset (null, floats, shared objects that the `yaml` package would write
  * as anchors, keys over 1,024 characters, characters that `quoteAmbiguousScalars` refuses) makes
  * it answer `undefined`, and the caller writes that policy through the `yaml` package as before.
  */
@@ -42,8 +42,6 @@ export function emitYamlDocument(root: object, comments: NodeComments, documentC
 
 function scalarString(s: string): string {
   if (!isYamlSafeText(s)) throw new Unsupported('text quoteAmbiguousScalars refuses');
-  // The `yaml` package's YAML 1.1 schema makes `<<` a merge-key node, written as it is.
-  if (s === '<<') throw new Unsupported('<<');
   // Plain when it reads back as itself in YAML 1.1 and 1.2; else JSON's escaping, which for these
   // characters (printable, no line breaks) is exactly the `yaml` package's double-quoted style.
   return plainIsUnambiguous(s) ? s : JSON.stringify(s);

@@ -1,4 +1,4 @@
-import { type Document, Scalar, parse, visit } from 'yaml';
+import { Document, Scalar, type Tags, parse, visit } from 'yaml';
 
 /**
  * YAML that every reader reads the same way. kubectl (go-yaml) and PyYAML read YAML 1.1, where
@@ -79,4 +79,43 @@ export function quoteAmbiguousScalars(doc: Document): void {
       if (!plainIsUnambiguous(s)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
+}
+
+/**
+ * The `yaml` package's YAML 1.1 schema without merge keys: it writes a string `<<` as the bare merge
+ * key `<<` (even when asked to quote it), which PyYAML then refuses ("could not determine a
+ * constructor for the tag ...merge") and go-yaml reads as a merge. Without the tag it is a string,
+ * quoted like any other ambiguous one.
+ */
+export const withoutMergeKeys = (tags: Tags): Tags => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:merge');
+
+/** An unsafe character as a double-quoted escape both versions read as that character. */
+function escapeCodePoint(cp: number): string {
+  return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Data (drop reports, JSON patches for `kubectl patch --patch-file`) as YAML that YAML 1.1 readers
+ * (kubectl's go-yaml, PyYAML) and YAML 1.2 readers read as the same values: every string that is not
+ * plainly itself in both versions is double-quoted (`yes`, `on`, `<<`, `2026-11-22T10:00:00Z`,
+ * `0o17`), and characters that either version reads as a line break or drops (NEL, U+2028/9, C0/C1
+ * controls, bidi marks) are written as `\u` escapes instead of raw inside the quotes. Unlike
+ * `quoteAmbiguousScalars` it never refuses a value: flows bring names nobody vetted.
+ */
+export function stringifyPortable(value: unknown): string {
+  // YAML 1.2's core schema has no merge key, so a `<<` is a string here and gets quoted below.
+  const doc = new Document(value);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !plainIsUnambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  // Every string holding such a character is double-quoted above and no comment is written, so
+  // each one in the text sits inside double quotes, where the escape means the same character.
+  let out = '';
+  for (const ch of doc.toString({ lineWidth: 0 })) {
+    const cp = ch.codePointAt(0) as number;
+    out += cp === 0x0a || isCommentSafe(cp) ? ch : escapeCodePoint(cp);
+  }
+  return out;
 }

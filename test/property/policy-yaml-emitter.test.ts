@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { GeneratedPolicy, Lint, Note, PolicyDocument } from '../../src/recommend/index.js';
 import { renderPolicyYaml, renderPolicyYamlByDocument } from '../../src/report/policies.js';
 import { emitYamlDocument } from '../../src/report/yaml-emit.js';
+import { hostileText } from '../helpers/hostile-text.js';
 
 /**
  * `renderPolicyYaml` writes policies with a small string-building writer instead of the `yaml`
@@ -13,18 +14,7 @@ import { emitYamlDocument } from '../../src/report/yaml-emit.js';
  * the writer declines (null, floats, aliases), the model writes; where the model refuses a
  * string, so does `renderPolicyYaml`.
  */
-const SPECIAL = [
-  '\n', '\r', '\r\n', '\u0085', '\u2028', '\u2029', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0080', '\u009f', '\u00a0', '\u200b', '\u202e', '\u2066',
-  '\ufeff', '\ufffe', '\ud800', '\udc00', '😀', 'é', '#', ': ', ' #', ' ', '  ', '---', '...', '- ', '-', '?', ':', '"', "'", '\\', '/', '..', '*', '{', '}', '[', ']', '&', '!', '|',
-  '>', '%', '@', '`', ',', 'y', 'Y', 'yes', 'no', 'on', 'off', 'n', 'true', 'null', 'Null', '~', '0o17', '0777', '017', '1e3', '1_000', '1:20', '0x1f', '0b1', '.inf', '.5', '5.',
-  '2001-01-01', '8080', '-1', '=', '<<', 'x'.repeat(300), 'k'.repeat(1030),
-];
-const piece = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...SPECIAL) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 5 }) },
-  { weight: 4, arbitrary: fc.constantFrom('app', 'web', 'TCP', 'kube-dns', 'a.b/c', 'x_1', 'k8s:io.kubernetes.pod.namespace') },
-);
-const text = fc.array(piece, { maxLength: 3 }).map((ps) => ps.join(''));
+const text = hostileText;
 
 /** JSON-like values as policies hold them, with the odd null or float the writer declines. */
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
@@ -99,7 +89,7 @@ describe('policy YAML writer', () => {
     expect(emitted).toBeGreaterThan(100);
   });
 
-  // Only what the writer wrote: the model writes a value `<<` plain, which PyYAML reads as a merge key.
+  // What the writer wrote (the model's fallbacks hold nulls and floats, compared loosely by JSON).
   it.skipIf(!hasPyYaml())('writes what PyYAML (YAML 1.1) reads back as the document', () => {
     expect(written.length).toBeGreaterThan(20);
     const script = 'import sys, json, yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.load(sys.stdin)], default=str))';
@@ -107,5 +97,23 @@ describe('policy YAML writer', () => {
     expect(r.status, r.stderr).toBe(0);
     const loaded = JSON.parse(r.stdout) as unknown[];
     loaded.forEach((doc, i) => expect(doc, written[i]?.text).toEqual(written[i]?.document));
+  });
+
+  // The `yaml` package's 1.1 schema wrote a string `<<` as a bare merge key: PyYAML refused the file.
+  it.skipIf(!hasPyYaml())('writes a `<<` key or value as a string every reader reads, on both paths', () => {
+    const document: PolicyDocument = {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumNetworkPolicy',
+      metadata: { name: 'merge', namespace: 'ns' },
+      spec: { endpointSelector: { matchLabels: { app: '<<' } }, egress: [{ toFQDNs: [{ matchPattern: '<<' }], '<<': ['<<'] }] } as PolicyDocument['spec'],
+    };
+    const p: GeneratedPolicy = { document, comments: new Map([['spec.egress[0]', '<<']]) };
+    const texts = [renderPolicyYaml(p, [], []), renderPolicyYamlByDocument(p, [], [])];
+    expect(texts[0]).toBe(texts[1]);
+    expect(texts[0]).toContain('app: "<<"');
+    const script = 'import sys, json, yaml\nprint(json.dumps([yaml.safe_load(t) for t in json.load(sys.stdin)]))';
+    const r = spawnSync('python3', ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    for (const doc of JSON.parse(r.stdout) as unknown[]) expect(doc).toEqual(document);
   });
 });

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { dropGroupsFromDatabase, loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
-import { stringify } from 'yaml';
-import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropsTable, renderDropsYaml } from '../../report/index.js';
+import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropGroupsYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
@@ -78,7 +77,7 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
             flags.output === 'json'
               ? `${JSON.stringify(dropGroupsJson(r.groups), null, 2)}\n`
               : flags.output === 'yaml'
-                ? stringify(dropGroupsJson(r.groups), { lineWidth: 0 })
+                ? renderDropGroupsYaml(r.groups)
                 : renderDropGroupsTable(r.groups, r.flows, table),
           );
         } finally {
