@@ -3,7 +3,7 @@ import { peerKey, rawPeerKey } from './edge-key.js';
 import { hostCidr } from '../net/cidr.js';
 import { enclosingRanges } from './ip-ranges.js';
 import { compareStrings, mergeEdgeRecords } from './merge.js';
-import { type DnsAnswer, type Edge, type EdgeRecord, type Peer, type RawPeer, SIDES, type SideCounters } from './model.js';
+import { type DnsAnswer, type Edge, type EdgeProtocol, type EdgeRecord, type Peer, type RawPeer } from './model.js';
 import type { ResolvedWorkloads } from './resolve-workloads.js';
 import { type ClusterIps, NO_CLUSTER_IPS, type SeenWindow } from './cluster-ips.js';
 
@@ -137,7 +137,7 @@ function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer,
 export interface EdgeOutline {
   readonly from: RawPeer;
   readonly to: RawPeer;
-  readonly protocol: string;
+  readonly protocol: EdgeProtocol;
   readonly port: number;
   readonly destinationNames: readonly string[];
   readonly firstSeenMs: number;
@@ -153,21 +153,36 @@ export type ResolvedOutline = Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSe
  */
 export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex, cluster: ClusterIps = NO_CLUSTER_IPS): ResolvedOutline[] {
   const groups = new Map<string, { from: Peer; to: Peer; firstSeenMs: number; lastSeenMs: number }>();
+  const keyOf = peerKeys();
   for (const r of rows) {
     for (const from of resolveEnds(r.from, 'from', workloads, cluster, r)) {
-    const fromKey = peerKey(from);
-    for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
-      const key = `${fromKey}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
-      const g = groups.get(key);
-      if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
-      else {
-        g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
-        g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
+      const fromKey = keyOf(from);
+      for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
+        const key = `${fromKey}|${keyOf(t.to)}|${r.protocol}|${r.port}`;
+        const g = groups.get(key);
+        if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
+        else {
+          g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
+          g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
+        }
       }
-    }
     }
   }
   return [...groups.values()];
+}
+
+/**
+ * `peerKey` for one read: workload and entity peers are shared objects that repeat on thousands
+ * of rows, so their keys are built once (world peers are new objects per row and mostly unique).
+ */
+function peerKeys(): (p: Peer) => string {
+  const keys = new Map<Peer, string>();
+  return (p) => {
+    if (p.kind !== 'workload' && p.kind !== 'entity') return peerKey(p);
+    let k = keys.get(p);
+    if (k === undefined) keys.set(p, (k = peerKey(p)));
+    return k;
+  };
 }
 
 interface Group {
@@ -191,15 +206,7 @@ const NO_STRINGS: readonly string[] = [];
  */
 export function resolveEdges(rows: Iterable<StoredEdge>, workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
   const groups = new Map<string, Group>();
-  // Workload and entity peers are shared objects that repeat on thousands of rows: their keys are
-  // built once. (World peers are new objects per row and mostly unique.)
-  const keys = new Map<Peer, string>();
-  const keyOf = (p: Peer): string => {
-    if (p.kind !== 'workload' && p.kind !== 'entity') return peerKey(p);
-    let k = keys.get(p);
-    if (k === undefined) keys.set(p, (k = peerKey(p)));
-    return k;
-  };
+  const keyOf = peerKeys();
   for (const row of rows) {
     const record = row.record;
     for (const from of resolveEnds(record.from, 'from', workloads, cluster, record)) {

@@ -10,6 +10,7 @@ import {
   COUNTER_FIELDS,
   type EdgeFilter,
   type EdgeOutline,
+  type EdgeProtocol,
   type EdgeRecord,
   EMPTY_WORKLOAD_CONFIG,
   type NamespaceRecord,
@@ -80,6 +81,17 @@ function countersAt(row: readonly unknown[], at: number): SideCounters {
   return c;
 }
 
+/** `parseKey` for keys that repeat on thousands of rows: each parsed once, one object per key. */
+function peerParser(): (key: unknown, what: string) => RawPeer {
+  const peers = new Map<string, RawPeer>();
+  return (key, what) => {
+    const k = String(key);
+    let p = peers.get(k);
+    if (p === undefined) peers.set(k, (p = parseKey(k, what)));
+    return p;
+  };
+}
+
 /**
  * Turns raw rows (`edgeSelectList` order) into stored edges. Arrays, not objects: 45 keys per row
  * cost more than the row. Peer keys repeat on thousands of rows and are parsed once. The sets a
@@ -87,13 +99,7 @@ function countersAt(row: readonly unknown[], at: number): SideCounters {
  * only the values.
  */
 function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<number, number>, reasons: ReadonlyMap<number, Record<string, number>>) {
-  const peers = new Map<string, RawPeer>();
-  const peer = (key: unknown, what: string): RawPeer => {
-    const k = String(key);
-    let p = peers.get(k);
-    if (p === undefined) peers.set(k, (p = parseKey(k, what)));
-    return p;
-  };
+  const peer = peerParser();
   const NO_REASONS: Readonly<Record<string, number>> = {};
   return (row: readonly unknown[]): StoredEdge => {
     const id = Number(row[0]);
@@ -368,21 +374,22 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   // evidence cost status ~1 GB and most of its time.
   const workloads = resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
-  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, ${SET_COLUMN.destinationNames} AS names FROM edges ORDER BY id`);
-  function* outlines(): Generator<EdgeOutline> {
-    for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: string; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
-      yield {
-        from: parseKey(r.src_key, 'source'),
-        to: parseKey(r.dst_key, 'destination'),
-        protocol: r.protocol,
-        port: r.port,
-        destinationNames: r.names === null || r.names === '[]' ? [] : (JSON.parse(r.names) as string[]),
-        firstSeenMs: r.first_seen_ms,
-        lastSeenMs: r.last_seen_ms,
-      };
-    }
+  const peer = peerParser();
+  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, NULLIF(${SET_COLUMN.destinationNames}, '[]') AS names FROM edges ORDER BY id`);
+  const outlines: EdgeOutline[] = [];
+  for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: EdgeProtocol; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
+    outlines.push({
+      from: peer(r.src_key, 'source'),
+      to: peer(r.dst_key, 'destination'),
+      protocol: r.protocol,
+      port: r.port,
+      destinationNames: r.names === null ? EMPTY_VALUES : (JSON.parse(r.names) as string[]),
+      firstSeenMs: r.first_seen_ms,
+      lastSeenMs: r.last_seen_ms,
+    });
   }
-  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads));
+  // Every row's ends are at hand: the cluster-address index takes them instead of scanning again.
+  const edges = resolveOutlines(outlines, workloads, answers, clusterIpsOf(db, workloads, outlines));
   const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, Flow } from '../../src/flow/index.js';
 import {
   EMPTY_WORKLOAD_CONFIG,
+  convergence,
   EVIDENCE_FIELDS,
   type Edge,
   type EdgeFilter,
@@ -18,7 +19,7 @@ import {
   resolveEnd,
   resolveWorkloads,
 } from '../../src/graph/index.js';
-import { type Db, EdgeWriter, loadGraph, openDatabase } from '../../src/store/index.js';
+import { type Db, EdgeWriter, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { HOUR, T0, coredns, dnsResponse, flow, immich, pod, postgres1, reserved, world } from '../unit/graph/builders.js';
@@ -151,12 +152,17 @@ describe('a projected graph read', () => {
     );
   });
 
-  it('reads, in full, the edges the records resolve to in memory (world addresses that are pods or nodes included)', () => {
+  it('reads, in full and in status outline, the edges the records resolve to in memory (world addresses that are pods or nodes included)', () => {
     fc.assert(
       fc.property(fc.array(flowArb, { minLength: 1, maxLength: 80 }), (flows) => {
         const db = storedGraph(flows);
         try {
-          expect(loadGraph(db).edges).toEqual(inMemoryGraph(flows));
+          const edges = loadGraph(db).edges;
+          expect(edges).toEqual(inMemoryGraph(flows));
+          // status resolves ends and times only: the same edges, counted and charted.
+          const summary = readEdgeGraphSummary(db);
+          expect(summary?.edges).toBe(edges.length);
+          expect(summary?.convergence).toEqual(convergence(edges));
         } finally {
           db.close();
         }
