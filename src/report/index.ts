@@ -24,6 +24,7 @@ export {
   guessPurpose,
   PeerNamer,
   type Inventory,
+  type InventoryEdge,
   type InventoryInput,
   type BaselineHealth,
   type PolicyFindings,

@@ -20,6 +20,8 @@ import {
   resolveWorkloads,
 } from '../../src/graph/index.js';
 import { type Db, EdgeWriter, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
+import { buildMarkdownReport, buildReport } from '../../src/app/index.js';
+import { renderInventoryMarkdown } from '../../src/report/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { HOUR, T0, coredns, dnsResponse, flow, immich, pod, postgres1, reserved, world } from '../unit/graph/builders.js';
@@ -194,6 +196,9 @@ describe('a projected graph read', () => {
           expect(loadGraph(db).edges.length).toBeGreaterThan(which === 'samples' ? 20 : 500);
           for (const evidence of cases) expectProjectionsAgree(db, evidence);
           expectProjectionsAgree(db, ['dnsNames'], { from: [parsePeerPattern('world')] });
+          // The Markdown report reads only the evidence it prints: the same text as from the full read.
+          expect(renderInventoryMarkdown(buildMarkdownReport(db))).toBe(renderInventoryMarkdown(buildReport(db)));
+          expect(renderInventoryMarkdown(buildMarkdownReport(db, { namespaces: ['kube-system'] }))).toBe(renderInventoryMarkdown(buildReport(db, { namespaces: ['kube-system'] })));
         } finally {
           db.close();
         }
