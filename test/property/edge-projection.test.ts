@@ -154,7 +154,7 @@ describe('a projected graph read', () => {
     );
   });
 
-  it('reads, in full and in status outline, the edges the records resolve to in memory (world addresses that are pods or nodes included)', () => {
+  it('reads, in full, in status outline and as the Markdown report prints it, the edges the records resolve to in memory (world addresses that are pods or nodes included)', () => {
     fc.assert(
       fc.property(fc.array(flowArb, { minLength: 1, maxLength: 80 }), (flows) => {
         const db = storedGraph(flows);
@@ -165,6 +165,8 @@ describe('a projected graph read', () => {
           const summary = readEdgeGraphSummary(db);
           expect(summary?.edges).toBe(edges.length);
           expect(summary?.convergence).toEqual(convergence(edges));
+          // The Markdown report reads only the evidence it prints: the same text as from the full read.
+          expect(renderInventoryMarkdown(buildMarkdownReport(db))).toBe(renderInventoryMarkdown(buildReport(db)));
         } finally {
           db.close();
         }
