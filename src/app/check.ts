@@ -1,11 +1,12 @@
 /** `check`: what-if of a policy set over the whole observed baseline (edges in the database). */
-import { buildPolicySet, type EvaluateOptions, type Policy } from '../policy/index.js';
+import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } from '../policy/index.js';
 import type { Db } from '../store/index.js';
 import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type PolicyDiff } from '../triage/index.js';
 import { queryEdges } from './edges.js';
 
 export interface CheckRequest {
-  readonly policies: readonly Policy[];
+  /** The policies compiled (`loadPolicySet`, `buildPolicySet`). */
+  readonly set: PolicySet;
   readonly namespaces?: readonly string[];
   readonly evaluate?: EvaluateOptions;
 }
@@ -13,7 +14,7 @@ export interface CheckRequest {
 export function checkFromDatabase(db: Db, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
   // The whole graph: peers in other namespaces need their labels too.
   const { edges, workloads } = queryEdges(db);
-  const set = buildPolicySet(request.policies);
+  const set = request.set;
   const result = checkBaseline(edges, workloads, set, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.evaluate && { evaluate: request.evaluate }),

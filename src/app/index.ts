@@ -9,6 +9,6 @@ export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } fro
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
 export { triageFromDatabase, dropGroupsFromDatabase, type DropsRequest, type DropsResult, type DropGroupsResult } from './triage.js';
 export { checkFromDatabase, diffFromDatabase, explainFromDatabase, type CheckRequest, type DiffRequest, type ExplainRequest } from './check.js';
-export { loadPolicies, type LoadPoliciesOptions, type LoadedPolicies } from './load-policies.js';
+export { loadPolicies, loadPolicySet, type LoadPoliciesOptions, type LoadedPolicies, type LoadedPolicySet } from './load-policies.js';
 export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';
 export { buildMarkdownReport, buildReport, renderReport, reportText, type ReportRequest, type RenderOptions } from './report.js';

@@ -10,9 +10,9 @@ import type { CompiledRule, PolicySet } from './evaluate/compiled.js';
 import { sidePasses, type Decision, type SideDecision } from './evaluate/decision.js';
 import type { L7Request } from './evaluate/l7.js';
 import { resolvePeer, type Peer } from './evaluate/peer.js';
-import type { FlowProtocol } from './evaluate/ports.js';
+import type { FlowProtocol, L4Request } from './evaluate/ports.js';
 import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
-import { evaluateSide } from './evaluate/side.js';
+import { evaluateSide, INDEXED, SCAN, type SideLookup } from './evaluate/side.js';
 import { deriveSubjectIndex } from './evaluate/subject-index.js';
 
 /** One request-direction connection attempt (replies are never evaluated: conntrack passes them). */
@@ -41,6 +41,31 @@ export function buildPolicySet(policies: readonly Policy[]): PolicySet {
   let set = builtSets.get(policies);
   if (set === undefined) builtSets.set(policies, (set = compilePolicySet(policies)));
   return set;
+}
+
+/**
+ * Compiles policies one by one into a set, so a caller reading thousands of files need not hold
+ * every parsed policy at once (`check` drops each file's parsed documents once compiled). The
+ * set decides exactly as `buildPolicySet` of the same policies in the same order.
+ */
+export class PolicySetBuilder {
+  readonly #rules: CompiledRule[] = [];
+  readonly #notes: string[] = [];
+  #built = false;
+
+  add(p: Policy): void {
+    // A built set is never changed: its indexes and memos would go stale.
+    if (this.#built) throw new Error('PolicySetBuilder: add after build');
+    const compiled = compilePolicy(p);
+    for (const r of compiled.rules) this.#rules.push(r);
+    for (const n of compiled.notes) this.#notes.push(n);
+  }
+
+  /** The set of every policy added so far; adding more afterwards is not allowed. */
+  build(): PolicySet {
+    this.#built = true;
+    return { rules: this.#rules, notes: this.#notes };
+  }
 }
 
 /** The last set compiled from an unrelated array; sets of copies with a few policies replaced share its index. */
@@ -87,29 +112,35 @@ function compilePolicy(p: Policy): { rules: CompiledRule[]; notes: string[] } {
 }
 
 export function evaluate(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
+  return evaluateWith(INDEXED, set, request, options);
+}
+
+/**
+ * `evaluate` without its indexes and memos: every rule's subject and every entry's peers are
+ * matched. The reference the indexed lookups are tested against; slow on large sets.
+ */
+export function evaluateByScan(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
+  return evaluateWith(SCAN, set, request, options);
+}
+
+function evaluateWith(lookup: SideLookup, set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
   const opts = resolveOptions(options);
   const source = resolvePeer(request.source);
   const destination = resolvePeer(request.destination);
-  const l4 = {
-    protocol: request.protocol,
-    ...(request.port !== undefined && { port: request.port }),
-    ...(request.icmpType !== undefined && { icmpType: request.icmpType }),
-  };
-  const common = { receiver: destination, l4, ...(request.l7 !== undefined && { l7: request.l7 }) };
-  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, ...common }, opts);
-  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, ...common }, opts);
-  const blocked = !sidePasses(egress) ? egress : !sidePasses(ingress) ? ingress : undefined;
-  return {
-    allowed: blocked === undefined,
-    egress,
-    ingress,
-    ...(blocked !== undefined && { blockedAt: blocked.direction }),
-    ...(blocked !== undefined && dropReason(blocked)),
-  };
+  // Literals rather than spreads: see `side` in evaluate/side.ts.
+  const l4: L4Request = { protocol: request.protocol, port: request.port, icmpType: request.icmpType };
+  const egress = evaluateSide(set, { direction: 'egress', subject: source, peer: destination, receiver: destination, l4, l7: request.l7 }, opts, lookup);
+  const ingress = evaluateSide(set, { direction: 'ingress', subject: destination, peer: source, receiver: destination, l4, l7: request.l7 }, opts, lookup);
+  if (sidePasses(egress) && sidePasses(ingress)) return { allowed: true, egress, ingress };
+  const blocked = !sidePasses(egress) ? egress : ingress;
+  const reason = dropReason(blocked);
+  return reason === undefined
+    ? { allowed: false, egress, ingress, blockedAt: blocked.direction }
+    : { allowed: false, egress, ingress, blockedAt: blocked.direction, dropReason: reason };
 }
 
-function dropReason(s: SideDecision): Pick<Decision, 'dropReason'> {
-  if (s.verdict === 'default-deny') return { dropReason: 'POLICY_DENIED' };
-  if (s.verdict === 'explicit-deny') return { dropReason: 'POLICY_DENY' };
-  return {};
+function dropReason(s: SideDecision): Decision['dropReason'] {
+  if (s.verdict === 'default-deny') return 'POLICY_DENIED';
+  if (s.verdict === 'explicit-deny') return 'POLICY_DENY';
+  return undefined;
 }

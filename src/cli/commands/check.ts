@@ -7,7 +7,7 @@ import { ExplainInputError } from '../../triage/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
-import { collect, loadPolicyFlag, policiesOption } from './drops.js';
+import { collect, loadPolicyFlag, loadPolicySetFlag, policiesOption } from './drops.js';
 
 interface CheckFlags {
   readonly namespace?: string[];
@@ -35,7 +35,7 @@ function parseFailOn(values: readonly string[] | undefined): Set<FailOn> {
 }
 
 /** Loader notes that are worth a lint: not the kinds a GitOps tree also holds (Kustomization, HelmRelease, ...). */
-const lintNotes = (loaded: LoadedPolicies): number => loaded.notes.filter((n) => !/is not a network policy$/.test(n.reason)).length;
+const lintNotes = (loaded: Pick<LoadedPolicies, 'notes'>): number => loaded.notes.filter((n) => !/is not a network policy$/.test(n.reason)).length;
 
 export function registerCheck(program: Command, ctx: CommandContext): void {
   program
@@ -58,8 +58,8 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
       if (flags.explain !== undefined && flags.explain.length !== 3) throw new UsageError(`--explain takes FROM TO PORT[/PROTO], got ${flags.explain.length} value(s)`);
       if (flags.explain !== undefined && flags.against) throw new UsageError('--explain cannot be combined with --against');
-      const loaded = await loadPolicyFlag(ctx, flags.policies);
       if (flags.explain !== undefined) {
+        const loaded = await loadPolicyFlag(ctx, flags.policies);
         const [from, to, port] = flags.explain as [string, string, string];
         const db = openDatabase(dbPath, { readonly: true });
         try {
@@ -75,6 +75,8 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(EXIT_OK);
         return;
       }
+      // Without --against the policies are compiled as they are read: thousands of parsed documents are not kept.
+      const loaded = flags.against ? await loadPolicyFlag(ctx, flags.policies) : await loadPolicySetFlag(ctx, flags.policies);
       const against = flags.against ? await loadPolicyFlag(ctx, flags.against) : undefined;
       const namespaces = flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {};
       const evaluate = flags.clusterName !== undefined ? { evaluate: { clusterName: flags.clusterName } } : {};
@@ -84,15 +86,15 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       const lints = lintNotes(loaded) + (against ? lintNotes(against) : 0);
       const db = openDatabase(dbPath, { readonly: true });
       try {
-        if (against) {
+        if (against && 'policies' in loaded) {
           const d = diffFromDatabase(db, { policies: loaded.policies, against: against.policies, ...namespaces, ...evaluate });
           for (const n of d.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (d.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no observed edges for these namespaces\n');
           ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(diffJson(d), null, 2)}\n` : renderDiffTable(d, { wide: flags.output === 'wide' }));
           if (failOn.has('would-drop') && d.newlyDropped.length > 0) failures.push(`the change newly drops ${d.newlyDropped.length} observed edge(s)`);
           if (failOn.has('lint') && lints + d.policyNotes.length > 0) failures.push(`${lints + d.policyNotes.length} lint note(s)`);
-        } else {
-          const r = checkFromDatabase(db, { policies: loaded.policies, ...namespaces, ...evaluate });
+        } else if ('set' in loaded) {
+          const r = checkFromDatabase(db, { set: loaded.set, ...namespaces, ...evaluate });
           for (const n of r.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (r.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no forwarded edges for these namespaces\n');
           ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(checkJson(r), null, 2)}\n` : renderCheckTable(r, { wide: flags.output === 'wide' }));

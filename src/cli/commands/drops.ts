@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { dropGroupsFromDatabase, loadPolicies, triageFromDatabase, type LoadedPolicies } from '../../app/index.js';
+import { dropGroupsFromDatabase, loadPolicies, loadPolicySet, triageFromDatabase, type LoadedPolicies, type LoadedPolicySet } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
 import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropGroupsYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
@@ -31,10 +31,21 @@ export function policiesOption(): Option {
 /** Loads --policies; bad documents go to stderr as `FILE:DOC: field: reason` and are skipped. */
 export async function loadPolicyFlag(ctx: CommandContext, paths: readonly string[]): Promise<LoadedPolicies> {
   const loaded = await loadPolicies(paths, { readStdin: () => readAll(ctx.io.stdin) });
+  tellLoaded(ctx, paths, loaded, loaded.policies.length);
+  return loaded;
+}
+
+/** `loadPolicyFlag` compiled as it reads (`check`): the parsed documents are not kept. */
+export async function loadPolicySetFlag(ctx: CommandContext, paths: readonly string[]): Promise<LoadedPolicySet> {
+  const loaded = await loadPolicySet(paths, { readStdin: () => readAll(ctx.io.stdin) });
+  tellLoaded(ctx, paths, loaded, loaded.count);
+  return loaded;
+}
+
+function tellLoaded(ctx: CommandContext, paths: readonly string[], loaded: Pick<LoadedPolicies, 'errors' | 'notes'>, count: number): void {
   for (const e of loaded.errors) ctx.io.stderr.write(`${formatParseProblem(e)}\n`);
   for (const n of loaded.notes) ctx.io.stderr.write(`Note: ${formatParseProblem(n)}\n`);
-  if (loaded.policies.length === 0) ctx.io.stderr.write(`Warning: no policies loaded from ${paths.join(', ')}\n`);
-  return loaded;
+  if (count === 0) ctx.io.stderr.write(`Warning: no policies loaded from ${paths.join(', ')}\n`);
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -9,12 +9,13 @@ import {
   type IcmpRule,
   type IngressRule,
   type L7Rules,
+  type PortProtocol,
   type PortRule,
 } from '../model/index.js';
 import { l7Type } from '../parse/decode-ports.js';
 import { compileSelector } from './labels.js';
 import { ciliumPeer, cnpSubject, endpointsPeer, selectsInit } from './compile-selectors.js';
-import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, Section } from './compiled.js';
+import { ownString, ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef, type Section } from './compiled.js';
 import { fqdnRegex } from './fqdn.js';
 import { icmpTypeNumber } from './icmp.js';
 import type { PeerMatcher } from './peers.js';
@@ -26,8 +27,8 @@ export function compileCilium(
   p: CiliumNetworkPolicy | CiliumClusterwideNetworkPolicy,
   notes: string[],
 ): CompiledRule[] {
-  const ns = p.kind === 'CiliumNetworkPolicy' ? p.namespace : undefined;
-  const policy: PolicyRef = { kind: p.kind, ...(ns !== undefined && { namespace: ns }), name: p.name, origin: p.origin };
+  const ns = p.kind === 'CiliumNetworkPolicy' ? ownString(p.namespace) : undefined;
+  const policy: PolicyRef = ns !== undefined ? { kind: p.kind, namespace: ns, name: ownString(p.name), origin: p.origin } : { kind: p.kind, name: ownString(p.name), origin: p.origin };
   return ciliumRules(p).map((rule, i) => {
     const base = p.spec !== undefined ? (i === 0 ? 'spec' : `specs[${i - 1}]`) : `specs[${i}]`;
     const subjectSel = rule.endpointSelector ?? rule.nodeSelector ?? {};
@@ -44,7 +45,7 @@ export function compileCilium(
       return { present, defaultDeny: present && (explicit ?? true), entries };
     };
     const entry = (e: AnyEntry, section: Section, j: number, deny: boolean): CompiledEntry => ({
-      ref: { ...policy, direction: section.startsWith('ingress') ? 'ingress' : 'egress', section, ruleIndex: j, path: `${base}.${section}[${j}]` },
+      ref: ruleRef(policy, section.startsWith('ingress') ? 'ingress' : 'egress', section, j, `${base}.${section}[${j}]`),
       deny,
       peers: peersOf(e, ns, init, notes, `${policyName(policy)} ${base}.${section}[${j}]`),
       ...l4Of(e.toPorts, e.icmps),
@@ -93,7 +94,10 @@ function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: stri
     } else pushCidr(out, c, false);
   }
   for (const x of [...(e.fromEntities ?? []), ...(e.toEntities ?? [])]) out.push({ kind: 'entity', entity: x });
-  for (const f of e.toFQDNs ?? []) out.push({ kind: 'fqdn', spec: f, regex: fqdnRegex(f) });
+  for (const f of e.toFQDNs ?? []) {
+    const spec = f.matchName !== undefined ? { matchName: ownString(f.matchName) } : f.matchPattern !== undefined ? { matchPattern: ownString(f.matchPattern) } : {};
+    out.push({ kind: 'fqdn', spec, regex: fqdnRegex(spec) });
+  }
   for (const k of ['toServices', 'fromGroups', 'toGroups'] as const) {
     if ((e[k]?.length ?? 0) > 0) {
       notes.push(`${where}: ${k} cannot be resolved offline; it matches nothing here`);
@@ -116,12 +120,7 @@ export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly I
   const l4: L4Spec[] = [];
   for (const pr of toPorts ?? []) {
     const l7 = l7Of(pr.rules);
-    for (const pp of pr.ports ?? []) {
-      const spec = /^\d+$/.test(pp.port)
-        ? { kind: 'port' as const, protocol: pp.protocol, port: Number(pp.port), ...(pp.endPort !== undefined && { endPort: pp.endPort }) }
-        : { kind: 'named' as const, protocol: pp.protocol, name: pp.port };
-      l4.push({ ...spec, ...(l7 && { l7 }) });
-    }
+    for (const pp of pr.ports ?? []) l4.push(portSpec(pp.protocol, pp.port, pp.endPort, l7));
   }
   for (const ir of icmps ?? []) {
     for (const f of ir.fields) {
@@ -130,6 +129,33 @@ export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly I
     }
   }
   return { l4 };
+}
+
+/**
+ * Literals for each shape (key order as before): V8 (Node 20) gives every object spread and then
+ * extended its own hidden class, and a large policy set has tens of thousands of port specs.
+ */
+function portSpec(protocol: PortProtocol['protocol'], port: string, endPort: number | undefined, l7: L7Spec | undefined): L4Spec {
+  if (l7 === undefined) return sharedPortSpec(protocol, port, endPort);
+  if (!/^\d+$/.test(port)) return l7 === undefined ? { kind: 'named', protocol, name: port } : { kind: 'named', protocol, name: port, l7 };
+  const n = Number(port);
+  if (endPort === undefined) return l7 === undefined ? { kind: 'port', protocol, port: n } : { kind: 'port', protocol, port: n, l7 };
+  return l7 === undefined ? { kind: 'port', protocol, port: n, endPort } : { kind: 'port', protocol, port: n, endPort, l7 };
+}
+
+/** Port specs without L7 rules are shared: tens of thousands of rules name a few dozen ports. Never mutated. */
+const portSpecs = new Map<string, L4Spec>();
+
+function sharedPortSpec(protocol: PortProtocol['protocol'], port: string, endPort: number | undefined): L4Spec {
+  const id = `${protocol}/${port}/${endPort ?? ''}`;
+  let spec = portSpecs.get(id);
+  if (spec === undefined) {
+    if (portSpecs.size >= 100_000) portSpecs.clear();
+    const n = Number(port);
+    spec = !/^\d+$/.test(port) ? { kind: 'named', protocol, name: port } : endPort === undefined ? { kind: 'port', protocol, port: n } : { kind: 'port', protocol, port: n, endPort };
+    portSpecs.set(id, spec);
+  }
+  return spec;
 }
 
 function l7Of(rules: L7Rules | undefined): L7Spec | undefined {

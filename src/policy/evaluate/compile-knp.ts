@@ -2,7 +2,7 @@
 import { parsePrefix, type Prefix } from '../../net/cidr.js';
 import type { KnpPeer, KnpPolicyType, KnpPort, NetworkPolicy } from '../model/index.js';
 import { endpointsPeer, knpPeer, knpSubject } from './compile-selectors.js';
-import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef } from './compiled.js';
+import { ownString, ruleRef, type CompiledEntry, type CompiledRule, type Direction, type DirectionPart, type PolicyRef } from './compiled.js';
 import type { PeerMatcher } from './peers.js';
 import type { L4Spec } from './ports.js';
 
@@ -13,7 +13,7 @@ export function effectivePolicyTypes(p: NetworkPolicy): readonly KnpPolicyType[]
 }
 
 export function compileKnp(p: NetworkPolicy): CompiledRule {
-  const policy: PolicyRef = { kind: 'NetworkPolicy', namespace: p.namespace, name: p.name, origin: p.origin };
+  const policy: PolicyRef = { kind: 'NetworkPolicy', namespace: ownString(p.namespace), name: ownString(p.name), origin: p.origin };
   const types = effectivePolicyTypes(p);
   const part = (dir: Direction): DirectionPart => {
     if (!types.includes(dir === 'ingress' ? 'Ingress' : 'Egress')) return { present: false, defaultDeny: false, entries: [] };
@@ -23,7 +23,7 @@ export function compileKnp(p: NetworkPolicy): CompiledRule {
         : (p.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
     const entries = rules.map(
       (r, i): CompiledEntry => ({
-        ref: { ...policy, direction: dir, section: dir, ruleIndex: i, path: `spec.${dir}[${i}]` },
+        ref: ruleRef(policy, dir, dir, i, `spec.${dir}[${i}]`),
         deny: false,
         peers: peersOf(r.peers, p.namespace),
         ...portsOf(r.ports),
@@ -60,7 +60,7 @@ function portsOf(ports: readonly KnpPort[] | undefined): { l4?: L4Spec[] } {
     l4: ports.map((pt): L4Spec => {
       const protocol = pt.protocol ?? 'TCP';
       if (typeof pt.port === 'string') return { kind: 'named', protocol, name: pt.port.toLowerCase() };
-      return { kind: 'port', protocol, port: pt.port ?? 0, ...(pt.endPort !== undefined && { endPort: pt.endPort }) };
+      return pt.endPort === undefined ? { kind: 'port', protocol, port: pt.port ?? 0 } : { kind: 'port', protocol, port: pt.port ?? 0, endPort: pt.endPort };
     }),
   };
 }

@@ -1,6 +1,6 @@
 /** Cilium's namespace handling for subjects and peers (pkg/k8s/apis/cilium.io/utils getEndpointSelector). */
 import type { LabelSelector } from '../model/index.js';
-import { compileSelector, selectorHasKey, type CompiledSelector, type Requirement } from './labels.js';
+import { compileSelector, requirement, selectorHasKey, type CompiledSelector, type Requirement } from './labels.js';
 import { CLUSTER_LABEL, NAMESPACE_LABELS_PREFIX, POD_NAMESPACE_LABEL } from './peer.js';
 import type { PeerMatcher } from './peers.js';
 
@@ -10,8 +10,8 @@ export function endpointsPeer(selector: CompiledSelector): PeerMatcher {
   return { kind: 'endpoints', selector, localCluster };
 }
 
-const nsIs = (ns: string): Requirement => ({ source: 'k8s', key: POD_NAMESPACE_LABEL, operator: 'In', values: [ns] });
-const nsExists: Requirement = { source: 'k8s', key: POD_NAMESPACE_LABEL, operator: 'Exists', values: [] };
+const nsIs = (ns: string): Requirement => requirement('k8s', POD_NAMESPACE_LABEL, 'In', [ns]);
+const nsExists: Requirement = requirement('k8s', POD_NAMESPACE_LABEL, 'Exists', []);
 
 /**
  * CNP subject: always limited to the policy namespace. A `k8s:`-prefixed namespace match is
@@ -49,7 +49,7 @@ export function knpPeer(
 ): CompiledSelector {
   const pods = podSelector ? compileSelector(podSelector) : [];
   if (namespaceSelector === undefined) return [...pods, nsIs(namespace)];
-  const ns = compileSelector(namespaceSelector).map((r) => ({ ...r, source: 'k8s', key: NAMESPACE_LABELS_PREFIX + r.key }));
+  const ns = compileSelector(namespaceSelector).map((r) => requirement('k8s', NAMESPACE_LABELS_PREFIX + r.key, r.operator, r.values));
   return [...pods, ...ns, nsExists];
 }
 

@@ -3,6 +3,7 @@
  * matching them (Cilium's EndpointSelector semantics: a key without a source matches any source).
  */
 import type { LabelSelector, SelectorOperator } from '../model/index.js';
+import { ownString } from './compiled.js';
 
 export interface Label {
   readonly source: string;
@@ -43,13 +44,36 @@ export function splitSelectorKey(k: string): { source: string | undefined; key: 
   return { source: undefined, key: k };
 }
 
+/**
+ * Requirements are shared between selectors (a policy set of thousands of rules has 100,000+
+ * requirements but a few thousand distinct ones): compiled policies stay small and a selector
+ * is matched against the same few objects. Requirements are never mutated.
+ */
+const interned = new Map<string, Requirement>();
+/** Enough for any policy set seen; past it the table starts over rather than grow without bound. */
+const MAX_INTERNED = 200_000;
+
+export function requirement(source: string | undefined, key: string, operator: SelectorOperator, values: readonly string[]): Requirement {
+  const id = `${source ?? ''}\u0000${key}\u0000${operator}\u0000${values.join('\u0000')}`;
+  let r = interned.get(id);
+  if (r === undefined) {
+    if (interned.size >= MAX_INTERNED) interned.clear();
+    // A literal, not `{ ...splitSelectorKey(k), operator }`: V8 (Node 20) gives every object
+    // spread and then extended its own hidden class.
+    interned.set(id, (r = { source: source === undefined ? undefined : ownString(source), key: ownString(key), operator, values: values.map(ownString) }));
+  }
+  return r;
+}
+
 export function compileSelector(sel: LabelSelector): Requirement[] {
   const out: Requirement[] = [];
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-    out.push({ ...splitSelectorKey(k), operator: 'In', values: [v] });
+    const { source, key } = splitSelectorKey(k);
+    out.push(requirement(source, key, 'In', [v]));
   }
   for (const e of sel.matchExpressions ?? []) {
-    out.push({ ...splitSelectorKey(e.key), operator: e.operator, values: e.values ?? [] });
+    const { source, key } = splitSelectorKey(e.key);
+    out.push(requirement(source, key, e.operator, e.values ?? []));
   }
   return out;
 }

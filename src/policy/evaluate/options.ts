@@ -37,7 +37,14 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   defaultLocalCluster: true,
 };
 
-export const resolveOptions = (o: EvaluateOptions = {}): ResolvedOptions => ({ ...DEFAULT_OPTIONS, ...stripUndefined(o) });
+const resolved = new WeakMap<EvaluateOptions, ResolvedOptions>();
+
+/** Callers pass the same (never mutated) options object for thousands of evaluations: resolved once. */
+export function resolveOptions(o: EvaluateOptions = DEFAULT_OPTIONS): ResolvedOptions {
+  let r = resolved.get(o);
+  if (r === undefined) resolved.set(o, (r = { ...DEFAULT_OPTIONS, ...stripUndefined(o) }));
+  return r;
+}
 
 function stripUndefined(o: EvaluateOptions): Partial<ResolvedOptions> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<ResolvedOptions>;

@@ -1,9 +1,10 @@
 /** One side of a request: the source's egress or the destination's ingress. */
 import { hasReserved, selectorMatches } from './labels.js';
 import { candidateRules } from './subject-index.js';
-import type { CompiledEntry, CompiledRule, Direction, PolicyRef, PolicySet, RuleRef } from './compiled.js';
+import { candidateEntries } from './entry-index.js';
+import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, PolicySet, RuleRef } from './compiled.js';
 import { policyLabel } from './compiled.js';
-import type { SideDecision } from './decision.js';
+import type { SideDecision, SideVerdict } from './decision.js';
 import { l7Allows, type L7Request } from './l7.js';
 import type { ResolvedPeer } from './peer.js';
 import { peerMatches, type PeerMatchContext } from './peers.js';
@@ -28,47 +29,91 @@ interface Match {
   readonly specs: readonly L4Spec[];
 }
 
-const side = (s: Omit<SideDecision, 'selectedBy' | 'rules'> & Partial<SideDecision>): SideDecision => ({
-  selectedBy: [],
-  rules: [],
-  ...s,
+type Base = Pick<SideDecision, 'direction' | 'enforced' | 'defaultDeny' | 'selectedBy'>;
+
+const NONE: readonly never[] = [];
+
+/**
+ * Object literals, not `{ ...base, verdict }`: V8 (Node 20) gives every object spread and then
+ * extended its own hidden class, and `check` makes two side decisions per edge.
+ */
+const side = (base: Base, verdict: SideVerdict, reason: string, rules: readonly RuleRef[] = NONE): SideDecision => ({
+  selectedBy: base.selectedBy,
+  rules,
+  direction: base.direction,
+  enforced: base.enforced,
+  defaultDeny: base.defaultDeny,
+  verdict,
+  reason,
 });
 
-export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions): SideDecision {
+/**
+ * How a side finds its rules and entries. The indexed lookup (the default) and the plain scan
+ * give the same rules and a superset of the matching entries in the same order, so the same
+ * decisions; the scan is the reference the indexes are tested against.
+ */
+export interface SideLookup {
+  /** The rules selecting the subject for the direction, in set order. */
+  readonly selecting: (set: PolicySet, direction: Direction, subject: ResolvedPeer) => readonly CompiledRule[];
+  /** The entries of a selecting rule's direction that could match the peer, in rule order. */
+  readonly entries: (part: DirectionPart, peer: ResolvedPeer) => readonly CompiledEntry[];
+}
+
+export const SCAN: SideLookup = {
+  selecting: (set, direction, subject) => set.rules.filter((r) => r[direction].present && selects(r, subject)),
+  entries: (part) => part.entries,
+};
+
+export const INDEXED: SideLookup = { selecting: selectingRules, entries: candidateEntries };
+
+export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOptions, lookup: SideLookup = INDEXED): SideDecision {
   const { direction, subject } = input;
   const who = direction === 'egress' ? 'source' : 'destination';
-  const off = (reason: string): SideDecision =>
-    side({ direction, enforced: false, defaultDeny: false, verdict: 'not-enforced', reason });
+  const off = (reason: string): SideDecision => side({ direction, enforced: false, defaultDeny: false, selectedBy: NONE }, 'not-enforced', reason);
   if (opts.enforcementMode === 'never') return off('policy enforcement mode is never');
   if (subject.isHost && !opts.hostFirewall) return off(`${who} is the host and the host firewall is off`);
   if (!subject.isHost && !subject.managed) return off(`${who} is not a Cilium endpoint`);
 
-  const selecting = selectingRules(set, direction, subject);
-  const selectedBy = uniquePolicies(selecting.map((r) => r.policy));
+  const selecting = lookup.selecting(set, direction, subject);
+  const { selectedBy, anyDefaultDeny } = selectingFacts(selecting, direction);
   const init = hasReserved(subject.labels, 'init');
   const forced = opts.enforcementMode === 'always' || init;
   if (selecting.length === 0 && !forced) return off(`no policy selects the ${who} for ${direction}`);
 
-  const defaultDeny = forced || selecting.some((r) => r[direction].defaultDeny || !opts.nonDefaultDenyPolicies);
-  const entries = selecting.flatMap((r) => r[direction].entries);
+  const defaultDeny = forced || anyDefaultDeny || (!opts.nonDefaultDenyPolicies && selecting.length > 0);
   const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes, defaultLocalCluster: opts.defaultLocalCluster };
-  const matches = entries.map((e) => matchEntry(e, input, ctx)).filter((m): m is Match => m !== undefined);
-  const base = { direction, enforced: true, defaultDeny, selectedBy };
+  const matches: Match[] = [];
+  for (const r of selecting) {
+    for (const e of lookup.entries(r[direction], input.peer)) {
+      const m = matchEntry(e, input, ctx);
+      if (m !== undefined) matches.push(m);
+    }
+  }
+  const base: Base = { direction, enforced: true, defaultDeny, selectedBy };
 
   const denies = matches.filter((m) => m.entry.deny).map((m) => m.entry.ref);
   if (denies.length > 0) {
-    return side({ ...base, verdict: 'explicit-deny', rules: sortRefs(denies), reason: `denied by ${refList(denies)}` });
+    return side(base, 'explicit-deny', `denied by ${refList(denies)}`, sortRefs(denies));
   }
   const allows = matches.filter((m) => !m.entry.deny);
   if (allows.length === 0) {
     if (direction === 'ingress' && opts.allowLocalhost === 'always' && input.peer.isHost && !subject.isHost && defaultDeny) {
-      return side({ ...base, verdict: 'allowed', implicit: 'local-host', reason: 'local host to endpoint is always allowed (allow-localhost)' });
+      return {
+        selectedBy: base.selectedBy,
+        rules: NONE,
+        direction: base.direction,
+        enforced: base.enforced,
+        defaultDeny: base.defaultDeny,
+        verdict: 'allowed',
+        implicit: 'local-host',
+        reason: 'local host to endpoint is always allowed (allow-localhost)',
+      };
     }
     if (!defaultDeny) {
-      return side({ ...base, verdict: 'allowed', reason: `selected only by non-default-deny policies (${policyList(selectedBy)}); no deny rule matches` });
+      return side(base, 'allowed', `selected only by non-default-deny policies (${policyList(selectedBy)}); no deny rule matches`);
     }
     const by = selectedBy.length > 0 ? `selected by ${policyList(selectedBy)}` : forced ? (init ? 'init endpoint' : 'enforcement mode always') : '';
-    return side({ ...base, verdict: 'default-deny', reason: `default deny: ${by}, no rule allows` });
+    return side(base, 'default-deny', `default deny: ${by}, no rule allows`);
   }
   return judgeL7(base, allows, input.l7);
 }
@@ -80,28 +125,24 @@ function matchEntry(e: CompiledEntry, input: SideInput, ctx: PeerMatchContext): 
   return specs.length > 0 ? { entry: e, specs } : undefined;
 }
 
-function judgeL7(
-  base: Pick<SideDecision, 'direction' | 'enforced' | 'defaultDeny' | 'selectedBy'>,
-  allows: readonly Match[],
-  l7: L7Request | undefined,
-): SideDecision {
+function judgeL7(base: Base, allows: readonly Match[], l7: L7Request | undefined): SideDecision {
   const rules = sortRefs(allows.map((m) => m.entry.ref));
   const proxied = allows.filter((m) => m.specs.some((s) => l7Of(s) !== undefined));
   const allowedBy = `allowed by ${refList(rules)}`;
-  if (proxied.length === 0) return side({ ...base, verdict: 'allowed', rules, reason: allowedBy });
+  if (proxied.length === 0) return side(base, 'allowed', allowedBy, rules);
   // An L4-only allow on the same specific port voids the L7 restriction (Cilium docs, layer7).
   const voiding = allows.filter((m) => m.specs.some((s) => isSpecificPort(s) && l7Of(s) === undefined));
   if (voiding.length > 0) {
-    return side({ ...base, verdict: 'allowed', rules, reason: `${allowedBy}; L7 rules voided by the L4-only allow ${refList(voiding.map((m) => m.entry.ref))}` });
+    return side(base, 'allowed', `${allowedBy}; L7 rules voided by the L4-only allow ${refList(voiding.map((m) => m.entry.ref))}`, rules);
   }
   const specs = proxied.flatMap((m) => m.specs.map(l7Of).filter((s): s is L7Spec => s !== undefined));
   const verdicts = l7 === undefined ? [] : specs.map((s) => l7Allows(s, l7));
   if (verdicts.some((v) => v === true) || verdicts.length === 0 || verdicts.some((v) => v === undefined)) {
     const judged = verdicts.some((v) => v === true) ? 'request matches an L7 rule' : 'request not judged at L7';
-    return side({ ...base, verdict: 'allowed-l7-proxied', rules, reason: `${allowedBy}; redirected to the L7 proxy, ${judged}` });
+    return side(base, 'allowed-l7-proxied', `${allowedBy}; redirected to the L7 proxy, ${judged}`, rules);
   }
   const l7Rules = sortRefs(proxied.map((m) => m.entry.ref));
-  return side({ ...base, verdict: 'l7-denied', rules: l7Rules, reason: `L3/L4 allowed, but the request matches no L7 rule of ${refList(l7Rules)}` });
+  return side(base, 'l7-denied', `L3/L4 allowed, but the request matches no L7 rule of ${refList(l7Rules)}`, l7Rules);
 }
 
 const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined : s.l7);
@@ -124,6 +165,19 @@ function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedP
   let rules = memo.get(key);
   if (rules === undefined) memo.set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
   return rules;
+}
+
+const facts = new WeakMap<readonly CompiledRule[], { readonly selectedBy: readonly PolicyRef[]; readonly anyDefaultDeny: boolean }>();
+
+/** The policies of the selecting rules and whether one is default deny; remembered per memoised rule list. */
+function selectingFacts(selecting: readonly CompiledRule[], direction: Direction): { readonly selectedBy: readonly PolicyRef[]; readonly anyDefaultDeny: boolean } {
+  let f = facts.get(selecting);
+  if (f === undefined) {
+    f = { selectedBy: uniquePolicies(selecting.map((r) => r.policy)), anyDefaultDeny: selecting.some((r) => r[direction].defaultDeny) };
+    // Lists of small sets are built afresh per call; only memoised lists come back.
+    if (selecting.length > 0) facts.set(selecting, f);
+  }
+  return f;
 }
 
 const subjectKeys = new WeakMap<ResolvedPeer, string>();

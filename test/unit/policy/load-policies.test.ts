@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadPolicies } from '../../../src/app/load-policies.js';
+import { loadPolicies, loadPolicySet } from '../../../src/app/load-policies.js';
 import { InputError, UsageError } from '../../../src/errors.js';
-import { formatParseProblem } from '../../../src/policy/index.js';
-import { tempDir, type TempDir } from '../../helpers/paths.js';
+import { buildPolicySet, formatParseProblem } from '../../../src/policy/index.js';
+import { REPO_ROOT, SHARED, tempDir, type TempDir } from '../../helpers/paths.js';
 
 const doc = (name: string): string =>
   `apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: ${name}}\nspec: {endpointSelector: {}, ingress: [{}]}\n`;
@@ -13,6 +13,26 @@ let dir: TempDir | undefined;
 afterEach(() => dir?.remove());
 
 describe('loadPolicies', () => {
+  it('loadPolicySet compiles, file by file, exactly the set buildPolicySet makes of what loadPolicies reads', async () => {
+    // Hand-written GitOps files (with kustomizations), the oracle policies (bad documents included),
+    // and rules the evaluator cannot model (set notes).
+    dir = tempDir();
+    writeFileSync(
+      dir.file('unmodelled.yaml'),
+      'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: u, namespace: x}\nspec: {endpointSelector: {}, egress: [{toServices: [{k8sService: {serviceName: s, namespace: x}}]}, {toCIDRSet: [{cidrGroupRef: g}]}]}\n',
+    );
+    const paths = [join(REPO_ROOT, 'test/fixtures/gitops-repo'), join(SHARED, 'oracle'), dir.path];
+    const loaded = await loadPolicies(paths);
+    const streamed = await loadPolicySet(paths);
+    expect(loaded.policies.length).toBeGreaterThan(30);
+    expect(streamed.set.notes.length).toBeGreaterThan(1);
+    expect(streamed.count).toBe(loaded.policies.length);
+    expect(streamed.set).toEqual(buildPolicySet(loaded.policies));
+    expect(streamed.errors).toEqual(loaded.errors);
+    expect(streamed.notes).toEqual(loaded.notes);
+    expect(streamed.files).toEqual(loaded.files);
+  });
+
   it('reads files and directories recursively (*.yaml, *.yml, *.json, sorted), skipping other files', async () => {
     dir = tempDir();
     mkdirSync(join(dir.path, 'sub'));

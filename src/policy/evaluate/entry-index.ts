@@ -1,0 +1,106 @@
+/**
+ * Which entries of a rule could match a peer, without matching every entry's peers: hub policies
+ * (a DNS server, an ingress controller, a shared database, a scraper) list thousands of peers,
+ * and `check` asks about each of them for every edge into or out of the hub. An entry whose every
+ * peer selects endpoints (or nodes) through a required `key=value` (`In`) is filed under the
+ * rarest such label of each peer; a peer identity lacking all of an entry's filed labels cannot
+ * match it. Every other entry (entities, CIDRs, FQDNs, `all`, selectors without an `In` label) is
+ * a candidate for every peer. Callers still match each candidate in full: this only skips entries
+ * that cannot match, so verdicts are exactly those of the full scan.
+ */
+import type { CompiledEntry, DirectionPart } from './compiled.js';
+import type { CompiledSelector } from './labels.js';
+import type { ResolvedPeer } from './peer.js';
+import type { PeerMatcher } from './peers.js';
+
+/** Rules with fewer entries are scanned: indexing them costs more than it saves. */
+export const MIN_INDEXED_ENTRIES = 8;
+
+interface EntryIndex {
+  /** Entry positions by the pivot label of one of their peers. */
+  readonly byLabel: ReadonlyMap<string, readonly number[]>;
+  /** Entries some peer of which may match without a pivot label. */
+  readonly unindexed: readonly number[];
+}
+
+/** Compiled rules are never changed, and derived policy sets share them: one index per rule direction. */
+const indexes = new WeakMap<DirectionPart, EntryIndex>();
+const peerKeys = new WeakMap<ResolvedPeer, readonly string[]>();
+
+const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
+
+/** The selector a peer is matched with, when it must match the peer's labels to match at all. */
+function labelSelector(m: PeerMatcher): CompiledSelector | undefined {
+  return m.kind === 'endpoints' || m.kind === 'nodes' ? m.selector : undefined;
+}
+
+function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
+  // The pivot of a peer is its rarest required label among this rule's peers (the workload's own
+  // label rather than the namespace most peers of a namespace-scoped rule share).
+  const uses = new Map<string, number>();
+  for (const e of entries) {
+    for (const m of e.peers) {
+      for (const q of labelSelector(m) ?? []) {
+        if (q.operator === 'In') for (const v of q.values) uses.set(labelKey(q.key, v), (uses.get(labelKey(q.key, v)) ?? 0) + 1);
+      }
+    }
+  }
+  const byLabel = new Map<string, number[]>();
+  const unindexed: number[] = [];
+  entries.forEach((e, i) => {
+    const pivots: string[][] = [];
+    for (const m of e.peers) {
+      // An unresolvable peer matches nothing: it adds no candidate.
+      if (m.kind === 'unresolvable') continue;
+      const sel = labelSelector(m);
+      let best: readonly string[] | undefined;
+      let bestCost = Infinity;
+      for (const q of sel ?? []) {
+        if (q.operator !== 'In' || q.values.length === 0) continue;
+        const keys = q.values.map((v) => labelKey(q.key, v));
+        const cost = keys.reduce((n, k) => n + (uses.get(k) ?? 0), 0);
+        if (cost < bestCost) [best, bestCost] = [keys, cost];
+      }
+      if (best === undefined) {
+        unindexed.push(i);
+        return;
+      }
+      pivots.push([...best]);
+    }
+    // An entry without peers matches nothing and is filed nowhere.
+    for (const k of new Set(pivots.flat())) {
+      const list = byLabel.get(k);
+      if (list === undefined) byLabel.set(k, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    }
+  });
+  return { byLabel, unindexed };
+}
+
+function labelKeysOf(peer: ResolvedPeer): readonly string[] {
+  let keys = peerKeys.get(peer);
+  if (keys === undefined) peerKeys.set(peer, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
+  return keys;
+}
+
+/** The entries of `part` that could match `peer`, in rule order (a subset of `part.entries`). */
+export function candidateEntries(part: DirectionPart, peer: ResolvedPeer): readonly CompiledEntry[] {
+  const { entries } = part;
+  if (entries.length < MIN_INDEXED_ENTRIES) return entries;
+  let index = indexes.get(part);
+  if (index === undefined) indexes.set(part, (index = buildIndex(entries)));
+  const hits: number[] = index.unindexed.slice();
+  for (const k of labelKeysOf(peer)) {
+    const list = index.byLabel.get(k);
+    if (list !== undefined) for (const i of list) hits.push(i);
+  }
+  if (hits.length === 0) return [];
+  hits.sort((a, b) => a - b);
+  const out: CompiledEntry[] = [];
+  let last = -1;
+  for (const i of hits) {
+    if (i !== last) out.push(entries[i] as CompiledEntry);
+    last = i;
+  }
+  return out;
+}
