@@ -3,15 +3,18 @@ import { parse as parseYaml } from 'yaml';
 import {
   type Edge,
   type EdgeFilter,
+  type EvidenceField,
+  type ProjectedEdge,
   type NamespaceConvergence,
   type WorkloadConfig,
   WorkloadConfigError,
   type WorkloadInfo,
   convergence,
+  evidenceForFilter,
   filterEdges,
   parseWorkloadConfig,
 } from '../graph/index.js';
-import { type Db, loadGraph } from '../store/index.js';
+import { type Db, type LoadGraphOptions, loadGraph } from '../store/index.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -25,21 +28,28 @@ import { InputError } from '../errors.js';
 export interface EdgesQuery {
   readonly filter?: EdgeFilter;
   readonly workloadConfig?: WorkloadConfig;
+  /** The evidence lists to read (all when absent): see `LoadGraphOptions.evidence`. */
+  readonly evidence?: readonly EvidenceField[];
 }
 
-export interface EdgesResult {
-  readonly edges: readonly Edge[];
+export interface EdgesResult<E = Edge> {
+  readonly edges: readonly E[];
   readonly workloads: readonly WorkloadInfo[];
   /** Convergence of the selected namespaces (all when none), over all their edges, not only the filtered ones. */
   readonly convergence: readonly NamespaceConvergence[];
 }
 
+export function queryEdges(db: Db, query?: EdgesQuery & { readonly evidence?: undefined }): EdgesResult;
+export function queryEdges<F extends EvidenceField>(db: Db, query: EdgesQuery & { readonly evidence: readonly F[] }): EdgesResult<ProjectedEdge<F>>;
 export function queryEdges(db: Db, query: EdgesQuery = {}): EdgesResult {
   const ns = query.filter?.namespaces;
+  const evidence = query.evidence === undefined ? undefined : evidenceForFilter(query.evidence, query.filter);
   const graph = loadGraph(db, {
     ...(ns ? { filter: { namespaces: ns } } : {}),
     ...(query.workloadConfig ? { workloadConfig: query.workloadConfig } : {}),
-  });
+    ...(evidence ? { evidence } : {}),
+    // One call for both overloads: the result is typed by queryEdges' own overloads above.
+  } as LoadGraphOptions & { evidence?: undefined });
   return {
     edges: query.filter ? filterEdges(graph.edges, query.filter) : graph.edges,
     workloads: graph.workloads,

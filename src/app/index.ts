@@ -11,4 +11,4 @@ export { triageFromDatabase, dropGroupsFromDatabase, type DropsRequest, type Dro
 export { checkFromDatabase, diffFromDatabase, explainFromDatabase, type CheckRequest, type DiffRequest, type ExplainRequest } from './check.js';
 export { loadPolicies, loadPolicySet, type LoadPoliciesOptions, type LoadedPolicies, type LoadedPolicySet } from './load-policies.js';
 export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';
-export { buildReport, renderReport, type ReportRequest, type RenderOptions } from './report.js';
+export { buildMarkdownReport, buildReport, renderReport, reportText, type ReportRequest, type RenderOptions } from './report.js';

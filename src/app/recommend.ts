@@ -1,11 +1,13 @@
-import type { WorkloadConfig } from '../graph/index.js';
+import type { EvidenceField, WorkloadConfig } from '../graph/index.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_OPTIONS, type Recommendation, type RecommendOptions, recommend } from '../recommend/index.js';
+import { DEFAULT_OPTIONS, type ObservedEdge, type Recommendation, type RecommendOptions, recommend } from '../recommend/index.js';
 import type { Db } from '../store/index.js';
 import { queryEdges } from './edges.js';
 
 export type RecommendRequest = Pick<RecommendOptions, 'namespaces' | 'kind' | 'baseline'> &
   Partial<Omit<RecommendOptions, 'namespaces' | 'kind' | 'baseline'>> & { readonly workloadConfig?: WorkloadConfig };
+
+const RECOMMEND_EVIDENCE = ['dnsNames', 'httpRequests'] as const satisfies readonly (EvidenceField & keyof ObservedEdge)[];
 
 /**
  * Reads the whole edge graph (peers in other namespaces need their selectors too) and recommends
@@ -14,7 +16,8 @@ export type RecommendRequest = Pick<RecommendOptions, 'namespaces' | 'kind' | 'b
  * and, with `--out`, empty the folder.
  */
 export function recommendFromDatabase(db: Db, request: RecommendRequest): Recommendation {
-  const { edges, workloads } = queryEdges(db, request.workloadConfig ? { workloadConfig: request.workloadConfig } : {});
+  // The evidence recommend prints (ObservedEdge's lists) and nothing more.
+  const { edges, workloads } = queryEdges(db, { evidence: RECOMMEND_EVIDENCE, ...(request.workloadConfig ? { workloadConfig: request.workloadConfig } : {}) });
   if (request.namespaces !== 'all') {
     const known = new Set<string>();
     for (const e of edges) {

@@ -7,6 +7,8 @@ import {
   buildInventory,
   type BaselineHealth,
   type Inventory,
+  type InventoryEdge,
+  type PolicyFindings,
   observedEdgeStatus,
   policyFindings,
   renderInventoryHtml,
@@ -16,9 +18,9 @@ import {
 } from '../report/index.js';
 import { type Db, readSummary } from '../store/index.js';
 import { layoutServiceMap } from './report-layout.js';
-import { queryEdges } from './edges.js';
+import { type EdgesResult, queryEdges } from './edges.js';
 import { triageFromDatabase } from './triage.js';
-import type { WorkloadConfig } from '../graph/index.js';
+import type { EvidenceField, WorkloadConfig } from '../graph/index.js';
 
 export interface ReportRequest {
   readonly namespaces?: readonly string[];
@@ -28,17 +30,17 @@ export interface ReportRequest {
   readonly workloadConfig?: WorkloadConfig;
 }
 
+/** The evidence the Markdown inventory prints (without `--policies`, which judge every edge in full). */
+const MARKDOWN_EVIDENCE = ['services', 'httpRequests'] as const satisfies readonly EvidenceField[];
+
 export function buildReport(db: Db, request: ReportRequest = {}): Inventory {
-  // The report reads the graph itself below; the summary's graph part would resolve every edge a second time.
-  const summary = readSummary(db, { graph: false });
-  const ns = request.namespaces && request.namespaces.length > 0 ? request.namespaces : undefined;
   // The whole graph: peers in other namespaces need their names and labels too.
-  const { edges, workloads, convergence } = queryEdges(db, request.workloadConfig ? { workloadConfig: request.workloadConfig } : {});
-  const health = healthOf(summary);
+  const graph = queryEdges(db, request.workloadConfig ? { workloadConfig: request.workloadConfig } : {});
+  const ns = namespacesOf(request);
   const findings = request.policies
     ? policyFindings({
-        edges,
-        workloads,
+        edges: graph.edges,
+        workloads: graph.workloads,
         policies: request.policies.policies,
         files: request.policies.files,
         drops: triageFromDatabase(db, { policies: request.policies.policies, ...(ns && { namespaces: ns }), ...(request.evaluate && { evaluate: request.evaluate }) }).drops,
@@ -46,7 +48,33 @@ export function buildReport(db: Db, request: ReportRequest = {}): Inventory {
         ...(request.evaluate && { evaluate: request.evaluate }),
       })
     : undefined;
-  return buildInventory({ edges, workloads, convergence, health, ...(ns && { namespaces: ns }), ...(findings && { policies: findings }) });
+  return inventoryOf(db, request, graph, findings);
+}
+
+/**
+ * `buildReport` for the Markdown: without `--policies` the edges carry only the evidence it
+ * prints, which at tens of thousands of edges is most of what the read costs.
+ */
+export function buildMarkdownReport(db: Db, request: ReportRequest = {}): Inventory<InventoryEdge> {
+  if (request.policies) return buildReport(db, request);
+  const graph = queryEdges(db, { evidence: MARKDOWN_EVIDENCE, ...(request.workloadConfig ? { workloadConfig: request.workloadConfig } : {}) });
+  return inventoryOf(db, request, graph, undefined);
+}
+
+const namespacesOf = (request: ReportRequest): readonly string[] | undefined => (request.namespaces && request.namespaces.length > 0 ? request.namespaces : undefined);
+
+function inventoryOf<E extends InventoryEdge>(db: Db, request: ReportRequest, graph: EdgesResult<E>, findings: PolicyFindings | undefined): Inventory<E> {
+  // The report reads the graph itself; the summary's graph part would resolve every edge a second time.
+  const health = healthOf(readSummary(db, { graph: false }));
+  const ns = namespacesOf(request);
+  return buildInventory({ edges: graph.edges, workloads: graph.workloads, convergence: graph.convergence, health, ...(ns && { namespaces: ns }), ...(findings && { policies: findings }) });
+}
+
+/** The report's text: the Markdown from `buildMarkdownReport`, the HTML (with its map) from `buildReport`. */
+export async function reportText(db: Db, request: ReportRequest, options: RenderOptions): Promise<string> {
+  const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
+  if (options.format === 'markdown') return renderInventoryMarkdown(buildMarkdownReport(db, request), at);
+  return renderReport(buildReport(db, request), options);
 }
 
 function healthOf(s: ReturnType<typeof readSummary>): BaselineHealth {

@@ -1,4 +1,4 @@
-import { ENTITIES, type Edge, type EntityName, type Peer } from './model.js';
+import { ENTITIES, type Edge, type EntityName, type EvidenceField, type Peer } from './model.js';
 import { cidrContains, isIpOrCidr } from '../net/cidr.js';
 
 /**
@@ -100,7 +100,10 @@ export interface EdgeFilter {
   readonly newSinceMs?: number;
 }
 
-export function edgeMatches(e: Edge, f: EdgeFilter): boolean {
+/** What a filter reads of an edge; an edge read without its reserved-label sets has none to match. */
+export type FilterableEdge = Pick<Edge, 'from' | 'to' | 'ips' | 'firstSeenMs'> & Partial<Pick<Edge, 'srcReserved' | 'dstReserved'>>;
+
+export function edgeMatches(e: FilterableEdge, f: EdgeFilter): boolean {
   if (f.namespaces !== undefined) {
     const ns = f.namespaces;
     const inNs = (p: Peer): boolean => p.kind === 'workload' && ns.includes(p.namespace);
@@ -112,6 +115,12 @@ export function edgeMatches(e: Edge, f: EdgeFilter): boolean {
   return true;
 }
 
-export function filterEdges(edges: readonly Edge[], f: EdgeFilter): Edge[] {
+/** The evidence a reader asked for, plus the reserved-label sets the filter's peer patterns match against. */
+export function evidenceForFilter(evidence: readonly EvidenceField[], f: EdgeFilter | undefined): readonly EvidenceField[] {
+  const patterns = (f?.from?.length ?? 0) + (f?.to?.length ?? 0) > 0;
+  return patterns ? [...new Set<EvidenceField>([...evidence, 'srcReserved', 'dstReserved'])] : evidence;
+}
+
+export function filterEdges<E extends FilterableEdge>(edges: readonly E[], f: EdgeFilter): E[] {
   return edges.filter((e) => edgeMatches(e, f));
 }

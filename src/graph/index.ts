@@ -67,6 +67,8 @@ export {
   PeerPatternError,
   type PeerPattern,
   type EdgeFilter,
+  type FilterableEdge,
+  evidenceForFilter,
 } from './filter.js';
 export {
   edgeKey,

@@ -270,6 +270,20 @@ export interface Edge {
   readonly sides: Readonly<Record<Side, Readonly<SideCounters>>>;
 }
 
+/**
+ * The evidence lists of an `Edge` a reader may leave unread (`loadGraph`'s `evidence`): each is a
+ * stored set column, and most commands print few of them. Ends, port, counters, times, hours, drop
+ * reasons, `ips` and `sharedIpWith` are always read (they come from resolution or are small).
+ */
+export const EVIDENCE_FIELDS = ['dnsNames', 'httpRequests', 'l7Protocols', 'allowedBy', 'deniedBy', 'services', 'srcPods', 'dstPods', 'srcReserved', 'dstReserved'] as const satisfies readonly (SetField & keyof Edge)[];
+export type EvidenceField = (typeof EVIDENCE_FIELDS)[number];
+
+/**
+ * An `Edge` of which only the evidence lists `F` were read: the others are not in its type (at run
+ * time they are empty), so a reader cannot print evidence it did not ask for.
+ */
+export type ProjectedEdge<F extends EvidenceField> = Omit<Edge, EvidenceField> & Pick<Edge, F>;
+
 /** A resolved workload with the selector that picks exactly its pods. */
 export interface WorkloadInfo {
   readonly namespace: string;

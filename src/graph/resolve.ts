@@ -3,7 +3,7 @@ import { peerKey, rawPeerKey } from './edge-key.js';
 import { hostCidr } from '../net/cidr.js';
 import { enclosingRanges } from './ip-ranges.js';
 import { compareStrings, mergeEdgeRecords } from './merge.js';
-import { type DnsAnswer, type Edge, type EdgeRecord, type Peer, type RawPeer, SIDES, type SideCounters } from './model.js';
+import { type DnsAnswer, type Edge, type EdgeProtocol, type EdgeRecord, type Peer, type RawPeer } from './model.js';
 import type { ResolvedWorkloads } from './resolve-workloads.js';
 import { type ClusterIps, NO_CLUSTER_IPS, type SeenWindow } from './cluster-ips.js';
 
@@ -19,16 +19,16 @@ export type HoursOf = (ids: readonly number[]) => number;
 
 /** Derived counters from the per-side sums; see `Edge` for the rules. */
 export function deriveCounters(sides: EdgeRecord['sides']): Pick<Edge, 'flows' | 'connections' | 'forwarded' | 'dropped' | 'audit' | 'redirected' | 'errors'> {
-  const max = (f: (s: Readonly<SideCounters>) => number): number => Math.max(...SIDES.map((s) => f(sides[s])));
-  const sum = (f: (s: Readonly<SideCounters>) => number): number => SIDES.reduce((n, s) => n + f(sides[s]), 0);
+  // Plain arithmetic, no closures or arrays: this runs once per edge of every read.
+  const { egress: e, ingress: i, unknown: u } = sides;
   return {
-    flows: max((s) => s.flows),
-    connections: max((s) => Math.max(s.connections, s.verdicts)),
-    forwarded: Math.max(sides.ingress.forwarded, sides.egress.forwarded - sides.ingress.dropped, sides.unknown.forwarded, 0),
-    dropped: sum((s) => s.dropped),
-    audit: max((s) => s.audit),
-    redirected: max((s) => s.redirected),
-    errors: sum((s) => s.errors),
+    flows: Math.max(e.flows, i.flows, u.flows),
+    connections: Math.max(e.connections, e.verdicts, i.connections, i.verdicts, u.connections, u.verdicts),
+    forwarded: Math.max(i.forwarded, e.forwarded - i.dropped, u.forwarded, 0),
+    dropped: e.dropped + i.dropped + u.dropped,
+    audit: Math.max(e.audit, i.audit, u.audit),
+    redirected: Math.max(e.redirected, i.redirected, u.redirected),
+    errors: e.errors + i.errors + u.errors,
   };
 }
 
@@ -137,7 +137,7 @@ function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer,
 export interface EdgeOutline {
   readonly from: RawPeer;
   readonly to: RawPeer;
-  readonly protocol: string;
+  readonly protocol: EdgeProtocol;
   readonly port: number;
   readonly destinationNames: readonly string[];
   readonly firstSeenMs: number;
@@ -153,72 +153,96 @@ export type ResolvedOutline = Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSe
  */
 export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex, cluster: ClusterIps = NO_CLUSTER_IPS): ResolvedOutline[] {
   const groups = new Map<string, { from: Peer; to: Peer; firstSeenMs: number; lastSeenMs: number }>();
+  const keyOf = peerKeys();
   for (const r of rows) {
     for (const from of resolveEnds(r.from, 'from', workloads, cluster, r)) {
-    const fromKey = peerKey(from);
-    for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
-      const key = `${fromKey}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
-      const g = groups.get(key);
-      if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
-      else {
-        g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
-        g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
+      const fromKey = keyOf(from);
+      for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
+        const key = `${fromKey}|${keyOf(t.to)}|${r.protocol}|${r.port}`;
+        const g = groups.get(key);
+        if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
+        else {
+          g.firstSeenMs = Math.min(g.firstSeenMs, r.firstSeenMs);
+          g.lastSeenMs = Math.max(g.lastSeenMs, r.lastSeenMs);
+        }
       }
-    }
     }
   }
   return [...groups.values()];
 }
 
+/**
+ * `peerKey` for one read: workload and entity peers are shared objects that repeat on thousands
+ * of rows, so their keys are built once (world peers are new objects per row and mostly unique).
+ */
+function peerKeys(): (p: Peer) => string {
+  const keys = new Map<Peer, string>();
+  return (p) => {
+    if (p.kind !== 'workload' && p.kind !== 'entity') return peerKey(p);
+    let k = keys.get(p);
+    if (k === undefined) keys.set(p, (k = peerKey(p)));
+    return k;
+  };
+}
+
 interface Group {
   readonly from: Peer;
   readonly to: Peer;
-  readonly ids: number[];
+  /** The first row's id and hours; `ids` only once a second row joins. */
+  readonly id: number;
+  ids: number[] | undefined;
   record: EdgeRecord;
   hoursSeen: number;
-  readonly ips: Set<string>;
-  readonly shared: Set<string>;
+  ips: Set<string> | undefined;
+  shared: Set<string> | undefined;
 }
+
+const NO_STRINGS: readonly string[] = [];
 
 /**
  * Turns stored rows into resolved edges: workloads through `workloads`, world IPs into FQDNs or
  * CIDRs, then merges rows that resolve to the same (from, to, protocol, port). Sorted by key.
+ * Rows are read once, in order, so a store may hand them over as it reads them.
  */
-export function resolveEdges(rows: readonly StoredEdge[], workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
+export function resolveEdges(rows: Iterable<StoredEdge>, workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
   const groups = new Map<string, Group>();
+  const keyOf = peerKeys();
   for (const row of rows) {
-    for (const from of resolveEnds(row.record.from, 'from', workloads, cluster, row.record)) {
-      for (const t of targets(row.record, from, answers, workloads, cluster)) {
-        const r = asClusterRow(row.record, from, t.to);
-        const key = `${peerKey(from)}|${peerKey(t.to)}|${r.protocol}|${r.port}`;
+    const record = row.record;
+    for (const from of resolveEnds(record.from, 'from', workloads, cluster, record)) {
+      const fromKey = keyOf(from);
+      for (const t of targets(record, from, answers, workloads, cluster)) {
+        const r = asClusterRow(record, from, t.to);
+        const key = `${fromKey}|${keyOf(t.to)}|${r.protocol}|${r.port}`;
         let g = groups.get(key);
-        if (!g) {
-          groups.set(key, (g = { from, to: t.to, ids: [], record: r, hoursSeen: row.hoursSeen, ips: new Set(), shared: new Set() }));
+        if (g === undefined) {
+          groups.set(key, (g = { from, to: t.to, id: row.id, ids: undefined, record: r, hoursSeen: row.hoursSeen, ips: undefined, shared: undefined }));
         } else {
           g.record = mergeEdgeRecords(g.record, r);
+          (g.ids ??= [g.id]).push(row.id);
         }
-        g.ids.push(row.id);
-        if (r.to.kind === 'world-ip' && !mapped(r.to, t.to)) g.ips.add(r.to.ip);
-        if (r.from.kind === 'world-ip' && !mapped(r.from, from)) g.ips.add(r.from.ip);
-        for (const n of t.sharedIpWith) g.shared.add(n);
+        if (r.to.kind === 'world-ip' && !mapped(r.to, t.to)) (g.ips ??= new Set()).add(r.to.ip);
+        if (r.from.kind === 'world-ip' && !mapped(r.from, from)) (g.ips ??= new Set()).add(r.from.ip);
+        if (t.sharedIpWith.length > 0) {
+          const shared = (g.shared ??= new Set());
+          for (const n of t.sharedIpWith) shared.add(n);
+        }
       }
     }
   }
   const out: Edge[] = [];
   for (const [, g] of [...groups.entries()].sort(([a], [b]) => compareStrings(a, b))) {
-    const hoursSeen = g.ids.length === 1 ? g.hoursSeen : hoursOf(g.ids);
-    out.push(toEdge(g, hoursSeen));
+    out.push(toEdge(g, g.ids === undefined ? g.hoursSeen : hoursOf(g.ids)));
   }
   return out;
 }
 
+const sortedOf = (s: Set<string> | undefined): readonly string[] => (s === undefined ? NO_STRINGS : s.size === 1 ? [...s] : [...s].sort(compareStrings));
+
+/** The record's counters and sets are shared with the edge, not copied: both are read-only and the record is the group's own. */
 function toEdge(g: Group, hoursSeen: number): Edge {
   const r = g.record;
-  const sides = {
-    egress: { ...r.sides.egress },
-    ingress: { ...r.sides.ingress },
-    unknown: { ...r.sides.unknown },
-  };
+  const sets = r.sets;
   return {
     from: g.from,
     to: g.to,
@@ -229,18 +253,18 @@ function toEdge(g: Group, hoursSeen: number): Edge {
     lastSeenMs: r.lastSeenMs,
     hoursSeen,
     dropReasons: r.dropReasons,
-    dnsNames: r.sets.dnsNames.values,
-    httpRequests: r.sets.httpRequests.values,
-    l7Protocols: r.sets.l7Protocols.values,
-    ips: [...g.ips].sort(compareStrings),
-    sharedIpWith: [...g.shared].sort(compareStrings),
-    allowedBy: r.sets.allowedBy.values,
-    deniedBy: r.sets.deniedBy.values,
-    services: r.sets.services.values,
-    srcPods: r.sets.srcPods.values,
-    dstPods: r.sets.dstPods.values,
-    srcReserved: r.sets.srcReserved.values,
-    dstReserved: r.sets.dstReserved.values,
-    sides,
+    dnsNames: sets.dnsNames.values,
+    httpRequests: sets.httpRequests.values,
+    l7Protocols: sets.l7Protocols.values,
+    ips: sortedOf(g.ips),
+    sharedIpWith: sortedOf(g.shared),
+    allowedBy: sets.allowedBy.values,
+    deniedBy: sets.deniedBy.values,
+    services: sets.services.values,
+    srcPods: sets.srcPods.values,
+    dstPods: sets.dstPods.values,
+    srcReserved: sets.srcReserved.values,
+    dstReserved: sets.dstReserved.values,
+    sides: r.sides,
   };
 }

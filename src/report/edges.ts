@@ -64,22 +64,29 @@ export function edgeJson(e: Edge): Record<string, unknown> {
 
 /**
  * Writes `items` as `JSON.stringify(items.map(toJson), null, 2)` plus a newline, byte for byte,
- * in pieces: the whole text of 60,000 edges is ~125 MB, twice that as a JS string.
+ * in pieces: the whole text of 60,000 edges is ~125 MB, twice that as a JS string. Each piece is
+ * a slice of items stringified as an array, whose layout is the whole array's between its brackets.
  */
 export function writeJsonArray<T>(write: (s: string) => void, items: Iterable<T>, toJson: (item: T) => unknown): void {
-  let buf = '';
+  let slice: unknown[] = [];
   let first = true;
-  for (const item of items) {
-    // Strings in JSON never hold a raw newline, so every newline is layout and indents one level.
-    buf += `${first ? '[\n  ' : ',\n  '}${JSON.stringify(toJson(item), null, 2).replace(/\n/g, '\n  ')}`;
+  const flush = (): void => {
+    const text = JSON.stringify(slice, null, 2);
+    // `[\n  ...\n]`: the items, already indented one level.
+    write(`${first ? '[\n' : ',\n'}${text.slice(2, -2)}`);
     first = false;
-    if (buf.length >= 1 << 16) {
-      write(buf);
-      buf = '';
-    }
+    slice = [];
+  };
+  for (const item of items) {
+    slice.push(toJson(item));
+    if (slice.length >= JSON_SLICE) flush();
   }
-  write(first ? '[]\n' : `${buf}\n]\n`);
+  if (slice.length > 0) flush();
+  write(first ? '[]\n' : '\n]\n');
 }
+
+/** Items per piece of `writeJsonArray` (an edge is ~2 KB of JSON). */
+const JSON_SLICE = 64;
 
 /** `ns/Kind/name`, the entity name, the FQDN, or the CIDR (with its well-known range). */
 export function peerLabel(p: Peer): string {

@@ -1,6 +1,7 @@
 export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
 export { renderStatusText } from './status.js';
-export { notesByPolicy, renderPolicyYaml, renderRecommendationYaml, recommendationEvidenceJson, recommendationJson } from './policies.js';
+export { notesByPolicy, renderPolicyYaml, renderRecommendationYaml, recommendationYamlParts, recommendationEvidenceJson, recommendationJson } from './policies.js';
+export { writeParts } from './write-parts.js';
 export {
   edgesJson,
   edgeJson,
@@ -23,6 +24,7 @@ export {
   guessPurpose,
   PeerNamer,
   type Inventory,
+  type InventoryEdge,
   type InventoryInput,
   type BaselineHealth,
   type PolicyFindings,

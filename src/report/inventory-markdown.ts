@@ -3,7 +3,7 @@
  * generation time unless one is passed in, so two runs over the same baseline diff to nothing.
  */
 import type { NamespaceConvergence } from '../graph/index.js';
-import type { ComponentRow, Inventory, SideCoverage, WorkloadCoverage } from './inventory.js';
+import type { ComponentRow, Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
 import { formatCount, formatDuration, formatTime } from './table.js';
 import { peerLabel } from './edges.js';
 
@@ -56,7 +56,7 @@ export function sideCoverageText(s: SideCoverage): string {
 const coverageCell = (c: WorkloadCoverage | undefined): string =>
   c === undefined ? '-' : `in: ${sideCoverageText(c.ingress)}<br>out: ${sideCoverageText(c.egress)}`;
 
-export function renderInventoryMarkdown(inv: Inventory, options: MarkdownOptions = {}): string {
+export function renderInventoryMarkdown(inv: Inventory<InventoryEdge>, options: MarkdownOptions = {}): string {
   const out: string[] = [];
   const components = inv.namespaces.reduce((n, s) => n + s.components.length, 0);
   out.push(`# ${mdCell(options.title ?? 'Network inventory')}\n`);
@@ -106,7 +106,7 @@ export function renderInventoryMarkdown(inv: Inventory, options: MarkdownOptions
   return out.join('\n');
 }
 
-function healthSection(inv: Inventory): string {
+function healthSection(inv: Inventory<InventoryEdge>): string {
   const h = inv.health;
   const out = ['## Baseline health\n'];
   const span = h.firstFlowMs !== null && h.lastFlowMs !== null ? `${formatTime(h.firstFlowMs)} to ${formatTime(h.lastFlowMs)} (${formatDuration(h.lastFlowMs - h.firstFlowMs)})` : 'no flows';
@@ -138,7 +138,7 @@ function convergenceRow(c: NamespaceConvergence): string[] {
   return [mdCell(c.namespace), formatCount(c.edges), formatTime(c.lastNewEdgeMs), formatDuration(c.lastSeenMs - c.lastNewEdgeMs)];
 }
 
-function policySections(inv: Inventory): string {
+function policySections(inv: Inventory<InventoryEdge>): string {
   const p = inv.policies;
   if (!p) return '';
   const out: string[] = ['## Policy coverage\n'];
@@ -225,7 +225,7 @@ function policySections(inv: Inventory): string {
 const sideDetail = (s: SideCoverage): string =>
   s.selectedBy.length === 0 ? 'no policy' : `${sideCoverageText(s)} (${mdCell(s.selectedBy.join(', '))})`;
 
-function crossSection(inv: Inventory): string {
+function crossSection(inv: Inventory<InventoryEdge>): string {
   const out = ['## Cross-namespace communication\n'];
   if (inv.crossNamespace.length === 0) return out.concat('None observed.\n').join('\n');
   out.push(
@@ -238,7 +238,7 @@ function crossSection(inv: Inventory): string {
   return out.join('\n');
 }
 
-function externalSection(inv: Inventory): string {
+function externalSection(inv: Inventory<InventoryEdge>): string {
   const out = ['## External egress\n'];
   if (inv.external.length === 0) return out.concat('None observed.\n').join('\n');
   out.push(
@@ -250,7 +250,7 @@ function externalSection(inv: Inventory): string {
   return out.join('\n');
 }
 
-function entitySection(inv: Inventory): string {
+function entitySection(inv: Inventory<InventoryEdge>): string {
   const out = ['## Entities\n'];
   if (inv.entities.length === 0) return out.concat('None observed.\n').join('\n');
   out.push(

@@ -4,10 +4,16 @@
  * built from the observed edge graph in one pass over the edges. Pure: renderers (Markdown, HTML)
  * turn an `Inventory` into text; nothing here formats a time relative to the clock.
  */
-import type { Edge, EdgeProtocol, NamespaceConvergence, Peer, WorkloadInfo } from '../graph/index.js';
+import type { Edge, EdgeProtocol, NamespaceConvergence, Peer, ProjectedEdge, WorkloadInfo } from '../graph/index.js';
 import { formatPorts, type PortRef } from './ports.js';
 
 export { formatPorts, type PortRef } from './ports.js';
+
+/**
+ * What the inventory and its Markdown read of an edge: ends, ports, counters and times, and of
+ * the evidence only the Services and HTTP requests (the HTML's map reads more: it takes `Edge`).
+ */
+export type InventoryEdge = ProjectedEdge<'services' | 'httpRequests'>;
 
 /** What the baseline is made of: where the flows came from and where it has holes. */
 export interface BaselineHealth {
@@ -72,8 +78,8 @@ export interface PolicyFindings {
   readonly edgeStatus: ReadonlyMap<string, EdgeStatus>;
 }
 
-export interface InventoryInput {
-  readonly edges: readonly Edge[];
+export interface InventoryInput<E extends InventoryEdge = Edge> {
+  readonly edges: readonly E[];
   readonly workloads: readonly WorkloadInfo[];
   readonly convergence: readonly NamespaceConvergence[];
   readonly health: BaselineHealth;
@@ -83,26 +89,26 @@ export interface InventoryInput {
 }
 
 /** One line of a component's Ingress or Egress cell. */
-export interface Clause {
+export interface Clause<E extends InventoryEdge = Edge> {
   readonly text: string;
   /** The edges behind it (for the HTML's evidence). */
-  readonly edges: readonly Edge[];
+  readonly edges: readonly E[];
 }
 
-export interface ComponentRow {
+export interface ComponentRow<E extends InventoryEdge = Edge> {
   readonly namespace: string;
   readonly kind: string;
   readonly name: string;
   /** Kubernetes Services it was reached through (names in its namespace), when they differ from its name. */
   readonly services: readonly string[];
-  readonly ingress: readonly Clause[];
-  readonly egress: readonly Clause[];
+  readonly ingress: readonly Clause<E>[];
+  readonly egress: readonly Clause<E>[];
   readonly coverage?: WorkloadCoverage;
 }
 
-export interface NamespaceSection {
+export interface NamespaceSection<E extends InventoryEdge = Edge> {
   readonly namespace: string;
-  readonly components: readonly ComponentRow[];
+  readonly components: readonly ComponentRow<E>[];
   readonly convergence?: NamespaceConvergence;
 }
 
@@ -130,15 +136,15 @@ export interface EntityRow {
   readonly members: readonly string[];
 }
 
-export interface Inventory {
-  readonly namespaces: readonly NamespaceSection[];
+export interface Inventory<E extends InventoryEdge = Edge> {
+  readonly namespaces: readonly NamespaceSection<E>[];
   readonly crossNamespace: readonly CrossNamespaceRow[];
   readonly external: readonly ExternalRow[];
   readonly entities: readonly EntityRow[];
   readonly health: BaselineHealth;
   readonly convergence: readonly NamespaceConvergence[];
   /** Edges in scope (an end in a selected namespace), forwarded or dropped. */
-  readonly edges: readonly Edge[];
+  readonly edges: readonly E[];
   readonly workloads: readonly WorkloadInfo[];
   readonly policies?: PolicyFindings;
   /** Forwarded edges in scope. */
@@ -148,7 +154,7 @@ export interface Inventory {
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Stable id of an edge (the map and the policy findings key edges by it). */
-export function edgeId(e: Edge): string {
+export function edgeId(e: Pick<Edge, 'from' | 'to' | 'protocol' | 'port'>): string {
   return `${peerId(e.from)}>${peerId(e.to)}>${e.protocol}>${e.port}`;
 }
 
@@ -182,7 +188,7 @@ export class PeerNamer {
   private readonly services = new Map<string, Set<string>>();
 
   /** Services per destination workload, from the edges that reached it through one. */
-  constructor(edges: readonly Edge[]) {
+  constructor(edges: readonly InventoryEdge[]) {
     for (const e of edges) {
       if (e.to.kind !== 'workload' || e.services.length === 0) continue;
       const id = peerId(e.to);
@@ -225,7 +231,7 @@ export class PeerNamer {
 
 const PEER_ORDER: Readonly<Record<Peer['kind'], number>> = { workload: 0, entity: 1, fqdn: 2, cidr: 3 };
 
-const portsOf = (edges: readonly Edge[]): PortRef[] => edges.map((e) => ({ protocol: e.protocol, port: e.port }));
+const portsOf = (edges: readonly Pick<Edge, 'protocol' | 'port'>[]): PortRef[] => edges.map((e) => ({ protocol: e.protocol, port: e.port }));
 
 /** Workloads in the selected namespaces plus every namespace an edge in scope touches. */
 function inScope(namespaces: readonly string[] | undefined): (p: Peer) => boolean {
@@ -234,21 +240,21 @@ function inScope(namespaces: readonly string[] | undefined): (p: Peer) => boolea
   return (p) => p.kind === 'workload' && set.has(p.namespace);
 }
 
-interface Accumulator {
+interface Accumulator<E> {
   readonly row: { namespace: string; kind: string; name: string };
   /** Inbound edges by source peer id. */
-  readonly ingress: Map<string, Edge[]>;
-  readonly egress: Map<string, Edge[]>;
+  readonly ingress: Map<string, E[]>;
+  readonly egress: Map<string, E[]>;
 }
 
 /** Builds the whole inventory in one pass over the edges (then sorts and groups per component). */
-export function buildInventory(input: InventoryInput): Inventory {
+export function buildInventory<E extends InventoryEdge = Edge>(input: InventoryInput<E>): Inventory<E> {
   const selected = inScope(input.namespaces);
   // Without -n every edge is in scope, entity to entity too (remote-node → health).
   const scoped = input.namespaces && input.namespaces.length > 0 ? input.edges.filter((e) => selected(e.from) || selected(e.to)) : input.edges;
   const namer = new PeerNamer(input.edges);
-  const components = new Map<string, Accumulator>();
-  const component = (p: Extract<Peer, { kind: 'workload' }>): Accumulator => {
+  const components = new Map<string, Accumulator<E>>();
+  const component = (p: Extract<Peer, { kind: 'workload' }>): Accumulator<E> => {
     const id = peerId(p);
     let acc = components.get(id);
     if (!acc) components.set(id, (acc = { row: { namespace: p.namespace, kind: p.workloadKind, name: p.name }, ingress: new Map(), egress: new Map() }));
@@ -258,7 +264,7 @@ export function buildInventory(input: InventoryInput): Inventory {
     const p: Peer = { kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name };
     if (selected(p)) component(p);
   }
-  const push = (map: Map<string, Edge[]>, key: string, e: Edge): void => {
+  const push = (map: Map<string, E[]>, key: string, e: E): void => {
     const list = map.get(key);
     if (list) list.push(e);
     else map.set(key, [e]);
@@ -272,12 +278,12 @@ export function buildInventory(input: InventoryInput): Inventory {
   }
 
   const coverage = new Map((input.policies?.coverage ?? []).map((c) => [`w:${c.namespace}/${c.kind}/${c.name}`, c]));
-  const byNamespace = new Map<string, ComponentRow[]>();
+  const byNamespace = new Map<string, ComponentRow<E>[]>();
   for (const [id, acc] of [...components.entries()].sort(([a], [b]) => cmp(a, b))) {
     const ns = acc.row.namespace;
     const self: Peer = { kind: 'workload', namespace: ns, workloadKind: acc.row.kind, name: acc.row.name };
     const cov = coverage.get(id);
-    const row: ComponentRow = {
+    const row: ComponentRow<E> = {
       ...acc.row,
       services: namer.servicesOf(self),
       ingress: ingressClauses(acc.ingress, id, ns, namer),
@@ -291,7 +297,7 @@ export function buildInventory(input: InventoryInput): Inventory {
   const convergence = new Map(input.convergence.map((c) => [c.namespace, c]));
   const namespaces = [...byNamespace.entries()]
     .sort(([a], [b]) => cmp(a, b))
-    .map(([namespace, rows]): NamespaceSection => {
+    .map(([namespace, rows]): NamespaceSection<E> => {
       const c = convergence.get(namespace);
       return { namespace, components: rows.sort((a, b) => cmp(a.name, b.name) || cmp(a.kind, b.kind)), ...(c && { convergence: c }) };
     });
@@ -313,10 +319,10 @@ export function buildInventory(input: InventoryInput): Inventory {
 const sortPeers = (a: Peer, b: Peer): number => PEER_ORDER[a.kind] - PEER_ORDER[b.kind] || cmp(peerId(a), peerId(b));
 
 /** `server, app-controller → 8081`: sources with the same ports share a line. */
-function ingressClauses(bySource: ReadonlyMap<string, Edge[]>, selfId: string, ns: string, namer: PeerNamer): Clause[] {
-  const groups = new Map<string, { names: { peer: Peer; name: string }[]; edges: Edge[] }>();
+function ingressClauses<E extends InventoryEdge>(bySource: ReadonlyMap<string, E[]>, selfId: string, ns: string, namer: PeerNamer): Clause<E>[] {
+  const groups = new Map<string, { names: { peer: Peer; name: string }[]; edges: E[] }>();
   for (const [sourceId, edges] of bySource) {
-    const peer = (edges[0] as Edge).from;
+    const peer = (edges[0] as E).from;
     const ports = formatPorts(portsOf(edges));
     const name = sourceId === selfId ? 'self' : namer.name(peer, ns, true);
     let g = groups.get(ports);
@@ -340,12 +346,12 @@ const CIDRS_IN_CELL = 4;
  * `repo-server:8081`, `kube-apiserver`, `github.com + api.github.com:443`: one line per workload or
  * entity peer, FQDNs (and IPs) with the same ports share a line.
  */
-function egressClauses(byTarget: ReadonlyMap<string, Edge[]>, selfId: string, ns: string, namer: PeerNamer): Clause[] {
-  const single: { peer: Peer; clause: Clause }[] = [];
-  const shared = new Map<string, { kind: 'fqdn' | 'cidr'; names: string[]; edges: Edge[] }>();
-  const cidrs = [...byTarget.values()].filter((es) => (es[0] as Edge).to.kind === 'cidr');
+function egressClauses<E extends InventoryEdge>(byTarget: ReadonlyMap<string, E[]>, selfId: string, ns: string, namer: PeerNamer): Clause<E>[] {
+  const single: { peer: Peer; clause: Clause<E> }[] = [];
+  const shared = new Map<string, { kind: 'fqdn' | 'cidr'; names: string[]; edges: E[] }>();
+  const cidrs = [...byTarget.values()].filter((es) => (es[0] as E).to.kind === 'cidr');
   for (const [targetId, edges] of byTarget) {
-    const peer = (edges[0] as Edge).to;
+    const peer = (edges[0] as E).to;
     const ports = formatPorts(portsOf(edges));
     if (peer.kind === 'fqdn' || (peer.kind === 'cidr' && cidrs.length <= CIDRS_IN_CELL)) {
       const key = `${peer.kind}|${ports}`;
@@ -401,7 +407,7 @@ const PORT_PURPOSE: Readonly<Record<string, string>> = {
 };
 
 /** A short, honest guess from L7 evidence, the client's name and the port. */
-export function guessPurpose(edges: readonly Edge[], clientName: string): string {
+export function guessPurpose(edges: readonly InventoryEdge[], clientName: string): string {
   const cnpg = edges.every((e) => e.to.kind === 'workload' && e.to.workloadKind === 'Cluster' && e.protocol === 'TCP' && e.port === 8000);
   if (cnpg) return 'CNPG instance manager (status, failover)';
   const http = edges.flatMap((e) => e.httpRequests);
@@ -413,8 +419,8 @@ export function guessPurpose(edges: readonly Edge[], clientName: string): string
 }
 
 /** Cross-namespace workload edges: sources of one namespace with the same target and ports share a row. */
-function crossNamespaceRows(edges: readonly Edge[], namer: PeerNamer): CrossNamespaceRow[] {
-  const byPair = new Map<string, Edge[]>();
+function crossNamespaceRows(edges: readonly InventoryEdge[], namer: PeerNamer): CrossNamespaceRow[] {
+  const byPair = new Map<string, InventoryEdge[]>();
   for (const e of edges) {
     if (e.forwarded <= 0 || e.from.kind !== 'workload' || e.to.kind !== 'workload' || e.from.namespace === e.to.namespace) continue;
     const key = `${peerId(e.from)}|${peerId(e.to)}`;
@@ -422,9 +428,9 @@ function crossNamespaceRows(edges: readonly Edge[], namer: PeerNamer): CrossName
     if (list) list.push(e);
     else byPair.set(key, [e]);
   }
-  const rows = new Map<string, { from: Set<string>; fromNs: string; to: Peer; toNs: string; ports: string; edges: Edge[] }>();
+  const rows = new Map<string, { from: Set<string>; fromNs: string; to: Peer; toNs: string; ports: string; edges: InventoryEdge[] }>();
   for (const es of byPair.values()) {
-    const first = es[0] as Edge;
+    const first = es[0] as InventoryEdge;
     if (first.from.kind !== 'workload' || first.to.kind !== 'workload') continue;
     const ports = formatPorts(portsOf(es));
     const key = `${first.from.namespace}|${peerId(first.to)}|${ports}`;
@@ -450,8 +456,8 @@ function crossNamespaceRows(edges: readonly Edge[], namer: PeerNamer): CrossName
 }
 
 /** Per workload, its FQDNs and world IPs (grouped by ports), in full. */
-function externalRows(edges: readonly Edge[], selected: (p: Peer) => boolean, namer: PeerNamer): ExternalRow[] {
-  const byWorkload = new Map<string, { ns: string; name: string; fqdn: Map<string, Edge[]>; cidr: Map<string, Edge[]> }>();
+function externalRows(edges: readonly InventoryEdge[], selected: (p: Peer) => boolean, namer: PeerNamer): ExternalRow[] {
+  const byWorkload = new Map<string, { ns: string; name: string; fqdn: Map<string, InventoryEdge[]>; cidr: Map<string, InventoryEdge[]> }>();
   for (const e of edges) {
     if (e.forwarded <= 0 || e.from.kind !== 'workload' || !selected(e.from)) continue;
     const external = e.to.kind === 'fqdn' || e.to.kind === 'cidr' || (e.to.kind === 'entity' && e.to.entity === 'world');
@@ -465,11 +471,11 @@ function externalRows(edges: readonly Edge[], selected: (p: Peer) => boolean, na
     if (list) list.push(e);
     else target.set(key, [e]);
   }
-  const clauses = (byPeer: Map<string, Edge[]>): string[] => {
+  const clauses = (byPeer: Map<string, InventoryEdge[]>): string[] => {
     const byPorts = new Map<string, string[]>();
     for (const es of byPeer.values()) {
       const ports = formatPorts(portsOf(es));
-      const first = es[0] as Edge;
+      const first = es[0] as InventoryEdge;
       const name = first.to.kind === 'entity' ? `world (${es.flatMap((e) => e.ips).slice(0, 3).join(', ') || 'no IP'})` : namer.name(first.to);
       byPorts.set(ports, [...(byPorts.get(ports) ?? []), name]);
     }
@@ -501,9 +507,9 @@ function entityRole(entity: string, outbound: boolean): string {
 const ENTITY_ORDER = ['kube-apiserver', 'host', 'remote-node', 'health', 'ingress', 'world'];
 
 /** Entities as peers: one row per entity and direction, components with the same ports on one line. */
-function entityRows(edges: readonly Edge[], namer: PeerNamer): EntityRow[] {
-  const groups = new Map<string, { entity: string; outbound: boolean; peers: Map<string, Edge[]> }>();
-  const add = (entity: string, outbound: boolean, other: Peer, e: Edge): void => {
+function entityRows(edges: readonly InventoryEdge[], namer: PeerNamer): EntityRow[] {
+  const groups = new Map<string, { entity: string; outbound: boolean; peers: Map<string, InventoryEdge[]> }>();
+  const add = (entity: string, outbound: boolean, other: Peer, e: InventoryEdge): void => {
     const key = `${entity}|${outbound}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { entity, outbound, peers: new Map() }));

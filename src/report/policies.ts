@@ -104,8 +104,15 @@ function ciliumHeader(r: Recommendation): string[] {
 }
 
 export function renderRecommendationYaml(r: Recommendation): string {
+  return [...recommendationYamlParts(r)].join('');
+}
+
+/**
+ * `renderRecommendationYaml` a policy at a time, for writing as it is made: at thousands of
+ * policies the whole text is tens of MB, and twice that as the documents it is joined from.
+ */
+export function* recommendationYamlParts(r: Recommendation): Generator<string> {
   const own = notesByPolicy(r.notes, r.lints);
-  const docs = r.policies.map((p) => renderPolicyYaml(p, own(p).notes, own(p).lints));
   const written = new Set(r.policies.map((p) => policyKey(p.document.metadata.name, p.document.metadata.namespace)));
   const general = r.notes.filter((n) => !written.has(policyKey(n.policy, n.namespace)));
   const head = [
@@ -114,7 +121,8 @@ export function renderRecommendationYaml(r: Recommendation): string {
     ...r.warnings.map((w) => `# WARNING: ${commentText(w)}`),
     ...general.map((n) => `# ${commentText(`${n.kind}: ${n.message}`)}`),
   ].join('\n');
-  return `${head}\n${docs.map((d) => `---\n${d}`).join('')}`;
+  yield `${head}\n`;
+  for (const p of r.policies) yield `---\n${renderPolicyYaml(p, own(p).notes, own(p).lints)}`;
 }
 
 /**

@@ -4,8 +4,13 @@ import {
   type ClusterIps,
   type DnsAnswer,
   type Edge,
+  EVIDENCE_FIELDS,
+  type EvidenceField,
+  type ProjectedEdge,
+  COUNTER_FIELDS,
   type EdgeFilter,
   type EdgeOutline,
+  type EdgeProtocol,
   type EdgeRecord,
   EMPTY_WORKLOAD_CONFIG,
   type NamespaceRecord,
@@ -22,6 +27,7 @@ import {
   convergence,
   emptyCounters,
   filterEdges,
+  evidenceForFilter,
   indexAnswers,
   clusterIpIndex,
   type ClusterIpLookup,
@@ -50,64 +56,81 @@ function parseKey(key: string, what: string): RawPeer {
   return p;
 }
 
-/** The `edges` columns a resolved edge is made of, in the order `rowToStored` reads them. */
-const EDGE_COLUMNS = [
-  'id',
-  'src_key',
-  'dst_key',
-  'protocol',
-  'port',
-  ...SIDE_COLUMNS.map((c) => c.column),
-  'l7_requests',
-  'first_seen_ms',
-  'last_seen_ms',
-  ...SET_FIELDS.map((f) => SET_COLUMN[f]),
-  'truncated',
-] as const;
-const SETS_AT = 5 + SIDE_COLUMNS.length + 3;
+/** The `edges` columns every resolved edge is made of, in the order `rowToStored` reads them. */
+const CORE_COLUMNS = ['id', 'src_key', 'dst_key', 'protocol', 'port', ...SIDE_COLUMNS.map((c) => c.column), 'first_seen_ms', 'last_seen_ms', SET_COLUMN.destinationNames] as const;
+const SIDES_AT = 5;
+const TIMES_AT = SIDES_AT + SIDE_COLUMNS.length;
+const EVIDENCE_AT = TIMES_AT + 3;
 
 /**
- * The edge columns as a select list; a column an older schema lacks (the reserved-label sets came
- * with migration 4) reads as NULL, an empty set.
+ * The select list of the core columns and of the `evidence` set columns (in that order); a column
+ * an older schema lacks (the reserved-label sets came with migration 4) reads as NULL, an empty set.
  */
-function edgeSelectList(db: Db): string {
+function edgeSelectList(db: Db, evidence: readonly EvidenceField[]): string {
   const present = new Set((db.prepare('PRAGMA table_info(edges)').all() as { name: string }[]).map((c) => c.name));
-  return EDGE_COLUMNS.map((c) => (present.has(c) ? `e.${c}` : 'NULL')).join(', ');
+  return [...CORE_COLUMNS, ...evidence.map((f) => SET_COLUMN[f])].map((c) => (present.has(c) ? `e.${c}` : 'NULL')).join(', ');
 }
 
 const EMPTY_VALUES: readonly string[] = [];
-const parseSet = (text: unknown): readonly string[] => (text === null || text === '[]' ? EMPTY_VALUES : (JSON.parse(String(text)) as string[]));
+const EMPTY_SET: CappedSet = { values: EMPTY_VALUES, truncated: false };
+const setOf = (text: unknown): CappedSet => (text === null || text === '[]' ? EMPTY_SET : { values: JSON.parse(String(text)) as string[], truncated: false });
 
-/** A raw row of `EDGE_COLUMNS` (arrays, not objects: 45 keys per row cost more than the row). */
-function rowToStored(row: readonly unknown[], hoursSeen: number, reasons: ReadonlyMap<number, Record<string, number>>): StoredEdge {
-  const sides = { egress: emptyCounters(), ingress: emptyCounters(), unknown: emptyCounters() } as Record<Side, SideCounters>;
-  SIDE_COLUMNS.forEach((c, i) => {
-    sides[c.side][c.field] = Number(row[5 + i]);
-  });
-  const id = Number(row[0]);
-  const at = 5 + SIDE_COLUMNS.length;
-  const truncatedText = row[SETS_AT + SET_FIELDS.length];
-  const truncated = truncatedText === null || truncatedText === '[]' ? undefined : new Set(JSON.parse(String(truncatedText)) as string[]);
-  const sets = {} as Record<SetField, CappedSet>;
-  SET_FIELDS.forEach((f, i) => {
-    sets[f] = { values: parseSet(row[SETS_AT + i]), truncated: truncated?.has(f) ?? false };
-  });
-  return {
-    id,
-    hoursSeen,
-    record: {
-      from: parseKey(String(row[1]), 'source'),
-      to: parseKey(String(row[2]), 'destination'),
-      protocol: row[3] as EdgeRecord['protocol'],
-      port: Number(row[4]),
-      sides,
-      l7Requests: Number(row[at]),
-      firstSeenMs: Number(row[at + 1]),
-      lastSeenMs: Number(row[at + 2]),
-      hours: [],
-      dropReasons: reasons.get(id) ?? {},
-      sets,
-    },
+function countersAt(row: readonly unknown[], at: number): SideCounters {
+  const c = emptyCounters();
+  for (let i = 0; i < COUNTER_FIELDS.length; i++) c[COUNTER_FIELDS[i] as (typeof COUNTER_FIELDS)[number]] = Number(row[at + i]);
+  return c;
+}
+
+/** `parseKey` for keys that repeat on thousands of rows: each parsed once, one object per key. */
+function peerParser(): (key: unknown, what: string) => RawPeer {
+  const peers = new Map<string, RawPeer>();
+  return (key, what) => {
+    const k = String(key);
+    let p = peers.get(k);
+    if (p === undefined) peers.set(k, (p = parseKey(k, what)));
+    return p;
+  };
+}
+
+/**
+ * Turns raw rows (`edgeSelectList` order) into stored edges. Arrays, not objects: 45 keys per row
+ * cost more than the row. Peer keys repeat on thousands of rows and are parsed once. The sets a
+ * reader did not ask for stay empty, and no set's `truncated` flag is read: a resolved edge shows
+ * only the values.
+ */
+function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<number, number>, reasons: ReadonlyMap<number, Record<string, number>>) {
+  const peer = peerParser();
+  const NO_REASONS: Readonly<Record<string, number>> = {};
+  return (row: readonly unknown[]): StoredEdge => {
+    const id = Number(row[0]);
+    // Assumes SIDE_COLUMNS lists egress, ingress, unknown, each in COUNTER_FIELDS order (edge-columns.ts).
+    const sides: Record<Side, SideCounters> = {
+      egress: countersAt(row, SIDES_AT),
+      ingress: countersAt(row, SIDES_AT + COUNTER_FIELDS.length),
+      unknown: countersAt(row, SIDES_AT + 2 * COUNTER_FIELDS.length),
+    };
+    const sets = {} as Record<SetField, CappedSet>;
+    for (const f of SET_FIELDS) sets[f] = EMPTY_SET;
+    sets.destinationNames = setOf(row[TIMES_AT + 2]);
+    for (let i = 0; i < evidence.length; i++) sets[evidence[i] as EvidenceField] = setOf(row[EVIDENCE_AT + i]);
+    return {
+      id,
+      hoursSeen: hours.get(id) ?? 0,
+      record: {
+        from: peer(row[1], 'source'),
+        to: peer(row[2], 'destination'),
+        protocol: row[3] as EdgeRecord['protocol'],
+        port: Number(row[4]),
+        sides,
+        // Not an edge field: a resolved edge counts L7 requests in its side counters.
+        l7Requests: 0,
+        firstSeenMs: Number(row[TIMES_AT]),
+        lastSeenMs: Number(row[TIMES_AT + 1]),
+        hours: [],
+        dropReasons: reasons.get(id) ?? NO_REASONS,
+        sets,
+      },
+    };
   };
 }
 
@@ -233,7 +256,7 @@ function storedClusterIpLookup(db: Db): ClusterIpLookup {
  * churning cluster stores hundreds of thousands.
  */
 function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
-  if (!hasClusterIps(db) || db.prepare('SELECT 1 FROM cluster_ips LIMIT 1').get() === undefined) return NO_CLUSTER_IPS;
+  if (!hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
     WHERE src_key LIKE 'ip:%' OR dst_key LIKE 'ip:%' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
   const ends = (rows.all() as { src_key: string; dst_key: string; protocol: EdgeRecord['protocol']; port: number }[]).map(
@@ -241,6 +264,14 @@ function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
   );
   return clusterIpIndex(storedClusterIpLookup(db), ends, (p) => resolveEnd(p, workloads));
 }
+
+/** `readClusterIps` over ends already read: every stored row's (the index only looks at world and node ends). */
+function clusterIpsOf(db: Db, workloads: ResolvedWorkloads, rows: readonly Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>[]): ClusterIps {
+  if (!hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
+  return clusterIpIndex(storedClusterIpLookup(db), rows, (p) => resolveEnd(p, workloads));
+}
+
+const hasStoredClusterIps = (db: Db): boolean => hasClusterIps(db) && db.prepare('SELECT 1 FROM cluster_ips LIMIT 1').get() !== undefined;
 
 /** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
 export function loadClusterIps(db: Db, workloadConfig?: WorkloadConfig): ClusterIps {
@@ -259,28 +290,38 @@ export interface LoadGraphOptions {
   readonly filter?: EdgeFilter;
   /** Read-time workload rules (`--workload-config`). */
   readonly workloadConfig?: WorkloadConfig;
+  /**
+   * The evidence lists to read (all when absent). At tens of thousands of edges the lists are
+   * most of what a read costs; a reader that prints few of them asks for those only.
+   */
+  readonly evidence?: readonly EvidenceField[];
 }
 
 /** The resolved graph: edges (filtered) and every workload with its selector. */
-export interface Graph {
-  readonly edges: readonly Edge[];
+export interface Graph<E = Edge> {
+  readonly edges: readonly E[];
   readonly workloads: readonly WorkloadInfo[];
 }
 
 /**
  * Reads and resolves the edge graph (see graph/index.ts for the steps). Deterministic: edges are
- * sorted by (from, to, protocol, port) keys, workloads by namespace, kind, name.
+ * sorted by (from, to, protocol, port) keys, workloads by namespace, kind, name. With `evidence`,
+ * the edges carry only those evidence lists.
  */
+export function loadGraph(db: Db, options?: LoadGraphOptions & { readonly evidence?: undefined }): Graph;
+export function loadGraph<F extends EvidenceField>(db: Db, options: LoadGraphOptions & { readonly evidence: readonly F[] }): Graph<ProjectedEdge<F>>;
 export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
   const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
+  const evidence = options.evidence === undefined ? EVIDENCE_FIELDS : evidenceForFilter(options.evidence, options.filter);
   const reasons = readDropReasons(db, ns);
   // Distinct hours per stored row in one pass over edge_hours (a subquery per row cost more).
   const hours = new Map<number, number>();
   for (const [id, n] of db.prepare('SELECT edge_id, count(*) FROM edge_hours GROUP BY edge_id').raw().iterate() as Iterable<[number, number]>) hours.set(id, n);
-  const select = `SELECT ${edgeSelectList(db)} FROM edges e`;
+  const select = `SELECT ${edgeSelectList(db, evidence)} FROM edges e`;
+  const toStored = storedRows(evidence, hours, reasons);
   // Row by row: the raw rows never all sit in memory beside their records.
   const stored: StoredEdge[] = [];
   const rows = (
@@ -293,10 +334,13 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
             .raw()
             .iterate(JSON.stringify(ns), JSON.stringify(ns))
   ) as Iterable<unknown[]>;
-  for (const r of rows) stored.push(rowToStored(r, hours.get(Number(r[0])) ?? 0, reasons));
+  for (const r of rows) stored.push(toStored(r));
+  // Without a namespace filter every row is at hand: the cluster-address index takes its ends
+  // from them instead of scanning the table again.
+  const clusterIps = ns === undefined ? clusterIpsOf(db, workloads, stored.map((s) => s.record)) : readClusterIps(db, workloads);
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
-  const edges = resolveEdges(stored, workloads, answers, countHours, readClusterIps(db, workloads));
+  const edges = resolveEdges(stored, workloads, answers, countHours, clusterIps);
   return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
 }
 
@@ -330,21 +374,22 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   // evidence cost status ~1 GB and most of its time.
   const workloads = resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
-  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, ${SET_COLUMN.destinationNames} AS names FROM edges ORDER BY id`);
-  function* outlines(): Generator<EdgeOutline> {
-    for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: string; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
-      yield {
-        from: parseKey(r.src_key, 'source'),
-        to: parseKey(r.dst_key, 'destination'),
-        protocol: r.protocol,
-        port: r.port,
-        destinationNames: r.names === null || r.names === '[]' ? [] : (JSON.parse(r.names) as string[]),
-        firstSeenMs: r.first_seen_ms,
-        lastSeenMs: r.last_seen_ms,
-      };
-    }
+  const peer = peerParser();
+  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, NULLIF(${SET_COLUMN.destinationNames}, '[]') AS names FROM edges ORDER BY id`);
+  const outlines: EdgeOutline[] = [];
+  for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: EdgeProtocol; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
+    outlines.push({
+      from: peer(r.src_key, 'source'),
+      to: peer(r.dst_key, 'destination'),
+      protocol: r.protocol,
+      port: r.port,
+      destinationNames: r.names === null ? EMPTY_VALUES : (JSON.parse(r.names) as string[]),
+      firstSeenMs: r.first_seen_ms,
+      lastSeenMs: r.last_seen_ms,
+    });
   }
-  const edges = resolveOutlines(outlines(), workloads, answers, readClusterIps(db, workloads));
+  // Every row's ends are at hand: the cluster-address index takes them instead of scanning again.
+  const edges = resolveOutlines(outlines, workloads, answers, clusterIpsOf(db, workloads, outlines));
   const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};

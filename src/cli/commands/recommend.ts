@@ -5,7 +5,7 @@ import { loadPolicyFlag } from './drops.js';
 import type { RecommendRequest } from '../../app/recommend.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
-import { printableText, recommendationEvidenceJson, recommendationJson, renderRecommendationYaml } from '../../report/index.js';
+import { printableText, recommendationEvidenceJson, recommendationJson, recommendationYamlParts, writeParts } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
@@ -106,7 +106,8 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           ctx.io.stderr.write(`${flags.out}: ${w.written.length} written, ${w.unchanged.length} unchanged, ${w.removed.length} removed; ${w.kustomization.file} ${w.kustomization.change}\n`);
           if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ directory: flags.out, ...w }, null, 2)}\n`);
         } else {
-          ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(recommendationJson(r), null, 2)}\n` : renderRecommendationYaml(r));
+          if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify(recommendationJson(r), null, 2)}\n`);
+          else writeParts((s) => ctx.io.stdout.write(s), recommendationYamlParts(r));
         }
       } finally {
         db.close();

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { buildReport, readWorkloadConfig, renderReport } from '../../app/index.js';
+import { readWorkloadConfig, reportText } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
@@ -58,13 +58,16 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       const db = openDatabase(dbPath, { readonly: true });
       let text: string;
       try {
-        const inventory = buildReport(db, {
-          ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
-          ...(loaded && { policies: { policies: loaded.policies, files: loaded.files } }),
-          ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
-          ...(workloadConfig && { workloadConfig }),
-        });
-        text = await renderReport(inventory, { format: flags.output, warn: (m) => ctx.io.stderr.write(`${m}\n`), ...(flags.timestamp && { generatedAtMs: Date.now() }) });
+        text = await reportText(
+          db,
+          {
+            ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
+            ...(loaded && { policies: { policies: loaded.policies, files: loaded.files } }),
+            ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
+            ...(workloadConfig && { workloadConfig }),
+          },
+          { format: flags.output, warn: (m) => ctx.io.stderr.write(`${m}\n`), ...(flags.timestamp && { generatedAtMs: Date.now() }) },
+        );
       } finally {
         db.close();
       }
