@@ -1,7 +1,8 @@
 /** `check`: what-if of a policy set over the whole observed baseline (edges in the database). */
 import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } from '../policy/index.js';
 import type { Db } from '../store/index.js';
-import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type PolicyDiff } from '../triage/index.js';
+import { edgeKey, peerKey, type Edge } from '../graph/index.js';
+import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
 import { queryEdges } from './edges.js';
 
 export interface CheckRequest {
@@ -11,15 +12,43 @@ export interface CheckRequest {
   readonly evaluate?: EvaluateOptions;
 }
 
+/** The evidence judging reads (`JudgedEdge`): the reserved-label sets an entity end carried. */
+const JUDGED_EVIDENCE = ['srcReserved', 'dstReserved'] as const;
+
 export function checkFromDatabase(db: Db, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
-  // The whole graph: peers in other namespaces need their labels too.
-  const { edges, workloads } = queryEdges(db);
+  // The whole graph (peers in other namespaces need their labels too), without the evidence
+  // lists judging does not read: pods, HTTP requests and DNS names of 60,000 edges stay on disk.
+  const { edges, workloads } = queryEdges(db, { evidence: JUDGED_EVIDENCE });
   const set = request.set;
   const result = checkBaseline(edges, workloads, set, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.evaluate && { evaluate: request.evaluate }),
   });
-  return { ...result, policyNotes: set.notes };
+  return { ...withFullEdges(db, result), policyNotes: set.notes };
+}
+
+/**
+ * The result with its listed edges (would-drops, unjudged) read in full, as reports print them:
+ * the graph is read again only when there is such an edge.
+ */
+function withFullEdges(db: Db, result: CheckResult<JudgedEdge>): CheckResult {
+  const keyOf = (e: JudgedEdge): string => edgeKey(peerKey(e.from), peerKey(e.to), e.protocol, e.port);
+  const wanted = new Set([...result.wouldDrop, ...result.unjudged].map((w) => keyOf(w.edge)));
+  const full = new Map<string, Edge>();
+  if (wanted.size > 0) {
+    for (const e of queryEdges(db).edges) if (wanted.has(keyOf(e))) full.set(keyOf(e), e);
+  }
+  const fullEdge = (e: JudgedEdge): Edge => {
+    const f = full.get(keyOf(e));
+    // Read from the same database a moment ago: an edge cannot be missing.
+    if (f === undefined) throw new Error(`check: edge ${keyOf(e)} not found on the second read`);
+    return f;
+  };
+  return {
+    ...result,
+    wouldDrop: result.wouldDrop.map((w) => ({ ...w, edge: fullEdge(w.edge) })),
+    unjudged: result.unjudged.map((u) => ({ ...u, edge: fullEdge(u.edge) })),
+  };
 }
 
 export interface DiffRequest {

@@ -22,8 +22,11 @@ import { sidePasses } from './fix.js';
 const POD_NAMESPACE = 'io.kubernetes.pod.namespace';
 const NAMESPACE_LABELS = 'io.cilium.k8s.namespace.labels.';
 
-export interface WouldDrop {
-  readonly edge: Edge;
+/** What judging an edge reads: its ends, port, forwarded count, addresses and the reserved-label sets its ends carried (no other evidence). */
+export type JudgedEdge = Pick<Edge, 'from' | 'to' | 'protocol' | 'port' | 'forwarded' | 'ips' | 'srcReserved' | 'dstReserved'>;
+
+export interface WouldDrop<E extends JudgedEdge = Edge> {
+  readonly edge: E;
   /** The side that would drop it (egress of the source is judged first). */
   readonly side: Direction;
   /** `POLICY_DENIED` (default deny) or `POLICY_DENY` (a deny rule). */
@@ -62,8 +65,8 @@ export interface NamespaceCoverage {
   readonly egressUnselected: readonly string[];
 }
 
-export interface CheckResult {
-  readonly wouldDrop: readonly WouldDrop[];
+export interface CheckResult<E extends JudgedEdge = Edge> {
+  readonly wouldDrop: readonly WouldDrop<E>[];
   readonly unusedRules: readonly UnusedRule[];
   readonly coverage: readonly NamespaceCoverage[];
   /** Forwarded edges judged (after the namespace filter). */
@@ -74,7 +77,7 @@ export interface CheckResult {
    * Forwarded edges not judged: one end is a cluster endpoint Hubble saw as world that no identity
    * explains (graph `clusterEndpoint`), so what Cilium will match it as is unknown.
    */
-  readonly unjudged: readonly { readonly edge: Edge; readonly reason: string }[];
+  readonly unjudged: readonly { readonly edge: E; readonly reason: string }[];
   /** No forwarded traffic to judge by: nothing can be said about would-drops or unused rules. */
   readonly noTraffic: boolean;
   /** The local cluster the `cluster` entity and cluster-local selectors were judged for. */
@@ -163,7 +166,7 @@ export function workloadLabels(namespace: string, info: WorkloadInfo | undefined
 }
 
 /** The first request of `edgeRequests` (one per edge when its ends carry one identity each). */
-export function edgeRequest(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest {
+export function edgeRequest(e: JudgedEdge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest {
   return edgeRequests(e, workloads)[0] as EvaluationRequest;
 }
 
@@ -172,7 +175,7 @@ export function edgeRequest(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo
  * have carried several reserved-label sets, e.g. kube-apiserver + remote-node and kube-apiserver +
  * host). The edge is allowed only when every one of them is.
  */
-export function edgeRequests(e: Edge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest[] {
+export function edgeRequests(e: JudgedEdge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest[] {
   const sets = (s: readonly string[] | undefined): (string | undefined)[] => (s !== undefined && s.length > 0 ? [...s] : [undefined]);
   const out: EvaluationRequest[] = [];
   for (const sr of e.from.kind === 'workload' ? [undefined] : sets(e.srcReserved)) {
@@ -198,7 +201,7 @@ export function inferClusterName(workloads: readonly WorkloadInfo[]): string | u
 
 const workloadKey = (w: { namespace: string; kind: string; name: string }): string => `${w.namespace}/${w.kind}/${w.name}`;
 
-export function checkBaseline(edges: readonly Edge[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult {
+export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
   const ns = options.namespaces && options.namespaces.length > 0 ? options.namespaces : undefined;
   const inNs = (p: GraphPeer): boolean => ns === undefined || (p.kind === 'workload' && ns.includes(p.namespace));
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
@@ -206,9 +209,9 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   const evalOptions: EvaluateOptions = { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) };
   // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
   const usedRefs = new Set<RuleRef>();
-  const wouldDrop: WouldDrop[] = [];
+  const wouldDrop: WouldDrop<E>[] = [];
   let checked = 0;
-  const unjudged: { edge: Edge; reason: string }[] = [];
+  const unjudged: { edge: E; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
     const unknown = [e.from, e.to].find((p) => p.kind === 'cidr' && p.clusterEndpoint !== undefined);

@@ -26,6 +26,7 @@ export {
   edgeRequest,
   type CheckResult,
   type CheckOptions,
+  type JudgedEdge,
   type WouldDrop,
   type UnusedRule,
   type NamespaceCoverage,
