@@ -9,8 +9,12 @@ import { PLAIN_WORD, plainIsUnambiguous } from '../../src/report/yaml-safe.js';
  * and timestamps both schemas know are drawn on purpose.
  */
 const tricky = ['true', 'false', 'yes', 'no', 'on', 'off', 'null', 'nan', 'inf', 'infinity', 'NaN', 'e10', 'E5', 'x1F', 'b101', 'o17', '0x', '0b', '0o', '2026-12-07', 't10', 'y', 'n', '~', 'Yes', 'NULL', 'Off', 'TRUE'];
-const part = fc.oneof(fc.constantFrom(...tricky), fc.stringMatching(/^[A-Za-z0-9_./-]{0,6}$/));
-const candidate = fc.tuple(fc.stringMatching(/^[A-Za-z]$/), fc.array(part, { maxLength: 4 })).map(([first, rest]) => first + rest.join(''));
+const part = fc.oneof(fc.constantFrom(...tricky, ':', ': ', '-', '.'), fc.stringMatching(/^[A-Za-z0-9_./:-]{0,6}$/));
+const candidate = fc.oneof(
+  fc.constantFrom(...tricky),
+  fc.array(part, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('')),
+  fc.tuple(fc.stringMatching(/^[A-Za-z]$/), fc.array(part, { maxLength: 4 })).map(([first, rest]) => first + rest.join('')),
+);
 
 describe('PLAIN_WORD', () => {
   it('holds only strings that YAML 1.1 and 1.2 both read plain as themselves', () => {
