@@ -13,6 +13,7 @@ import {
   type EvaluationRequest,
   type Peer,
   type PolicySet,
+  type RuleRef,
   type SideDecision,
 } from '../policy/index.js';
 import { defaultDenyPolicies } from './explain.js';
@@ -110,6 +111,29 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
       return peer;
     }
     case 'entity':
+    case 'fqdn':
+    case 'cidr': {
+      // One peer object per distinct entity, name or address (and reserved-label set): the
+      // evaluator resolves each peer object once, and a world peer recurs on thousands of edges.
+      const ip = p.kind === 'cidr' ? '' : (ips[0] ?? '');
+      const key = JSON.stringify([p.kind, p.kind === 'entity' ? p.entity : p.kind === 'fqdn' ? p.fqdn : p.cidr, ip, reserved ?? '']);
+      let peer = otherPeers.get(key);
+      if (peer === undefined) {
+        if (otherPeers.size >= MAX_OTHER_PEERS) otherPeers.clear();
+        otherPeers.set(key, (peer = nonWorkloadPeer(p, ips, reservedLabels)));
+      }
+      return peer;
+    }
+    default: {
+      const never: never = p;
+      return never;
+    }
+  }
+}
+
+function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: readonly string[], reservedLabels: (own: string) => string[]): Peer {
+  switch (p.kind) {
+    case 'entity':
       if (p.entity === 'world') return { labels: reservedLabels('world'), ...(ips[0] !== undefined && { ip: ips[0] }) };
       if (p.entity === 'encrypted-overlay') return { labels: ['reserved:world'] };
       return { labels: reservedLabels(p.entity) };
@@ -124,6 +148,8 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
   }
 }
 
+const otherPeers = new Map<string, Peer>();
+const MAX_OTHER_PEERS = 100_000;
 const workloadPeers = new WeakMap<WorkloadInfo, Peer>();
 
 /** A pod identity's labels as Hubble prints them, from what the graph kept about its workload. */
@@ -178,7 +204,8 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
   const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
   const evalOptions: EvaluateOptions = { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) };
-  const used = new Set<string>();
+  // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
+  const usedRefs = new Set<RuleRef>();
   const wouldDrop: WouldDrop[] = [];
   let checked = 0;
   const unjudged: { edge: Edge; reason: string }[] = [];
@@ -193,7 +220,7 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
     for (const request of edgeRequests(e, byKey)) {
       const d = evaluate(set, request, evalOptions);
-      for (const s of [d.egress, d.ingress]) for (const r of s.rules) if (sidePasses(s)) used.add(ruleKey(r));
+      for (const s of [d.egress, d.ingress]) if (sidePasses(s)) for (const r of s.rules) usedRefs.add(r);
       if (!d.allowed && dropped === undefined) dropped = { d, request };
     }
     if (dropped === undefined) continue;
@@ -213,7 +240,7 @@ export function checkBaseline(edges: readonly Edge[], workloads: readonly Worklo
   return {
     wouldDrop,
     // With no traffic every rule is "unused": that says nothing, so none is listed.
-    unusedRules: checked === 0 ? [] : unusedRules(set, used, ns),
+    unusedRules: checked === 0 ? [] : unusedRules(set, new Set([...usedRefs].map(ruleKey)), ns),
     coverage: coverage(workloads, set, evalOptions, ns),
     edgesChecked: checked,
     skipped: unjudged.length,

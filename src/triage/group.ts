@@ -195,7 +195,7 @@ function fiveTuple(f: Flow): string {
 export function findWorkload(ep: Endpoint, workloads: readonly WorkloadInfo[]): WorkloadInfo | undefined {
   const w = podWorkload(ep);
   if (w === undefined) return undefined;
-  const inNs = workloads.filter((x) => x.namespace === w.namespace);
+  const inNs = byNamespace(workloads).get(w.namespace) ?? [];
   const exact = inNs.find((x) => x.name === w.name && (w.kind === undefined || x.kind === w.kind));
   if (exact) return exact;
   const labels = new Map(podLabelSet(ep.labels).map((kv) => {
@@ -207,6 +207,23 @@ export function findWorkload(ep: Endpoint, workloads: readonly WorkloadInfo[]): 
     return x.unique && sel.length > 0 && sel.every(([k, v]) => labels.get(k) === v);
   });
   return matching.length === 1 ? matching[0] : undefined;
+}
+
+const namespaceIndexes = new WeakMap<readonly WorkloadInfo[], ReadonlyMap<string, readonly WorkloadInfo[]>>();
+
+/** The workloads by namespace, in list order; once per (never mutated) list: each end of every dropped flow asks. */
+function byNamespace(workloads: readonly WorkloadInfo[]): ReadonlyMap<string, readonly WorkloadInfo[]> {
+  let index = namespaceIndexes.get(workloads);
+  if (index === undefined) {
+    const m = new Map<string, WorkloadInfo[]>();
+    for (const x of workloads) {
+      const list = m.get(x.namespace);
+      if (list === undefined) m.set(x.namespace, [x]);
+      else list.push(x);
+    }
+    namespaceIndexes.set(workloads, (index = m));
+  }
+  return index;
 }
 
 /**

@@ -44,12 +44,15 @@ export function compileCilium(
       const explicit = rule.enableDefaultDeny?.[dir];
       return { present, defaultDeny: present && (explicit ?? true), entries };
     };
-    const entry = (e: AnyEntry, section: Section, j: number, deny: boolean): CompiledEntry => ({
-      ref: ruleRef(policy, section.startsWith('ingress') ? 'ingress' : 'egress', section, j, `${base}.${section}[${j}]`),
-      deny,
-      peers: peersOf(e, ns, init, notes, `${policyName(policy)} ${base}.${section}[${j}]`),
-      ...l4Of(e.toPorts, e.icmps),
-    });
+    const entry = (e: AnyEntry, section: Section, j: number, deny: boolean): CompiledEntry => {
+      const path = sharedPath(`${base}.${section}[${j}]`);
+      return {
+        ref: ruleRef(policy, section.startsWith('ingress') ? 'ingress' : 'egress', section, j, path),
+        deny,
+        peers: peersOf(e, ns, init, notes, () => `${policyName(policy)} ${path}`),
+        ...l4Of(e.toPorts, e.icmps),
+      };
+    };
     return {
       policy,
       subject:
@@ -73,23 +76,38 @@ const EMPTY_MEANS_NOTHING = [
   'fromEndpoints', 'toEndpoints', 'fromNodes', 'toNodes', 'fromEntities', 'toEntities', 'fromCIDR', 'toCIDR', 'fromCIDRSet', 'toCIDRSet',
 ] as const;
 
-/** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. */
-function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: string): PeerMatcher[] {
+/** Rule paths (`spec.egress[3]`) recur in every policy: one flat string each. */
+const paths = new Map<string, string>();
+
+function sharedPath(path: string): string {
+  let p = paths.get(path);
+  if (p === undefined) {
+    if (paths.size >= 100_000) paths.clear();
+    paths.set((p = ownString(path)), p);
+  }
+  return p;
+}
+
+const NO_PEERS: readonly PeerMatcher[] = [];
+const ALL_PEERS: readonly PeerMatcher[] = [{ kind: 'all' }];
+
+/** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. Never mutated. */
+function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: () => string): readonly PeerMatcher[] {
   // Cilium's mergeEndpointSelectors ignores an empty toFQDNs list, so it does not count as a peer here.
   const present = (k: (typeof PEER_FIELDS)[number]): boolean => (k === 'toFQDNs' ? (e.toFQDNs?.length ?? 0) > 0 : e[k] !== undefined);
   if (!PEER_FIELDS.some(present)) {
     const hasL4 = (e.toPorts?.length ?? 0) > 0 || (e.icmps?.length ?? 0) > 0;
-    return hasL4 ? [{ kind: 'all' }] : [];
+    return hasL4 ? ALL_PEERS : NO_PEERS;
   }
   // Any explicitly empty list selects nothing, whatever the other fields say (mergeEndpointSelectors).
-  if (EMPTY_MEANS_NOTHING.some((k) => e[k]?.length === 0)) return [];
+  if (EMPTY_MEANS_NOTHING.some((k) => e[k]?.length === 0)) return NO_PEERS;
   const out: PeerMatcher[] = [];
   for (const s of [...(e.fromEndpoints ?? []), ...(e.toEndpoints ?? [])]) out.push(endpointsPeer(ciliumPeer(s, ns, init)));
   for (const s of [...(e.fromNodes ?? []), ...(e.toNodes ?? [])]) out.push({ kind: 'nodes', selector: compileSelector(s) });
   for (const c of [...(e.fromCIDR ?? []), ...(e.toCIDR ?? [])]) pushCidr(out, { cidr: c }, true);
   for (const c of [...(e.fromCIDRSet ?? []), ...(e.toCIDRSet ?? [])]) {
     if (c.cidr === undefined) {
-      notes.push(`${where}: CIDR group ${c.cidrGroupRef ?? '(selector)'} cannot be resolved offline; it matches nothing here`);
+      notes.push(`${where()}: CIDR group ${c.cidrGroupRef ?? '(selector)'} cannot be resolved offline; it matches nothing here`);
       out.push({ kind: 'unresolvable', what: 'cidrGroup' });
     } else pushCidr(out, c, false);
   }
@@ -100,11 +118,12 @@ function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: stri
   }
   for (const k of ['toServices', 'fromGroups', 'toGroups'] as const) {
     if ((e[k]?.length ?? 0) > 0) {
-      notes.push(`${where}: ${k} cannot be resolved offline; it matches nothing here`);
+      notes.push(`${where()}: ${k} cannot be resolved offline; it matches nothing here`);
       out.push({ kind: 'unresolvable', what: k });
     }
   }
-  return out;
+  // Exactly as long as it is: a list grown by push keeps room for 16 more peers.
+  return out.length === 1 ? [out[0] as PeerMatcher] : out.slice();
 }
 
 function pushCidr(out: PeerMatcher[], c: CidrRule, bare: boolean): void {
@@ -115,12 +134,26 @@ function pushCidr(out: PeerMatcher[], c: CidrRule, bare: boolean): void {
 }
 
 /** toPorts/icmps → L4 specs. Both missing or empty = L3 only (`l4` absent). */
-export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly IcmpRule[] | undefined): { l4?: L4Spec[] } {
+export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly IcmpRule[] | undefined): { l4?: readonly L4Spec[] } {
   if ((toPorts?.length ?? 0) === 0 && (icmps?.length ?? 0) === 0) return {};
   const l4: L4Spec[] = [];
+  // Lists of shared specs only (no L7 rules, no ICMP) are shared too: most rules name the same few ports.
+  let id: string | undefined = (icmps?.length ?? 0) === 0 ? '' : undefined;
   for (const pr of toPorts ?? []) {
     const l7 = l7Of(pr.rules);
-    for (const pp of pr.ports ?? []) l4.push(portSpec(pp.protocol, pp.port, pp.endPort, l7));
+    if (l7 !== undefined) id = undefined;
+    for (const pp of pr.ports ?? []) {
+      l4.push(portSpec(pp.protocol, pp.port, pp.endPort, l7));
+      if (id !== undefined) id += `${portSpecId(pp.protocol, pp.port, pp.endPort)};`;
+    }
+  }
+  if (id !== undefined) {
+    let shared = portLists.get(id);
+    if (shared === undefined) {
+      if (portLists.size >= 100_000) portLists.clear();
+      portLists.set(id, (shared = l4.slice()));
+    }
+    return { l4: shared };
   }
   for (const ir of icmps ?? []) {
     for (const f of ir.fields) {
@@ -145,9 +178,11 @@ function portSpec(protocol: PortProtocol['protocol'], port: string, endPort: num
 
 /** Port specs without L7 rules are shared: tens of thousands of rules name a few dozen ports. Never mutated. */
 const portSpecs = new Map<string, L4Spec>();
+const portLists = new Map<string, readonly L4Spec[]>();
+const portSpecId = (protocol: PortProtocol['protocol'], port: string, endPort: number | undefined): string => `${protocol}/${port}/${endPort ?? ''}`;
 
 function sharedPortSpec(protocol: PortProtocol['protocol'], port: string, endPort: number | undefined): L4Spec {
-  const id = `${protocol}/${port}/${endPort ?? ''}`;
+  const id = portSpecId(protocol, port, endPort);
   let spec = portSpecs.get(id);
   if (spec === undefined) {
     if (portSpecs.size >= 100_000) portSpecs.clear();

@@ -1,13 +1,27 @@
 /** Cilium's namespace handling for subjects and peers (pkg/k8s/apis/cilium.io/utils getEndpointSelector). */
 import type { LabelSelector } from '../model/index.js';
-import { compileSelector, requirement, selectorHasKey, type CompiledSelector, type Requirement } from './labels.js';
+import { compileSelector, requirement, selectorHasKey, selectorId, type CompiledSelector, type Requirement } from './labels.js';
 import { CLUSTER_LABEL, NAMESPACE_LABELS_PREFIX, POD_NAMESPACE_LABEL } from './peer.js';
 import type { PeerMatcher } from './peers.js';
 
+/**
+ * Endpoints peers are shared (never mutated): the same workload is a peer in the rules of every
+ * workload that talks to it, thousands of times in a large policy set.
+ */
+const sharedPeers = new Map<string, PeerMatcher>();
+
 /** An endpoints peer; it is cluster-local by default unless it names a cluster or a reserved label. */
 export function endpointsPeer(selector: CompiledSelector): PeerMatcher {
+  const id = selectorId(selector);
+  const shared = id === undefined ? undefined : sharedPeers.get(id);
+  if (shared !== undefined) return shared;
   const localCluster = !selector.some((r) => r.source === 'reserved') && !selectorHasKey(selector, CLUSTER_LABEL, 'k8s');
-  return { kind: 'endpoints', selector, localCluster };
+  const peer: PeerMatcher = { kind: 'endpoints', selector, localCluster };
+  if (id !== undefined) {
+    if (sharedPeers.size >= 200_000) sharedPeers.clear();
+    sharedPeers.set(id, peer);
+  }
+  return peer;
 }
 
 const nsIs = (ns: string): Requirement => requirement('k8s', POD_NAMESPACE_LABEL, 'In', [ns]);

@@ -15,6 +15,8 @@ import type { PeerMatcher } from './peers.js';
 
 /** Rules with fewer entries are scanned: indexing them costs more than it saves. */
 export const MIN_INDEXED_ENTRIES = 8;
+/** A rule is indexed once it has been scanned this many times: most rules are asked about a few times only. */
+export const SCANS_BEFORE_INDEX = 8;
 
 interface EntryIndex {
   /** Entry positions by the pivot label of one of their peers. */
@@ -24,7 +26,8 @@ interface EntryIndex {
 }
 
 /** Compiled rules are never changed, and derived policy sets share them: one index per rule direction. */
-const indexes = new WeakMap<DirectionPart, EntryIndex>();
+const indexes = new WeakMap<DirectionPart, EntryIndex | { scans: number }>();
+const NONE: readonly CompiledEntry[] = [];
 const peerKeys = new WeakMap<ResolvedPeer, readonly string[]>();
 
 const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
@@ -87,15 +90,34 @@ function labelKeysOf(peer: ResolvedPeer): readonly string[] {
 export function candidateEntries(part: DirectionPart, peer: ResolvedPeer): readonly CompiledEntry[] {
   const { entries } = part;
   if (entries.length < MIN_INDEXED_ENTRIES) return entries;
-  let index = indexes.get(part);
-  if (index === undefined) indexes.set(part, (index = buildIndex(entries)));
-  const hits: number[] = index.unindexed.slice();
+  const state = indexes.get(part);
+  let index: EntryIndex;
+  if (state === undefined || 'scans' in state) {
+    const scans = (state?.scans ?? 0) + 1;
+    if (scans < SCANS_BEFORE_INDEX) {
+      if (state === undefined) indexes.set(part, { scans });
+      else state.scans = scans;
+      return entries;
+    }
+    indexes.set(part, (index = buildIndex(entries)));
+  } else index = state;
+  let hits: number[] | undefined;
+  let lists = 0;
   for (const k of labelKeysOf(peer)) {
     const list = index.byLabel.get(k);
-    if (list !== undefined) for (const i of list) hits.push(i);
+    if (list === undefined) continue;
+    lists++;
+    if (hits === undefined) hits = list.slice();
+    else for (const i of list) hits.push(i);
   }
-  if (hits.length === 0) return [];
-  hits.sort((a, b) => a - b);
+  if (index.unindexed.length > 0) {
+    lists++;
+    if (hits === undefined) hits = index.unindexed.slice();
+    else for (const i of index.unindexed) hits.push(i);
+  }
+  if (hits === undefined) return NONE;
+  // One list is already in order without repeats; more are merged.
+  if (lists > 1) hits.sort((a, b) => a - b);
   const out: CompiledEntry[] = [];
   let last = -1;
   for (const i of hits) {

@@ -52,6 +52,20 @@ export function splitSelectorKey(k: string): { source: string | undefined; key: 
 const interned = new Map<string, Requirement>();
 /** Enough for any policy set seen; past it the table starts over rather than grow without bound. */
 const MAX_INTERNED = 200_000;
+/** A number per shared requirement, never reused: selectors made of the same requirements are shared too. */
+const requirementIds = new WeakMap<Requirement, number>();
+let nextRequirementId = 0;
+
+/** A key naming the selector's requirements, or undefined when one of them is not shared. */
+export function selectorId(sel: CompiledSelector): string | undefined {
+  let id = '';
+  for (const r of sel) {
+    const n = requirementIds.get(r);
+    if (n === undefined) return undefined;
+    id += `${n},`;
+  }
+  return id;
+}
 
 export function requirement(source: string | undefined, key: string, operator: SelectorOperator, values: readonly string[]): Requirement {
   const id = `${source ?? ''}\u0000${key}\u0000${operator}\u0000${values.join('\u0000')}`;
@@ -61,6 +75,7 @@ export function requirement(source: string | undefined, key: string, operator: S
     // A literal, not `{ ...splitSelectorKey(k), operator }`: V8 (Node 20) gives every object
     // spread and then extended its own hidden class.
     interned.set(id, (r = { source: source === undefined ? undefined : ownString(source), key: ownString(key), operator, values: values.map(ownString) }));
+    requirementIds.set(r, nextRequirementId++);
   }
   return r;
 }

@@ -149,7 +149,12 @@ const l7Of = (s: L4Spec): L7Spec | undefined => (s.kind === 'icmp' ? undefined :
 
 /** Sets with at least this many rules remember which rules select a subject. */
 const MEMO_MIN_RULES = 32;
-const selectingMemo = new WeakMap<PolicySet, Map<string, readonly CompiledRule[]>>();
+interface SelectingMemo {
+  /** By resolved peer object (callers resolve a workload's peer once), then by label set. */
+  readonly byPeer: { readonly ingress: WeakMap<ResolvedPeer, readonly CompiledRule[]>; readonly egress: WeakMap<ResolvedPeer, readonly CompiledRule[]> };
+  readonly byKey: { readonly ingress: Map<string, readonly CompiledRule[]>; readonly egress: Map<string, readonly CompiledRule[]> };
+}
+const selectingMemo = new WeakMap<PolicySet, SelectingMemo>();
 
 /**
  * The rules selecting `subject` for `direction`. `check` and `drops` judge tens of thousands of
@@ -160,10 +165,16 @@ const selectingMemo = new WeakMap<PolicySet, Map<string, readonly CompiledRule[]
 function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedPeer): readonly CompiledRule[] {
   if (set.rules.length < MEMO_MIN_RULES) return set.rules.filter((r) => r[direction].present && selects(r, subject));
   let memo = selectingMemo.get(set);
-  if (memo === undefined) selectingMemo.set(set, (memo = new Map()));
-  const key = `${direction}|${subjectKey(subject)}`;
-  let rules = memo.get(key);
-  if (rules === undefined) memo.set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
+  if (memo === undefined) {
+    memo = { byPeer: { ingress: new WeakMap(), egress: new WeakMap() }, byKey: { ingress: new Map(), egress: new Map() } };
+    selectingMemo.set(set, memo);
+  }
+  let rules = memo.byPeer[direction].get(subject);
+  if (rules !== undefined) return rules;
+  const key = subjectKey(subject);
+  rules = memo.byKey[direction].get(key);
+  if (rules === undefined) memo.byKey[direction].set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
+  memo.byPeer[direction].set(subject, rules);
   return rules;
 }
 
