@@ -243,12 +243,20 @@ const sortedOf = (s: Set<string> | undefined): readonly string[] => (s === undef
 function toEdge(g: Group, hoursSeen: number): Edge {
   const r = g.record;
   const sets = r.sets;
+  const c = deriveCounters(r.sides);
+  // Fields listed, not spread: one object shape for every edge.
   return {
     from: g.from,
     to: g.to,
     protocol: r.protocol,
     port: r.port,
-    ...deriveCounters(r.sides),
+    flows: c.flows,
+    connections: c.connections,
+    forwarded: c.forwarded,
+    dropped: c.dropped,
+    audit: c.audit,
+    redirected: c.redirected,
+    errors: c.errors,
     firstSeenMs: r.firstSeenMs,
     lastSeenMs: r.lastSeenMs,
     hoursSeen,

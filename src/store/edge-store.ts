@@ -72,6 +72,8 @@ function edgeSelectList(db: Db, evidence: readonly EvidenceField[]): string {
 }
 
 const EMPTY_VALUES: readonly string[] = [];
+/** A stored edge's hours are counted in SQL (`hoursSeen`), never listed. */
+const NO_HOURS: readonly number[] = [];
 const EMPTY_SET: CappedSet = { values: EMPTY_VALUES, truncated: false };
 const setOf = (text: unknown): CappedSet => (text === null || text === '[]' ? EMPTY_SET : { values: JSON.parse(String(text)) as string[], truncated: false });
 
@@ -109,9 +111,20 @@ function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<numbe
       ingress: countersAt(row, SIDES_AT + COUNTER_FIELDS.length),
       unknown: countersAt(row, SIDES_AT + 2 * COUNTER_FIELDS.length),
     };
-    const sets = {} as Record<SetField, CappedSet>;
-    for (const f of SET_FIELDS) sets[f] = EMPTY_SET;
-    sets.destinationNames = setOf(row[TIMES_AT + 2]);
+    // Every key at once (one object shape), then the evidence read.
+    const sets: Record<SetField, CappedSet> = {
+      dnsNames: EMPTY_SET,
+      httpRequests: EMPTY_SET,
+      destinationNames: setOf(row[TIMES_AT + 2]),
+      l7Protocols: EMPTY_SET,
+      allowedBy: EMPTY_SET,
+      deniedBy: EMPTY_SET,
+      services: EMPTY_SET,
+      srcPods: EMPTY_SET,
+      dstPods: EMPTY_SET,
+      srcReserved: EMPTY_SET,
+      dstReserved: EMPTY_SET,
+    };
     for (let i = 0; i < evidence.length; i++) sets[evidence[i] as EvidenceField] = setOf(row[EVIDENCE_AT + i]);
     return {
       id,
@@ -126,7 +139,7 @@ function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<numbe
         l7Requests: 0,
         firstSeenMs: Number(row[TIMES_AT]),
         lastSeenMs: Number(row[TIMES_AT + 1]),
-        hours: [],
+        hours: NO_HOURS,
         dropReasons: reasons.get(id) ?? NO_REASONS,
         sets,
       },
