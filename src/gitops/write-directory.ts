@@ -98,7 +98,13 @@ interface Entry {
   readonly mode: number;
 }
 
-function inspect(dir: string, fs: WriterFs): Map<string, Entry> {
+/**
+ * The directory's entries, each YAML file judged ours or the user's. A file whose bytes are exactly
+ * what this run writes under its name is ours without being parsed: it carries the marker and the
+ * label (every file written has them), and leaving it as it is changes nothing either way. On a
+ * re-run of 3,000 policies, parsing every unchanged file was about a third of `recommend --out`.
+ */
+function inspect(dir: string, fs: WriterFs, expected: ReadonlyMap<string, string>): Map<string, Entry> {
   const out = new Map<string, Entry>();
   for (const name of fs.readdirSync(dir).sort()) {
     const s = fs.lstatSync(join(dir, name));
@@ -107,13 +113,13 @@ function inspect(dir: string, fs: WriterFs): Map<string, Entry> {
       continue;
     }
     const text = fs.readFileSync(join(dir, name), 'utf8');
-    out.set(name, { name, kind: isOwnedText(text) ? 'ours' : 'user', text, mode: s.mode });
+    out.set(name, { name, kind: expected.get(name) === text || isOwnedText(text) ? 'ours' : 'user', text, mode: s.mode });
   }
   return out;
 }
 
 function writeInto(dir: string, policies: readonly PolicyFile[], fs: WriterFs): WriteResult {
-  const entries = inspect(dir, fs);
+  const entries = inspect(dir, fs, new Map(policies.map((p) => [policyFileName(p), p.text])));
   const kustomizationName: string | undefined = KUSTOMIZATION_NAMES.find((n) => entries.has(n));
   let kEntry: Entry | undefined;
   if (kustomizationName !== undefined) {
@@ -158,7 +164,8 @@ function writeInto(dir: string, policies: readonly PolicyFile[], fs: WriterFs): 
   const ours = [...entries.values()].filter((e) => e.kind === 'ours').map((e) => e.name);
   const removed = ours.filter((n) => !planned.has(n));
   const unchanged = [...planned].filter(([n, p]) => entries.get(n)?.text === p.text).map(([n]) => n).sort();
-  const written = [...planned.keys()].filter((n) => !unchanged.includes(n)).sort();
+  const unchangedSet = new Set(unchanged);
+  const written = [...planned.keys()].filter((n) => !unchangedSet.has(n)).sort();
   const files = [...planned.keys()].sort();
 
   let kText: string;

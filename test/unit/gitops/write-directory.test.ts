@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { writePolicyDirectory } from '../../../src/app/write-policies.js';
-import { MARKER, nodeWriterFs, policyFileName, type WriterFs } from '../../../src/gitops/index.js';
+import { isOwnedText, MARKER, nodeWriterFs, policyFileName, type WriterFs } from '../../../src/gitops/index.js';
 import type { TempDir } from '../../helpers/paths.js';
 import { cnp, copyRepo, recommendation, snapshot } from './gitops-helpers.js';
 
@@ -48,6 +48,9 @@ describe('recommend --out inside a GitOps repository', () => {
     expect(w.written).toEqual([]);
     expect(w.unchanged).toEqual(['cnp-dbms.pgbouncer.yaml', 'cnp-dbms.postgres.yaml']);
     expect(w.kustomization.change).toBe('unchanged');
+    // A re-run takes a file holding exactly what it writes as its own without parsing it: that is
+    // exact only because everything it writes passes the full ownership test.
+    for (const f of w.unchanged) expect(isOwnedText(readFileSync(join(policiesDir(repo), f), 'utf8'))).toBe(true);
   });
 
   it('removes only its own files that are no longer recommended, and only their kustomization entries', () => {
