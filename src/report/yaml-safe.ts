@@ -72,16 +72,18 @@ export function isYamlSafeText(s: string): boolean {
  * reach a document at all: recommend leaves such names out; this throws if one slips through.
  */
 export function quoteAmbiguousScalars(doc: Document): void {
+  quoteWhereAmbiguous(doc, (s) => {
+    if (!isYamlSafeText(s)) throw new Error(`refusing to write ${JSON.stringify(s)} into YAML: it holds a character YAML 1.1 and 1.2 readers read differently`);
+  });
+}
+
+/** Double-quotes every string scalar (keys too) that is not plainly itself in both versions, after `inspect` has seen it. */
+function quoteWhereAmbiguous(doc: Document, inspect?: (s: string) => void): void {
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string') return;
-      const s = node.value;
-      for (const ch of s) {
-        if (!isCommentSafe(ch.codePointAt(0) as number)) {
-          throw new Error(`refusing to write ${JSON.stringify(s)} into YAML: it holds a character YAML 1.1 and 1.2 readers read differently`);
-        }
-      }
-      if (!plainIsUnambiguous(s)) node.type = Scalar.QUOTE_DOUBLE;
+      inspect?.(node.value);
+      if (!plainIsUnambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
     },
   });
 }
@@ -110,11 +112,7 @@ function escapeCodePoint(cp: number): string {
 export function stringifyPortable(value: unknown): string {
   // YAML 1.2's core schema has no merge key, so a `<<` is a string here and gets quoted below.
   const doc = new Document(value);
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && !plainIsUnambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
-    },
-  });
+  quoteWhereAmbiguous(doc);
   // Every string holding such a character is double-quoted above and no comment is written, so
   // each one in the text sits inside double quotes, where the escape means the same character.
   let out = '';
