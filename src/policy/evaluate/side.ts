@@ -60,7 +60,7 @@ export interface SideLookup {
 }
 
 export const SCAN: SideLookup = {
-  selecting: (set, direction, subject) => set.rules.filter((r) => r[direction].present && selects(r, subject)),
+  selecting: (set, direction, subject) => selectingAmong(set.rules, direction, subject),
   entries: (part) => part.entries,
 };
 
@@ -163,7 +163,7 @@ const selectingMemo = new WeakMap<PolicySet, SelectingMemo>();
  * and set (sets are never changed once built).
  */
 function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedPeer): readonly CompiledRule[] {
-  if (set.rules.length < MEMO_MIN_RULES) return set.rules.filter((r) => r[direction].present && selects(r, subject));
+  if (set.rules.length < MEMO_MIN_RULES) return selectingAmong(set.rules, direction, subject);
   let memo = selectingMemo.get(set);
   if (memo === undefined) {
     memo = { byPeer: { ingress: new WeakMap(), egress: new WeakMap() }, byKey: { ingress: new Map(), egress: new Map() } };
@@ -173,7 +173,7 @@ function selectingRules(set: PolicySet, direction: Direction, subject: ResolvedP
   if (rules !== undefined) return rules;
   const key = subjectKey(subject);
   rules = memo.byKey[direction].get(key);
-  if (rules === undefined) memo.byKey[direction].set(key, (rules = candidateRules(set, subject).filter((r) => r[direction].present && selects(r, subject))));
+  if (rules === undefined) memo.byKey[direction].set(key, (rules = selectingAmong(candidateRules(set, subject), direction, subject)));
   memo.byPeer[direction].set(subject, rules);
   return rules;
 }
@@ -197,6 +197,11 @@ const subjectKey = (subject: ResolvedPeer): string => {
   if (k === undefined) subjectKeys.set(subject, (k = `${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`));
   return k;
 };
+
+/** The rules of `rules` that have a `direction` section and select `subject`, in their order. */
+function selectingAmong(rules: readonly CompiledRule[], direction: Direction, subject: ResolvedPeer): CompiledRule[] {
+  return rules.filter((r) => r[direction].present && selects(r, subject));
+}
 
 export function selects(r: CompiledRule, subject: ResolvedPeer): boolean {
   // The host endpoint is selected only by host policies (nodeSelector), pods only by endpointSelector.
