@@ -1,21 +1,15 @@
-import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { isFile, REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
 
 /** `check` as a CI gate, its coverage and `--against`, over the bundled home-lab recording and examples/policies. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 const FIXTURE_REPO = join(REPO_ROOT, 'test/fixtures/gitops-repo');
-const haveRecording = (() => {
-  try {
-    return statSync(RECORDING).isFile();
-  } catch {
-    return false;
-  }
-})();
+const haveRecording = isFile(RECORDING);
 
 interface EdgeJson { from: PeerJson; to: PeerJson; protocol: string; port: number }
 interface CheckJson {

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFromDatabase, loadPolicies, queryEdges } from '../../src/app/index.js';
@@ -6,7 +6,7 @@ import { buildPolicySet } from '../../src/policy/index.js';
 import { openDatabase } from '../../src/store/index.js';
 import { checkBaseline } from '../../src/triage/index.js';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import { isFile, REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 
 /**
  * `check` judges edges read without their evidence lists and reads the graph again, in full, only
@@ -16,13 +16,7 @@ import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
  * world (unjudged edges).
  */
 const HOME_LAB = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
-const haveHomeLab = (() => {
-  try {
-    return statSync(HOME_LAB).isFile();
-  } catch {
-    return false;
-  }
-})();
+const haveHomeLab = isFile(HOME_LAB);
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());

@@ -3,18 +3,12 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { isFile, REPO_ROOT, tempDir } from '../helpers/paths.js';
 
 /** `recommend --policies DIR` against the hand-written examples/policies, over the home-lab recording. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
-const haveRecording = (() => {
-  try {
-    return statSync(RECORDING).isFile();
-  } catch {
-    return false;
-  }
-})();
+const haveRecording = isFile(RECORDING);
 
 function files(root: string): Record<string, string> {
   const out: Record<string, string> = {};
