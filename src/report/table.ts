@@ -45,7 +45,13 @@ export function cut(value: string, width: number, where: 'end' | 'middle' | 'pat
   return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
 }
 
-const len = (s: string): number => [...s].length;
+/** Characters as a terminal counts them (code points); plain ASCII, nearly every cell, without splitting. */
+function len(s: string): number {
+  if (/^[\x00-\x7f]*$/.test(s)) return s.length;
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
 
 /**
  * Plain-text table, columns padded like kubectl's; the last column is never padded. By default it
@@ -57,7 +63,8 @@ export function renderTable(headers: readonly (string | Column)[], rows: readonl
   const keep = all.map((c, i) => (options.wide || !c.wideOnly ? i : -1)).filter((i) => i >= 0);
   const cols = keep.map((i) => all[i] as Column);
   const body = rows.map((r) => keep.map((i) => (r[i] ?? '').replace(/[\r\n\t\u2028\u2029]/g, ' ')));
-  const widths = cols.map((c, i) => Math.max(len(c.header), ...body.map((r) => len(r[i] ?? ''))));
+  // A loop, not Math.max(...cells): a table of 120,000 rows (a port scan's edges) overflowed the call stack.
+  const widths = cols.map((c, i) => body.reduce((w, r) => Math.max(w, len(r[i] ?? '')), len(c.header)));
   if (!options.wide) {
     const max = options.maxWidth ?? TABLE_WIDTH;
     const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);

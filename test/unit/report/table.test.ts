@@ -18,6 +18,15 @@ describe('renderTable', () => {
     expect(out).toContain('POLICY_DENIED');
   });
 
+  it('prints a table of 130,000 rows (a port scan\'s edges), each padded to the widest cell', () => {
+    const many = Array.from({ length: 130_000 }, (_, i) => [`web/Deployment/frontend-${i}`, 'é'.repeat(i % 7), `TCP/${i % 65_536}`]);
+    const lines = renderTable(['FROM', 'NOTE', 'PORT'], many).trimEnd().split('\n');
+    expect(lines).toHaveLength(130_001);
+    // FROM is as wide as `web/Deployment/frontend-129999` (30), NOTE as `éééééé` (6 characters, not bytes).
+    expect(lines[1]).toBe(`web/Deployment/frontend-0${' '.repeat(5 + 3 + 6 + 3)}TCP/0`);
+    expect(lines.every((l) => /^(PORT|TCP\/\d+)$/.test([...l].slice(42).join('')))).toBe(true);
+  });
+
   it('-o wide prints every column and every value whole', () => {
     const out = renderTable(headers, rows, { wide: true });
     expect(out).toContain(long);
