@@ -3,8 +3,9 @@
  * with the smallest patch that would let it through.
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
-import { type Db, hasEdgeGraph, loadWorkloads, loadWorkloadsAndClusterIps, readDnsAnswers, readDroppedFlows } from '../store/index.js';
-import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
+import { type Db, type DroppedFlowQuery, eachDroppedFlow, hasEdgeGraph, loadWorkloads, loadWorkloadsAndClusterIps, readDnsAnswers } from '../store/index.js';
+import type { Flow } from '../flow/index.js';
+import { type CombinedFix, combineFixes, type DropGroup, groupDropsInTimeOrder, triageDrops, type TriagedDrop } from '../triage/index.js';
 
 export interface DropsRequest {
   readonly policies: readonly Policy[];
@@ -32,21 +33,40 @@ export interface DropGroupsResult {
 
 /** `drops` without policies: the dropped flows grouped by edge and reason, newest first. */
 export function dropGroupsFromDatabase(db: Db, request: Omit<DropsRequest, 'policies' | 'evaluate' | 'combine'>): DropGroupsResult {
-  const flows = readDroppedFlows(db, {
+  const flows = droppedFlows(db, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
   });
   const workloads = hasEdgeGraph(db) ? loadWorkloads(db) : [];
-  const groups = groupDrops(flows, {
+  const groups = groupDropsInTimeOrder(flows, {
     workloads,
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.attemptWindowMs !== undefined && { attemptWindowMs: request.attemptWindowMs }),
   });
-  return { groups: [...groups].sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), flows: flows.length };
+  return { groups: [...groups].sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), flows: flows.count };
+}
+
+/**
+ * The dropped flows, oldest first, read one at a time as they are grouped (a port scan stores
+ * hundreds of thousands; only the groups stay), and how many were read once they have been.
+ */
+function droppedFlows(db: Db, query: DroppedFlowQuery): Iterable<Flow> & { readonly count: number } {
+  let count = 0;
+  return {
+    get count() {
+      return count;
+    },
+    *[Symbol.iterator]() {
+      for (const f of eachDroppedFlow(db, query)) {
+        count++;
+        yield f;
+      }
+    },
+  };
 }
 
 export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
-  const flows = readDroppedFlows(db, {
+  const flows = droppedFlows(db, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
   });
@@ -55,7 +75,7 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
   // DNS answers seen by any client: names for world IPs Hubble did not name (toFQDNs suggestions).
   const names = new Map<string, Set<string>>();
   if (graph) for (const a of readDnsAnswers(db)) names.set(a.ip, (names.get(a.ip) ?? new Set()).add(a.query));
-  const groups = groupDrops(flows, {
+  const groups = groupDropsInTimeOrder(flows, {
     workloads,
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.attemptWindowMs !== undefined && { attemptWindowMs: request.attemptWindowMs }),
@@ -69,7 +89,7 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
   const drops = triageDrops(groups, request.policies, options);
   return {
     drops,
-    flows: flows.length,
+    flows: flows.count,
     ...(request.combine && { combined: combineFixes(groups, request.policies, options) }),
   };
 }

@@ -10,6 +10,11 @@ export interface DroppedFlowQuery {
 
 /** The kept DROPPED flows (triage_flows holds each as whole normalised Flow JSON), oldest first. */
 export function readDroppedFlows(db: Db, query: DroppedFlowQuery = {}): Flow[] {
+  return [...eachDroppedFlow(db, query)];
+}
+
+/** `readDroppedFlows` one flow at a time (same order), for readers that keep only what they make of them. */
+export function* eachDroppedFlow(db: Db, query: DroppedFlowQuery = {}): Generator<Flow> {
   const where = ["verdict = 'DROPPED'"];
   const params: (string | number)[] = [];
   if (query.sinceMs !== undefined) {
@@ -24,6 +29,7 @@ export function readDroppedFlows(db: Db, query: DroppedFlowQuery = {}): Flow[] {
   }
   const rows = db
     .prepare(`SELECT flow_json FROM triage_flows WHERE ${where.join(' AND ')} ORDER BY time_ms, id`)
-    .all(...params) as { flow_json: string }[];
-  return rows.map((r) => JSON.parse(r.flow_json) as Flow);
+    .pluck()
+    .iterate(...params) as Iterable<string>;
+  for (const json of rows) yield JSON.parse(json) as Flow;
 }

@@ -91,11 +91,22 @@ interface Acc {
 
 /** Groups DROPPED request-direction flows; newest group first (by last drop), then by key. */
 export function groupDrops(flows: readonly Flow[], options: GroupOptions = {}): DropGroup[] {
+  return groupDropsInTimeOrder(
+    flows.filter(isDroppedRequest).sort((a, b) => a.timeMs - b.timeMs),
+    options,
+  );
+}
+
+/**
+ * `groupDrops` over flows that arrive oldest first (as the store reads them), one at a time: a
+ * port scan stores hundreds of thousands of dropped flows, and only the groups need to stay.
+ */
+export function groupDropsInTimeOrder(flows: Iterable<Flow>, options: GroupOptions = {}): DropGroup[] {
   const window = options.attemptWindowMs ?? DEFAULT_ATTEMPT_WINDOW_MS;
   const workloads = options.workloads ?? [];
   const groups = new Map<string, Acc>();
-  const sorted = flows.filter(isDroppedRequest).sort((a, b) => a.timeMs - b.timeMs);
-  for (const f of sorted) {
+  for (const f of flows) {
+    if (!isDroppedRequest(f)) continue;
     const from = peerOf(f.source, f.ip?.source, f.sourceNames, workloads);
     const to = peerOf(f.destination, f.ip?.destination, f.destinationNames, workloads);
     const { protocol, port } = l4Of(f);
@@ -127,7 +138,8 @@ function add(g: Acc, f: Flow, window: number): void {
   g.first = Math.min(g.first, f.timeMs);
   g.last = Math.max(g.last, f.timeMs);
   if (f.trafficDirection !== 'TRAFFIC_DIRECTION_UNKNOWN') g.directions.add(f.trafficDirection);
-  for (const p of [...f.egressDeniedBy, ...f.ingressDeniedBy]) g.deniedBy.add(hubblePolicyLabel(p));
+  for (const p of f.egressDeniedBy) g.deniedBy.add(hubblePolicyLabel(p));
+  for (const p of f.ingressDeniedBy) g.deniedBy.add(hubblePolicyLabel(p));
   if (f.nodeName) g.nodes.add(f.nodeName);
   if (f.source.podName) g.srcPods.add(f.source.podName);
   if (f.destination.podName) g.dstPods.add(f.destination.podName);
