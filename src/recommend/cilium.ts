@@ -224,7 +224,7 @@ function fqdnRules(groups: { peer: Peer; edges: ObservedEdge[] }[], o: Recommend
     const key = portsLabel(plan);
     const entry = byPorts.get(key) ?? { names: [], edges: [], plan };
     entry.names.push(g.peer.fqdn);
-    entry.edges.push(...g.edges);
+    for (const e of g.edges) entry.edges.push(e);
     byPorts.set(key, entry);
   }
   return [...byPorts.entries()]
@@ -273,7 +273,7 @@ function cidrRules(groups: { peer: Peer; edges: ObservedEdge[] }[], side: 'from'
     const key = portsLabel(plan);
     const entry = byPorts.get(key) ?? { cidrs: [], edges: [], plan };
     entry.cidrs.push(g.peer.cidr);
-    entry.edges.push(...g.edges);
+    for (const e of g.edges) entry.edges.push(e);
     byPorts.set(key, entry);
   }
   return [...byPorts.entries()]

@@ -20,10 +20,13 @@ function isoMinute(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16) + 'Z';
 }
 
+/** One formatter for every count: `toLocaleString` builds a new one on each call. */
+const counts = new Intl.NumberFormat('en-US');
+
 /** One comment line: the evidence behind a rule. */
 export function evidenceComment(what: string, e: Evidence): string {
   return (
-    ` ${what}: ${e.flows.toLocaleString('en-US')} flows, ${e.connections.toLocaleString('en-US')} connections,` +
+    ` ${what}: ${counts.format(e.flows)} flows, ${counts.format(e.connections)} connections,` +
     ` ${isoMinute(e.firstSeenMs)} .. ${isoMinute(e.lastSeenMs)}, seen in ${e.hoursSeen} distinct hours`
   );
 }

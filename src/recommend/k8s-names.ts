@@ -16,8 +16,16 @@ export const isLabelKey = (k: string): boolean => labelKey(k) === undefined;
 
 export const isLabelValue = (v: string): boolean => labelValue(v) === undefined;
 
+/** Answers by selector object: each workload's is asked about once per policy that names it, thousands of times. */
+const selectorVerdicts = new WeakMap<object, boolean>();
+
 export function isSelectorLabels(labels: Readonly<Record<string, string>>): boolean {
-  return Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v));
+  let ok = selectorVerdicts.get(labels);
+  if (ok === undefined) {
+    ok = Object.entries(labels).every(([k, v]) => isLabelKey(k) && isLabelValue(v));
+    selectorVerdicts.set(labels, ok);
+  }
+  return ok;
 }
 
 /** A DNS name Cilium's FQDN selector validation accepts, at most 255 characters (a DNS name's limit). */

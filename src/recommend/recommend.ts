@@ -183,7 +183,7 @@ export function recommend(observed: readonly ObservedEdge[], workloads: readonly
     policies.map((p) => p.document as unknown as Readonly<Record<string, unknown>>),
     { edges, workloads: targets, cnpgOperatorNamespace: 'cnpg-system' },
   );
-  const newestFlowMs = edges.length > 0 ? Math.max(...edges.map((e) => e.lastSeenMs)) : undefined;
+  const newestFlowMs = edges.length > 0 ? edges.reduce((max, e) => Math.max(max, e.lastSeenMs), Number.NEGATIVE_INFINITY) : undefined;
   const usesDefaultDenyField = policies.some((p) => JSON.stringify(p.document).includes('"enableDefaultDeny"'));
   const cilium =
     options.kind === 'cilium'
@@ -252,9 +252,15 @@ function workloadsWithTraffic(edges: readonly ObservedEdge[], workloads: readonl
 
 function baselineWarnings(edges: readonly ObservedEdge[], o: RecommendOptions): string[] {
   if (edges.length === 0) return ['no traffic observed for the selected namespaces: nothing to recommend'];
-  const first = Math.min(...edges.map((e) => e.firstSeenMs));
-  const last = Math.max(...edges.map((e) => e.lastSeenMs));
-  const newest = Math.max(...edges.map((e) => e.firstSeenMs));
+  // Loops, not Math.max(...xs): a spread of 120,000 values overflows the call stack (a port scan makes that many edges).
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const e of edges) {
+    first = Math.min(first, e.firstSeenMs);
+    last = Math.max(last, e.lastSeenMs);
+    newest = Math.max(newest, e.firstSeenMs);
+  }
   const out: string[] = [];
   const hours = (last - first) / HOUR_MS;
   if (hours < o.minBaselineHours) {

@@ -328,7 +328,7 @@ function ingressClauses<E extends InventoryEdge>(bySource: ReadonlyMap<string, E
     let g = groups.get(ports);
     if (!g) groups.set(ports, (g = { names: [], edges: [] }));
     g.names.push({ peer, name });
-    g.edges.push(...edges);
+    for (const e of edges) g.edges.push(e);
   }
   return [...groups.entries()]
     .map(([ports, g]) => {
@@ -358,7 +358,7 @@ function egressClauses<E extends InventoryEdge>(byTarget: ReadonlyMap<string, E[
       let g = shared.get(key);
       if (!g) shared.set(key, (g = { kind: peer.kind, names: [], edges: [] }));
       g.names.push(namer.name(peer, ns));
-      g.edges.push(...edges);
+      for (const e of edges) g.edges.push(e);
       continue;
     }
     if (peer.kind === 'cidr') continue;
@@ -437,7 +437,7 @@ function crossNamespaceRows(edges: readonly InventoryEdge[], namer: PeerNamer): 
     let r = rows.get(key);
     if (!r) rows.set(key, (r = { from: new Set(), fromNs: first.from.namespace, to: first.to, toNs: first.to.namespace, ports, edges: [] }));
     r.from.add(first.from.name);
-    r.edges.push(...es);
+    for (const e of es) r.edges.push(e);
   }
   return [...rows.values()]
     .map((r) => {

@@ -3,8 +3,19 @@ import type { GeneratedPolicy, Lint, Note, Recommendation } from '../recommend/i
 import { emitYamlDocument, type NodeComments } from './yaml-emit.js';
 import { commentLines, commentText, quoteAmbiguousScalars, withoutMergeKeys } from './yaml-safe.js';
 
-/** `spec.egress[0]` -> ['spec', 'egress', 0] */
-function parsePath(path: string): (string | number)[] {
+const parsedPaths = new Map<string, readonly (string | number)[]>();
+
+/** `spec.egress[0]` -> ['spec', 'egress', 0]; a few dozen distinct paths recur in thousands of policies. */
+function parsePath(path: string): readonly (string | number)[] {
+  let keys = parsedPaths.get(path);
+  if (keys === undefined) {
+    if (parsedPaths.size > 10_000) parsedPaths.clear();
+    parsedPaths.set(path, (keys = splitPath(path)));
+  }
+  return keys;
+}
+
+function splitPath(path: string): (string | number)[] {
   return path.split('.').flatMap((part) => {
     const m = /^([^[]+)((?:\[\d+\])*)$/.exec(part);
     if (!m) return [part];

@@ -108,8 +108,11 @@ export function wrapText(text: string, width: number = TABLE_WIDTH, indent = '')
   return out.join('\n');
 }
 
+/** One formatter for every count: `toLocaleString` builds a new one on each call. */
+const COUNTS = new Intl.NumberFormat('en-US');
+
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNTS.format(n);
 }
 
 /** `2026-11-22T10:00:00Z`-style, seconds precision, or `-` when unknown. */
