@@ -52,7 +52,10 @@ export function queryEdges(db: Db, query: EdgesQuery = {}): EdgesResult {
   } as LoadGraphOptions & { evidence?: undefined });
   return {
     edges: query.filter ? filterEdges(graph.edges, query.filter) : graph.edges,
-    workloads: graph.workloads,
+    // Read through: the graph describes its workloads on first use only.
+    get workloads() {
+      return graph.workloads;
+    },
     convergence: convergence(graph.edges).filter((c) => ns === undefined || ns.includes(c.namespace)),
   };
 }

@@ -95,11 +95,26 @@ interface Holder {
 
 /** What the stored records of one block say: who held each address, and the pods and nodes seen in it. */
 interface BlockView {
-  readonly byIp: Map<string, Map<string, Holder>>;
+  readonly byIp: ReadonlyMap<string, ReadonlyMap<string, Holder>>;
   /** Pods (described) or node addresses seen in the block; empty when none. */
-  readonly pods: Set<string>;
-  readonly nodes: Set<string>;
+  readonly pods: ReadonlySet<string>;
+  readonly nodes: ReadonlySet<string>;
 }
+
+const EMPTY_VIEW: BlockView = { byIp: new Map(), pods: new Set(), nodes: new Set() };
+
+/** Where an address lies and who held it (`reused`: several identities, judged by window). */
+interface Placed {
+  readonly block: string | undefined;
+  readonly view: BlockView;
+  readonly holders: readonly Holder[] | undefined;
+  readonly reused: boolean;
+  /** The verdict at each end once judged (whatever the window, unless `reused`). */
+  from: ClusterIpVerdict | undefined | typeof UNJUDGED;
+  to: ClusterIpVerdict | undefined | typeof UNJUDGED;
+}
+
+const UNJUDGED = Symbol('unjudged');
 
 /**
  * The index over a lookup: each block (and each address outside any block) is read once, and
@@ -109,7 +124,9 @@ interface BlockView {
  */
 export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
   const view = (records: readonly ClusterIpRecord[], block: string | undefined): BlockView => {
-    const v: BlockView = { byIp: new Map(), pods: new Set(), nodes: new Set() };
+    // Most blocks a read asks about hold no cluster address (public ones): they share one view.
+    if (records.length === 0) return EMPTY_VIEW;
+    const v = { byIp: new Map<string, Map<string, Holder>>(), pods: new Set<string>(), nodes: new Set<string>() };
     for (const r of records) {
       const raw = parseRawPeerKey(r.peer);
       if (raw === undefined || raw.kind === 'world-ip') continue;
@@ -130,12 +147,21 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     return v;
   };
   const blocks = new Map<string, BlockView>();
-  const viewOf = (ip: string): { readonly block: string | undefined; readonly view: BlockView } => {
+  const viewOf = (ip: string): Placed => {
     const block = blockOf(ip);
     const key = block ?? `ip ${ip}`;
     let v = blocks.get(key);
     if (v === undefined) blocks.set(key, (v = block === undefined ? view(lookup.at(ip), undefined) : view(lookup.inBlocks([block]).get(block) ?? [], block)));
-    return { block, view: v };
+    const held = v.byIp.get(ip);
+    const holders = held === undefined ? undefined : [...held.values()];
+    return { block, view: v, holders, reused: holders !== undefined && !single(holders.map((h) => h.peer)), from: UNJUDGED, to: UNJUDGED };
+  };
+  // Per address, parsed and placed once however many rows name it.
+  const placed = new Map<string, Placed>();
+  const placeOf = (ip: string): Placed => {
+    let p = placed.get(ip);
+    if (p === undefined) placed.set(ip, (p = viewOf(ip)));
+    return p;
   };
   // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
   const nodePorts = new Set<string>();
@@ -157,29 +183,32 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
   const found = lookup.inBlocks(worldBlocks);
   for (const block of worldBlocks) blocks.set(block, view(found.get(block) ?? [], block));
   const reachedLikeANode = (ip: string): boolean => [...(worldPorts.get(ip) ?? [])].some((p) => nodePorts.has(p));
-  const cache = new Map<string, ClusterIpVerdict | undefined>();
+  // Only a reused address's verdict depends on the window: every other is judged once per side
+  // and address (world ends of tens of thousands of rows each carry a window of their own).
+  const windowed = new Map<string, ClusterIpVerdict | undefined>();
   const classify = (ip: string, side: 'from' | 'to', when?: SeenWindow): ClusterIpVerdict | undefined => {
-    const key = `${side} ${ip} ${when?.firstSeenMs ?? ''} ${when?.lastSeenMs ?? ''}`;
-    if (cache.has(key)) return cache.get(key);
-    const v = judge(ip, side, when);
-    cache.set(key, v);
-    return v;
+    const place = placeOf(ip);
+    if (place.reused && when !== undefined) {
+      const key = `${side} ${ip} ${when.firstSeenMs} ${when.lastSeenMs}`;
+      if (windowed.has(key)) return windowed.get(key);
+      const v = judge(ip, side, place, when);
+      windowed.set(key, v);
+      return v;
+    }
+    const judged = place[side];
+    if (judged !== UNJUDGED) return judged;
+    return (place[side] = judge(ip, side, place, when));
   };
-  const judge = (ip: string, side: 'from' | 'to', when: SeenWindow | undefined): ClusterIpVerdict | undefined => {
+  const judge = (ip: string, side: 'from' | 'to', place: Placed, when: SeenWindow | undefined): ClusterIpVerdict | undefined => {
     const entitiesField = side === 'to' ? 'toEntities' : 'fromEntities';
     const endpointsField = side === 'to' ? 'toEndpoints' : 'fromEndpoints';
-    const { block, view: seen } = viewOf(ip);
-    const held = seen.byIp.get(ip);
-    if (held !== undefined) {
-      const all = [...held.values()].map((h) => h.peer);
-      const single = (peers: readonly Peer[]): boolean => {
-        const workloads = peers.filter((p) => p.kind === 'workload').length;
-        return peers.length > 0 && (workloads === 0 || (workloads === 1 && peers.length === 1));
-      };
-      if (single(all)) return { kind: 'peers', peers: all };
+    const { block, view: seen, holders } = place;
+    if (holders !== undefined) {
+      const all = holders.map((h) => h.peer);
+      if (!place.reused) return { kind: 'peers', peers: all };
       // A reused pod address: the one identity that held it while the edge carried traffic.
       if (when !== undefined) {
-        const then = [...held.values()].filter((h) => h.first - HOLD_SLACK_MS <= when.lastSeenMs && when.firstSeenMs <= h.last + HOLD_SLACK_MS).map((h) => h.peer);
+        const then = holders.filter((h) => h.first - HOLD_SLACK_MS <= when.lastSeenMs && when.firstSeenMs <= h.last + HOLD_SLACK_MS).map((h) => h.peer);
         if (single(then)) return { kind: 'peers', peers: then };
       }
       return {
@@ -208,6 +237,12 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     return undefined;
   };
   return { classify };
+}
+
+/** Whether the holders of an address name one identity: one workload alone, or entities only. */
+function single(peers: readonly Peer[]): boolean {
+  const workloads = peers.filter((p) => p.kind === 'workload').length;
+  return peers.length > 0 && (workloads === 0 || (workloads === 1 && peers.length === 1));
 }
 
 function examples(values: ReadonlySet<string>): string {

@@ -43,12 +43,13 @@ export {
   type WorkloadConfig,
   type WorkloadRule,
 } from './workload-config.js';
-export { resolveWorkloads, type ResolvedWorkloads, type WorkloadPeer } from './resolve-workloads.js';
+export { resolveWorkloads, resolveWorkloadPeers, describeWorkloads, type ResolvedWorkloads, type WorkloadPeer } from './resolve-workloads.js';
 export { chooseSelector, commonLabels, isSelectorKey, labelMap, type SelectorResult } from './selector.js';
 export {
   resolveEdges,
   resolveOutlines,
   resolveEnd,
+  cidrPeer,
   indexAnswers,
   deriveCounters,
   type StoredEdge,

@@ -1,4 +1,4 @@
-import { parseIp, parsePrefix, prefixContains, type Prefix } from '../net/cidr.js';
+import { type IpAddress, parseIp, parsePrefix, prefixContains, type Prefix } from '../net/cidr.js';
 import type { KnownRange } from './model.js';
 
 /**
@@ -29,6 +29,10 @@ const KNOWN_RANGES: readonly (KnownRange & { readonly prefix: Prefix })[] = [
 /** The known ranges enclosing `ip`, most specific last; empty for public addresses. */
 export function enclosingRanges(ip: string): KnownRange[] {
   const address = parseIp(ip);
-  if (address === undefined) return [];
+  return address === undefined ? [] : knownRangesOf(address);
+}
+
+/** `enclosingRanges` of an address already parsed. */
+export function knownRangesOf(address: IpAddress): KnownRange[] {
   return KNOWN_RANGES.filter((r) => prefixContains(r.prefix, address)).map(({ cidr, name }) => ({ cidr, name }));
 }

@@ -41,6 +41,16 @@ function hintedKind(hints: readonly string[]): string {
  * Then per resolved workload the selector is chosen against the other workloads of its namespace.
  */
 export function resolveWorkloads(records: readonly WorkloadRecord[], config: WorkloadConfig, namespaces: readonly NamespaceRecord[] = []): ResolvedWorkloads {
+  const { byRawKey } = resolveWorkloadPeers(records, config);
+  return { byRawKey, workloads: describeWorkloads(records, byRawKey, namespaces) };
+}
+
+/**
+ * Steps 1-3 of `resolveWorkloads` without choosing selectors: what a reader that only names and
+ * counts workloads needs (`count`: the resolved workloads). Selectors compare every workload with
+ * the others of its namespace and cost most of the resolution.
+ */
+export function resolveWorkloadPeers(records: readonly WorkloadRecord[], config: WorkloadConfig): Pick<ResolvedWorkloads, 'byRawKey'> & { readonly count: number } {
   const byRawKey = new Map<string, WorkloadPeer>();
   const peer = (namespace: string, workloadKind: string, name: string): WorkloadPeer => ({ kind: 'workload', namespace, workloadKind, name });
   const inferred: WorkloadRecord[] = [];
@@ -73,7 +83,11 @@ export function resolveWorkloads(records: readonly WorkloadRecord[], config: Wor
     const only = owners.size === 1 ? finals.get([...owners][0] as string) : undefined;
     byRawKey.set(r.key, allKnown && only ? only : peer(r.namespace, hintedKind(r.kindHints), r.name));
   }
-  return { byRawKey, workloads: describeWorkloads(records, byRawKey, namespaces) };
+  const count = new Set(records.map((r) => {
+    const p = byRawKey.get(r.key) as WorkloadPeer;
+    return workloadKey(p.namespace, p.workloadKind, p.name);
+  })).size;
+  return { byRawKey, count };
 }
 
 interface Group {
@@ -88,7 +102,8 @@ const CLUSTER_LABEL = 'io.cilium.k8s.policy.cluster';
 const sortedRecord = (m: ReadonlyMap<string, string>): Record<string, string> =>
   Object.fromEntries([...m.entries()].sort(([a], [b]) => compareStrings(a, b)));
 
-function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: ReadonlyMap<string, WorkloadPeer>, namespaces: readonly NamespaceRecord[]): WorkloadInfo[] {
+/** Step 4 of `resolveWorkloads`: each resolved workload with its selector, sorted by namespace, kind, name. */
+export function describeWorkloads(records: readonly WorkloadRecord[], byRawKey: ReadonlyMap<string, WorkloadPeer>, namespaces: readonly NamespaceRecord[]): WorkloadInfo[] {
   const nsLabels = new Map(namespaces.map((n) => [n.namespace, sortedRecord(labelMap(n.labels))]));
   const groups = new Map<string, Group>();
   for (const r of records) {

@@ -1,11 +1,11 @@
 import { normaliseName } from './aggregate.js';
 import { peerKey, rawPeerKey } from './edge-key.js';
-import { hostCidr } from '../net/cidr.js';
-import { enclosingRanges } from './ip-ranges.js';
+import { hostRoute } from '../net/cidr.js';
+import { knownRangesOf } from './ip-ranges.js';
 import { compareStrings, mergeEdgeRecords } from './merge.js';
 import { type DnsAnswer, type Edge, type EdgeProtocol, type EdgeRecord, type Peer, type RawPeer } from './model.js';
 import type { ResolvedWorkloads } from './resolve-workloads.js';
-import { type ClusterIps, NO_CLUSTER_IPS, type SeenWindow } from './cluster-ips.js';
+import { type ClusterIps, type ClusterIpVerdict, NO_CLUSTER_IPS, type SeenWindow } from './cluster-ips.js';
 
 /** A stored edge row: its record (hours may be left empty) and its own distinct-hour count. */
 export interface StoredEdge {
@@ -35,7 +35,7 @@ export function deriveCounters(sides: EdgeRecord['sides']): Pick<Edge, 'flows' |
 /** Index of DNS answers: resolved client key → IP → names. */
 export type AnswerIndex = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
 
-export function indexAnswers(answers: readonly DnsAnswer[], workloads: ResolvedWorkloads): AnswerIndex {
+export function indexAnswers(answers: readonly DnsAnswer[], workloads: Pick<ResolvedWorkloads, 'byRawKey'>): AnswerIndex {
   const out = new Map<string, Map<string, Set<string>>>();
   for (const a of answers) {
     const client = finalKey(a.client, workloads);
@@ -48,13 +48,13 @@ export function indexAnswers(answers: readonly DnsAnswer[], workloads: ResolvedW
   return out;
 }
 
-function finalKey(rawKey: string, workloads: ResolvedWorkloads): string {
+function finalKey(rawKey: string, workloads: Pick<ResolvedWorkloads, 'byRawKey'>): string {
   const w = workloads.byRawKey.get(rawKey);
   return w ? peerKey(w) : rawKey;
 }
 
 /** A raw peer as readers see it (world addresses as host CIDRs; see `resolveEnds` for cluster ones). */
-export function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
+export function resolveEnd(p: RawPeer, workloads: Pick<ResolvedWorkloads, 'byRawKey'>): Peer {
   switch (p.kind) {
     case 'workload':
       return workloads.byRawKey.get(rawPeerKey(p)) ?? { kind: 'workload', namespace: p.namespace, workloadKind: p.workloadKind ?? 'Workload', name: p.name };
@@ -69,20 +69,94 @@ export function resolveEnd(p: RawPeer, workloads: ResolvedWorkloads): Peer {
   }
 }
 
+interface Target {
+  readonly to: Peer;
+  readonly sharedIpWith: readonly string[];
+}
+
+const NO_STRINGS: readonly string[] = [];
+
+/**
+ * One read's resolution of ends. Raw peers repeat on thousands of rows (a store hands over one
+ * object per key) and world addresses on several, so each is resolved, parsed and keyed once;
+ * the peers are shared, read-only, by every edge that names them.
+ */
+interface Ends {
+  readonly workloads: Pick<ResolvedWorkloads, 'byRawKey'>;
+  readonly answers: AnswerIndex;
+  readonly cluster: ClusterIps;
+  /** `[resolveEnd(p)]`, one list per raw peer. */
+  plain(p: RawPeer): readonly Peer[];
+  /** The peer of an unclassified world address (`cidrPeer`), one per address. */
+  cidr(ip: string): Peer;
+  /** The FQDN peer of a name, one per name. */
+  fqdn(name: string): Peer;
+  /** An unidentified cluster endpoint's CIDR peer, one per verdict. */
+  unidentified(ip: string, v: Extract<ClusterIpVerdict, { kind: 'unidentified' }>): readonly Peer[];
+  key(p: Peer): string;
+  /** Targets without shared names, one list per list of peers. */
+  targets(peers: readonly Peer[]): readonly Target[];
+}
+
+function endsOf(workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerIndex, cluster: ClusterIps): Ends {
+  const plain = new Map<RawPeer, readonly Peer[]>();
+  const cidrs = new Map<string, Peer>();
+  const fqdns = new Map<string, Peer>();
+  const unidentified = new Map<ClusterIpVerdict, readonly Peer[]>();
+  const keys = new Map<Peer, string>();
+  const targets = new Map<readonly Peer[], readonly Target[]>();
+  const cidr = (ip: string): Peer => {
+    let c = cidrs.get(ip);
+    if (c === undefined) cidrs.set(ip, (c = cidrPeer(ip)));
+    return c;
+  };
+  return {
+    workloads,
+    answers,
+    cluster,
+    plain(p) {
+      let l = plain.get(p);
+      if (l === undefined) plain.set(p, (l = [p.kind === 'world-ip' ? cidr(p.ip) : resolveEnd(p, workloads)]));
+      return l;
+    },
+    cidr,
+    fqdn(name) {
+      let f = fqdns.get(name);
+      if (f === undefined) fqdns.set(name, (f = { kind: 'fqdn', fqdn: name }));
+      return f;
+    },
+    unidentified(ip, v) {
+      let l = unidentified.get(v);
+      if (l === undefined) {
+        const c = cidr(ip);
+        unidentified.set(v, (l = [c.kind === 'cidr' ? { ...c, clusterEndpoint: { reason: v.reason, suggest: v.suggest } } : c]));
+      }
+      return l;
+    },
+    key(p) {
+      let k = keys.get(p);
+      if (k === undefined) keys.set(p, (k = peerKey(p)));
+      return k;
+    },
+    targets(peers) {
+      let t = targets.get(peers);
+      if (t === undefined) targets.set(peers, (t = peers.map((p) => ({ to: p, sharedIpWith: NO_STRINGS }))));
+      return t;
+    },
+  };
+}
+
 /**
  * The resolved peers of one end. A world address that the flows show as a cluster endpoint is
  * that endpoint (`peers`), or a CIDR peer marked `clusterEndpoint` that no rule may use.
  */
-function resolveEnds(p: RawPeer, side: 'from' | 'to', workloads: ResolvedWorkloads, cluster: ClusterIps, when?: SeenWindow): Peer[] {
+function resolveEnds(p: RawPeer, side: 'from' | 'to', ends: Ends, when: SeenWindow): readonly Peer[] {
   if (p.kind === 'world-ip') {
-    const v = cluster.classify(p.ip, side, when);
-    if (v?.kind === 'peers') return [...v.peers];
-    if (v?.kind === 'unidentified') {
-      const c = cidrPeer(p.ip);
-      return [c.kind === 'cidr' ? { ...c, clusterEndpoint: { reason: v.reason, suggest: v.suggest } } : c];
-    }
+    const v = ends.cluster.classify(p.ip, side, when);
+    if (v?.kind === 'peers') return v.peers;
+    if (v?.kind === 'unidentified') return ends.unidentified(p.ip, v);
   }
-  return [resolveEnd(p, workloads)];
+  return ends.plain(p);
 }
 
 /** Whether a world address end was resolved onto a cluster peer (its world evidence no longer applies). */
@@ -100,16 +174,12 @@ function asClusterRow(r: EdgeRecord, from: Peer, to: Peer): EdgeRecord {
   return { ...r, sets: { ...r.sets, ...(src && { srcReserved: own(from) }), ...(dst && { dstReserved: own(to) }) } };
 }
 
-function cidrPeer(ip: string): Peer {
-  const cidr = hostCidr(ip);
-  if (cidr === undefined) return { kind: 'entity', entity: 'world' };
-  const enclosing = enclosingRanges(ip);
-  return enclosing.length > 0 ? { kind: 'cidr', cidr, enclosing } : { kind: 'cidr', cidr };
-}
-
-interface Target {
-  readonly to: Peer;
-  readonly sharedIpWith: readonly string[];
+/** A world address as a host CIDR with the known ranges enclosing it; `world` when it is no address. */
+export function cidrPeer(ip: string): Peer {
+  const host = hostRoute(ip);
+  if (host === undefined) return { kind: 'entity', entity: 'world' };
+  const enclosing = knownRangesOf(host.address);
+  return enclosing.length > 0 ? { kind: 'cidr', cidr: host.cidr, enclosing } : { kind: 'cidr', cidr: host.cidr };
 }
 
 /**
@@ -117,20 +187,17 @@ interface Target {
  * observed DNS responses, plus Hubble's `destination_names`; one edge per name when several. With
  * no name the IP stays a host CIDR (with the known ranges enclosing it).
  */
-function targets(r: EdgeRecord, from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads, cluster: ClusterIps): Target[] {
-  return targetsOf(r.to, r.sets.destinationNames.values, from, answers, workloads, cluster, r);
-}
-
-function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer, answers: AnswerIndex, workloads: ResolvedWorkloads, cluster: ClusterIps, when: SeenWindow): Target[] {
-  if (to.kind !== 'world-ip') return [{ to: resolveEnd(to, workloads), sharedIpWith: [] }];
+function targetsOf(to: RawPeer, destinationNames: readonly string[], from: Peer, ends: Ends, when: SeenWindow): readonly Target[] {
+  if (to.kind !== 'world-ip') return ends.targets(ends.plain(to));
   // A cluster endpoint before any DNS name: toFQDNs, like toCIDR, never matches a pod or a node.
-  if (cluster.classify(to.ip, 'to', when) !== undefined) return resolveEnds(to, 'to', workloads, cluster, when).map((p) => ({ to: p, sharedIpWith: [] }));
+  if (ends.cluster.classify(to.ip, 'to', when) !== undefined) return ends.targets(resolveEnds(to, 'to', ends, when));
+  const fromAnswers = ends.answers.get(ends.key(from))?.get(to.ip);
+  if (destinationNames.length === 0 && fromAnswers === undefined) return ends.targets(ends.plain(to));
   const names = new Set(destinationNames);
-  const fromAnswers = answers.get(peerKey(from))?.get(to.ip);
   if (fromAnswers) for (const n of fromAnswers) names.add(n);
-  if (names.size === 0) return [{ to: cidrPeer(to.ip), sharedIpWith: [] }];
+  if (names.size === 0) return ends.targets(ends.plain(to));
   const all = [...names].sort(compareStrings);
-  return all.map((fqdn) => ({ to: { kind: 'fqdn', fqdn }, sharedIpWith: all.filter((n) => n !== fqdn) }));
+  return all.map((fqdn) => ({ to: ends.fqdn(fqdn), sharedIpWith: all.length === 1 ? NO_STRINGS : all.filter((n) => n !== fqdn) }));
 }
 
 /** A stored row's ends and times only: what counts and convergence need, without the evidence. */
@@ -151,14 +218,14 @@ export type ResolvedOutline = Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSe
  * Resolves rows the way `resolveEdges` does but keeps only ends and times, so `status` can count
  * and chart a graph of tens of thousands of edges without loading their evidence.
  */
-export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: ResolvedWorkloads, answers: AnswerIndex, cluster: ClusterIps = NO_CLUSTER_IPS): ResolvedOutline[] {
+export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerIndex, cluster: ClusterIps = NO_CLUSTER_IPS): ResolvedOutline[] {
   const groups = new Map<string, { from: Peer; to: Peer; firstSeenMs: number; lastSeenMs: number }>();
-  const keyOf = peerKeys();
+  const ends = endsOf(workloads, answers, cluster);
   for (const r of rows) {
-    for (const from of resolveEnds(r.from, 'from', workloads, cluster, r)) {
-      const fromKey = keyOf(from);
-      for (const t of targetsOf(r.to, r.destinationNames, from, answers, workloads, cluster, r)) {
-        const key = `${fromKey}|${keyOf(t.to)}|${r.protocol}|${r.port}`;
+    for (const from of resolveEnds(r.from, 'from', ends, r)) {
+      const fromKey = ends.key(from);
+      for (const t of targetsOf(r.to, r.destinationNames, from, ends, r)) {
+        const key = `${fromKey}|${ends.key(t.to)}|${r.protocol}|${r.port}`;
         const g = groups.get(key);
         if (g === undefined) groups.set(key, { from, to: t.to, firstSeenMs: r.firstSeenMs, lastSeenMs: r.lastSeenMs });
         else {
@@ -171,20 +238,6 @@ export function resolveOutlines(rows: Iterable<EdgeOutline>, workloads: Resolved
   return [...groups.values()];
 }
 
-/**
- * `peerKey` for one read: workload and entity peers are shared objects that repeat on thousands
- * of rows, so their keys are built once (world peers are new objects per row and mostly unique).
- */
-function peerKeys(): (p: Peer) => string {
-  const keys = new Map<Peer, string>();
-  return (p) => {
-    if (p.kind !== 'workload' && p.kind !== 'entity') return peerKey(p);
-    let k = keys.get(p);
-    if (k === undefined) keys.set(p, (k = peerKey(p)));
-    return k;
-  };
-}
-
 interface Group {
   readonly from: Peer;
   readonly to: Peer;
@@ -193,27 +246,26 @@ interface Group {
   ids: number[] | undefined;
   record: EdgeRecord;
   hoursSeen: number;
-  ips: Set<string> | undefined;
+  /** World addresses: the first alone, a set once a second joins (most world edges have one). */
+  ips: string | Set<string> | undefined;
   shared: Set<string> | undefined;
 }
-
-const NO_STRINGS: readonly string[] = [];
 
 /**
  * Turns stored rows into resolved edges: workloads through `workloads`, world IPs into FQDNs or
  * CIDRs, then merges rows that resolve to the same (from, to, protocol, port). Sorted by key.
  * Rows are read once, in order, so a store may hand them over as it reads them.
  */
-export function resolveEdges(rows: Iterable<StoredEdge>, workloads: ResolvedWorkloads, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
+export function resolveEdges(rows: Iterable<StoredEdge>, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
   const groups = new Map<string, Group>();
-  const keyOf = peerKeys();
+  const ends = endsOf(workloads, answers, cluster);
   for (const row of rows) {
     const record = row.record;
-    for (const from of resolveEnds(record.from, 'from', workloads, cluster, record)) {
-      const fromKey = keyOf(from);
-      for (const t of targets(record, from, answers, workloads, cluster)) {
+    for (const from of resolveEnds(record.from, 'from', ends, record)) {
+      const fromKey = ends.key(from);
+      for (const t of targetsOf(record.to, record.sets.destinationNames.values, from, ends, record)) {
         const r = asClusterRow(record, from, t.to);
-        const key = `${fromKey}|${keyOf(t.to)}|${r.protocol}|${r.port}`;
+        const key = `${fromKey}|${ends.key(t.to)}|${r.protocol}|${r.port}`;
         let g = groups.get(key);
         if (g === undefined) {
           groups.set(key, (g = { from, to: t.to, id: row.id, ids: undefined, record: r, hoursSeen: row.hoursSeen, ips: undefined, shared: undefined }));
@@ -221,8 +273,8 @@ export function resolveEdges(rows: Iterable<StoredEdge>, workloads: ResolvedWork
           g.record = mergeEdgeRecords(g.record, r);
           (g.ids ??= [g.id]).push(row.id);
         }
-        if (r.to.kind === 'world-ip' && !mapped(r.to, t.to)) (g.ips ??= new Set()).add(r.to.ip);
-        if (r.from.kind === 'world-ip' && !mapped(r.from, from)) (g.ips ??= new Set()).add(r.from.ip);
+        if (r.to.kind === 'world-ip' && !mapped(r.to, t.to)) g.ips = withIp(g.ips, r.to.ip);
+        if (r.from.kind === 'world-ip' && !mapped(r.from, from)) g.ips = withIp(g.ips, r.from.ip);
         if (t.sharedIpWith.length > 0) {
           const shared = (g.shared ??= new Set());
           for (const n of t.sharedIpWith) shared.add(n);
@@ -230,14 +282,23 @@ export function resolveEdges(rows: Iterable<StoredEdge>, workloads: ResolvedWork
       }
     }
   }
+  // The default sort orders strings by code unit, as `compareStrings` does, without a call per comparison.
+  const keys = [...groups.keys()].sort();
   const out: Edge[] = [];
-  for (const [, g] of [...groups.entries()].sort(([a], [b]) => compareStrings(a, b))) {
+  for (const key of keys) {
+    const g = groups.get(key) as Group;
     out.push(toEdge(g, g.ids === undefined ? g.hoursSeen : hoursOf(g.ids)));
   }
   return out;
 }
 
 const sortedOf = (s: Set<string> | undefined): readonly string[] => (s === undefined ? NO_STRINGS : s.size === 1 ? [...s] : [...s].sort(compareStrings));
+const withIp = (ips: Group['ips'], ip: string): Group['ips'] => {
+  if (ips === undefined || ips === ip) return ip;
+  if (typeof ips === 'string') return new Set([ips, ip]);
+  return ips.add(ip);
+};
+const sortedIps = (ips: Group['ips']): readonly string[] => (typeof ips === 'string' ? [ips] : sortedOf(ips));
 
 /** The record's counters and sets are shared with the edge, not copied: both are read-only and the record is the group's own. */
 function toEdge(g: Group, hoursSeen: number): Edge {
@@ -264,7 +325,7 @@ function toEdge(g: Group, hoursSeen: number): Edge {
     dnsNames: sets.dnsNames.values,
     httpRequests: sets.httpRequests.values,
     l7Protocols: sets.l7Protocols.values,
-    ips: sortedOf(g.ips),
+    ips: sortedIps(g.ips),
     sharedIpWith: sortedOf(g.shared),
     allowedBy: sets.allowedBy.values,
     deniedBy: sets.deniedBy.values,

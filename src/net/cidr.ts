@@ -65,9 +65,14 @@ export function cidrContains(cidr: string, ip: string): boolean {
 
 /** The host route of an address (`/32` or `/128`, IPv6 in lower case), or undefined when it is not an address. */
 export function hostCidr(ip: string): string | undefined {
+  return hostRoute(ip)?.cidr;
+}
+
+/** `hostCidr` with the address it parsed, for callers that judge the address further. */
+export function hostRoute(ip: string): { readonly cidr: string; readonly address: IpAddress } | undefined {
   const address = parseIp(ip);
   if (address === undefined || ip.includes('%')) return undefined;
-  return address.kind() === 'ipv4' ? `${ip}/32` : `${ip.toLowerCase()}/128`;
+  return { cidr: address.kind() === 'ipv4' ? `${ip}/32` : `${ip.toLowerCase()}/128`, address };
 }
 
 /** An address, or an address with a prefix length, as a `--peer` pattern or a filter accepts. */

@@ -1,4 +1,4 @@
-import type { Edge, NamespaceConvergence, Peer, WorkloadInfo } from '../graph/index.js';
+import type { Edge, EvidenceField, NamespaceConvergence, Peer, ProjectedEdge, WorkloadInfo } from '../graph/index.js';
 import { type Column, formatCount, formatDuration, formatTime, renderTable, type TableOptions } from './table.js';
 
 /** JSON shape of a peer: `{kind, namespace?, workloadKind?, name?, entity?, fqdn?, cidr?, enclosing?}`. */
@@ -115,7 +115,11 @@ function list(values: readonly string[], max = 3): string {
   return `${values.slice(0, max).join(', ')} +${values.length - max}`;
 }
 
-function l7Summary(e: Edge): string {
+/** The evidence the edges table prints (its L7 column). */
+export const EDGES_TABLE_EVIDENCE = ['dnsNames', 'httpRequests'] as const satisfies readonly EvidenceField[];
+type TableEdge = ProjectedEdge<(typeof EDGES_TABLE_EVIDENCE)[number]>;
+
+function l7Summary(e: TableEdge): string {
   if (e.httpRequests.length > 0) return list(e.httpRequests);
   if (e.dnsNames.length > 0) return list(e.dnsNames);
   if (e.sharedIpWith.length > 0) return `same IP as ${list(e.sharedIpWith, 2)}`;
@@ -127,7 +131,7 @@ export const PEER_COLUMN = (header: string): Column => ({ header, cut: 'path', m
 const wideOnly = (header: string): Column => ({ header, wideOnly: true });
 
 /** The default `edges` view: one line per edge, readable at a terminal; `-o wide` adds counters and first seen. */
-export function renderEdgesTable(edges: readonly Edge[], options: TableOptions = {}): string {
+export function renderEdgesTable(edges: readonly TableEdge[], options: TableOptions = {}): string {
   if (edges.length === 0) return 'No edges match.\n';
   return renderTable(
     [PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'FLOWS', wideOnly('CONNS'), wideOnly('FORWARDED'), 'DROPPED', wideOnly('FIRST SEEN'), 'LAST SEEN', wideOnly('HOURS'), 'L7'],

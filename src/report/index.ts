@@ -9,6 +9,7 @@ export {
   peerJson,
   peerLabel,
   renderEdgesTable,
+  EDGES_TABLE_EVIDENCE,
   renderWorkloadsTable,
   workloadsJson,
   renderConvergenceTable,

@@ -39,6 +39,8 @@ import {
   resolveEdges,
   resolveOutlines,
   resolveWorkloads,
+  resolveWorkloadPeers,
+  describeWorkloads,
 } from '../graph/index.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
@@ -268,7 +270,7 @@ function storedClusterIpLookup(db: Db): ClusterIpLookup {
  * address or a node. The cluster addresses are read only for the blocks a reader asks about: a
  * churning cluster stores hundreds of thousands.
  */
-function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
+function readClusterIps(db: Db, workloads: Pick<ResolvedWorkloads, 'byRawKey'>): ClusterIps {
   if (!hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
     WHERE src_key LIKE 'ip:%' OR dst_key LIKE 'ip:%' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
@@ -279,7 +281,7 @@ function readClusterIps(db: Db, workloads: ResolvedWorkloads): ClusterIps {
 }
 
 /** `readClusterIps` over ends already read: every stored row's (the index only looks at world and node ends). */
-function clusterIpsOf(db: Db, workloads: ResolvedWorkloads, rows: readonly Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>[]): ClusterIps {
+function clusterIpsOf(db: Db, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, rows: readonly Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>[]): ClusterIps {
   if (!hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
   return clusterIpIndex(storedClusterIpLookup(db), rows, (p) => resolveEnd(p, workloads));
 }
@@ -325,7 +327,9 @@ export function loadGraph(db: Db, options?: LoadGraphOptions & { readonly eviden
 export function loadGraph<F extends EvidenceField>(db: Db, options: LoadGraphOptions & { readonly evidence: readonly F[] }): Graph<ProjectedEdge<F>>;
 export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
-  const workloads = resolveWorkloads(readWorkloadRecords(db), options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
+  const records = readWorkloadRecords(db);
+  const namespaces = readNamespaceRecords(db);
+  const workloads = resolveWorkloadPeers(records, options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
   const evidence = options.evidence === undefined ? EVIDENCE_FIELDS : evidenceForFilter(options.evidence, options.filter);
@@ -354,7 +358,14 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
   const edges = resolveEdges(stored, workloads, answers, countHours, clusterIps);
-  return { edges: options.filter ? filterEdges(edges, options.filter) : edges, workloads: workloads.workloads };
+  // Selectors are chosen on first use: a reader of edges alone (`edges`) never pays for them.
+  let described: readonly WorkloadInfo[] | undefined;
+  return {
+    edges: options.filter ? filterEdges(edges, options.filter) : edges,
+    get workloads() {
+      return (described ??= describeWorkloads(records, workloads.byRawKey, namespaces));
+    },
+  };
 }
 
 /** Resolved edges matching `filter` (all when absent). */
@@ -385,7 +396,8 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   if (!hasEdgeGraph(db)) return undefined;
   // Ends, times and destination names only, row by row: at 60,000 edges the whole graph with its
   // evidence cost status ~1 GB and most of its time.
-  const workloads = resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
+  // Workloads are counted, not described: no selectors.
+  const workloads = resolveWorkloadPeers(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const peer = peerParser();
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, NULLIF(${SET_COLUMN.destinationNames}, '[]') AS names FROM edges ORDER BY id`);
@@ -403,16 +415,15 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   }
   // Every row's ends are at hand: the cluster-address index takes them instead of scanning again.
   const edges = resolveOutlines(outlines, workloads, answers, clusterIpsOf(db, workloads, outlines));
-  const graph = { edges, workloads: workloads.workloads };
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};
   for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;
   return {
-    edges: graph.edges.length,
+    edges: edges.length,
     rawEdges: count('edges'),
-    workloads: graph.workloads.length,
+    workloads: workloads.count,
     dnsAnswers: count('dns_answers'),
     skipped,
-    convergence: convergence(graph.edges),
+    convergence: convergence(edges),
   };
 }

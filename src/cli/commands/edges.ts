@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { queryEdges, readWorkloadConfig } from '../../app/index.js';
+import { type EdgesResult, queryEdges, readWorkloadConfig } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
-import { type EdgeFilter, type PeerPattern, PeerPatternError, parsePeerPattern } from '../../graph/index.js';
+import { type EdgeFilter, type PeerPattern, PeerPatternError, type ProjectedEdge, parsePeerPattern } from '../../graph/index.js';
 import {
   edgeJson,
   writeJsonArray,
-  edgesJson,
+  EDGES_TABLE_EVIDENCE,
   renderConvergenceTable,
   formatDuration,
   formatTime,
@@ -84,9 +84,9 @@ export function registerEdges(program: Command, ctx: CommandContext): void {
         if (newest !== undefined && nowMs - newest > STALE_MS && (relative || (flags.output !== 'json' && !flags.workloads))) {
           ctx.io.stderr.write(`Note: newest flow ${formatDuration(nowMs - newest)} ago (${formatTime(newest)}); --new-since and QUIET FOR are judged against it\n`);
         }
-        const result = queryEdges(db, { filter, ...(workloadConfig ? { workloadConfig } : {}) });
-        if (flags.output === 'json' && !flags.workloads) writeJsonArray((s) => ctx.io.stdout.write(s), result.edges, edgeJson);
-        else ctx.io.stdout.write(render(flags, result, filter));
+        const query = { filter, ...(workloadConfig ? { workloadConfig } : {}) };
+        if (flags.output === 'json' && !flags.workloads) writeJsonArray((s) => ctx.io.stdout.write(s), queryEdges(db, query).edges, edgeJson);
+        else ctx.io.stdout.write(render(flags, queryEdges(db, { ...query, evidence: EDGES_TABLE_EVIDENCE }), filter));
       } finally {
         db.close();
       }
@@ -116,13 +116,13 @@ export function buildFilter(flags: EdgesFlags, nowMs: number): EdgeFilter {
   };
 }
 
-function render(flags: EdgesFlags, result: ReturnType<typeof queryEdges>, filter: EdgeFilter): string {
+/** Tables and `--workloads`: JSON of edges is written by `writeJsonArray`, in pieces. */
+function render(flags: EdgesFlags, result: EdgesResult<ProjectedEdge<(typeof EDGES_TABLE_EVIDENCE)[number]>>, filter: EdgeFilter): string {
   const ns = filter.namespaces;
   if (flags.workloads) {
     const workloads = result.workloads.filter((w) => ns === undefined || ns.includes(w.namespace));
     return flags.output === 'json' ? `${JSON.stringify(workloadsJson(workloads), null, 2)}\n` : renderWorkloadsTable(workloads, { wide: flags.output === 'wide' });
   }
-  if (flags.output === 'json') return `${JSON.stringify(edgesJson(result.edges), null, 2)}\n`;
   const table = { wide: flags.output === 'wide' };
   let out = renderEdgesTable(result.edges, table);
   if (result.convergence.length > 0) {
