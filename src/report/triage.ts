@@ -3,7 +3,7 @@ import type { PolicyRef } from '../policy/index.js';
 import type { CombinedFix, DropGroup, PatchComposition, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
 import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
-import { commentText, stringifyPortable } from './yaml-safe.js';
+import { commentText, stringifyPortable, stringifyPortableList } from './yaml-safe.js';
 
 const SHORT_KIND: Readonly<Record<string, string>> = {
   CiliumNetworkPolicy: 'cnp',
@@ -179,7 +179,16 @@ export function renderDropGroupsTable(groups: readonly DropGroup[], flows: numbe
 /** `drops -o json` without `--policies`: one object per group, newest first. */
 /** `drops -o yaml` without `--policies`: `dropGroupsJson` as YAML every reader reads alike. */
 export function renderDropGroupsYaml(groups: readonly DropGroup[]): string {
-  return stringifyPortable(dropGroupsJson(groups));
+  return [...dropGroupsYamlParts(groups)].join('');
+}
+
+/** `renderDropGroupsYaml` a group at a time, for writing as it is made. */
+export function dropGroupsYamlParts(groups: readonly DropGroup[]): Generator<string> {
+  return stringifyPortableList(
+    (function* () {
+      for (const g of groups) yield dropGroupJson(g);
+    })(),
+  );
 }
 
 export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unknown>[] {
@@ -187,7 +196,7 @@ export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unk
 }
 
 /** The fields of one drop group, with and without `--policies`. */
-function dropGroupJson(g: DropGroup): Record<string, unknown> {
+export function dropGroupJson(g: DropGroup): Record<string, unknown> {
   return {
     from: peerJson(g.from),
     to: peerJson(g.to),

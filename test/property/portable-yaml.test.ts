@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PolicyPatch } from '../../src/triage/index.js';
 import { renderPatchYaml } from '../../src/report/triage.js';
-import { stringifyPortable } from '../../src/report/yaml-safe.js';
+import { stringifyPortable, stringifyPortableList } from '../../src/report/yaml-safe.js';
 import { hostileText } from '../helpers/hostile-text.js';
 
 /**
@@ -78,5 +78,22 @@ describe('YAML for drop reports and patches', () => {
     const texts = patches.map(renderPatchYaml);
     pyLoad(texts).forEach((got, i) => expect(got, texts[i]).toEqual({ value: asJson(patches[i]?.ops) }));
     texts.forEach((t, i) => expect(asJson(parse(t)), t).toEqual(asJson(patches[i]?.ops)));
+  });
+});
+
+describe('a drop report written a group at a time', () => {
+  it('is the text of the whole list, shared objects and all (no anchors either way)', () => {
+    fc.assert(
+      fc.property(fc.array(data, { maxLength: 6 }), fc.nat(5), (items, twice) => {
+        // The same object in two places (a peer's ranges in several groups) is written out twice.
+        const shared = items.find((x) => typeof x === 'object' && x !== null);
+        const list = shared === undefined ? items : [...items.slice(0, twice), shared, ...items.slice(twice)];
+        const whole = stringifyPortable(list);
+        expect([...stringifyPortableList(list)].join('')).toBe(whole);
+        expect(whole).not.toMatch(/^\s*(- )*[&*]a\d/m);
+        expect(asJson(parse(whole))).toEqual(asJson(list));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dropGroupsFromDatabase, loadPolicies, loadPoliciesInBackground, readDropsToTriage, triageRead, type BackgroundPolicyLoad, type LoadedPolicies, type LoadPoliciesOptions } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
-import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropGroupsYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
+import { combinedJson, dropGroupJson, dropGroupsYamlParts, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropsTable, renderDropsYaml, writeJsonArray, writeParts } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
@@ -103,13 +103,11 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
             ...(sinceMs !== undefined && { sinceMs }),
             attemptWindowMs,
           });
-          ctx.io.stdout.write(
-            flags.output === 'json'
-              ? `${JSON.stringify(dropGroupsJson(r.groups), null, 2)}\n`
-              : flags.output === 'yaml'
-                ? renderDropGroupsYaml(r.groups)
-                : renderDropGroupsTable(r.groups, r.flows, table),
-          );
+          // JSON and YAML are written a group at a time: a port scan makes 131,000 groups.
+          const write = (s: string): void => void ctx.io.stdout.write(s);
+          if (flags.output === 'json') writeJsonArray(write, r.groups, dropGroupJson);
+          else if (flags.output === 'yaml') writeParts(write, dropGroupsYamlParts(r.groups));
+          else write(renderDropGroupsTable(r.groups, r.flows, table));
         } finally {
           db.close();
         }
