@@ -3,7 +3,7 @@ import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } fro
 import type { Db } from '../store/index.js';
 import { edgeKey, peerKey, type Edge } from '../graph/index.js';
 import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
-import { queryEdges } from './edges.js';
+import { queryEdges, type EdgesResult } from './edges.js';
 
 export interface CheckRequest {
   /** The policies compiled (`loadPolicySet`, `buildPolicySet`). */
@@ -16,11 +16,23 @@ export interface CheckRequest {
 const JUDGED_EVIDENCE = ['srcReserved', 'dstReserved'] as const;
 
 export function checkFromDatabase(db: Db, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
-  // The whole graph (peers in other namespaces need their labels too), without the evidence
-  // lists judging does not read: pods, HTTP requests and DNS names of 60,000 edges stay on disk.
-  const { edges, workloads } = queryEdges(db, { evidence: JUDGED_EVIDENCE });
+  return checkGraph(db, readCheckGraph(db), request);
+}
+
+/** What `check` judges: the edges and workloads of the database (`readCheckGraph`). */
+export type CheckGraph = Pick<EdgesResult<JudgedEdge>, 'edges' | 'workloads'>;
+
+/**
+ * The whole graph (peers in other namespaces need their labels too), without the evidence
+ * lists judging does not read: pods, HTTP requests and DNS names of 60,000 edges stay on disk.
+ * Read apart from the judging so the policies can be read meanwhile.
+ */
+export const readCheckGraph = (db: Db): CheckGraph => queryEdges(db, { evidence: JUDGED_EVIDENCE });
+
+/** `checkFromDatabase` on a graph read with `readCheckGraph` from the same database. */
+export function checkGraph(db: Db, graph: CheckGraph, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
   const set = request.set;
-  const result = checkBaseline(edges, workloads, set, {
+  const result = checkBaseline(graph.edges, graph.workloads, set, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.evaluate && { evaluate: request.evaluate }),
   });

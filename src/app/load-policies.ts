@@ -26,12 +26,9 @@ export interface LoadedPolicies {
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
 export async function loadPolicies(paths: readonly string[], options: LoadPoliciesOptions = {}): Promise<LoadedPolicies> {
-  const policies: Policy[] = [];
-  const r = await readPolicyFiles(paths, options, (p) => {
-    // Loops, not push(...spread): a spread of a huge array overflows the call stack.
-    for (const x of p) policies.push(x);
-  });
-  return { policies, ...r };
+  const into = emptyLoad();
+  await readPolicyFiles(paths, options, (batch) => addBatch(into, batch));
+  return into;
 }
 
 export interface LoadedPolicySet extends Omit<LoadedPolicies, 'policies'> {
@@ -46,21 +43,50 @@ export interface LoadedPolicySet extends Omit<LoadedPolicies, 'policies'> {
  * a tree of thousands of policies costs its compiled rules, not every parsed document.
  */
 export async function loadPolicySet(paths: readonly string[], options: LoadPoliciesOptions = {}): Promise<LoadedPolicySet> {
-  const builder = new PolicySetBuilder();
-  let count = 0;
-  const r = await readPolicyFiles(paths, options, (p) => {
-    for (const x of p) builder.add(x);
-    count += p.length;
-  });
-  return { set: builder.build(), count, ...r };
+  const into = emptySetLoad();
+  await readPolicyFiles(paths, options, (batch) => addSetBatch(into, batch));
+  return finishSetLoad(into);
 }
 
-async function readPolicyFiles(
-  paths: readonly string[],
-  options: LoadPoliciesOptions,
-  onPolicies: (policies: readonly Policy[]) => void,
-): Promise<Omit<LoadedPolicies, 'policies'>> {
-  const out: Omit<LoadedPolicies, 'policies'> = { errors: [], notes: [], files: [] };
+/** What one or more policy files gave, in file order: what the background reader posts. */
+export interface PolicyFileBatch {
+  readonly files: string[];
+  readonly policies: Policy[];
+  readonly errors: PolicyParseError[];
+  readonly notes: PolicyParseNote[];
+}
+
+export const emptyLoad = (): LoadedPolicies => ({ policies: [], errors: [], notes: [], files: [] });
+
+export function addBatch(into: LoadedPolicies, batch: PolicyFileBatch): void {
+  // Loops, not push(...spread): a spread of a huge array overflows the call stack.
+  for (const x of batch.policies) into.policies.push(x);
+  addProblems(into, batch);
+}
+
+interface SetLoad extends Omit<LoadedPolicies, 'policies'> {
+  readonly builder: PolicySetBuilder;
+  count: number;
+}
+
+export const emptySetLoad = (): SetLoad => ({ builder: new PolicySetBuilder(), count: 0, errors: [], notes: [], files: [] });
+
+export function addSetBatch(into: SetLoad, batch: PolicyFileBatch): void {
+  for (const x of batch.policies) into.builder.add(x);
+  into.count += batch.policies.length;
+  addProblems(into, batch);
+}
+
+export const finishSetLoad = ({ builder, count, errors, notes, files }: SetLoad): LoadedPolicySet => ({ set: builder.build(), count, errors, notes, files });
+
+function addProblems(into: Omit<LoadedPolicies, 'policies'>, batch: PolicyFileBatch): void {
+  for (const e of batch.errors) into.errors.push(e);
+  for (const n of batch.notes) into.notes.push(n);
+  for (const f of batch.files) into.files.push(f);
+}
+
+/** Reads and parses every policy file of `paths` in order, handing each file's result on as it is read. */
+export async function readPolicyFiles(paths: readonly string[], options: LoadPoliciesOptions, onFile: (batch: PolicyFileBatch) => void): Promise<void> {
   const parse = (text: string, file: string): void => {
     let r;
     try {
@@ -69,10 +95,7 @@ async function readPolicyFiles(
       if (e instanceof PolicyInputLimitError) throw new InputError(e.file, e.line, undefined, e.reason);
       throw e;
     }
-    onPolicies(r.policies);
-    for (const e of r.errors) out.errors.push(e);
-    for (const n of r.notes) out.notes.push(n);
-    out.files.push(file);
+    onFile({ files: [file], policies: r.policies, errors: r.errors, notes: r.notes });
   };
   for (const p of paths) {
     if (p === '-') {
@@ -84,7 +107,6 @@ async function readPolicyFiles(
     }
     for (const file of expand(p)) parse(readText(file), file);
   }
-  return out;
 }
 
 /*

@@ -4,7 +4,7 @@
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
 import { type Db, hasEdgeGraph, loadWorkloads, loadWorkloadsAndClusterIps, readDnsAnswers, readDroppedFlows } from '../store/index.js';
-import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop } from '../triage/index.js';
+import { type CombinedFix, combineFixes, type DropGroup, groupDrops, triageDrops, type TriagedDrop, type TriageOptions } from '../triage/index.js';
 
 export interface DropsRequest {
   readonly policies: readonly Policy[];
@@ -46,6 +46,19 @@ export function dropGroupsFromDatabase(db: Db, request: Omit<DropsRequest, 'poli
 }
 
 export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
+  return triageRead(readDropsToTriage(db, request), request);
+}
+
+/** What `drops --policies` reads from the database before it judges: the drop groups and what fixes name. */
+export interface DropsToTriage {
+  readonly groups: readonly DropGroup[];
+  /** DROPPED flows read (before grouping). */
+  readonly flows: number;
+  readonly options: Omit<TriageOptions, 'evaluate'>;
+}
+
+/** The database side of `triageFromDatabase`, read apart from the judging so the policies can be read meanwhile. */
+export function readDropsToTriage(db: Db, request: Omit<DropsRequest, 'policies' | 'evaluate' | 'combine'>): DropsToTriage {
   const flows = readDroppedFlows(db, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
@@ -60,16 +73,24 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.attemptWindowMs !== undefined && { attemptWindowMs: request.attemptWindowMs }),
   });
-  const options = {
-    workloads,
-    namesForIp: (ip: string) => [...(names.get(ip) ?? [])].sort(),
-    ...(graph && { clusterIps }),
-    ...(request.evaluate && { evaluate: request.evaluate }),
+  return {
+    groups,
+    flows: flows.length,
+    options: {
+      workloads,
+      namesForIp: (ip: string) => [...(names.get(ip) ?? [])].sort(),
+      ...(graph && { clusterIps }),
+    },
   };
-  const drops = triageDrops(groups, request.policies, options);
+}
+
+/** `triageFromDatabase` on what `readDropsToTriage` read. */
+export function triageRead(read: DropsToTriage, request: Pick<DropsRequest, 'policies' | 'evaluate' | 'combine'>): DropsResult {
+  const options = { ...read.options, ...(request.evaluate && { evaluate: request.evaluate }) };
+  const drops = triageDrops(read.groups, request.policies, options);
   return {
     drops,
-    flows: flows.length,
-    ...(request.combine && { combined: combineFixes(groups, request.policies, options) }),
+    flows: read.flows,
+    ...(request.combine && { combined: combineFixes(read.groups, request.policies, options) }),
   };
 }

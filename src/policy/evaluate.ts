@@ -68,6 +68,20 @@ export class PolicySetBuilder {
   }
 }
 
+/**
+ * Compiles a policy now, so that a later `buildPolicySet` of an array holding this very object
+ * reuses the work: a caller waiting for more policies to arrive compiles those it has meanwhile.
+ */
+export function compileAhead(p: Policy): void {
+  compiledOnce(p);
+}
+
+function compiledOnce(p: Policy): { readonly rules: readonly CompiledRule[]; readonly notes: readonly string[] } {
+  let compiled = compiledPolicies.get(p);
+  if (compiled === undefined) compiledPolicies.set(p, (compiled = compilePolicy(p)));
+  return compiled;
+}
+
 /** The last set compiled from an unrelated array; sets of copies with a few policies replaced share its index. */
 let base: { readonly policies: WeakRef<readonly Policy[]>; readonly set: WeakRef<PolicySet> } | undefined;
 /** More replaced policies than this and a set gets its own index. */
@@ -80,8 +94,7 @@ function compilePolicySet(policies: readonly Policy[]): PolicySet {
   const baseSet = base?.set.deref();
   let changed: number[] | undefined = basePolicies !== undefined && baseSet !== undefined && basePolicies.length === policies.length ? [] : undefined;
   policies.forEach((p, i) => {
-    let compiled = compiledPolicies.get(p);
-    if (compiled === undefined) compiledPolicies.set(p, (compiled = compilePolicy(p)));
+    const compiled = compiledOnce(p);
     if (changed !== undefined && basePolicies?.[i] !== p) {
       const before = compiledPolicies.get(basePolicies?.[i] as Policy)?.rules.length;
       if (before !== compiled.rules.length || changed.length + before > MAX_DERIVED_CHANGES) changed = undefined;

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { checkFromDatabase, diffFromDatabase, explainFromDatabase, type LoadedPolicies } from '../../app/index.js';
+import { checkGraph, diffFromDatabase, explainFromDatabase, loadPolicySetInBackground, readCheckGraph, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { checkJson, diffJson, explainJson, renderCheckTable, renderDiffTable, renderExplain } from '../../report/index.js';
 import { ExplainInputError } from '../../triage/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
-import { collect, loadPolicyFlag, loadPolicySetFlag, policiesOption } from './drops.js';
+import { collect, loadPolicyFlag, policiesOption, readWhileLoading } from './drops.js';
 
 interface CheckFlags {
   readonly namespace?: string[];
@@ -75,35 +75,52 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(EXIT_OK);
         return;
       }
-      // Without --against the policies are compiled as they are read: thousands of parsed documents are not kept.
-      const loaded = flags.against ? await loadPolicyFlag(ctx, flags.policies) : await loadPolicySetFlag(ctx, flags.policies);
-      const against = flags.against ? await loadPolicyFlag(ctx, flags.against) : undefined;
       const namespaces = flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {};
       const evaluate = flags.clusterName !== undefined ? { evaluate: { clusterName: flags.clusterName } } : {};
       const failures: string[] = [];
-      const unreadable = loaded.errors.length + (against?.errors.length ?? 0);
-      if (unreadable > 0) failures.push(`${unreadable} policy document(s) could not be read`);
-      const lints = lintNotes(loaded) + (against ? lintNotes(against) : 0);
-      const db = openDatabase(dbPath, { readonly: true });
-      try {
-        if (against && 'policies' in loaded) {
+      if (flags.against) {
+        const loaded = await loadPolicyFlag(ctx, flags.policies);
+        const against = await loadPolicyFlag(ctx, flags.against);
+        const unreadable = loaded.errors.length + against.errors.length;
+        if (unreadable > 0) failures.push(`${unreadable} policy document(s) could not be read`);
+        const lints = lintNotes(loaded) + lintNotes(against);
+        const db = openDatabase(dbPath, { readonly: true });
+        try {
           const d = diffFromDatabase(db, { policies: loaded.policies, against: against.policies, ...namespaces, ...evaluate });
           for (const n of d.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (d.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no observed edges for these namespaces\n');
           ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(diffJson(d), null, 2)}\n` : renderDiffTable(d, { wide: flags.output === 'wide' }));
           if (failOn.has('would-drop') && d.newlyDropped.length > 0) failures.push(`the change newly drops ${d.newlyDropped.length} observed edge(s)`);
           if (failOn.has('lint') && lints + d.policyNotes.length > 0) failures.push(`${lints + d.policyNotes.length} lint note(s)`);
-        } else if ('set' in loaded) {
-          const r = checkFromDatabase(db, { set: loaded.set, ...namespaces, ...evaluate });
+        } finally {
+          db.close();
+        }
+      } else {
+        // The policies are read on a second thread while this one reads the graph, and compiled as
+        // they come: thousands of parsed documents are not kept.
+        const { loaded, read } = await readWhileLoading(ctx, flags.policies, loadPolicySetInBackground, (l) => l.count, () => {
+          const db = openDatabase(dbPath, { readonly: true });
+          try {
+            return { db, graph: readCheckGraph(db) };
+          } catch (e) {
+            db.close();
+            throw e;
+          }
+        });
+        const { db, graph } = read;
+        try {
+          if (loaded.errors.length > 0) failures.push(`${loaded.errors.length} policy document(s) could not be read`);
+          const lints = lintNotes(loaded);
+          const r = checkGraph(db, graph, { set: loaded.set, ...namespaces, ...evaluate });
           for (const n of r.policyNotes) ctx.io.stderr.write(`Note: ${n}\n`);
           if (r.noTraffic) ctx.io.stderr.write('Warning: no traffic to judge by: the database holds no forwarded edges for these namespaces\n');
           ctx.io.stdout.write(flags.output === 'json' ? `${JSON.stringify(checkJson(r), null, 2)}\n` : renderCheckTable(r, { wide: flags.output === 'wide' }));
           if (failOn.has('would-drop') && r.wouldDrop.length > 0) failures.push(`${r.wouldDrop.length} observed edge(s) would be dropped`);
           if (failOn.has('unused-rule') && r.unusedRules.length > 0) failures.push(`${r.unusedRules.length} allow rule(s) no observed edge used`);
           if (failOn.has('lint') && lints + r.policyNotes.length > 0) failures.push(`${lints + r.policyNotes.length} lint note(s)`);
+        } finally {
+          db.close();
         }
-      } finally {
-        db.close();
       }
       if (failures.length > 0) {
         ctx.io.stderr.write(`Error: check failed: ${failures.join('; ')}\n`);

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { dropGroupsFromDatabase, loadPolicies, loadPolicySet, triageFromDatabase, type LoadedPolicies, type LoadedPolicySet } from '../../app/index.js';
+import { dropGroupsFromDatabase, loadPolicies, loadPoliciesInBackground, readDropsToTriage, triageRead, type BackgroundPolicyLoad, type LoadedPolicies, type LoadPoliciesOptions } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { formatParseProblem } from '../../policy/index.js';
 import { combinedJson, dropGroupsJson, dropsJson, renderCombinedYaml, renderDropGroupsTable, renderDropGroupsYaml, renderDropsTable, renderDropsYaml } from '../../report/index.js';
@@ -35,11 +35,30 @@ export async function loadPolicyFlag(ctx: CommandContext, paths: readonly string
   return loaded;
 }
 
-/** `loadPolicyFlag` compiled as it reads (`check`): the parsed documents are not kept. */
-export async function loadPolicySetFlag(ctx: CommandContext, paths: readonly string[]): Promise<LoadedPolicySet> {
-  const loaded = await loadPolicySet(paths, { readStdin: () => readAll(ctx.io.stdin) });
-  tellLoaded(ctx, paths, loaded, loaded.count);
-  return loaded;
+/**
+ * Loads --policies on a second thread while `read` reads the database, telling and failing as
+ * if the policies had been loaded first: their errors and notes go to stderr first, and when both
+ * fail, the policies' error is the one told.
+ */
+export async function readWhileLoading<L extends Pick<LoadedPolicies, 'errors' | 'notes'>, R>(
+  ctx: CommandContext,
+  paths: readonly string[],
+  start: (paths: readonly string[], options: LoadPoliciesOptions) => BackgroundPolicyLoad<L>,
+  count: (loaded: L) => number,
+  read: () => R,
+): Promise<{ readonly loaded: L; readonly read: R }> {
+  const load = start(paths, { readStdin: () => readAll(ctx.io.stdin) });
+  let got: R;
+  try {
+    got = read();
+  } catch (e) {
+    const loaded = await load;
+    tellLoaded(ctx, paths, loaded, count(loaded));
+    throw e;
+  }
+  const loaded = await load;
+  tellLoaded(ctx, paths, loaded, count(loaded));
+  return { loaded, read: got };
 }
 
 function tellLoaded(ctx: CommandContext, paths: readonly string[], loaded: Pick<LoadedPolicies, 'errors' | 'notes'>, count: number): void {
@@ -97,30 +116,31 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(EXIT_OK);
         return;
       }
-      const loaded = await loadPolicyFlag(ctx, flags.policies ?? []);
-      const db = openDatabase(dbPath, { readonly: true });
-      try {
-        const r = triageFromDatabase(db, {
-          policies: loaded.policies,
-          ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
-          ...(sinceMs !== undefined && { sinceMs }),
-          ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
-          attemptWindowMs,
-          ...(flags.combine && { combine: true }),
-        });
-        const out = r.combined
-          ? flags.output === 'json'
-            ? `${JSON.stringify(combinedJson(r.combined), null, 2)}\n`
-            : renderCombinedYaml(r.combined)
-          : flags.output === 'json'
-            ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
-            : flags.output === 'yaml'
-              ? renderDropsYaml(r.drops)
-              : renderDropsTable(r.drops, r.flows, table);
-        ctx.io.stdout.write(out);
-      } finally {
-        db.close();
-      }
+      const namespaces = flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {};
+      // The policies are read on a second thread while this one reads the drops.
+      const { loaded, read } = await readWhileLoading(ctx, flags.policies ?? [], (paths, options) => loadPoliciesInBackground(paths, { ...options, compileAhead: true }), (l) => l.policies.length, () => {
+        const db = openDatabase(dbPath, { readonly: true });
+        try {
+          return readDropsToTriage(db, { ...namespaces, ...(sinceMs !== undefined && { sinceMs }), attemptWindowMs });
+        } finally {
+          db.close();
+        }
+      });
+      const r = triageRead(read, {
+        policies: loaded.policies,
+        ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
+        ...(flags.combine && { combine: true }),
+      });
+      const out = r.combined
+        ? flags.output === 'json'
+          ? `${JSON.stringify(combinedJson(r.combined), null, 2)}\n`
+          : renderCombinedYaml(r.combined)
+        : flags.output === 'json'
+          ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
+          : flags.output === 'yaml'
+            ? renderDropsYaml(r.drops)
+            : renderDropsTable(r.drops, r.flows, table);
+      ctx.io.stdout.write(out);
       ctx.setExitCode(EXIT_OK);
     });
 }
