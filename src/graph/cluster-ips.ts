@@ -147,8 +147,16 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     return v;
   };
   const blocks = new Map<string, BlockView>();
+  // Each address's block, worked out once (the world ends are placed up front and asked about again).
+  const blockOfIp = new Map<string, string | undefined>();
+  const blockAt = (ip: string): string | undefined => {
+    if (blockOfIp.has(ip)) return blockOfIp.get(ip);
+    const b = blockOf(ip);
+    blockOfIp.set(ip, b);
+    return b;
+  };
   const viewOf = (ip: string): Placed => {
-    const block = blockOf(ip);
+    const block = blockAt(ip);
     const key = block ?? `ip ${ip}`;
     let v = blocks.get(key);
     if (v === undefined) blocks.set(key, (v = block === undefined ? view(lookup.at(ip), undefined) : view(lookup.inBlocks([block]).get(block) ?? [], block)));
@@ -179,7 +187,7 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     if (r.to.kind === 'world-ip') addWorld(r.to.ip, `to ${port}`);
     if (r.from.kind === 'world-ip') addWorld(r.from.ip, `from ${port}`);
   }
-  const worldBlocks = [...new Set([...worldPorts.keys()].flatMap((ip) => blockOf(ip) ?? []))];
+  const worldBlocks = [...new Set([...worldPorts.keys()].flatMap((ip) => blockAt(ip) ?? []))];
   const found = lookup.inBlocks(worldBlocks);
   for (const block of worldBlocks) blocks.set(block, view(found.get(block) ?? [], block));
   const reachedLikeANode = (ip: string): boolean => [...(worldPorts.get(ip) ?? [])].some((p) => nodePorts.has(p));

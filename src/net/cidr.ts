@@ -26,7 +26,8 @@ export function parseIp(text: string): IpAddress | undefined {
     const bare = zone >= 0 ? text.slice(0, zone) : text;
     return ipaddr.IPv6.isValid(bare) ? ipaddr.IPv6.parse(bare) : undefined;
   }
-  return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+  // The one-pass check, then one parse (the library's own check parses too, trying four notations).
+  return fourPartDecimalEnds(text) !== undefined ? ipaddr.IPv4.parse(text) : undefined;
 }
 
 /** Parses `addr/len`; with `bareIpIsHost`, a bare address is its host route (Cilium accepts both in `toCIDR`). */
@@ -84,12 +85,15 @@ export const isIpOrCidr = (s: string): boolean => parsePrefix(s, true) !== undef
  */
 export function blockOf(ip: string, bits = 24, bits6 = 64): string | undefined {
   if (!ip.includes(':') && bits % 8 === 0) {
-    // Octet-aligned IPv4 blocks by text: read for every cluster address a command loads, where
-    // ipaddr.js's parse, mask and print took a tenth of `status`.
-    if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) return undefined;
-    const octets = ip.split('.').slice(0, bits / 8);
-    while (octets.length < 4) octets.push('0');
-    return `${octets.join('.')}/${bits}`;
+    // Octet-aligned IPv4 blocks by text: read for every world and cluster address a command
+    // loads, where ipaddr.js's parse, mask and print took a tenth of `status` and its validation
+    // alone (a parse that tries four notations) ~2 KB of garbage per address.
+    const ends = fourPartDecimalEnds(ip);
+    if (ends === undefined) return undefined;
+    const kept = Math.min(bits / 8, 4);
+    let text = kept === 0 ? '0' : ip.slice(0, ends[kept - 1]);
+    for (let i = Math.max(kept, 1); i < 4; i++) text += '.0';
+    return `${text}/${bits}`;
   }
   const address = parseIp(ip);
   if (address === undefined) return undefined;
@@ -97,6 +101,34 @@ export function blockOf(ip: string, bits = 24, bits6 = 64): string | undefined {
   const network = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${len}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${len}`);
   return `${network.toString()}/${len}`;
 }
+
+/**
+ * Where each of the four parts of `ip` ends, when it is what ipaddr.js's `isValidFourPartDecimal`
+ * accepts (four decimal parts of 0-255, no leading zeros, nothing else); undefined otherwise.
+ * One pass over the text and no garbage but the result.
+ */
+export function fourPartDecimalEnds(ip: string): readonly number[] | undefined {
+  const ends: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      if (digits === 0 || value > 255 || ends.length === 4) return undefined;
+      ends.push(i);
+      value = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= ZERO + 9) {
+      // A leading zero (`01`), or more digits than any octet has.
+      if ((digits === 1 && value === 0) || digits === 3) return undefined;
+      value = value * 10 + (c - ZERO);
+      digits++;
+    } else return undefined;
+  }
+  return ends.length === 4 ? ends : undefined;
+}
+const DOT = 0x2e;
+const ZERO = 0x30;
 
 /**
  * The text range `[from, to)` that holds every IPv4 address `blockOf` places in `block`, when the

@@ -70,7 +70,9 @@ const EVIDENCE_AT = TIMES_AT + 3;
  */
 function edgeSelectList(db: Db, evidence: readonly EvidenceField[]): string {
   const present = new Set((db.prepare('PRAGMA table_info(edges)').all() as { name: string }[]).map((c) => c.name));
-  return [...CORE_COLUMNS, ...evidence.map((f) => SET_COLUMN[f])].map((c) => (present.has(c) ? `e.${c}` : 'NULL')).join(', ');
+  // An empty set reads as NULL: most rows have most sets empty, and a '[]' string per set and row is garbage.
+  const sets = new Set<string>(Object.values(SET_COLUMN));
+  return [...CORE_COLUMNS, ...evidence.map((f) => SET_COLUMN[f])].map((c) => (!present.has(c) ? 'NULL' : sets.has(c) ? `NULLIF(e.${c}, '[]')` : `e.${c}`)).join(', ');
 }
 
 const EMPTY_VALUES: readonly string[] = [];
@@ -79,7 +81,17 @@ const NO_HOURS: readonly number[] = [];
 const EMPTY_SET: CappedSet = { values: EMPTY_VALUES, truncated: false };
 const setOf = (text: unknown): CappedSet => (text === null || text === '[]' ? EMPTY_SET : { values: JSON.parse(String(text)) as string[], truncated: false });
 
-function countersAt(row: readonly unknown[], at: number): SideCounters {
+/**
+ * One object for every side that saw nothing (the unknown side of nearly every edge, the egress
+ * side of half): edges keep their counters, and tens of thousands of zero copies cost memory and
+ * collection time. Frozen, as it is shared.
+ */
+const NO_COUNTERS: Readonly<SideCounters> = Object.freeze(emptyCounters());
+
+function countersAt(row: readonly unknown[], at: number): Readonly<SideCounters> {
+  let seen = false;
+  for (let i = 0; i < COUNTER_FIELDS.length; i++) if (row[at + i] !== 0) seen = true;
+  if (!seen) return NO_COUNTERS;
   const c = emptyCounters();
   for (let i = 0; i < COUNTER_FIELDS.length; i++) c[COUNTER_FIELDS[i] as (typeof COUNTER_FIELDS)[number]] = Number(row[at + i]);
   return c;
@@ -108,7 +120,7 @@ function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<numbe
   return (row: readonly unknown[]): StoredEdge => {
     const id = Number(row[0]);
     // Assumes SIDE_COLUMNS lists egress, ingress, unknown, each in COUNTER_FIELDS order (edge-columns.ts).
-    const sides: Record<Side, SideCounters> = {
+    const sides: Record<Side, Readonly<SideCounters>> = {
       egress: countersAt(row, SIDES_AT),
       ingress: countersAt(row, SIDES_AT + COUNTER_FIELDS.length),
       unknown: countersAt(row, SIDES_AT + 2 * COUNTER_FIELDS.length),
@@ -400,17 +412,19 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   const workloads = resolveWorkloadPeers(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const peer = peerParser();
-  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, NULLIF(${SET_COLUMN.destinationNames}, '[]') AS names FROM edges ORDER BY id`);
+  const rows = db.prepare(`SELECT src_key, dst_key, protocol, port, first_seen_ms, last_seen_ms, NULLIF(${SET_COLUMN.destinationNames}, '[]') FROM edges ORDER BY id`).raw();
   const outlines: EdgeOutline[] = [];
-  for (const r of rows.iterate() as Iterable<{ src_key: string; dst_key: string; protocol: EdgeProtocol; port: number; first_seen_ms: number; last_seen_ms: number; names: string | null }>) {
+  // Arrays, not objects with named columns: one row object fewer per edge.
+  for (const r of rows.iterate() as Iterable<[string, string, EdgeProtocol, number, number, number, string | null]>) {
+    const names = r[6];
     outlines.push({
-      from: peer(r.src_key, 'source'),
-      to: peer(r.dst_key, 'destination'),
-      protocol: r.protocol,
-      port: r.port,
-      destinationNames: r.names === null ? EMPTY_VALUES : (JSON.parse(r.names) as string[]),
-      firstSeenMs: r.first_seen_ms,
-      lastSeenMs: r.last_seen_ms,
+      from: peer(r[0], 'source'),
+      to: peer(r[1], 'destination'),
+      protocol: r[2],
+      port: r[3],
+      destinationNames: names === null ? EMPTY_VALUES : (JSON.parse(names) as string[]),
+      firstSeenMs: r[4],
+      lastSeenMs: r[5],
     });
   }
   // Every row's ends are at hand: the cluster-address index takes them instead of scanning again.

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
+import { blockOf, parseIp } from '../../src/net/cidr.js';
 import {
   type ClusterIpRecord,
   EMPTY_WORKLOAD_CONFIG,
@@ -108,5 +110,38 @@ describe('a world address read once', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+/** `blockOf`'s octet-aligned IPv4 answer as the library judges the address (the code before the one-pass check). */
+function libraryBlock(ip: string, bits: number): string | undefined {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(ip)) return undefined;
+  const octets = ip.split('.').slice(0, bits / 8);
+  while (octets.length < 4) octets.push('0');
+  return `${octets.join('.')}/${bits}`;
+}
+
+describe('an IPv4 address checked in one pass over its text', () => {
+  it('lies in the block the library places it in, and parses as the library parses it; what the library refuses has neither', () => {
+    const part = fc.oneof(fc.nat({ max: 300 }).map(String), fc.constantFrom('0', '00', '01', '010', '255', '256', '1000', '', ' 1', '1 ', '0x1', '+1', '١', '1e2', '25\u0035'));
+    const dotted = fc.array(part, { minLength: 1, maxLength: 6 }).map((parts) => parts.join('.'));
+    const text = fc.oneof(
+      { weight: 4, arbitrary: fc.ipV4() },
+      { weight: 4, arbitrary: dotted },
+      { weight: 1, arbitrary: fc.ipV4Extended() },
+      { weight: 1, arbitrary: fc.tuple(fc.ipV4(), fc.constantFrom('\n', ' ', '.', '/24', '%eth0', '\u0000')).map(([ip, tail]) => `${ip}${tail}`) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
+    );
+    fc.assert(
+      fc.property(text, fc.constantFrom(0, 8, 16, 24, 32, 40), (ip, bits) => {
+        expect(blockOf(ip, bits), `${JSON.stringify(ip)} /${bits}`).toBe(ip.includes(':') ? blockOf(ip, bits) : libraryBlock(ip, bits));
+        // parseIp takes IPv4 on the same one-pass check.
+        if (!ip.includes(':')) expect(parseIp(ip)?.toString(), JSON.stringify(ip)).toBe(ipaddr.IPv4.isValidFourPartDecimal(ip) ? ipaddr.IPv4.parse(ip).toString() : undefined);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const [ip, block] of [['10.1.2.300', undefined], ['10.1.2.03', undefined], ['10.1.2.3', '10.1.2.0/24'], ['0.0.0.0', '0.0.0.0/24'], ['255.255.255.255', '255.255.255.0/24'], ['10.1.2.3\n', undefined]] as const) {
+      expect(blockOf(ip), ip).toBe(block);
+    }
   });
 });
