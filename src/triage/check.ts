@@ -243,7 +243,7 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
   return {
     wouldDrop,
     // With no traffic every rule is "unused": that says nothing, so none is listed.
-    unusedRules: checked === 0 ? [] : unusedRules(set, new Set([...usedRefs].map(ruleKey)), ns),
+    unusedRules: checked === 0 ? [] : unusedRules(set, usedRefs, ns),
     coverage: coverage(workloads, set, evalOptions, ns),
     edgesChecked: checked,
     skipped: unjudged.length,
@@ -261,16 +261,18 @@ function responsible(s: SideDecision, set: PolicySet, request: EvaluationRequest
   return [...new Set(refs.map(policyLabel))].sort();
 }
 
-function unusedRules(set: PolicySet, used: ReadonlySet<string>, ns: readonly string[] | undefined): UnusedRule[] {
+function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonly string[] | undefined): UnusedRule[] {
+  const used = new Set([...usedRefs].map(ruleKey));
   const out = new Map<string, UnusedRule>();
   for (const rule of set.rules) {
     if (ns !== undefined && rule.policy.namespace !== undefined && !ns.includes(rule.policy.namespace)) continue;
     for (const dir of ['ingress', 'egress'] as const) {
       for (const e of rule[dir].entries) {
         // A rule that selects nothing (`- {}`, the placeholder that turns default deny on) cannot be used.
-        if (e.deny || isPlaceholder(e) || used.has(ruleKey(e.ref))) continue;
+        // A used reference object is a used key: most entries are, and need no key built.
+        if (e.deny || usedRefs.has(e.ref) || isPlaceholder(e)) continue;
         const k = ruleKey(e.ref);
-        if (!out.has(k)) {
+        if (!used.has(k) && !out.has(k)) {
           out.set(k, {
             policy: policyLabel(e.ref),
             direction: dir,
