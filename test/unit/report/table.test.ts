@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cut, renderTable, TABLE_WIDTH, wrapText } from '../../../src/report/index.js';
 
@@ -40,5 +41,38 @@ describe('renderTable', () => {
     const text = wrapText(Array.from({ length: 60 }, (_, i) => `word${i}`).join(' '), 40, '  ');
     expect(width(text)).toBeLessThanOrEqual(40);
     expect(text.split('\n').length).toBeGreaterThan(5);
+  });
+});
+
+describe('table widths counted without spreading every cell', () => {
+  /** The code-point count and cut as they were written before the fast path: spread every string. */
+  const spreadLen = (s: string): number => [...s].length;
+  function spreadCut(value: string, width: number, where: 'end' | 'middle'): string {
+    const chars = [...value];
+    if (chars.length <= width) return value;
+    if (width <= 1) return '…';
+    if (where === 'end') return `${chars.slice(0, width - 1).join('')}…`;
+    const head = Math.ceil((width - 1) / 2);
+    return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+  }
+
+  it('cuts and pads astral characters, lone surrogates and combining marks as the spread count does', () => {
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: fc.constantFrom('a', 'é', 'e\u0301', '😀', '\uD800', '\uDC00', '漢', ' '), maxLength: 30 }));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 32 }), fc.constantFrom('end' as const, 'middle' as const), (value, width, where) => {
+        expect(cut(value, width, where)).toBe(spreadCut(value, width, where));
+        // The padded column is as wide, in code points, as its widest cell.
+        const table = renderTable(['A', 'B'], [[value, 'x'], ['y', 'x']], { wide: true });
+        const widest = Math.max(1, spreadLen(value.replace(/[\r\n\t\u2028\u2029]/g, ' ')));
+        for (const line of table.split('\n').filter((l) => l !== '')) expect(spreadLen(line.slice(0, line.lastIndexOf(' ') + 1))).toBe(widest + 3);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('lays out a graph-sized table (131,070 rows of a port scan) without overflowing the stack', () => {
+    const rows = Array.from({ length: 131_070 }, (_, i) => [`shop/Deployment/scanner`, `10.0.0.1/32`, `${i + 1}/TCP`]);
+    const text = renderTable(['FROM', 'TO', 'PORT'], rows);
+    expect(text.split('\n')).toHaveLength(131_072);
   });
 });
