@@ -36,8 +36,8 @@ export async function loadPolicyFlag(ctx: CommandContext, paths: readonly string
 }
 
 /**
- * Loads --policies on a second thread while `read` reads the database, telling and failing as
- * if the policies had been loaded first: their errors and notes go to stderr first, and when both
+ * Loads --policies with `start` (on a second thread when it is a background loader) while `read`
+ * reads the database, telling and failing as if the policies had been loaded first: their errors and notes go to stderr first, and when both
  * fail, the policies' error is the one told.
  */
 export async function readWhileLoading<L extends Pick<LoadedPolicies, 'errors' | 'notes'>, R>(
