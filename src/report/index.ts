@@ -15,7 +15,7 @@ export {
   renderConvergenceTable,
   convergenceJson,
 } from './edges.js';
-export { dropGroupJson, dropGroupsJson, dropGroupsYamlParts, renderDropGroupsTable, renderDropGroupsYaml, combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
+export { dropGroupJson, dropGroupsYamlParts, renderDropGroupsTable, combinedJson, dropsJson, renderCombinedYaml, renderDropsTable, renderDropsYaml, renderPatchYaml } from './triage.js';
 export { checkJson, renderCheckTable, diffJson, renderDiffTable, NO_TRAFFIC } from './check.js';
 export {
   buildInventory,

@@ -176,23 +176,16 @@ export function renderDropGroupsTable(groups: readonly DropGroup[], flows: numbe
   return `${out}\n${formatCount(flows)} dropped flows in ${formatCount(groups.length)} groups. Pass --policies DIR to explain each against your policies and get the smallest fix.\n`;
 }
 
-/** `drops -o json` without `--policies`: one object per group, newest first. */
-/** `drops -o yaml` without `--policies`: `dropGroupsJson` as YAML every reader reads alike. */
-export function renderDropGroupsYaml(groups: readonly DropGroup[]): string {
-  return [...dropGroupsYamlParts(groups)].join('');
-}
-
-/** `renderDropGroupsYaml` a group at a time, for writing as it is made. */
+/**
+ * `drops -o yaml` without `--policies`: the groups (`dropGroupJson`) as YAML every reader reads
+ * alike, a group at a time for writing as it is made (`-o json` writes them with `writeJsonArray`).
+ */
 export function dropGroupsYamlParts(groups: readonly DropGroup[]): Generator<string> {
   return stringifyPortableList(
     (function* () {
       for (const g of groups) yield dropGroupJson(g);
     })(),
   );
-}
-
-export function dropGroupsJson(groups: readonly DropGroup[]): Record<string, unknown>[] {
-  return groups.map(dropGroupJson);
 }
 
 /** The fields of one drop group, with and without `--policies`. */

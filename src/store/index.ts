@@ -24,7 +24,7 @@ export {
   type BadLineRow,
 } from './status-queries.js';
 export { lastFlowTimeOf, readRelayResumeState, RelayResumeWriter, type RelayResumeState, type StoredKeys } from './resume-queries.js';
-export { eachDroppedFlow, readDroppedFlows, type DroppedFlowQuery } from './triage-queries.js';
+export { eachDroppedFlow, type DroppedFlowQuery } from './triage-queries.js';
 export { EdgeWriter } from './edge-writer.js';
 export {
   loadGraph,

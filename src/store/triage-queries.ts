@@ -8,12 +8,10 @@ export interface DroppedFlowQuery {
   readonly sinceMs?: number;
 }
 
-/** The kept DROPPED flows (triage_flows holds each as whole normalised Flow JSON), oldest first. */
-export function readDroppedFlows(db: Db, query: DroppedFlowQuery = {}): Flow[] {
-  return [...eachDroppedFlow(db, query)];
-}
-
-/** `readDroppedFlows` one flow at a time (same order), for readers that keep only what they make of them. */
+/**
+ * The kept DROPPED flows (triage_flows holds each as whole normalised Flow JSON), oldest first,
+ * one at a time: readers keep only what they make of them.
+ */
 export function* eachDroppedFlow(db: Db, query: DroppedFlowQuery = {}): Generator<Flow> {
   const where = ["verdict = 'DROPPED'"];
   const params: (string | number)[] = [];

@@ -91,10 +91,7 @@ interface Acc {
 
 /** Groups DROPPED request-direction flows; newest group first (by last drop), then by key. */
 export function groupDrops(flows: readonly Flow[], options: GroupOptions = {}): DropGroup[] {
-  return groupDropsInTimeOrder(
-    flows.filter(isDroppedRequest).sort((a, b) => a.timeMs - b.timeMs),
-    options,
-  );
+  return groupDropsInTimeOrder([...flows].sort((a, b) => a.timeMs - b.timeMs), options);
 }
 
 /**
