@@ -216,13 +216,13 @@ function mergeGroups(key: string, parts: readonly Acc[]): Acc {
     for (const s of g.dstPods) m.dstPods.add(s);
     // Tuples carry the port, so no two groups share one.
     for (const [t, ms] of g.tuples) m.tuples.set(t, ms);
-    m.tuplesLimit = Math.max(TUPLES_KEPT, 2 * m.tuples.size);
     if (g.port !== undefined) m.ports?.add(g.port);
     if (betterSample(g.sample, g.sampleSeq, m.sample, m.sampleSeq)) {
       m.sample = g.sample;
       m.sampleSeq = g.sampleSeq;
     }
   }
+  m.tuplesLimit = Math.max(TUPLES_KEPT, 2 * m.tuples.size);
   return m;
 }
 
