@@ -24,7 +24,7 @@ function scan(from: typeof scanner | typeof scanningPod, { dropped = false, port
   const forwarded = dropped ? 0 : 1;
   const counters = { flows: 1, connections: 1, verdicts: 0, forwarded, dropped: 1 - forwarded, audit: 0, redirected: 0, errors: 0 };
   const sides = { egress: counters, ingress: counters, unknown: counters };
-  const dropReasons = dropped ? { POLICY_DENIED: 1 } : {};
+  const dropReasons: Record<string, number> = dropped ? { POLICY_DENIED: 1 } : {};
   for (const protocol of ['TCP', 'UDP'] as const) {
     for (let port = 1; port <= ports; port++) {
       out.push({
