@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import {
   type CappedSet,
+  type ClusterIpRecord,
   type EdgeRecord,
   type GraphDelta,
   SET_FIELDS,
@@ -12,6 +13,7 @@ import {
 } from '../graph/index.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import type { Db } from './open.js';
+import { RowBatch } from './row-batch.js';
 
 /**
  * Set values known to be stored, counted over all edges: lets most flushes skip the JSON
@@ -85,7 +87,7 @@ export class EdgeWriter {
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
-    this.#insertHour = db.prepare('INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES (?, ?)');
+    this.#insertHour = new RowBatch(db, 'INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES', 2);
     this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
       ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
     this.#upsertWorkload = db.prepare(`INSERT INTO workloads (key, namespace, kind, name, first_seen_ms, last_seen_ms)
@@ -105,18 +107,33 @@ export class EdgeWriter {
     this.#upsertNamespace = db.prepare(`INSERT INTO namespaces (namespace, labels, seen_ms) VALUES (?, ?, ?)
       ON CONFLICT (namespace) DO UPDATE SET labels = excluded.labels, seen_ms = excluded.seen_ms
       WHERE excluded.seen_ms > namespaces.seen_ms OR (excluded.seen_ms = namespaces.seen_ms AND excluded.labels > namespaces.labels)`);
-    this.#upsertClusterIp = db.prepare(`INSERT INTO cluster_ips (ip, peer_key, flows, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (ip, peer_key) DO UPDATE SET flows = flows + excluded.flows,
-        first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`);
+    this.#upsertClusterIp = new RowBatch(
+      db,
+      'INSERT INTO cluster_ips (ip, peer_key, flows, first_seen_ms, last_seen_ms) VALUES',
+      5,
+      `ON CONFLICT (ip, peer_key) DO UPDATE SET flows = flows + excluded.flows,
+        first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+    );
   }
 
   write(delta: GraphDelta): void {
-    for (const w of delta.workloads.values()) this.#writeWorkload(w);
-    for (const [key, e] of delta.edges) this.#writeEdge(key, e);
-    for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
-    for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
-    for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
-    for (const c of delta.clusterIps?.values() ?? []) this.#upsertClusterIp.run(c.ip, c.peer, c.flows, c.firstSeenMs, c.lastSeenMs);
+    try {
+      for (const w of delta.workloads.values()) this.#writeWorkload(w);
+      for (const [key, e] of delta.edges) this.#writeEdge(key, e);
+      this.#insertHour.flush();
+      for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
+      for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
+      for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
+      // In key order: a churning cluster brings thousands of new addresses a batch, and inserted in
+      // order they fill neighbouring B-tree pages instead of touching a random page each.
+      for (const c of [...(delta.clusterIps?.values() ?? [])].sort(byClusterIpKey)) this.#upsertClusterIp.add(c.ip, c.peer, c.flows, c.firstSeenMs, c.lastSeenMs);
+      this.#upsertClusterIp.flush();
+    } catch (e) {
+      // The caller's transaction rolls back: rows not written yet must not enter the next one.
+      this.#insertHour.discard();
+      this.#upsertClusterIp.discard();
+      throw e;
+    }
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {
@@ -125,7 +142,7 @@ export class EdgeWriter {
     const id = existing === undefined ? (this.#ids.get(key) as number) : this.#addCounters(existing, e);
     const hours = e.hours;
     if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
-      for (const h of hours) this.#insertHour.run(id, h);
+      for (const h of hours) this.#insertHour.add(id, h);
       if (this.#lastHour.size >= ID_CACHE_MAX) this.#lastHour.clear();
       this.#lastHour.set(id, hours[hours.length - 1] as number);
     }
@@ -264,6 +281,11 @@ export class EdgeWriter {
       this.#knownLabelSetChars += k.length;
     }
   }
+}
+
+function byClusterIpKey(a: ClusterIpRecord, b: ClusterIpRecord): number {
+  if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
+  return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
 }
 
 /** Per non-empty set field: the values known stored and, for a full truncated set, its largest value. */
