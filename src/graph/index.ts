@@ -47,6 +47,7 @@ export { resolveWorkloads, resolveWorkloadPeers, describeWorkloads, type Resolve
 export { chooseSelector, commonLabels, isSelectorKey, labelMap, type SelectorResult } from './selector.js';
 export {
   resolveEdges,
+  resolveEdgesPlain,
   resolveOutlines,
   resolveEnd,
   cidrPeer,

@@ -161,6 +161,10 @@ function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<numbe
   };
 }
 
+function* storedOf(rows: Iterable<unknown[]>, toStored: (row: readonly unknown[]) => StoredEdge): Iterable<StoredEdge> {
+  for (const r of rows) yield toStored(r);
+}
+
 /** Drop reasons by edge id (of the namespaces' edges when given), keys sorted. */
 function readDropReasons(db: Db, ns: readonly string[] | undefined): Map<number, Record<string, number>> {
   const rows = (
@@ -351,8 +355,9 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   for (const [id, n] of db.prepare('SELECT edge_id, count(*) FROM edge_hours GROUP BY edge_id').raw().iterate() as Iterable<[number, number]>) hours.set(id, n);
   const select = `SELECT ${edgeSelectList(db, evidence)} FROM edges e`;
   const toStored = storedRows(evidence, hours, reasons);
-  // Row by row: the raw rows never all sit in memory beside their records.
-  const stored: StoredEdge[] = [];
+  // The cluster-address index first (its own scan of the world and node ends), so that each row
+  // is resolved as it is read and no row's record outlives it.
+  const clusterIps = readClusterIps(db, workloads);
   const rows = (
     ns === undefined
       ? db.prepare(`${select} ORDER BY e.id`).raw().iterate()
@@ -363,13 +368,9 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
             .raw()
             .iterate(JSON.stringify(ns), JSON.stringify(ns))
   ) as Iterable<unknown[]>;
-  for (const r of rows) stored.push(toStored(r));
-  // Without a namespace filter every row is at hand: the cluster-address index takes its ends
-  // from them instead of scanning the table again.
-  const clusterIps = ns === undefined ? clusterIpsOf(db, workloads, stored.map((s) => s.record)) : readClusterIps(db, workloads);
   const countHoursStmt = db.prepare('SELECT count(DISTINCT hour) AS n FROM edge_hours WHERE edge_id IN (SELECT value FROM json_each(?))');
   const countHours = (ids: readonly number[]): number => (countHoursStmt.get(JSON.stringify(ids)) as { n: number }).n;
-  const edges = resolveEdges(stored, workloads, answers, countHours, clusterIps);
+  const edges = resolveEdges(storedOf(rows, toStored), workloads, answers, countHours, clusterIps);
   // Selectors are chosen on first use: a reader of edges alone (`edges`) never pays for them.
   let described: readonly WorkloadInfo[] | undefined;
   return {
