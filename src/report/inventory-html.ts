@@ -5,6 +5,7 @@
 import type { Inventory, SideCoverage, WorkloadCoverage } from './inventory.js';
 import { sideCoverageText } from './inventory-markdown.js';
 import { peerLabel } from './edges.js';
+import { droppedPort } from './ports.js';
 import type { MapLayout } from './service-map.js';
 import { formatCount, formatDuration, formatTime } from './table.js';
 
@@ -254,7 +255,7 @@ export function renderInventoryHtml(inv: Inventory, layout: MapLayout | undefine
             p.dropped.map((d) => [
               esc(peerLabel(d.from)),
               esc(peerLabel(d.to)),
-              esc(d.port === undefined ? d.protocol : `${d.port}/${d.protocol}`),
+              esc(droppedPort(d)),
               esc(d.reason),
               `${formatCount(d.attempts)}/${formatCount(d.flows)}`,
               formatTime(d.lastSeenMs),

@@ -6,6 +6,7 @@ import type { NamespaceConvergence } from '../graph/index.js';
 import type { ComponentRow, Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
 import { formatCount, formatDuration, formatTime } from './table.js';
 import { peerLabel } from './edges.js';
+import { droppedPort } from './ports.js';
 
 export interface MarkdownOptions {
   /** Printed under the title when given (`report --timestamp`). */
@@ -200,7 +201,7 @@ function policySections(inv: Inventory<InventoryEdge>): string {
         p.dropped.map((d) => [
           mdCell(peerLabel(d.from)),
           mdCell(peerLabel(d.to)),
-          mdCell(d.port === undefined ? d.protocol : `${d.port}/${d.protocol}`),
+          mdCell(droppedPort(d)),
           mdCell(d.reason),
           `${formatCount(d.attempts)}/${formatCount(d.flows)}`,
           formatTime(d.lastSeenMs),

@@ -5,6 +5,7 @@
  * turn an `Inventory` into text; nothing here formats a time relative to the clock.
  */
 import type { Edge, EdgeProtocol, NamespaceConvergence, Peer, ProjectedEdge, WorkloadInfo } from '../graph/index.js';
+import type { DropGroup } from '../triage/index.js';
 import { formatPorts, type PortRef } from './ports.js';
 
 export { formatPorts, type PortRef } from './ports.js';
@@ -57,6 +58,8 @@ export interface DroppedRow {
   readonly to: Peer;
   readonly protocol: string;
   readonly port?: number;
+  /** A many-port drop group's ports (a port scan): `port` is then absent. */
+  readonly ports?: DropGroup['ports'];
   readonly reason: string;
   readonly attempts: number;
   readonly flows: number;

@@ -97,6 +97,7 @@ function droppedRow(d: TriagedDrop): DroppedRow {
     to: g.to,
     protocol: g.protocol,
     ...(g.port !== undefined && { port: g.port }),
+    ...(g.ports !== undefined && { ports: g.ports }),
     reason: g.reason,
     attempts: g.attempts,
     flows: g.flows,

@@ -1,3 +1,6 @@
+import type { DropGroup } from '../triage/index.js';
+import { formatCount } from './table.js';
+
 /** Ports merged the way people write them: `5432, 8000`, `53 UDP/TCP`, `7844 UDP`, `ICMPv4 8`. */
 export interface PortRef {
   readonly protocol: string;
@@ -38,3 +41,27 @@ function rank(protocol: string): number {
   const i = PROTOCOL_ORDER.indexOf(protocol);
   return i === -1 ? PROTOCOL_ORDER.length : i;
 }
+
+/**
+ * A drop group's destination ports for a table cell: `80`; for a many-port group `1-65535` when
+ * they are one range, else first to last and how many (`22-8080 (40 ports)`); undefined without a port.
+ */
+export function dropPortsText(g: Pick<DropGroup, 'port' | 'ports'>): string | undefined {
+  if (g.ports === undefined) return g.port === undefined ? undefined : `${g.port}`;
+  const first = g.ports.ranges[0]?.port;
+  const last = g.ports.ranges[g.ports.ranges.length - 1]?.endPort;
+  return g.ports.ranges.length === 1 ? `${first}-${last}` : `${first}-${last} (${formatCount(g.ports.count)} ports)`;
+}
+
+/** `TCP/80`, `TCP/1-65535`, `ICMPv4/8`, or the protocol alone. */
+export function protocolPorts(g: Pick<DropGroup, 'protocol' | 'port' | 'ports'>): string {
+  const ports = dropPortsText(g);
+  return ports === undefined ? g.protocol : `${g.protocol}/${ports}`;
+}
+
+/** A dropped row's port as the report's tables write ports: `80/TCP`, `1-65535/TCP`, or the protocol alone. */
+export function droppedPort(g: Pick<DropGroup, 'protocol' | 'port' | 'ports'>): string {
+  const ports = dropPortsText(g);
+  return ports === undefined ? g.protocol : `${ports}/${g.protocol}`;
+}
+

@@ -2,6 +2,7 @@
 import type { PolicyRef } from '../policy/index.js';
 import type { CombinedFix, DropGroup, PatchComposition, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
+import { protocolPorts } from './ports.js';
 import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
 import { commentText, stringifyPortable, stringifyPortableList } from './yaml-safe.js';
 
@@ -77,7 +78,7 @@ export function renderDropsYaml(drops: readonly TriagedDrop[]): string {
   return stringifyPortable(dropsJson(drops).map(({ patches, ...rest }) => ({ ...rest, patches: (patches as Record<string, unknown>[]).map(({ yaml: _y, ...p }) => p) })));
 }
 
-const port = (d: TriagedDrop): string => `${d.group.protocol}${d.group.port === undefined ? '' : `/${d.group.port}`}`;
+const port = (d: TriagedDrop): string => protocolPorts(d.group);
 
 const fixLabel = (d: TriagedDrop): string => {
   const x = d.explanation;
@@ -91,6 +92,7 @@ const fixLabel = (d: TriagedDrop): string => {
     case 'default-deny':
     case 'explicit-deny':
     case 'l7-denied':
+      if (d.group.ports !== undefined && x.patches.length === 0) return `none (${formatCount(d.group.ports.count)} ports)`;
       return x.patches.length === 0 ? 'no single rule found' : x.patches.map((p) => `${p.action} ${p.policy.namespace ? `${p.policy.namespace}/` : ''}${p.policy.name}`).join(', ');
     default: {
       const never: never = x.verdict;
@@ -163,7 +165,7 @@ export function renderDropGroupsTable(groups: readonly DropGroup[], flows: numbe
       formatTime(g.lastSeenMs),
       peerLabel(g.from),
       peerLabel(g.to),
-      `${g.protocol}${g.port === undefined ? '' : `/${g.port}`}`,
+      protocolPorts(g),
       g.reason,
       `${formatCount(g.attempts)}/${formatCount(g.flows)}`,
       formatTime(g.firstSeenMs),
@@ -195,6 +197,7 @@ export function dropGroupJson(g: DropGroup): Record<string, unknown> {
     to: peerJson(g.to),
     protocol: g.protocol,
     ...(g.port !== undefined && { port: g.port }),
+    ...(g.ports !== undefined && { ports: { count: g.ports.count, ranges: g.ports.ranges.map((r) => ({ port: r.port, endPort: r.endPort })) } }),
     reason: g.reason,
     dropKind: g.kind,
     attempts: g.attempts,

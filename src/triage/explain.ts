@@ -21,7 +21,7 @@ import {
 } from '../policy/index.js';
 import { composeStandalone } from './compose.js';
 import { asClusterRequest, fixSide, sidePasses, type PolicyPatch } from './fix.js';
-import type { DropGroup } from './group.js';
+import { portRangesText, type DropGroup } from './group.js';
 
 export type TriageVerdict =
   /** Default deny (133): no allow rule on that side. */
@@ -90,6 +90,24 @@ export function triageDrops(groups: readonly DropGroup[], policies: readonly Pol
 }
 
 export function explainGroup(group: DropGroup, policies: readonly Policy[], set: PolicySet, options: TriageOptions = {}): DropExplanation {
+  if (group.ports === undefined || group.kind === 'other') return explainSample(group, policies, set, options, true);
+  // A fix per port would open every port of a scan; one range would open ports nothing answered on.
+  const x = explainSample(group, policies, set, options, false);
+  const l4 = group.sample.l4;
+  const judged = l4 !== undefined && 'destinationPort' in l4 ? ` (judged on one of them, port ${l4.destinationPort})` : '';
+  return {
+    ...x,
+    summary: `on ${group.ports.count} ports${judged}, no patch suggested: ${x.summary}`,
+    notes: [
+      `dropped on ${group.ports.count} ports between the same peers (${portRangesText(group.ports.ranges)}): a port scan, or an app on dynamic ports; ` +
+        'no patch is suggested, since one would open all of them: allow the ports the app needs by hand',
+      ...x.notes,
+    ],
+  };
+}
+
+/** The group judged on its sample flow; with `withFixes`, the patches that would let it through. */
+function explainSample(group: DropGroup, policies: readonly Policy[], set: PolicySet, options: TriageOptions, withFixes: boolean): DropExplanation {
   const hubble = group.deniedBy;
   const fromHubble = hubble.length > 0 ? { policies: hubble, policiesFrom: 'hubble' as const } : undefined;
   if (group.kind === 'other') {
@@ -131,7 +149,7 @@ export function explainGroup(group: DropGroup, policies: readonly Policy[], set:
   let current = policies;
   const patches: PolicyPatch[] = [];
   const notes: string[] = [];
-  for (const side of blocking) {
+  for (const side of withFixes ? blocking : []) {
     // Re-judge the side on the policies patched so far (a shared policy may already let it through).
     const now = evaluate(buildPolicySet(current), request, evalOptions)[side.direction];
     const r = fixSide(ctx, current, now);

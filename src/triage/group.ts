@@ -3,6 +3,11 @@
  * drop reason. A denied connection shows up as one policy-verdict event plus one drop event per
  * retransmitted SYN (hubble-api.md §2.4), so flows of the same 5-tuple within `attemptWindowMs`
  * of each other count as one attempt; `flows` keeps the raw count.
+ *
+ * Drops between the same two peers for one protocol and reason on more than `manyPorts`
+ * destination ports are one group with port ranges: `nmap` against one pod leaves 131,070 drops of
+ * one port each, and 131,070 groups (each with its own fix search and patch) bury the real drops
+ * and would each open one more port.
  */
 import type { Endpoint, Flow } from '../flow/index.js';
 import {
@@ -28,15 +33,26 @@ export type DropKind =
   /** Any other drop reason: not a policy decision. */
   | 'other';
 
+/** An inclusive range of destination ports, spelled as Cilium spells one in `toPorts`. */
+export interface PortSpan {
+  readonly port: number;
+  readonly endPort: number;
+}
+
 export interface DropGroup {
-  /** `<from>|<to>|<protocol>|<port>|<reason>`; stable, for tests and JSON consumers. */
+  /** `<from>|<to>|<protocol>|<port>|<reason>` (`ports` for a many-port group); stable, for tests and JSON consumers. */
   readonly key: string;
   readonly from: Peer;
   readonly to: Peer;
   /** TCP, UDP, SCTP, ICMPv4, ICMPv6, or `none` when the flow had no L4. */
   readonly protocol: string;
-  /** Destination port; ICMP type for ICMP; absent without L4. */
+  /** Destination port; ICMP type for ICMP; absent without L4 and in a many-port group. */
   readonly port?: number;
+  /**
+   * A many-port group (a port scan, or an app on dynamic ports): the distinct destination ports,
+   * sorted and merged into ranges, and how many there are. `port` is then absent.
+   */
+  readonly ports?: { readonly count: number; readonly ranges: readonly PortSpan[] };
   readonly kind: DropKind;
   /** Drop reason name (`POLICY_DENIED`, `CT_MAP_INSERTION_FAILED`), or `L7_DENIED` for proxy refusals. */
   readonly reason: string;
@@ -63,9 +79,20 @@ export interface GroupOptions {
   readonly workloads?: readonly WorkloadInfo[];
   /** Keep groups with either end in one of these namespaces. */
   readonly namespaces?: readonly string[];
+  /** More distinct ports than this between the same peers (protocol, reason) make one many-port group. Default `MANY_PORTS`. */
+  readonly manyPorts?: number;
 }
 
 export const DEFAULT_ATTEMPT_WINDOW_MS = 10_000;
+/**
+ * An app that is denied a handful of ports gets a fix per port; past this many it is a scan or
+ * dynamic ports, and a fix per port is not what anyone should apply.
+ */
+export const MANY_PORTS = 16;
+/** The protocols whose drops carry a destination port that a scan walks. */
+const PORT_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+/** Past this many remembered 5-tuples, those older than the attempt window are forgotten (flows come oldest first). */
+const TUPLES_KEPT = 4096;
 const PODS_KEPT = 5;
 
 interface Acc {
@@ -86,7 +113,19 @@ interface Acc {
   srcPods: Set<string>;
   dstPods: Set<string>;
   sample: Flow;
+  /** Arrival index of `sample`: merging groups picks the sample one group would have kept. */
+  sampleSeq: number;
   tuples: Map<string, number>;
+  /** When `tuples` grows to this size, the old ones are forgotten (then it is twice what is left, so that stays linear). */
+  tuplesLimit: number;
+  /** The distinct ports of a many-port group. */
+  ports: Set<number> | undefined;
+}
+
+/** The drops between two peers for one protocol and reason: one group per port, until there are too many ports. */
+interface PortFamily {
+  perPort: Map<number, Acc> | undefined;
+  many: Acc | undefined;
 }
 
 /** Groups DROPPED request-direction flows; newest group first (by last drop), then by key. */
@@ -101,23 +140,53 @@ export function groupDrops(flows: readonly Flow[], options: GroupOptions = {}): 
 export function groupDropsInTimeOrder(flows: Iterable<Flow>, options: GroupOptions = {}): DropGroup[] {
   const window = options.attemptWindowMs ?? DEFAULT_ATTEMPT_WINDOW_MS;
   const workloads = options.workloads ?? [];
+  const manyPorts = options.manyPorts ?? MANY_PORTS;
   const groups = new Map<string, Acc>();
+  const families = new Map<string, PortFamily>();
+  let seq = 0;
   for (const f of flows) {
     if (!isDroppedRequest(f)) continue;
+    seq++;
     const from = peerOf(f.source, f.ip?.source, f.sourceNames, workloads);
     const to = peerOf(f.destination, f.ip?.destination, f.destinationNames, workloads);
     const { protocol, port } = l4Of(f);
     const { kind, reason } = dropKind(f);
-    const key = `${describePeer(from)}|${describePeer(to)}|${protocol}|${port ?? ''}|${reason}`;
-    let g = groups.get(key);
-    if (g === undefined) {
-      g = {
-        key, from, to, protocol, port, kind, reason, attempts: 0, flows: 0, first: f.timeMs, last: f.timeMs,
-        directions: new Set(), deniedBy: new Set(), nodes: new Set(), srcPods: new Set(), dstPods: new Set(), sample: f, tuples: new Map(),
-      };
-      groups.set(key, g);
+    const fromText = describePeer(from);
+    const toText = describePeer(to);
+    const newAcc = (key: string): Acc => ({
+      key, from, to, protocol, port, kind, reason, attempts: 0, flows: 0, first: f.timeMs, last: f.timeMs,
+      directions: new Set(), deniedBy: new Set(), nodes: new Set(), srcPods: new Set(), dstPods: new Set(), sample: f, sampleSeq: seq, tuples: new Map(), tuplesLimit: TUPLES_KEPT, ports: undefined,
+    });
+    if (port === undefined || !PORT_PROTOCOLS.has(protocol)) {
+      const key = `${fromText}|${toText}|${protocol}|${port ?? ''}|${reason}`;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = newAcc(key)));
+      add(g, f, window, seq);
+      continue;
     }
-    add(g, f, window);
+    const familyKey = `${fromText}|${toText}|${protocol}|${reason}`;
+    let family = families.get(familyKey);
+    if (family === undefined) families.set(familyKey, (family = { perPort: new Map(), many: undefined }));
+    if (family.many !== undefined) {
+      add(family.many, f, window, seq);
+      family.many.ports?.add(port);
+      continue;
+    }
+    const perPort = family.perPort ?? new Map<number, Acc>();
+    let g = perPort.get(port);
+    if (g === undefined) {
+      g = newAcc(`${fromText}|${toText}|${protocol}|${port}|${reason}`);
+      perPort.set(port, g);
+      groups.set(g.key, g);
+    }
+    add(g, f, window, seq);
+    if (perPort.size > manyPorts) {
+      const many = mergeGroups(`${fromText}|${toText}|${protocol}|ports|${reason}`, [...perPort.values()]);
+      for (const k of perPort.values()) groups.delete(k.key);
+      groups.set(many.key, many);
+      family.many = many;
+      family.perPort = undefined;
+    }
   }
   const ns = options.namespaces;
   return [...groups.values()]
@@ -126,11 +195,46 @@ export function groupDropsInTimeOrder(flows: Iterable<Flow>, options: GroupOptio
     .map(freeze);
 }
 
-function add(g: Acc, f: Flow, window: number): void {
+/** One many-port group of the per-port groups of one family: what one group fed all their flows would hold. */
+function mergeGroups(key: string, parts: readonly Acc[]): Acc {
+  const [head] = parts;
+  if (head === undefined) throw new Error('mergeGroups: no groups');
+  const m: Acc = {
+    key, from: head.from, to: head.to, protocol: head.protocol, port: undefined, kind: head.kind, reason: head.reason,
+    attempts: 0, flows: 0, first: head.first, last: head.last,
+    directions: new Set(), deniedBy: new Set(), nodes: new Set(), srcPods: new Set(), dstPods: new Set(), sample: head.sample, sampleSeq: head.sampleSeq, tuples: new Map(), tuplesLimit: TUPLES_KEPT, ports: new Set(),
+  };
+  for (const g of parts) {
+    m.attempts += g.attempts;
+    m.flows += g.flows;
+    if (g.first < m.first) m.first = g.first;
+    if (g.last > m.last) m.last = g.last;
+    for (const s of g.directions) m.directions.add(s);
+    for (const s of g.deniedBy) m.deniedBy.add(s);
+    for (const s of g.nodes) m.nodes.add(s);
+    for (const s of g.srcPods) m.srcPods.add(s);
+    for (const s of g.dstPods) m.dstPods.add(s);
+    // Tuples carry the port, so no two groups share one.
+    for (const [t, ms] of g.tuples) m.tuples.set(t, ms);
+    if (g.port !== undefined) m.ports?.add(g.port);
+    if (betterSample(g.sample, g.sampleSeq, m.sample, m.sampleSeq)) {
+      m.sample = g.sample;
+      m.sampleSeq = g.sampleSeq;
+    }
+  }
+  m.tuplesLimit = Math.max(TUPLES_KEPT, 2 * m.tuples.size);
+  return m;
+}
+
+function add(g: Acc, f: Flow, window: number, seq: number): void {
   g.flows++;
   const tuple = fiveTuple(f);
   const prev = g.tuples.get(tuple);
   if (prev === undefined || f.timeMs - prev > window) g.attempts++;
+  if (prev === undefined && g.tuples.size >= g.tuplesLimit) {
+    forgetOldTuples(g.tuples, f.timeMs - window);
+    g.tuplesLimit = Math.max(TUPLES_KEPT, 2 * g.tuples.size);
+  }
   g.tuples.set(tuple, f.timeMs);
   g.first = Math.min(g.first, f.timeMs);
   g.last = Math.max(g.last, f.timeMs);
@@ -140,9 +244,28 @@ function add(g: Acc, f: Flow, window: number): void {
   if (f.nodeName) g.nodes.add(f.nodeName);
   if (f.source.podName) g.srcPods.add(f.source.podName);
   if (f.destination.podName) g.dstPods.add(f.destination.podName);
-  // Prefer a policy-verdict event (it names the policy and the direction), then the newest flow.
+  if (betterSample(f, seq, g.sample, g.sampleSeq)) {
+    g.sample = f;
+    g.sampleSeq = seq;
+  }
+}
+
+/**
+ * The flow a group explains: a policy-verdict event (it names the policy and the direction) over
+ * any other, then the later one to arrive (flows come oldest first).
+ */
+function betterSample(f: Flow, seq: number, current: Flow, currentSeq: number): boolean {
   const verdictEvent = (x: Flow): boolean => x.eventType?.type === 5;
-  if (verdictEvent(f) || !verdictEvent(g.sample)) g.sample = f;
+  if (verdictEvent(f) !== verdictEvent(current)) return verdictEvent(f);
+  return seq >= currentSeq;
+}
+
+/**
+ * Drops the 5-tuples last seen before `before`: flows come oldest first, so no later flow can
+ * find one of them within the attempt window, and a scan's one tuple per port need not all stay.
+ */
+function forgetOldTuples(tuples: Map<string, number>, before: number): void {
+  for (const [t, ms] of tuples) if (ms < before) tuples.delete(t);
 }
 
 function freeze(g: Acc): DropGroup {
@@ -153,6 +276,7 @@ function freeze(g: Acc): DropGroup {
     to: g.to,
     protocol: g.protocol,
     ...(g.port !== undefined && { port: g.port }),
+    ...(g.ports !== undefined && { ports: { count: g.ports.size, ranges: portSpans(g.ports) } }),
     kind: g.kind,
     reason: g.reason,
     attempts: g.attempts,
@@ -166,6 +290,31 @@ function freeze(g: Acc): DropGroup {
     dstPods: sorted(g.dstPods).slice(0, PODS_KEPT),
     sample: g.sample,
   };
+}
+
+/** Distinct ports as sorted inclusive ranges. */
+export function portSpans(ports: Iterable<number>): PortSpan[] {
+  const sorted = Float64Array.from(ports).sort();
+  const spans: PortSpan[] = [];
+  let start = sorted[0];
+  let end = start;
+  for (let i = 1; i <= sorted.length; i++) {
+    const p = sorted[i];
+    if (p !== undefined && end !== undefined && p === end + 1) {
+      end = p;
+      continue;
+    }
+    if (start !== undefined && end !== undefined) spans.push({ port: start, endPort: end });
+    start = p;
+    end = p;
+  }
+  return spans;
+}
+
+/** `1-1024, 8080, 9000-9100`; past the first ten ranges, how many more. */
+export function portRangesText(ranges: readonly PortSpan[]): string {
+  const shown = ranges.slice(0, 10).map((r) => (r.port === r.endPort ? `${r.port}` : `${r.port}-${r.endPort}`));
+  return ranges.length > shown.length ? `${shown.join(', ')} and ${ranges.length - shown.length} more ranges` : shown.join(', ');
 }
 
 /** `CiliumNetworkPolicy dbms/deny-from-downloads`, the same shape as the evaluator's `policyLabel`. */
