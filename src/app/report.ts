@@ -14,7 +14,10 @@ import {
   renderInventoryHtml,
   renderInventoryMarkdown,
   MAP_WORKLOAD_LIMIT,
+  mapsWorkloads,
   reportMapGraph,
+  scopeMapGraph,
+  type ServiceMapGraph,
 } from '../report/index.js';
 import { type Db, readSummary } from '../store/index.js';
 import { layoutServiceMap } from './report-layout.js';
@@ -70,10 +73,19 @@ function inventoryOf<E extends InventoryEdge>(db: Db, request: ReportRequest, gr
   return buildInventory({ edges: graph.edges, workloads: graph.workloads, convergence: graph.convergence, health, ...(ns && { namespaces: ns }), ...(findings && { policies: findings }) });
 }
 
-/** The report's text: the Markdown from `buildMarkdownReport`, the HTML (with its map) from `buildReport`. */
+/**
+ * The report's text: the Markdown from `buildMarkdownReport`; the HTML (with its map) from
+ * `buildReport`, or, for a scope whose map shows namespaces (more than MAP_WORKLOAD_LIMIT
+ * workloads), from `buildMarkdownReport`: such a map and the tables print no other evidence list,
+ * and at thousands of workloads the lists they leave unread are most of what the read costs.
+ */
 export async function reportText(db: Db, request: ReportRequest, options: RenderOptions): Promise<string> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (options.format === 'markdown') return renderInventoryMarkdown(buildMarkdownReport(db, request), at);
+  if (!request.policies) {
+    const inv = buildMarkdownReport(db, request);
+    if (!mapsWorkloads(inv)) return renderHtml(inv, scopeMapGraph(inv, observedEdgeStatus(inv.edges)), options);
+  }
   return renderReport(buildReport(db, request), options);
 }
 
@@ -101,7 +113,12 @@ export interface RenderOptions {
 export async function renderReport(inv: Inventory, options: RenderOptions): Promise<string> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (options.format === 'markdown') return renderInventoryMarkdown(inv, at);
-  const graph = reportMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges));
+  return renderHtml(inv, reportMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges)), options);
+}
+
+/** The HTML of an inventory with its map (`graph`, undefined when the scope is too big for one). */
+async function renderHtml<E extends InventoryEdge>(inv: Inventory<E>, graph: ServiceMapGraph | undefined, options: RenderOptions): Promise<string> {
+  const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (graph === undefined) {
     return renderInventoryHtml(inv, undefined, { ...at, mapMissing: `${inv.workloads.length} workloads in more namespaces than a map can show; name some with -n (up to ${MAP_WORKLOAD_LIMIT} workloads are drawn one by one)` });
   }

@@ -2,7 +2,7 @@
  * The inventory as one self-contained HTML file: the same tables as the Markdown plus the service
  * map as inline SVG (laid out before, nothing fetched or computed at view time but hover/click).
  */
-import type { Inventory, SideCoverage, WorkloadCoverage } from './inventory.js';
+import type { Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
 import { sideCoverageText } from './inventory-markdown.js';
 import { peerLabel } from './edges.js';
 import { droppedPort } from './ports.js';
@@ -148,7 +148,7 @@ const coverageText = (c: WorkloadCoverage | undefined): string =>
 
 const sideDetail = (s: SideCoverage): string => (s.selectedBy.length === 0 ? 'no policy' : `${sideCoverageText(s)} (${s.selectedBy.join(', ')})`);
 
-export function renderInventoryHtml(inv: Inventory, layout: MapLayout | undefined, options: HtmlOptions = {}): string {
+export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions = {}): string {
   const title = options.title ?? 'Network inventory';
   const h = inv.health;
   const components = inv.namespaces.reduce((n, s) => n + s.components.length, 0);

@@ -86,7 +86,7 @@ export function policyFindings(input: FindingsInput): PolicyFindings {
 }
 
 /** Without policies the map can only tell dropped edges from the rest. */
-export function observedEdgeStatus(edges: readonly Edge[]): Map<string, EdgeStatus> {
+export function observedEdgeStatus(edges: readonly Pick<Edge, 'from' | 'to' | 'protocol' | 'port' | 'dropped'>[]): Map<string, EdgeStatus> {
   return new Map(edges.map((e) => [edgeId(e), e.dropped > 0 ? 'dropped' : 'no-policy']));
 }
 

@@ -4,7 +4,7 @@
  * layout (elkjs) happens in app/, the drawing in inventory-html.ts.
  */
 import type { Edge, Peer } from '../graph/index.js';
-import { cidrName, edgeId, type EdgeStatus, type Inventory, peerId } from './inventory.js';
+import { cidrName, edgeId, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
 import { formatPorts } from './ports.js';
 import { formatCount, formatTime } from './table.js';
 
@@ -99,7 +99,18 @@ export const MAP_NAMESPACE_LIMIT = 600;
 
 /** The map the report draws for this scope: workloads, or namespaces when there are too many. */
 export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
-  if (inv.workloads.length <= MAP_WORKLOAD_LIMIT) return serviceMapGraph(inv, status);
+  return mapsWorkloads(inv) ? serviceMapGraph(inv, status) : scopeMapGraph(inv, status);
+}
+
+/**
+ * Whether the report's map draws each workload, with every edge's evidence (pods, DNS names,
+ * HTTP requests, policies Hubble named). A map of namespaces prints none of those lists: a reader
+ * that knows the scope is this big need not read them.
+ */
+export const mapsWorkloads = (inv: Pick<Inventory<InventoryEdge>, 'workloads'>): boolean => inv.workloads.length <= MAP_WORKLOAD_LIMIT;
+
+/** `reportMapGraph` for a scope too big for a map of workloads: namespaces, or none when there are too many. */
+export function scopeMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
   const namespaces = new Set(inv.workloads.map((w) => w.namespace));
   return namespaces.size <= MAP_NAMESPACE_LIMIT ? namespaceMapGraph(inv, status) : undefined;
 }
@@ -195,7 +206,7 @@ const PORTS_NAMED = 6;
  * them, with counts per status and example workload pairs as evidence. Hub and DNS edges are hidden
  * until asked for, as on the workload map.
  */
-export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
   const namespaces: MapGroup = { id: 'namespaces:', label: 'namespaces', kind: 'namespace' };
   const external: MapGroup = { id: EXTERNAL_GROUP, label: 'outside the cluster', kind: 'external' };
   const entities: MapGroup = { id: ENTITY_GROUP, label: 'entities', kind: 'entities' };
@@ -225,7 +236,7 @@ export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, Ed
       }
     }
   };
-  const pairs = new Map<string, { from: string; to: string; edges: Edge[] }>();
+  const pairs = new Map<string, { from: string; to: string; edges: E[] }>();
   for (const e of inv.edges) {
     const from = idOf(e.from);
     const to = idOf(e.to);
@@ -248,7 +259,7 @@ export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, Ed
     add(id, `${ns} (${formatCount(n)})`, `namespace ${ns}: ${formatCount(n)} workload${n === 1 ? '' : 's'}, ${formatCount(inside.get(id) ?? 0)} edges between them`, 'namespace', namespaces);
   }
   for (const p of pairs.values()) {
-    const first = p.edges[0] as Edge;
+    const first = p.edges[0] as E;
     for (const [id, peer] of [[p.from, first.from], [p.to, first.to]] as const) {
       if (nodes.has(id)) continue;
       if (peer.kind === 'workload') add(id, peer.namespace, `namespace ${peer.namespace} (outside the scope)`, 'namespace', namespaces);
@@ -277,7 +288,7 @@ export function namespaceMapGraph(inv: Inventory, status: ReadonlyMap<string, Ed
 }
 
 /** Counts per status and the first few workload pairs of a merged edge, busiest and worst first. */
-function mergedEvidence(edges: readonly Edge[], statuses: readonly EdgeStatus[]): string[] {
+function mergedEvidence(edges: readonly InventoryEdge[], statuses: readonly EdgeStatus[]): string[] {
   const byStatus = new Map<EdgeStatus, number>();
   for (const s of statuses) byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
   const flows = edges.reduce((n, e) => n + e.flows, 0);

@@ -20,8 +20,8 @@ import {
   resolveWorkloads,
 } from '../../src/graph/index.js';
 import { type Db, EdgeWriter, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
-import { buildMarkdownReport, buildReport } from '../../src/app/index.js';
-import { renderInventoryMarkdown } from '../../src/report/index.js';
+import { buildMarkdownReport, buildReport, renderReport, reportText } from '../../src/app/index.js';
+import { MAP_WORKLOAD_LIMIT, renderInventoryMarkdown } from '../../src/report/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { HOUR, T0, coredns, dnsResponse, flow, immich, pod, postgres1, reserved, world } from '../unit/graph/builders.js';
@@ -206,5 +206,34 @@ describe('a projected graph read', () => {
         }
       });
     }
+  });
+
+  describe('the HTML report of a scope too big for a map of workloads', () => {
+    const tmp = tempDir();
+    const cluster = tmp.file('cluster.db');
+    beforeAll(async () => {
+      const lines = tmp.file('cluster.jsonl');
+      const g = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '320', '--flows', '12000', '--seed', 'namespace-map', '--out', lines], { encoding: 'utf8' });
+      expect(g.status, g.stderr).toBe(0);
+      expect((await runCli(['--db', cluster, 'replay', lines])).code).toBe(0);
+    }, 120_000);
+    afterAll(() => tmp.remove());
+
+    it('reads only the evidence its namespace map and tables print, and is the full read\'s HTML byte for byte (scopes under the limit too)', async () => {
+      const db = openDatabase(cluster, { readonly: true });
+      try {
+        const html = { format: 'html', generatedAtMs: T0 } as const;
+        const whole = buildMarkdownReport(db);
+        // The case under test: more workloads than a workload map draws.
+        expect(whole.workloads.length).toBeGreaterThan(MAP_WORKLOAD_LIMIT);
+        expect(await reportText(db, {}, html)).toBe(await renderReport(buildReport(db), html));
+        // A few namespaces: a map of workloads with their evidence, from the full read.
+        const few = [...new Set(whole.workloads.map((w) => w.namespace))].slice(0, 3);
+        expect(buildMarkdownReport(db, { namespaces: few }).workloads.length).toBeLessThanOrEqual(MAP_WORKLOAD_LIMIT);
+        expect(await reportText(db, { namespaces: few }, html)).toBe(await renderReport(buildReport(db, { namespaces: few }), html));
+      } finally {
+        db.close();
+      }
+    }, 120_000);
   });
 });
