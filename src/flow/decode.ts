@@ -10,6 +10,7 @@
  * whole record with the field's path. Field masks can remove any field, so every field is optional.
  */
 import { ENDPOINT_CACHE_CHARS, MAX_CACHED_ENDPOINT_CHARS, endpointChars } from './cache-bounds.js';
+import { sharedLabels } from './label-lists.js';
 import {
   DROP_REASON_PLACEHOLDER,
   decodeDropReason,
@@ -279,7 +280,7 @@ export function decodeEndpoint(v: unknown, path: string): Endpoint {
   if (decoded === EMPTY_ENDPOINT || decoded.identity !== key) return decoded;
   const chars = endpointChars(decoded);
   if (chars > MAX_CACHED_ENDPOINT_CHARS) return decoded;
-  Object.freeze(decoded.labels);
+  (decoded as { labels: readonly string[] }).labels = sharedLabels(key, decoded.labels);
   Object.freeze(decoded.workloads);
   const shared = Object.freeze(decoded);
   if (knownEndpointCount >= MAX_KNOWN_ENDPOINTS || knownEndpointChars + chars > ENDPOINT_CACHE_CHARS) {

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import {
   type CappedSet,
+  type ClusterIpRecord,
   type EdgeRecord,
   type GraphDelta,
   SET_FIELDS,
@@ -12,10 +13,11 @@ import {
 } from '../graph/index.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import type { Db } from './open.js';
+import { RowBatch } from './row-batch.js';
 
 /**
  * Set values known to be stored, counted over all edges: lets most flushes skip the JSON
- * read-modify-write. Bounded by values, not edges: at 60,000 edges a map per edge with a set per
+ * read-modify-write, and while no other writer wrote, the read. Bounded by values, not edges: at 60,000 edges a map per edge with a set per
  * field held ~150 MB (replay of a 3,000-workload cluster peaked at 425 MB instead of 277 MB).
  */
 const KNOWN_VALUES_MAX = 100_000;
@@ -42,7 +44,9 @@ function counterValues(e: EdgeRecord): number[] {
  * ingest batch commit), so a batch's flows, counts and edges are committed together or not at all.
  * Counters are added in one UPSERT per edge, hours and drop reasons by their own additive UPSERTs;
  * the capped JSON sets (pods, names, paths) are read, merged with graph/merge.ts and written back
- * only when the delta brings a value not known to be stored already.
+ * only when the delta brings a value not known to be stored already; they are not even read while
+ * this writer knows them exactly (no other writer wrote since: PRAGMA data_version for other
+ * connections, a per-connection count for other writers on this one).
  */
 export class EdgeWriter {
   readonly #db: Db;
@@ -68,10 +72,21 @@ export class EdgeWriter {
   readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
   #knownLabelSetChars = 0;
-  /** Edge id → set values this writer read or wrote (a subset of what is stored; sets only grow). */
+  /**
+   * Edge id → its sets as this writer last read or wrote them, and the epoch it did. Always a
+   * subset of what is stored (sets only grow); exactly what is stored while the epoch is current.
+   */
   readonly #known = new Map<number, KnownSets>();
   #knownValues = 0;
   #knownChars = 0;
+  /** Advanced whenever another writer may have written since this one last did. */
+  #epoch = 0;
+  /** The database's data_version (other connections' commits) and this connection's write count, as of this writer's last write. */
+  #dataVersion: number | undefined;
+  #connectionWrites: number | undefined;
+  /** Whether other connections were checked during the current write (after its first write: the lock is held). */
+  #checkedOthers = false;
+  readonly #selectDataVersion;
 
   constructor(db: Db) {
     this.#db = db;
@@ -84,8 +99,9 @@ export class EdgeWriter {
     );
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
+    this.#selectDataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
-    this.#insertHour = db.prepare('INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES (?, ?)');
+    this.#insertHour = new RowBatch(db, 'INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES', 2);
     this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
       ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
     this.#upsertWorkload = db.prepare(`INSERT INTO workloads (key, namespace, kind, name, first_seen_ms, last_seen_ms)
@@ -105,18 +121,39 @@ export class EdgeWriter {
     this.#upsertNamespace = db.prepare(`INSERT INTO namespaces (namespace, labels, seen_ms) VALUES (?, ?, ?)
       ON CONFLICT (namespace) DO UPDATE SET labels = excluded.labels, seen_ms = excluded.seen_ms
       WHERE excluded.seen_ms > namespaces.seen_ms OR (excluded.seen_ms = namespaces.seen_ms AND excluded.labels > namespaces.labels)`);
-    this.#upsertClusterIp = db.prepare(`INSERT INTO cluster_ips (ip, peer_key, flows, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (ip, peer_key) DO UPDATE SET flows = flows + excluded.flows,
-        first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`);
+    this.#upsertClusterIp = new RowBatch(
+      db,
+      'INSERT INTO cluster_ips (ip, peer_key, flows, first_seen_ms, last_seen_ms) VALUES',
+      5,
+      `ON CONFLICT (ip, peer_key) DO UPDATE SET flows = flows + excluded.flows,
+        first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+    );
   }
 
   write(delta: GraphDelta): void {
-    for (const w of delta.workloads.values()) this.#writeWorkload(w);
-    for (const [key, e] of delta.edges) this.#writeEdge(key, e);
-    for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
-    for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
-    for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
-    for (const c of delta.clusterIps?.values() ?? []) this.#upsertClusterIp.run(c.ip, c.peer, c.flows, c.firstSeenMs, c.lastSeenMs);
+    // Another EdgeWriter on this connection (a new sink, a resumed run) may have written since.
+    if (connectionWrites.get(this.#db) !== this.#connectionWrites) this.#epoch++;
+    this.#checkedOthers = false;
+    try {
+      for (const w of delta.workloads.values()) this.#writeWorkload(w);
+      for (const [key, e] of delta.edges) this.#writeEdge(key, e);
+      this.#insertHour.flush();
+      for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
+      for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
+      for (const ns of delta.namespaces?.values() ?? []) this.#upsertNamespace.run(ns.namespace, JSON.stringify(ns.labels), ns.seenMs);
+      // In key order: a churning cluster brings thousands of new addresses a batch, and inserted in
+      // order they fill neighbouring B-tree pages instead of touching a random page each.
+      for (const c of [...(delta.clusterIps?.values() ?? [])].sort(byClusterIpKey)) this.#upsertClusterIp.add(c.ip, c.peer, c.flows, c.firstSeenMs, c.lastSeenMs);
+      this.#upsertClusterIp.flush();
+      const n = (connectionWrites.get(this.#db) ?? 0) + 1;
+      connectionWrites.set(this.#db, n);
+      this.#connectionWrites = n;
+    } catch (e) {
+      // The caller's transaction rolls back: rows not written yet must not enter the next one.
+      this.#insertHour.discard();
+      this.#upsertClusterIp.discard();
+      throw e;
+    }
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {
@@ -125,13 +162,15 @@ export class EdgeWriter {
     const id = existing === undefined ? (this.#ids.get(key) as number) : this.#addCounters(existing, e);
     const hours = e.hours;
     if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
-      for (const h of hours) this.#insertHour.run(id, h);
+      for (const h of hours) this.#insertHour.add(id, h);
       if (this.#lastHour.size >= ID_CACHE_MAX) this.#lastHour.clear();
       this.#lastHour.set(id, hours[hours.length - 1] as number);
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
     if (existing === undefined || !this.#bringsNewValues(id, e)) return;
-    const stored = setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+    const known = this.#known.get(id);
+    // The counters' UPDATE above holds the write lock: no other connection commits from here on.
+    const stored = known !== undefined && this.#othersChecked() && known.epoch === this.#epoch ? known.sets : setColumns(this.#selectSets.get(id) as Record<string, unknown>);
     const merged = {} as Record<SetField, CappedSet>;
     for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
     const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
@@ -140,24 +179,35 @@ export class EdgeWriter {
     this.#rememberSets(id, merged);
   }
 
+  /**
+   * Whether other connections committed nothing since this writer's last write; if they did, what
+   * it knows is only a subset from now on. Checked once per write, after its first write statement.
+   */
+  #othersChecked(): boolean {
+    if (!this.#checkedOthers) {
+      this.#checkedOthers = true;
+      const version = this.#selectDataVersion.get() as number;
+      if (version !== this.#dataVersion) {
+        this.#epoch++;
+        this.#dataVersion = version;
+      }
+    }
+    return true;
+  }
+
   /** Remembers the sets now stored for an edge, within the writer's bounds. */
   #rememberSets(id: number, sets: Readonly<Record<SetField, CappedSet>>): void {
-    const known: KnownSets = new Map();
     let values = 0;
     let chars = 0;
     for (const f of SET_FIELDS) {
       const set = sets[f];
-      if (set.values.length === 0) continue;
-      // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
-      const full = set.truncated && set.values.length === SET_LIMITS[f];
-      known.set(f, { values: new Set(set.values), ceiling: full ? set.values[set.values.length - 1] : undefined });
       values += set.values.length;
       for (const v of set.values) chars += v.length;
     }
     const before = this.#known.get(id);
     if (before !== undefined) {
-      this.#knownValues -= knownSize(before);
-      this.#knownChars -= knownChars(before);
+      this.#knownValues -= before.values;
+      this.#knownChars -= before.chars;
       this.#known.delete(id);
     }
     // An edge whose sets hold megabytes is read and merged each time instead.
@@ -169,7 +219,9 @@ export class EdgeWriter {
     }
     this.#knownValues += values;
     this.#knownChars += chars;
-    this.#known.set(id, known);
+    // Exact only if this writer's view was current when it read or wrote them.
+    this.#othersChecked();
+    this.#known.set(id, { sets, epoch: this.#epoch, values, chars });
   }
 
   /** The row id of an edge stored before (by another writer, or forgotten by this one). */
@@ -234,11 +286,12 @@ export class EdgeWriter {
     for (const f of SET_FIELDS) {
       const s = e.sets[f];
       if (s.values.length === 0 && !s.truncated) continue;
-      const k = known.get(f);
-      if (k === undefined || s.truncated) return true;
-      // Churning pods bring new names all the time; most sort above a full set's largest and
-      // would not enter it.
-      for (const v of s.values) if (!k.values.has(v) && (k.ceiling === undefined || v < k.ceiling)) return true;
+      const k = known.sets[f];
+      if (k.values.length === 0 || s.truncated) return true;
+      // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
+      // Churning pods bring new names all the time; most sort above it and would not enter.
+      const ceiling = k.truncated && k.values.length === SET_LIMITS[f] ? k.values[k.values.length - 1] : undefined;
+      for (const v of s.values) if ((ceiling === undefined || v < ceiling) && !hasSorted(k.values, v)) return true;
     }
     return false;
   }
@@ -266,19 +319,34 @@ export class EdgeWriter {
   }
 }
 
-/** Per non-empty set field: the values known stored and, for a full truncated set, its largest value. */
-type KnownSets = Map<SetField, { readonly values: ReadonlySet<string>; readonly ceiling: string | undefined }>;
-
-function knownSize(k: KnownSets): number {
-  let n = 0;
-  for (const f of k.values()) n += f.values.size;
-  return n;
+function byClusterIpKey(a: ClusterIpRecord, b: ClusterIpRecord): number {
+  if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
+  return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
 }
 
-function knownChars(k: KnownSets): number {
-  let n = 0;
-  for (const f of k.values()) for (const v of f.values) n += v.length;
-  return n;
+/** An edge's sets as a writer last read or wrote them (values sorted, as capped sets keep them). */
+interface KnownSets {
+  readonly sets: Readonly<Record<SetField, CappedSet>>;
+  readonly epoch: number;
+  readonly values: number;
+  readonly chars: number;
+}
+
+/** EdgeWriter writes per connection, so that a writer sees when another one wrote on its connection. */
+const connectionWrites = new WeakMap<Db, number>();
+
+/** Binary search in a sorted array of distinct strings. */
+function hasSorted(values: readonly string[], v: string): boolean {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = values[mid] as string;
+    if (m === v) return true;
+    if (m < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** The `truncated` column: the set fields that had more values than they keep, in SET_FIELDS order. */

@@ -9,6 +9,7 @@ import { formatCount, formatDuration, renderTable } from '../../report/index.js'
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
+import { tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
 
 const BAD_RESPONSES_PRINTED = 20;
@@ -107,6 +108,7 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
   // A database this run creates is removed again if the relay cannot be reached (nothing stored).
   const created = !existsSync(dbPath);
   let removeCreated = false;
+  tuneHeapForIngest();
   const db = openDatabase(dbPath);
   const progress = createProgress(ctx.io);
   const controller = new AbortController();

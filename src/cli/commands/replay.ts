@@ -7,6 +7,7 @@ import { formatCount, renderTable } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
+import { tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
 
 /** Bad lines printed before we only count them. */
@@ -47,6 +48,7 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
 async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandContext, dbPath: string): Promise<number> {
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
   for (const f of files) checkReadableFile(f);
+  tuneHeapForIngest();
   const db = openDatabase(dbPath);
   const progress = createProgress(ctx.io);
   const started = Date.now();

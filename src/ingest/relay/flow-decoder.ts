@@ -34,6 +34,7 @@ import {
   observationPointName,
 } from '../../flow/enums.js';
 import { DecodeError, optEnum } from '../../flow/json-fields.js';
+import { sharedLabels } from '../../flow/label-lists.js';
 import { type DecodeResult, decodeEvent } from '../../flow/decode.js';
 import type {
   DnsRecord,
@@ -448,7 +449,7 @@ export class FlowDecoder {
       identity,
       clusterName,
       namespace: namespace || undefined,
-      labels: labels === undefined ? EMPTY_STRINGS : Object.freeze(labels),
+      labels: labels === undefined ? EMPTY_STRINGS : sharedLabels(identity, labels),
       podName: podName || undefined,
       workloads: Object.freeze(workloads ?? []),
     });

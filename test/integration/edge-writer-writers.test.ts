@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Flow } from '../../src/flow/index.js';
+import { EdgeAggregator } from '../../src/graph/index.js';
+import { type Db, EdgeWriter, openDatabase } from '../../src/store/index.js';
+import { tempDir } from '../helpers/paths.js';
+import { HOUR, T0, flow, pod } from '../unit/graph/builders.js';
+
+/**
+ * A writer skips re-reading an edge's sets while it knows them exactly; another writer (another
+ * process on the same file, or a new sink on the same connection) must make it read them again,
+ * or a merge from a stale copy would drop what the other one stored.
+ */
+const tmp = tempDir();
+afterAll(() => tmp.remove());
+
+function batch(pods: readonly string[], hour: number): Flow[] {
+  return pods.map((name) =>
+    flow({
+      src: pod('shop', name, { app: 'web' }, { kind: 'Deployment', name: 'web' }, 30001),
+      dst: pod('db', 'postgres-0', { app: 'postgres' }, { kind: 'StatefulSet', name: 'postgres' }, 30002),
+      dstIp: '10.0.2.7',
+      proto: 'TCP',
+      dport: 5432,
+      sport: 40000,
+      flags: { SYN: true },
+      t: T0 + hour * HOUR,
+      verdict: 'FORWARDED',
+      dir: 'EGRESS',
+      eventType: 4,
+      destinationNames: [],
+    }),
+  );
+}
+
+function write(db: Db, writer: EdgeWriter, flows: readonly Flow[]): void {
+  const agg = new EdgeAggregator();
+  for (const f of flows) agg.add(f);
+  // As IngestWriter.commit does: the batch's own rows first, so the write lock is held.
+  db.transaction(() => {
+    db.prepare("INSERT INTO edge_skips (reason, flows) VALUES ('reply', 0) ON CONFLICT (reason) DO NOTHING").run();
+    writer.write(agg.take());
+  })();
+}
+
+const srcPods = (db: Db): string[] => JSON.parse((db.prepare('SELECT src_pods FROM edges').get() as { src_pods: string }).src_pods) as string[];
+
+describe('EdgeWriter with other writers on the same database', () => {
+  it('another connection and another writer on its own connection: every pod name stays stored', () => {
+    const file = tmp.file('writers.db');
+    const a = openDatabase(file);
+    const b = openDatabase(file);
+    try {
+      // Pod sets keep the 5 smallest names: the others' names sort first and must stay.
+      const mine = new EdgeWriter(a);
+      write(a, mine, batch(['web-x-1'], 0));
+      write(a, mine, batch(['web-x-2'], 1)); // known exactly now
+      write(b, new EdgeWriter(b), batch(['web-b-1'], 2)); // another process
+      write(a, mine, batch(['web-x-3'], 3));
+      write(a, new EdgeWriter(a), batch(['web-c-1'], 4)); // a new sink on this connection
+      write(a, mine, batch(['web-x-0'], 5));
+      expect(srcPods(a)).toEqual(['web-b-1', 'web-c-1', 'web-x-0', 'web-x-1', 'web-x-2']);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
