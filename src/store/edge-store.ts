@@ -160,6 +160,7 @@ function storedRows(evidence: readonly EvidenceField[], hours: ReadonlyMap<numbe
   };
 }
 
+/** The rows as stored edges, one at a time as SQLite hands them over. */
 function* storedOf(rows: Iterable<unknown[]>, toStored: (row: readonly unknown[]) => StoredEdge): Iterable<StoredEdge> {
   for (const r of rows) yield toStored(r);
 }
@@ -288,7 +289,7 @@ function storedClusterIpLookup(db: Db): ClusterIpLookup {
 function readClusterIps(db: Db, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, peer: (key: unknown, what: string) => RawPeer = peerParser()): ClusterIps {
   if (!hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
   // GLOB, not LIKE: a key is `ip:` in lower case or no world key at all (`parseRawPeerKey`), and
-  // LIKE's case folding made this scan of the key index twice as slow.
+  // LIKE's case folding made this scan of the key index about twice as slow.
   const rows = db.prepare(`SELECT src_key, dst_key, protocol, port FROM edges
     WHERE src_key GLOB 'ip:*' OR dst_key GLOB 'ip:*' OR src_key IN ('e:host', 'e:remote-node') OR dst_key IN ('e:host', 'e:remote-node')`);
   const ends = (rows.raw().all() as [string, string, EdgeRecord['protocol'], number][]).map(
