@@ -6,7 +6,7 @@
 //
 //   node scripts/bench.mjs [--sizes 100000,1000000,5000000] [--dir bench-out] [--keep] [--repeat N]
 //        [--cluster 750,1500,3000|none] [--cluster-dir DIR] [--read-repeat N]
-//        [--observe-flows N|all|none]
+//        [--observe-flows N|all|none] [--port-scan WORKLOADS|none]
 //
 // Two kinds of recording: the home-lab topology (generate-recording.mjs, --sizes flows) and a
 // high-cardinality churning cluster (generate-cluster.mjs, --cluster workloads, 2,000,000 flows
@@ -16,6 +16,9 @@
 // report when the build has it) and reports time and peak RSS per workload, and runs `observe`
 // against a loopback relay that sends the same recording as fast as it can (scripts/bench-observe.ts;
 // --observe-flows of them, default all): flows/s, flows per CPU-second, peak RSS and RSS over time.
+// --port-scan (default: the smallest cluster) replays that cluster's first 20,000 flows plus a port
+// scan of every TCP and UDP port by two peers, all dropped (generate-port-scan.mjs), and times
+// recommend --out, status, edges -A, drops (-o yaml, --policies) on it.
 //
 // On a shared 2-core VM single timings of the same thing vary by 20% or more, baseline included, so
 // each size's three measurements run --repeat times, interleaved (baseline, 1 thread, 2 workers,
@@ -43,6 +46,7 @@ const clusterSizes = clusterFlag === 'none' ? [] : clusterFlag.split(',').map(Nu
 const clusterDir = flag('--cluster-dir', join(tmpdir(), 'hubble-advisor-bench'));
 const readRepeat = Number(flag('--read-repeat', '3'));
 const observeFlows = flag('--observe-flows', 'all');
+const portScanFlag = flag('--port-scan', clusterSizes.length > 0 ? String(Math.min(...clusterSizes)) : 'none');
 if (!sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sizes: flow counts, or none');
 mkdirSync(dir, { recursive: true });
 mkdirSync(clusterDir, { recursive: true });
@@ -184,7 +188,8 @@ for (const size of sizes) {
 
 const clusterResults = [];
 const hasReport = existsSync(join(root, 'dist/cli/commands/report.js'));
-for (const workloads of clusterSizes) {
+/** The cluster recording of this many workloads (2M flows at 3,000), generated once and cached. */
+function clusterRecording(workloads) {
   const flows = Math.round((workloads * 2_000_000) / 3000);
   const file = join(clusterDir, `cluster-${workloads}-${flows}-bench.jsonl`);
   if (!existsSync(file)) {
@@ -196,6 +201,11 @@ for (const workloads of clusterSizes) {
     if (gen.status !== 0) throw new Error('generate-cluster failed');
     renameSync(tmp, file);
   }
+  return { file, flows };
+}
+
+for (const workloads of clusterSizes) {
+  const { file, flows } = clusterRecording(workloads);
   const bytes = statSync(file).size;
   parseBaseline(file);
   const repeat = repeatFlag === undefined ? (flows <= 1_000_000 ? 3 : 1) : Number(repeatFlag);
@@ -278,6 +288,47 @@ for (const workloads of clusterSizes) {
   );
 }
 
+// ---- a port scan ----------------------------------------------------------------------------------
+
+// The smallest cluster's first 20,000 flows plus a world address and a pod each scanning one pod on
+// every TCP and UDP port, all dropped (scripts/generate-port-scan.mjs): 262,140 drops, one edge per port.
+let scanResult;
+if (portScanFlag !== 'none') {
+  const workloads = Number(portScanFlag);
+  const file = join(clusterDir, `port-scan-${workloads}.jsonl`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.tmp`;
+    const gen = spawnSync(process.execPath, [join(root, 'scripts/generate-port-scan.mjs'), '--from', clusterRecording(workloads).file, '--out', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (gen.status !== 0) throw new Error('generate-port-scan failed');
+    renameSync(tmp, file);
+  }
+  const db = join(dir, 'port-scan.db');
+  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+  const policyDir = join(dir, 'port-scan-policies');
+  rmSync(policyDir, { recursive: true, force: true });
+  const loads = [loadavg()[0]];
+  const replay = await runChild(['--db', db, 'replay', '--workers', '1', '-o', 'json', file]);
+  const steps = [
+    ['recommend -A --out', ['recommend', '-A', '--out', policyDir]],
+    ['status', ['status']],
+    ['edges -A -o json', ['edges', '-A', '-o', 'json']],
+    ['drops', ['drops']],
+    ['drops -o yaml', ['drops', '-o', 'yaml']],
+    ['drops --policies', ['drops', '--policies', policyDir]],
+  ];
+  const runs = [];
+  for (const [name, argv] of steps) {
+    const r = await runChild(['--db', db, ...argv], { quiet: true, allowFail: true });
+    runs.push({ name, ...r });
+  }
+  loads.push(loadavg()[0]);
+  scanResult = { workloads, replay, runs, rawEdges: countRows(db, 'edges'), load: { min: Math.min(...loads), max: Math.max(...loads) } };
+  log(
+    `port scan over ${fmt(workloads)} workloads (${fmt(scanResult.rawEdges)} stored edges, load ${fmt(scanResult.load.min, 1)}-${fmt(scanResult.load.max, 1)}): replay ${fmt(replay.wallMs)} ms; ` +
+      runs.map((r) => `${r.name} ${r.failed ? `exit ${r.code}` : `${fmt(r.wallMs)} ms`} ${fmt(r.maxRssMB ?? 0)} MB`).join('; '),
+  );
+}
+
 /**
  * `observe` of a cluster recording through a loopback relay (scripts/bench-observe.ts, client from
  * dist/ pinned to one core): its JSON summary, or `{ failed }` with the reason.
@@ -318,7 +369,7 @@ const table = [
       `${fmt(r.replay1.dbMB, 1)} MB (${fmt(r.replay1.dbPercentOfRecording, 2)}%) | ${fmt(r.edges.ms)} ms | ${fmt(r.recommend.ms)} ms |`,
   ),
 ].join('\n');
-writeFileSync(join(dir, 'results.json'), JSON.stringify({ homeLab: results, cluster: clusterResults }, null, 2));
+writeFileSync(join(dir, 'results.json'), JSON.stringify({ homeLab: results, cluster: clusterResults, portScan: scanResult }, null, 2));
 if (results.length > 0) process.stdout.write(`${table}\n`);
 if (clusterResults.length > 0) {
   // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
@@ -342,4 +393,13 @@ if (clusterResults.length > 0) {
     ),
   ].join('\n');
   process.stdout.write(`\n${clusterTable}\n`);
+}
+if (scanResult !== undefined) {
+  const cell = (r) => (r.failed ? `exit ${r.code}` : `${fmt(r.wallMs / 1000, 1)} s (cpu ${fmt((r.userMs + r.systemMs) / 1000, 1)}), ${fmt(r.maxRssMB)} MB`);
+  const scanTable = [
+    `| port scan | stored edges | load | replay 1 thread | ${scanResult.runs.map((r) => r.name).join(' | ')} |`,
+    `|---|---|---|---|${scanResult.runs.map(() => '---').join('|')}|`,
+    `| ${fmt(scanResult.workloads)}-workload cluster's first 20,000 flows + 262,140 dropped probes | ${fmt(scanResult.rawEdges)} | ${fmt(scanResult.load.min, 1)}-${fmt(scanResult.load.max, 1)} | ${cell(scanResult.replay)} | ${scanResult.runs.map(cell).join(' | ')} |`,
+  ].join('\n');
+  process.stdout.write(`\n${scanTable}\n`);
 }

@@ -1,3 +1,4 @@
+import { portSpans } from '../net/ports.js';
 import type { ObservedEdge, Protocol } from './model.js';
 
 export interface PortSpec {
@@ -34,33 +35,21 @@ export function planPorts(edges: readonly ObservedEdge[], rangeMin: number): Por
   for (const proto of ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'] as const) {
     const set = byProto.get(proto);
     if (!set) continue;
-    const sorted = [...set].sort((a, b) => a - b);
     if (proto === 'ICMPv4' || proto === 'ICMPv6') {
-      for (const t of sorted) icmp.push({ family: proto === 'ICMPv4' ? 'IPv4' : 'IPv6', type: t });
+      for (const t of [...set].sort((a, b) => a - b)) icmp.push({ family: proto === 'ICMPv4' ? 'IPv4' : 'IPv6', type: t });
       continue;
     }
-    for (const run of contiguousRuns(sorted)) {
-      const first = run[0] as number;
-      const last = run[run.length - 1] as number;
-      if (run.length >= rangeMin) {
+    for (const { port: first, endPort: last } of portSpans(set)) {
+      const length = last - first + 1;
+      if (length >= rangeMin) {
         ports.push({ protocol: proto, port: first, endPort: last });
-        ranges.push(`${proto} ports ${first}-${last} (${run.length} contiguous ports observed) allowed as one range`);
+        ranges.push(`${proto} ports ${first}-${last} (${length} contiguous ports observed) allowed as one range`);
       } else {
-        for (const p of run) ports.push({ protocol: proto, port: p });
+        for (let p = first; p <= last; p++) ports.push({ protocol: proto, port: p });
       }
     }
   }
   return { ports, icmp, ranges };
-}
-
-function contiguousRuns(sorted: readonly number[]): number[][] {
-  const runs: number[][] = [];
-  for (const p of sorted) {
-    const last = runs[runs.length - 1];
-    if (last && (last[last.length - 1] as number) + 1 === p) last.push(p);
-    else runs.push([p]);
-  }
-  return runs;
 }
 
 export function chunk<T>(xs: readonly T[], size: number): T[][] {

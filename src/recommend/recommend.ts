@@ -1,6 +1,7 @@
 import { baselinePolicies } from './baseline.js';
 import { type WorkloadTraffic, ciliumPolicyFor, cnpName } from './cilium.js';
 import { isDnsPort } from './dns.js';
+import { droppedEdgeNotes } from './dropped-notes.js';
 import { isNamespaceName, isSelectorLabels, quoted } from './k8s-names.js';
 import { kubernetesPolicyFor } from './kubernetes.js';
 import { lintPolicies } from './lints.js';
@@ -135,16 +136,8 @@ export function recommend(observed: readonly ObservedEdge[], workloads: readonly
         message: `${inbound ? 'from' : 'to'} ${peer.kind === 'cidr' ? peer.cidr.replace(/\/(32|128)$/, '') : describePeer(peer)} on ${e.protocol}/${e.port} is left out (${e.forwarded} forwarded flows): ${hint.reason}; ${hint.suggest}`,
       });
     }
-    for (const e of edgesOf(w).touching.filter((x) => x.dropped > 0)) {
-      const reasons = Object.entries(e.dropReasons).map(([r, n]) => `${r} ×${n}`).join(', ');
-      notes.push({
-        policy: name,
-        namespace: w.namespace,
-        kind: 'dropped',
-        message:
-          `${describePeer(e.from)} -> ${describePeer(e.to)} ${e.protocol}/${e.port} was dropped ${e.dropped} times (${reasons || 'no reason recorded'})` +
-          (wasAllowed(e) ? '; it was also forwarded, so it is allowed above' : '; not allowed: if it is legitimate, run `hubble-advisor drops` for the fix'),
-      });
+    for (const message of droppedEdgeNotes(edgesOf(w).touching.filter((x) => x.dropped > 0), wasAllowed)) {
+      notes.push({ policy: name, namespace: w.namespace, kind: 'dropped', message });
     }
   }
 

@@ -11,6 +11,7 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
   return {
     wouldDrop: r.wouldDrop.map((w, i) => ({ ...edges[i], side: w.side, reason: w.reason, policy: w.policy, detail: w.detail, sides: w.sides })),
     unusedRules: r.unusedRules,
+    unusedDnsRules: r.unusedDnsRules,
     coverage: r.coverage,
     edgesChecked: r.edgesChecked,
     unjudged: edgesJson(r.unjudged.map((u) => u.edge)).map((e, i) => ({ ...e, reason: r.unjudged[i]?.reason })),
@@ -40,6 +41,9 @@ export function renderCheckTable(r: CheckResult, options: TableOptions = {}): st
   else {
     out += `Allow rules no observed edge used (candidates to tighten):\n`;
     out += renderTable(['POLICY', 'RULE', 'FILE'], r.unusedRules.map((u) => [u.policy, u.path, u.file ?? '-']), options);
+  }
+  if (r.unusedDnsRules > 0) {
+    out += `${formatCount(r.unusedDnsRules)} rule${r.unusedDnsRules === 1 ? '' : 's'} allowing only DNS (port 53) saw no lookup and ${r.unusedDnsRules === 1 ? 'is' : 'are'} not listed: a pod that restarts or scales out must still resolve names.\n`;
   }
   return `${out}\n${coverageTable(r, options)}`;
 }

@@ -68,6 +68,12 @@ export interface NamespaceCoverage {
 export interface CheckResult<E extends JudgedEdge = Edge> {
   readonly wouldDrop: readonly WouldDrop<E>[];
   readonly unusedRules: readonly UnusedRule[];
+  /**
+   * Rules that allow only DNS (port 53: egress to the DNS server, ingress to it from pods and
+   * nodes) and that no observed edge used: not in `unusedRules`, since a pod that restarts or
+   * scales out must still resolve names.
+   */
+  readonly unusedDnsRules: number;
   readonly coverage: readonly NamespaceCoverage[];
   /** Forwarded edges judged (after the namespace filter). */
   readonly edgesChecked: number;
@@ -243,7 +249,7 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
   return {
     wouldDrop,
     // With no traffic every rule is "unused": that says nothing, so none is listed.
-    unusedRules: checked === 0 ? [] : unusedRules(set, usedRefs, ns),
+    ...(checked === 0 ? { unusedRules: [], unusedDnsRules: 0 } : unusedRules(set, usedRefs, ns)),
     coverage: coverage(workloads, set, evalOptions, ns),
     edgesChecked: checked,
     skipped: unjudged.length,
@@ -261,9 +267,10 @@ function responsible(s: SideDecision, set: PolicySet, request: EvaluationRequest
   return [...new Set(refs.map(policyLabel))].sort();
 }
 
-function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonly string[] | undefined): UnusedRule[] {
+function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonly string[] | undefined): { unusedRules: UnusedRule[]; unusedDnsRules: number } {
   const used = new Set([...usedRefs].map(ruleKey));
   const out = new Map<string, UnusedRule>();
+  const dns = new Set<string>();
   for (const rule of set.rules) {
     if (ns !== undefined && rule.policy.namespace !== undefined && !ns.includes(rule.policy.namespace)) continue;
     for (const dir of ['ingress', 'egress'] as const) {
@@ -272,7 +279,12 @@ function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonl
         // A used reference object is a used key: most entries are, and need no key built.
         if (e.deny || usedRefs.has(e.ref) || isPlaceholder(e)) continue;
         const k = ruleKey(e.ref);
-        if (!used.has(k) && !out.has(k)) {
+        if (used.has(k)) continue;
+        if (allowsOnlyDns(e)) {
+          dns.add(k);
+          continue;
+        }
+        if (!out.has(k)) {
           out.set(k, {
             policy: policyLabel(e.ref),
             direction: dir,
@@ -284,8 +296,12 @@ function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonl
       }
     }
   }
-  return [...out.values()].sort((a, b) => cmp(a.policy, b.policy) || cmp(a.path, b.path));
+  return { unusedRules: [...out.values()].sort((a, b) => cmp(a.policy, b.policy) || cmp(a.path, b.path)), unusedDnsRules: dns.size };
 }
+
+/** Port 53 only (UDP, TCP or any protocol), with or without DNS rules: what a pod needs to resolve names. */
+const allowsOnlyDns = (e: CompiledEntry): boolean =>
+  e.l4 !== undefined && e.l4.length > 0 && e.l4.every((p) => p.kind === 'port' && p.protocol !== 'SCTP' && p.port === 53 && (p.endPort === undefined || p.endPort === 53));
 
 const isPlaceholder = (e: CompiledEntry): boolean => e.peers.length === 0 || (e.l4 !== undefined && e.l4.length === 0);
 

@@ -21,7 +21,8 @@ import {
 } from '../policy/index.js';
 import { composeStandalone } from './compose.js';
 import { asClusterRequest, fixSide, sidePasses, type PolicyPatch } from './fix.js';
-import { portRangesText, type DropGroup } from './group.js';
+import { portRangesText } from '../net/ports.js';
+import type { DropGroup } from './group.js';
 
 export type TriageVerdict =
   /** Default deny (133): no allow rule on that side. */

@@ -10,6 +10,7 @@
  * and would each open one more port.
  */
 import type { Endpoint, Flow } from '../flow/index.js';
+import { MANY_PORTS, portSpans, type PortSpan } from '../net/ports.js';
 import {
   type Peer,
   type WorkloadInfo,
@@ -32,12 +33,6 @@ export type DropKind =
   | 'l7'
   /** Any other drop reason: not a policy decision. */
   | 'other';
-
-/** An inclusive range of destination ports, spelled as Cilium spells one in `toPorts`. */
-export interface PortSpan {
-  readonly port: number;
-  readonly endPort: number;
-}
 
 export interface DropGroup {
   /** `<from>|<to>|<protocol>|<port>|<reason>` (`ports` for a many-port group); stable, for tests and JSON consumers. */
@@ -79,16 +74,11 @@ export interface GroupOptions {
   readonly workloads?: readonly WorkloadInfo[];
   /** Keep groups with either end in one of these namespaces. */
   readonly namespaces?: readonly string[];
-  /** More distinct ports than this between the same peers (protocol, reason) make one many-port group. Default `MANY_PORTS`. */
+  /** More distinct ports than this between the same peers (protocol, reason) make one many-port group. Default `MANY_PORTS`: a fix per port is then not what anyone should apply. */
   readonly manyPorts?: number;
 }
 
 export const DEFAULT_ATTEMPT_WINDOW_MS = 10_000;
-/**
- * An app that is denied a handful of ports gets a fix per port; past this many it is a scan or
- * dynamic ports, and a fix per port is not what anyone should apply.
- */
-export const MANY_PORTS = 16;
 /** The protocols whose drops carry a destination port that a scan walks. */
 const PORT_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
 /** Past this many remembered 5-tuples, those older than the attempt window are forgotten (flows come oldest first). */
@@ -290,31 +280,6 @@ function freeze(g: Acc): DropGroup {
     dstPods: sorted(g.dstPods).slice(0, PODS_KEPT),
     sample: g.sample,
   };
-}
-
-/** Distinct ports as sorted inclusive ranges. */
-export function portSpans(ports: Iterable<number>): PortSpan[] {
-  const sorted = Float64Array.from(ports).sort();
-  const spans: PortSpan[] = [];
-  let start = sorted[0];
-  let end = start;
-  for (let i = 1; i <= sorted.length; i++) {
-    const p = sorted[i];
-    if (p !== undefined && end !== undefined && p === end + 1) {
-      end = p;
-      continue;
-    }
-    if (start !== undefined && end !== undefined) spans.push({ port: start, endPort: end });
-    start = p;
-    end = p;
-  }
-  return spans;
-}
-
-/** `1-1024, 8080, 9000-9100`; past the first ten ranges, how many more. */
-export function portRangesText(ranges: readonly PortSpan[]): string {
-  const shown = ranges.slice(0, 10).map((r) => (r.port === r.endPort ? `${r.port}` : `${r.port}-${r.endPort}`));
-  return ranges.length > shown.length ? `${shown.join(', ')} and ${ranges.length - shown.length} more ranges` : shown.join(', ');
 }
 
 /** `CiliumNetworkPolicy dbms/deny-from-downloads`, the same shape as the evaluator's `policyLabel`. */

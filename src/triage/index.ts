@@ -3,7 +3,8 @@
  * Pure: imports only flow/, graph/ and policy/ (through their index files).
  */
 export { applyJsonPatch, parsePointer, pointerToken, JsonPatchError, type JsonPatchOp } from './json-patch.js';
-export { groupDrops, groupDropsInTimeOrder, peerOf, dropKind, hubblePolicyLabel, portRangesText, portSpans, DEFAULT_ATTEMPT_WINDOW_MS, MANY_PORTS, type DropGroup, type DropKind, type GroupOptions, type PortSpan } from './group.js';
+export { groupDrops, groupDropsInTimeOrder, peerOf, dropKind, hubblePolicyLabel, DEFAULT_ATTEMPT_WINDOW_MS, type DropGroup, type DropKind, type GroupOptions } from './group.js';
+export { MANY_PORTS, portRangesText, portSpans, type PortSpan } from '../net/ports.js';
 export { rulePeer, rulePort, ciliumRule, knpRule, l7RuleFor, describeRulePeer, type RulePeer, type RulePort } from './peer-rule.js';
 export { fixSide, samePolicy, sidePasses, pointerOfPath, type PolicyPatch, type PatchAction, type PatchComposition, type FixContext, type FixResult } from './fix.js';
 export { composeStandalone } from './compose.js';

@@ -1,8 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -26,8 +25,13 @@ const browserDescribe = haveChromium || inCi ? describe : describe.skip;
 
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
 const POLICIES = join(REPO_ROOT, 'examples/policies');
-/** Screenshots are kept for people to look at; their paths are printed. */
-const SHOTS = mkdtempSync(join(tmpdir(), 'hubble-advisor-report-shots-'));
+/**
+ * Screenshots are kept for people to look at (their paths are printed), in one folder of the
+ * checkout that each run replaces: a fresh temp folder per run left 1.5 MB behind every time.
+ */
+const SHOTS = join(REPO_ROOT, 'test-output', 'report-shots');
+rmSync(SHOTS, { recursive: true, force: true });
+mkdirSync(SHOTS, { recursive: true });
 
 const truth = readHomeLabTruth();
 const peerId = (p: PeerJson): string =>

@@ -91,12 +91,17 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
   }
   const base: Base = { direction, enforced: true, defaultDeny, selectedBy };
 
-  const denies = matches.filter((m) => m.entry.deny).map((m) => m.entry.ref);
-  if (denies.length > 0) {
+  // One pass, no lists for the common sides (no deny matched).
+  let denies: RuleRef[] | undefined;
+  let allows: Match[] | undefined;
+  for (const m of matches) {
+    if (m.entry.deny) (denies ??= []).push(m.entry.ref);
+    else if (denies === undefined) (allows ??= []).push(m);
+  }
+  if (denies !== undefined) {
     return side(base, 'explicit-deny', `denied by ${refList(denies)}`, sortRefs(denies));
   }
-  const allows = matches.filter((m) => !m.entry.deny);
-  if (allows.length === 0) {
+  if (allows === undefined) {
     if (direction === 'ingress' && opts.allowLocalhost === 'always' && input.peer.isHost && !subject.isHost && defaultDeny) {
       return {
         selectedBy: base.selectedBy,
@@ -218,6 +223,8 @@ function uniquePolicies(ps: readonly PolicyRef[]): PolicyRef[] {
 }
 
 export function sortRefs(rs: readonly RuleRef[]): RuleRef[] {
+  // One reference (most allowed sides): nothing to order or drop.
+  if (rs.length === 1) return [rs[0] as RuleRef];
   const key = (r: RuleRef): string => `${refKey(r)}\u0000${r.path}`;
   const seen = new Map<string, RuleRef>();
   for (const r of rs) seen.set(key(r), r);
@@ -225,4 +232,11 @@ export function sortRefs(rs: readonly RuleRef[]): RuleRef[] {
 }
 
 const policyList = (ps: readonly PolicyRef[]): string => ps.map(policyLabel).join(', ');
-const refList = (rs: readonly RuleRef[]): string => rs.map((r) => `${policyLabel(r)} ${r.path}`).join(', ');
+/** Each rule's `Kind ns/name path` made once: sides name the same few rules again and again. */
+const refLabels = new WeakMap<RuleRef, string>();
+const refLabel = (r: RuleRef): string => {
+  let l = refLabels.get(r);
+  if (l === undefined) refLabels.set(r, (l = `${policyLabel(r)} ${r.path}`));
+  return l;
+};
+const refList = (rs: readonly RuleRef[]): string => (rs.length === 1 ? refLabel(rs[0] as RuleRef) : rs.map(refLabel).join(', '));

@@ -44,6 +44,25 @@ describe('default deny and enforcement', () => {
     expect(outcome(tcp(set, web, other, 80, { nonDefaultDenyPolicies: false }))).toBe('egress:default-deny');
   });
 
+  it('a side allowed or denied by several rules names each of them (allows sorted), and lists each rule once, sorted (reasons are remembered per rule)', () => {
+    const set = policies(
+      cnp('zeta', '{endpointSelector: {}, ingress: [{fromEndpoints: [{}]}, {fromEndpoints: [{matchLabels: {app: web}}]}]}'),
+      cnp('alpha', '{endpointSelector: {}, ingress: [{fromEndpoints: [{}]}]}'),
+    );
+    for (let i = 0; i < 2; i++) {
+      const d = tcp(set, web, db, 80);
+      expect(d.ingress.reason).toBe('allowed by CiliumNetworkPolicy ns/alpha spec.ingress[0], CiliumNetworkPolicy ns/zeta spec.ingress[0], CiliumNetworkPolicy ns/zeta spec.ingress[1]');
+      expect(d.ingress.rules.map((r) => `${r.name} ${r.path}`)).toEqual(['alpha spec.ingress[0]', 'zeta spec.ingress[0]', 'zeta spec.ingress[1]']);
+    }
+    const denied = policies(
+      cnp('b', '{endpointSelector: {}, ingressDeny: [{fromEndpoints: [{}]}], ingress: [{fromEndpoints: [{}]}]}'),
+      cnp('a', '{endpointSelector: {}, ingressDeny: [{fromEndpoints: [{matchLabels: {app: web}}]}]}'),
+    );
+    const d = tcp(denied, web, db, 80);
+    expect(d.ingress.reason).toBe('denied by CiliumNetworkPolicy ns/b spec.ingressDeny[0], CiliumNetworkPolicy ns/a spec.ingressDeny[0]');
+    expect(d.ingress.rules.map((r) => r.name)).toEqual(['a', 'b']);
+  });
+
   it('any default-deny rule wins over enableDefaultDeny: false', () => {
     const set = policies(
       cnp('soft', '{endpointSelector: {}, enableDefaultDeny: {ingress: false}, ingress: [{fromEntities: [world]}]}'),

@@ -15,17 +15,22 @@ const scanningPod = wl('tools', 'Deployment', 'scanner');
 const target = wl('web', 'Deployment', 'frontend');
 const workloads = [workload('web', 'Deployment', 'frontend', { app: 'frontend' }), workload('tools', 'Deployment', 'scanner', { app: 'scanner' })];
 
-/** One literal per edge (spread-then-extended objects each get their own hidden class, which made this test 10x slower). */
-function scan(from: typeof scanner | typeof scanningPod): Edge[] {
+/**
+ * One literal per edge (spread-then-extended objects each get their own hidden class, which made this test 10x slower).
+ * `dropped`: every probe was dropped by default deny instead of forwarded.
+ */
+function scan(from: typeof scanner | typeof scanningPod, { dropped = false, ports = PORTS } = {}): Edge[] {
   const out: Edge[] = [];
-  const counters = { flows: 1, connections: 1, verdicts: 0, forwarded: 1, dropped: 0, audit: 0, redirected: 0, errors: 0 };
+  const forwarded = dropped ? 0 : 1;
+  const counters = { flows: 1, connections: 1, verdicts: 0, forwarded, dropped: 1 - forwarded, audit: 0, redirected: 0, errors: 0 };
   const sides = { egress: counters, ingress: counters, unknown: counters };
+  const dropReasons: Record<string, number> = dropped ? { POLICY_DENIED: 1 } : {};
   for (const protocol of ['TCP', 'UDP'] as const) {
-    for (let port = 1; port <= PORTS; port++) {
+    for (let port = 1; port <= ports; port++) {
       out.push({
         from, to: target, protocol, port,
-        flows: 1, connections: 1, forwarded: 1, dropped: 0, audit: 0, redirected: 0, errors: 0,
-        firstSeenMs: T0 + port, lastSeenMs: T1 - port, hoursSeen: 1, dropReasons: {},
+        flows: 1, connections: 1, forwarded, dropped: 1 - forwarded, audit: 0, redirected: 0, errors: 0,
+        firstSeenMs: T0 + port, lastSeenMs: T1 - port, hoursSeen: 1, dropReasons,
         dnsNames: [], httpRequests: [], l7Protocols: [], ips: [], sharedIpWith: [], allowedBy: [], deniedBy: [],
         services: [], srcPods: [], dstPods: [], sides,
       });
@@ -47,6 +52,25 @@ describe('a port scan: 131,070 edges between one pair of peers', () => {
   it('recommend takes the same scan from a workload peer', () => {
     const r = recommend(scan(scanningPod), workloads, options());
     expect(r.policies.map((p) => p.document.metadata.name)).toEqual(expect.arrayContaining(['frontend', 'scanner']));
+  });
+
+  it('a dropped scan is one note per protocol in the policy of its target, and nothing of it is allowed', () => {
+    const r = recommend(scan(scanner, { dropped: true }), workloads, options());
+    const dropped = r.notes.filter((n) => n.kind === 'dropped' && n.policy === 'frontend').map((n) => n.message);
+    expect(dropped).toEqual([
+      '203.0.113.9/32 -> web/frontend (Deployment) TCP on 65535 ports (1-65535) was dropped 65535 times (POLICY_DENIED ×65535): a port scan, or an app on dynamic ports; none of them allowed: `hubble-advisor drops` shows them as one group',
+      '203.0.113.9/32 -> web/frontend (Deployment) UDP on 65535 ports (1-65535) was dropped 65535 times (POLICY_DENIED ×65535): a port scan, or an app on dynamic ports; none of them allowed: `hubble-advisor drops` shows them as one group',
+    ]);
+    expect(JSON.stringify(r.policies.find((p) => p.document.metadata.name === 'frontend')?.document)).not.toContain('203.0.113.9');
+  });
+
+  it('an app dropped on a few ports keeps a note per port', () => {
+    const r = recommend(scan(scanningPod, { dropped: true, ports: 3 }), workloads, options());
+    const dropped = r.notes.filter((n) => n.kind === 'dropped' && n.policy === 'frontend').map((n) => n.message);
+    expect(dropped).toHaveLength(6);
+    expect(dropped).toContain(
+      'tools/scanner (Deployment) -> web/frontend (Deployment) UDP/2 was dropped 1 times (POLICY_DENIED ×1); not allowed: if it is legitimate, run `hubble-advisor drops` for the fix',
+    );
   });
 
   it('the Markdown inventory lists the scan under the target without failing', () => {

@@ -22,4 +22,26 @@ describe('check: unused rules', () => {
     expect(r.wouldDrop).toEqual([]);
     expect(r.unusedRules.map((u) => u.path)).toEqual(['spec.ingress[1]']);
   });
+
+  it('a rule that allows only DNS is kept, not listed, when no lookup was observed; other unused rules are listed', () => {
+    // What recommend writes for every workload: DNS to kube-dns on UDP and TCP 53, observed or not.
+    const doc = cnp(
+      'a',
+      `{endpointSelector: {matchLabels: {app: a}}, egress: [
+        {toEndpoints: [{matchLabels: {k8s-app: kube-dns, k8s:io.kubernetes.pod.namespace: kube-system}}], toPorts: [{ports: [{port: "53", protocol: UDP}, {port: "53", protocol: TCP}], rules: {dns: [{matchPattern: "*"}]}}]},
+        {toEndpoints: [{matchLabels: {app: b}}], toPorts: [{ports: [{port: "80", protocol: TCP}]}]},
+        {toEndpoints: [{matchLabels: {app: c}}], toPorts: [{ports: [{port: "53", protocol: UDP}, {port: "5353", protocol: UDP}]}]}],
+      ingress: [{fromEntities: [host, remote-node], toPorts: [{ports: [{port: "53", protocol: UDP}, {port: "53", protocol: TCP}]}]}]}`,
+    );
+    const set = buildPolicySet(load(doc));
+    const a: GraphPeer = { kind: 'workload', namespace: 'ns', workloadKind: 'Deployment', name: 'a' };
+    const b: GraphPeer = { kind: 'workload', namespace: 'ns', workloadKind: 'Deployment', name: 'b' };
+    const workloads = [info('a', { app: 'a' }), info('b', { app: 'b' })];
+    const edge = { from: a, to: b, protocol: 'TCP', port: 80, forwarded: 1, ips: [] } as unknown as Edge;
+    const r = checkBaseline([edge], workloads, set);
+    expect(r.wouldDrop).toEqual([]);
+    // The rule with 5353 besides 53 is not DNS alone: it is listed.
+    expect(r.unusedRules.map((u) => u.path)).toEqual(['spec.egress[2]']);
+    expect(r.unusedDnsRules).toBe(2);
+  });
 });
