@@ -9,7 +9,8 @@ import { tuneHeapForIngest } from '../../../src/cli/heap.js';
 const CHURN = `
   const tune = process.argv[1] === 'tune';
   const run = async () => {
-    if (tune) (await import('./src/cli/heap.ts')).tuneHeapForIngest();
+    // A small factor, so that the effect stands out from V8's own (between 1.1x and 4x).
+    if (tune) (await import('./src/cli/heap.ts')).tuneHeapForIngest([], '', 20);
     const live = Array.from({ length: 200_000 }, (_, i) => ({ i, s: 'live-' + i }));
     let batch = [];
     let peak = 0;
@@ -35,9 +36,9 @@ describe('tuneHeapForIngest', () => {
     expect(tuneHeapForIngest([], '--max-old-space-size=512 --heap_growing_percent=20')).toBe(false);
   });
 
-  it('lets the heap grow less past what is live, when promoted batches die', () => {
+  it('sets the factor at run time: the heap grows less past what is live, when promoted batches die', () => {
     const plain = peakHeapMb(false);
     const tuned = peakHeapMb(true);
-    expect(tuned).toBeLessThan(plain * 0.85);
+    expect(tuned).toBeLessThan(plain * 0.8);
   }, 60_000);
 });
