@@ -112,11 +112,8 @@ interface Acc {
   ports: Set<number> | undefined;
 }
 
-/** The drops between two peers for one protocol and reason: one group per port, until there are too many ports. */
-interface PortFamily {
-  perPort: Map<number, Acc> | undefined;
-  many: Acc | undefined;
-}
+/** The drops between two peers for one protocol and reason: a group per port, until there are too many ports, then one. */
+type PortFamily = Map<number, Acc> | Acc;
 
 /** Groups DROPPED request-direction flows; newest group first (by last drop), then by key. */
 export function groupDrops(flows: readonly Flow[], options: GroupOptions = {}): DropGroup[] {
@@ -156,26 +153,24 @@ export function groupDropsInTimeOrder(flows: Iterable<Flow>, options: GroupOptio
     }
     const familyKey = `${fromText}|${toText}|${protocol}|${reason}`;
     let family = families.get(familyKey);
-    if (family === undefined) families.set(familyKey, (family = { perPort: new Map(), many: undefined }));
-    if (family.many !== undefined) {
-      add(family.many, f, window, seq);
-      family.many.ports?.add(port);
+    if (family === undefined) families.set(familyKey, (family = new Map<number, Acc>()));
+    if (!(family instanceof Map)) {
+      add(family, f, window, seq);
+      family.ports?.add(port);
       continue;
     }
-    const perPort = family.perPort ?? new Map<number, Acc>();
-    let g = perPort.get(port);
+    let g = family.get(port);
     if (g === undefined) {
       g = newAcc(`${fromText}|${toText}|${protocol}|${port}|${reason}`);
-      perPort.set(port, g);
+      family.set(port, g);
       groups.set(g.key, g);
     }
     add(g, f, window, seq);
-    if (perPort.size > manyPorts) {
-      const many = mergeGroups(`${fromText}|${toText}|${protocol}|ports|${reason}`, [...perPort.values()]);
-      for (const k of perPort.values()) groups.delete(k.key);
+    if (family.size > manyPorts) {
+      const many = mergeGroups(`${fromText}|${toText}|${protocol}|ports|${reason}`, [...family.values()]);
+      for (const k of family.values()) groups.delete(k.key);
       groups.set(many.key, many);
-      family.many = many;
-      family.perPort = undefined;
+      families.set(familyKey, many);
     }
   }
   const ns = options.namespaces;
