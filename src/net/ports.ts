@@ -12,6 +12,9 @@ export interface PortSpan {
  */
 export const MANY_PORTS = 16;
 
+/** The protocols with destination ports (a scan walks them; ICMP has types, not ports). */
+export const PORT_PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
+
 /** Distinct ports as sorted inclusive ranges (duplicates count once). */
 export function portSpans(ports: Iterable<number>): PortSpan[] {
   const sorted = Float64Array.from(new Set(ports)).sort();

@@ -3,19 +3,17 @@
  * ports of another (a port scan leaves one edge per port: 131,070 notes, a 26 MB policy file).
  */
 import { describePeer } from './naming.js';
-import { MANY_PORTS, portRangesText, portSpans } from '../net/ports.js';
+import { MANY_PORTS, PORT_PROTOCOLS, portRangesText, portSpans } from '../net/ports.js';
 import type { ObservedEdge } from './model.js';
 
 type DroppedEdge = Pick<ObservedEdge, 'from' | 'to' | 'protocol' | 'port' | 'dropped' | 'dropReasons'>;
-
-const SCANNED_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
 
 /** The note text for each dropped edge, or for each peer pair and protocol dropped on more than `MANY_PORTS` ports. */
 export function droppedEdgeNotes<E extends DroppedEdge>(edges: readonly E[], wasAllowed: (e: E) => boolean): string[] {
   const families = new Map<string, E[]>();
   const single: E[] = [];
   for (const e of edges) {
-    if (!SCANNED_PROTOCOLS.has(e.protocol)) {
+    if (!PORT_PROTOCOLS.has(e.protocol)) {
       single.push(e);
       continue;
     }

@@ -197,7 +197,7 @@ export function dropGroupJson(g: DropGroup): Record<string, unknown> {
     to: peerJson(g.to),
     protocol: g.protocol,
     ...(g.port !== undefined && { port: g.port }),
-    ...(g.ports !== undefined && { ports: { count: g.ports.count, ranges: g.ports.ranges.map((r) => ({ port: r.port, endPort: r.endPort })) } }),
+    ...(g.ports !== undefined && { ports: g.ports }),
     reason: g.reason,
     dropKind: g.kind,
     attempts: g.attempts,

@@ -10,7 +10,7 @@
  * and would each open one more port.
  */
 import type { Endpoint, Flow } from '../flow/index.js';
-import { MANY_PORTS, portSpans, type PortSpan } from '../net/ports.js';
+import { MANY_PORTS, PORT_PROTOCOLS, portSpans, type PortSpan } from '../net/ports.js';
 import {
   type Peer,
   type WorkloadInfo,
@@ -79,8 +79,6 @@ export interface GroupOptions {
 }
 
 export const DEFAULT_ATTEMPT_WINDOW_MS = 10_000;
-/** The protocols whose drops carry a destination port that a scan walks. */
-const PORT_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
 /** Past this many remembered 5-tuples, those older than the attempt window are forgotten (flows come oldest first). */
 const TUPLES_KEPT = 4096;
 const PODS_KEPT = 5;
