@@ -170,7 +170,8 @@ export class EdgeWriter {
     if (existing === undefined || !this.#bringsNewValues(id, e)) return;
     const known = this.#known.get(id);
     // The counters' UPDATE above holds the write lock: no other connection commits from here on.
-    const stored = known !== undefined && this.#othersChecked() && known.epoch === this.#epoch ? known.sets : setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+    if (known !== undefined) this.#checkOthers();
+    const stored = known !== undefined && known.epoch === this.#epoch ? known.sets : setColumns(this.#selectSets.get(id) as Record<string, unknown>);
     const merged = {} as Record<SetField, CappedSet>;
     for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
     const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
@@ -180,10 +181,10 @@ export class EdgeWriter {
   }
 
   /**
-   * Whether other connections committed nothing since this writer's last write; if they did, what
-   * it knows is only a subset from now on. Checked once per write, after its first write statement.
+   * Advances the epoch if other connections committed since this writer last looked: what it knows
+   * is then only a subset. Once per write, after its first write statement (the lock is held).
    */
-  #othersChecked(): boolean {
+  #checkOthers(): void {
     if (!this.#checkedOthers) {
       this.#checkedOthers = true;
       const version = this.#selectDataVersion.get() as number;
@@ -192,7 +193,6 @@ export class EdgeWriter {
         this.#dataVersion = version;
       }
     }
-    return true;
   }
 
   /** Remembers the sets now stored for an edge, within the writer's bounds. */
@@ -220,7 +220,7 @@ export class EdgeWriter {
     this.#knownValues += values;
     this.#knownChars += chars;
     // Exact only if this writer's view was current when it read or wrote them.
-    this.#othersChecked();
+    this.#checkOthers();
     this.#known.set(id, { sets, epoch: this.#epoch, values, chars });
   }
 
