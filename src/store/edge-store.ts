@@ -332,6 +332,8 @@ export interface LoadGraphOptions {
    * most of what a read costs; a reader that prints few of them asks for those only.
    */
   readonly evidence?: readonly EvidenceField[];
+  /** `false`: resolve the rows, and neither read nor keep a snapshot (the reference tests and benchmarks compare with). */
+  readonly snapshot?: false;
 }
 
 /** The resolved graph: edges (filtered) and every workload with its selector. */
@@ -351,7 +353,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
   const evidence = options.evidence === undefined ? EVIDENCE_FIELDS : evidenceForFilter(options.evidence, options.filter);
   // Only the default read is snapshotted: workload rules change what the rows resolve to.
-  const snapshotted = options.workloadConfig === undefined;
+  const snapshotted = options.workloadConfig === undefined && options.snapshot !== false;
   const stored = snapshotted ? graphFromSnapshot(db, evidence) : undefined;
   if (stored !== undefined) return withEdges(stored, options.filter ? filterEdges(stored.edges, options.filter) : stored.edges);
   // Read before the rows: a write committed after this moves the generation, and the snapshot is not stored.

@@ -26,11 +26,14 @@ const checksum = (data: Uint8Array): string => createHash('sha1').update(data).d
  * migration 6 (opened read-only, so never migrated), or a generation trigger is missing.
  */
 export function graphGeneration(db: Db): number | undefined {
-  const triggers = db
-    .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (SELECT value FROM json_each(?))")
-    .pluck()
-    .get(JSON.stringify(GENERATION_TRIGGERS)) as number;
-  if (triggers !== GENERATION_TRIGGERS.length) return undefined;
+  const found = db
+    .prepare(
+      `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (SELECT value FROM json_each(?))),
+              (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('graph_generation', 'graph_snapshot'))`,
+    )
+    .raw()
+    .get(JSON.stringify(GENERATION_TRIGGERS)) as [number, number];
+  if (found[0] !== GENERATION_TRIGGERS.length || found[1] !== 2) return undefined;
   const row = db.prepare('SELECT generation FROM graph_generation WHERE id = 1').pluck().get() as number | undefined;
   return typeof row === 'number' ? row : undefined;
 }
