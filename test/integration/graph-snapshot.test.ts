@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, encodeGraphSnapshot, parsePeerPattern } from '../../src/graph/index.js';
+import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { graphGeneration, readSnapshotParts, storeSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
@@ -155,6 +155,36 @@ describe('a current snapshot', () => {
     withDb(path, (db) => expect(readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS])).toBeDefined());
     expectSnapshotReadsAsNormal(path);
   }, 60_000);
+});
+
+describe('what the snapshot does not answer', () => {
+  it('workload rules (--workload-config): resolved the normal way, and no snapshot stored from them', async () => {
+    const path = copyOf(samples, 'workload-config.db');
+    makeSnapshot(path);
+    const workloadConfig = parseWorkloadConfig({ workloadRules: [{ label: 'app.kubernetes.io/name', kind: 'App', namespaces: ['cf2cnp-lab'] }] });
+    withDb(path, (db) => {
+      const ruled = loadGraph(db, { workloadConfig });
+      expect(ruled.edges).not.toStrictEqual(loadGraph(db).edges);
+      expect(ruled.edges.some((e) => e.from.kind === 'workload' && e.from.workloadKind === 'App')).toBe(true);
+    });
+    const cfg = tmp.file('rules.yaml');
+    writeFileSync(cfg, 'workloadRules:\n  - label: app.kubernetes.io/name\n    kind: App\n    namespaces: [cf2cnp-lab]\n');
+    const first = await runCli(['--db', path, 'edges', '-A', '--workload-config', cfg, '-o', 'json']);
+    const second = await runCli(['--db', path, 'edges', '-A', '--workload-config', cfg, '-o', 'json']);
+    expect(first.stdout).toContain('"App"');
+    expect(second.stdout).toBe(first.stdout);
+    // The default read still answers from the rows as they resolve without rules.
+    expectSnapshotReadsAsNormal(path);
+  });
+
+  it('every table the graph read selects from moves the generation (a new table read must get triggers too)', () => {
+    // The SQL of edge-store.ts, comments left out.
+    const source = readFileSync(join(REPO_ROOT, 'src/store/edge-store.ts'), 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '');
+    const read = new Set([...source.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/g)].map((m) => m[1] as string));
+    // Read live on every call, never from the snapshot: edge_skips (status' skipped flows).
+    for (const t of ['json_each', 'sqlite_master', 'edge_skips', 'graph_snapshot', 'graph_generation']) read.delete(t);
+    expect([...read].sort()).toEqual([...GRAPH_INPUT_TABLES].sort());
+  });
 });
 
 describe('a stale snapshot', () => {
