@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFile
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
+import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, decodeGraphSnapshot, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { graphGeneration, readSnapshotParts, storeSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
@@ -97,6 +97,11 @@ function readCases(path: string): LoadGraphOptions[] {
 
 function expectSnapshotReadsAsNormal(path: string): void {
   withDb(path, (db) => {
+    // Decoded directly, not through loadGraph (which would fall back to resolving on a decoding error).
+    const parts = readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS]);
+    expect(parts).toBeDefined();
+    const decoded = decodeGraphSnapshot(parts?.get('core') as Uint8Array, new Map(EVIDENCE_FIELDS.map((f) => [f, parts?.get(f) as Uint8Array])));
+    expect(decoded).toStrictEqual(loadGraph(db, { snapshot: false }).edges);
     for (const options of readCases(path)) {
       const normal = loadGraph(db, { ...options, snapshot: false } as LoadGraphOptions & { evidence?: undefined });
       const stored = loadGraph(db, options as LoadGraphOptions & { evidence?: undefined });
@@ -252,6 +257,8 @@ describe('a damaged snapshot', () => {
     'a changed byte in the core': "UPDATE graph_snapshot SET data = substr(data, 1, 99) || X'FF' || substr(data, 101) WHERE part = 'core'",
     'a changed byte in a list': "UPDATE graph_snapshot SET data = substr(data, 1, 40) || X'07' || substr(data, 42) WHERE part = 'srcPods'",
     'another format': 'UPDATE graph_snapshot SET format = format + 1',
+    // Bytes 28-31 are the first edge's port: the layout stays sound, only the checksum sees it.
+    'a changed port (only the checksum sees it)': "UPDATE graph_snapshot SET data = substr(data, 1, 28) || X'7B' || substr(data, 30) WHERE part = 'core'",
     'another format, checksums matching': 'SELECT 1',
     'text instead of bytes': "UPDATE graph_snapshot SET data = 'x' WHERE part = 'core'",
     'an empty core': "UPDATE graph_snapshot SET data = X'' WHERE part = 'core'",
@@ -264,9 +271,11 @@ describe('a damaged snapshot', () => {
       expect(snapshotRows(path)).toBeGreaterThan(0);
       const raw = new Database(path);
       if (what === 'another format, checksums matching') {
-        // The header's format word (bytes 4-7) changed and the checksum made to match: the codec refuses it.
+        // Bytes of another format (the header's format word, bytes 4-7, and the first edge's port
+        // changed) with a checksum that matches: the codec refuses them by their format.
         const data = raw.prepare("SELECT data FROM graph_snapshot WHERE part = 'core'").pluck().get() as Buffer;
         data.writeUInt32LE(data.readUInt32LE(4) + 1, 4);
+        data.writeUInt32LE(data.readUInt32LE(28) + 1, 28);
         const sum = (await import('node:crypto')).createHash('sha1').update(data).digest('hex');
         raw.prepare("UPDATE graph_snapshot SET data = ?, checksum = ? WHERE part = 'core'").run(data, sum);
       } else raw.exec(sql);
