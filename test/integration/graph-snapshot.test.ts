@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -252,33 +253,29 @@ describe('a stale snapshot', () => {
 });
 
 describe('a damaged snapshot', () => {
-  const damage: Record<string, string> = {
-    'truncated core': "UPDATE graph_snapshot SET data = substr(data, 1, length(data) - 7) WHERE part = 'core'",
-    'a changed byte in the core': "UPDATE graph_snapshot SET data = substr(data, 1, 99) || X'FF' || substr(data, 101) WHERE part = 'core'",
-    'a changed byte in a list': "UPDATE graph_snapshot SET data = substr(data, 1, 40) || X'07' || substr(data, 42) WHERE part = 'srcPods'",
-    'another format': 'UPDATE graph_snapshot SET format = format + 1',
+  /** Part name, and what is done to its bytes (`checksum`: the stored checksum made to match). */
+  const damage: Record<string, { part: string; change: (data: Buffer) => Buffer | string; checksum?: true }> = {
+    'truncated core': { part: 'core', change: (d) => d.subarray(0, d.length - 7) },
+    'a changed byte in the header': { part: 'core', change: (d) => (d[9] === 0xff ? d : (d.fill(0xff, 9, 10), d)) },
+    'a changed byte in a list': { part: 'srcPods', change: (d) => (d.writeUInt32LE(d.readUInt32LE(40) + 1, 40), d) },
     // Bytes 28-31 are the first edge's port: the layout stays sound, only the checksum sees it.
-    'a changed port (only the checksum sees it)': "UPDATE graph_snapshot SET data = substr(data, 1, 28) || X'7B' || substr(data, 30) WHERE part = 'core'",
-    'another format, checksums matching': 'SELECT 1',
-    'text instead of bytes': "UPDATE graph_snapshot SET data = 'x' WHERE part = 'core'",
-    'an empty core': "UPDATE graph_snapshot SET data = X'' WHERE part = 'core'",
+    'a changed port (only the checksum sees it)': { part: 'core', change: (d) => (d.writeUInt32LE(d.readUInt32LE(28) + 1, 28), d) },
+    // Bytes of another format (the header's format word, bytes 4-7, and the first edge's port
+    // changed) with a checksum that matches: the codec refuses them by their format.
+    'another format, checksum matching': { part: 'core', change: (d) => (d.writeUInt32LE(d.readUInt32LE(4) + 1, 4), d.writeUInt32LE(d.readUInt32LE(28) + 1, 28), d), checksum: true },
+    'text instead of bytes': { part: 'core', change: () => 'x' },
+    'an empty core': { part: 'core', change: () => Buffer.alloc(0) },
   };
-  for (const [what, sql] of Object.entries(damage)) {
+  for (const [what, { part, change, checksum }] of Object.entries(damage)) {
     it(`${what}: the normal read, the same output, exit 0`, async () => {
       const path = copyOf(samples, `damaged-${what.replace(/\W+/g, '-')}.db`);
       const cold = await runCli(['--db', path, 'edges', '-A', '-o', 'json']);
       expect(cold.code).toBe(0);
       expect(snapshotRows(path)).toBeGreaterThan(0);
       const raw = new Database(path);
-      if (what === 'another format, checksums matching') {
-        // Bytes of another format (the header's format word, bytes 4-7, and the first edge's port
-        // changed) with a checksum that matches: the codec refuses them by their format.
-        const data = raw.prepare("SELECT data FROM graph_snapshot WHERE part = 'core'").pluck().get() as Buffer;
-        data.writeUInt32LE(data.readUInt32LE(4) + 1, 4);
-        data.writeUInt32LE(data.readUInt32LE(28) + 1, 28);
-        const sum = (await import('node:crypto')).createHash('sha1').update(data).digest('hex');
-        raw.prepare("UPDATE graph_snapshot SET data = ?, checksum = ? WHERE part = 'core'").run(data, sum);
-      } else raw.exec(sql);
+      const data = change(raw.prepare('SELECT data FROM graph_snapshot WHERE part = ?').pluck().get(part) as Buffer);
+      raw.prepare('UPDATE graph_snapshot SET data = ? WHERE part = ?').run(data, part);
+      if (checksum) raw.prepare('UPDATE graph_snapshot SET checksum = ? WHERE part = ?').run(createHash('sha1').update(data).digest('hex'), part);
       raw.close();
       withDb(path, (db) => expect(loadGraph(db).edges).toStrictEqual(loadGraph(db, { snapshot: false }).edges));
       const warm = await runCli(['--db', path, 'edges', '-A', '-o', 'json']);
@@ -288,6 +285,15 @@ describe('a damaged snapshot', () => {
       expect((await runCli(['--db', path, 'status', '-o', 'json'])).code).toBe(0);
     });
   }
+
+  it('another format in the format column: not read', async () => {
+    const path = copyOf(samples, 'format-column.db');
+    makeSnapshot(path);
+    const raw = new Database(path);
+    raw.exec('UPDATE graph_snapshot SET format = format + 1');
+    raw.close();
+    withDb(path, (db) => expect(readSnapshotParts(db, ['core'])).toBeUndefined());
+  });
 });
 
 describe('a database that may not be written', () => {
