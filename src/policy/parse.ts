@@ -294,6 +294,9 @@ function readObjectDoc(
   if (r.problems.length === 0 && policy) out.policies.push(policy);
 }
 
+const isKustomizeConfig = (kind: string | undefined, apiVersion: string | undefined): boolean =>
+  kind === 'Kustomization' && apiVersion !== undefined && apiVersion.startsWith('kustomize.config.k8s.io/');
+
 function decodePolicy(r: Reader, v: unknown, prefix: string, options: ParseOptions, doc: number, item?: number): Policy | undefined {
   const o = readRequiredObject(r, v, prefix, 'a Kubernetes object');
   if (o === undefined) return undefined;
@@ -301,7 +304,9 @@ function decodePolicy(r: Reader, v: unknown, prefix: string, options: ParseOptio
   const apiVersion = readString(r, o['apiVersion'], join(prefix, 'apiVersion'));
   const expected = kind === undefined ? undefined : API_VERSIONS[kind];
   if (expected === undefined) {
-    r.note(join(prefix, 'kind'), `skipped: kind ${kind ?? '(missing)'} is not a network policy`);
+    // Kustomize's own file sits beside the policies in every GitOps folder (`recommend --out`
+    // writes one): skipping it is no news.
+    if (!isKustomizeConfig(kind, apiVersion)) r.note(join(prefix, 'kind'), `skipped: kind ${kind ?? '(missing)'} is not a network policy`);
     return undefined;
   }
   rejectUnknownKeys(r, o, prefix, ['apiVersion', 'kind', 'metadata', 'spec', 'specs', 'status']);

@@ -2,6 +2,7 @@ export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TA
 export { renderStatusText } from './status.js';
 export { notesByPolicy, renderPolicyYaml, renderRecommendationYaml, recommendationYamlParts, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export { writeParts } from './write-parts.js';
+export { lintLines } from './lint-lines.js';
 export {
   edgesJson,
   edgeJson,

@@ -5,7 +5,7 @@ import { loadPolicyFlag } from './drops.js';
 import type { RecommendRequest } from '../../app/recommend.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
-import { printableText, recommendationEvidenceJson, recommendationJson, recommendationYamlParts, writeParts } from '../../report/index.js';
+import { lintLines, printableText, recommendationEvidenceJson, recommendationJson, recommendationYamlParts, writeParts } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
@@ -81,7 +81,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
         if (r.newestFlowMs !== undefined && Date.now() - r.newestFlowMs > 86_400_000) {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
-        for (const l of r.lints) ctx.io.stderr.write(`Lint (${l.rule}): ${printableText(`${l.namespace ? `${l.namespace}/` : ''}${l.policy}: ${l.message}`)}\n`);
+        for (const line of lintLines(r.lints)) ctx.io.stderr.write(`${line}\n`);
         if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
         if (proposal) {
           ctx.io.stderr.write(

@@ -43,6 +43,15 @@ describe('parsePolicies: documents', () => {
     expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:3:1: kind: skipped: kind ConfigMap is not a network policy']);
   });
 
+  it("skips Kustomize's kustomization.yaml without a note, but still notes a Flux Kustomization", () => {
+    const kustomize = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- a.yaml\n';
+    const flux = 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\n';
+    const r = parsePolicies(`${kustomize}---\n${flux}---\n${cnp('endpointSelector: {}\ningress: [{}]')}`, { file: 'f.yaml' });
+    expect(r.errors).toEqual([]);
+    expect(r.policies).toHaveLength(1);
+    expect(r.notes.map(formatParseProblem)).toEqual(['f.yaml:7:1: kind: skipped: kind Kustomization is not a network policy']);
+  });
+
   it('reads kind: List as kubectl get cnp,ccnp,netpol -A -o yaml prints it, and reports a bad item with its index', () => {
     const text = `apiVersion: v1
 kind: List
