@@ -1,4 +1,5 @@
-import type { Edge, EvidenceField, NamespaceConvergence, Peer, ProjectedEdge, WorkloadInfo } from '../graph/index.js';
+import { type Edge, type EvidenceField, type NamespaceConvergence, type Peer, type ProjectedEdge, type WorkloadInfo, peerKey } from '../graph/index.js';
+import { MANY_PORTS, PORT_PROTOCOLS, portRangesText, portSpans } from '../net/ports.js';
 import { type Column, formatCount, formatDuration, formatTime, renderTable, type TableOptions } from './table.js';
 
 /** JSON shape of a peer: `{kind, namespace?, workloadKind?, name?, entity?, fqdn?, cidr?, enclosing?}`. */
@@ -130,26 +131,106 @@ function l7Summary(e: TableEdge): string {
 export const PEER_COLUMN = (header: string): Column => ({ header, cut: 'path', min: 22 });
 const wideOnly = (header: string): Column => ({ header, wideOnly: true });
 
-/** The default `edges` view: one line per edge, readable at a terminal; `-o wide` adds counters and first seen. */
+/**
+ * One table row: an edge, or every edge between the same two peers on one protocol when they use
+ * more than `MANY_PORTS` ports (a port scan makes 65,535 edges of one flow each; as rows they
+ * buried the rest of the table), edges that were only dropped apart from the others. Counters are
+ * summed, times and hours are the widest.
+ */
+interface EdgesTableRow {
+  readonly edge: TableEdge;
+  /** Set on a row that stands for many edges: their ports and how many. */
+  readonly ports?: { readonly text: string; readonly count: number };
+  readonly dropReasons: readonly string[];
+}
+
+/** The table's rows, in the edges' order (a collapsed row where its first edge was). */
+export function edgesTableRows(edges: readonly TableEdge[]): EdgesTableRow[] {
+  const families = new Map<string, TableEdge[]>();
+  for (const e of edges) {
+    if (!PORT_PROTOCOLS.has(e.protocol)) continue;
+    // Edges only ever dropped apart from the rest: the DNS a scanned pod also answered stays its own row.
+    const key = `${peerKey(e.from)}|${peerKey(e.to)}|${e.protocol}|${e.forwarded === 0 && e.dropped > 0 ? 'dropped' : 'seen'}`;
+    const family = families.get(key);
+    if (family === undefined) families.set(key, [e]);
+    else family.push(e);
+  }
+  const collapsed = new Map<TableEdge, EdgesTableRow>();
+  const hidden = new Set<TableEdge>();
+  for (const family of families.values()) {
+    if (new Set(family.map((e) => e.port)).size <= MANY_PORTS) continue;
+    const first = family[0] as TableEdge;
+    collapsed.set(first, manyPortsRow(family));
+    for (const e of family) if (e !== first) hidden.add(e);
+  }
+  const rows: EdgesTableRow[] = [];
+  for (const e of edges) {
+    if (hidden.has(e)) continue;
+    rows.push(collapsed.get(e) ?? { edge: e, dropReasons: Object.keys(e.dropReasons) });
+  }
+  return rows;
+}
+
+/** The largest `f` over `family` (a spread of 65,535 arguments would overflow the stack). */
+function widest(family: readonly TableEdge[], f: (e: TableEdge) => number): number {
+  let most = Number.NEGATIVE_INFINITY;
+  for (const e of family) most = Math.max(most, f(e));
+  return most;
+}
+
+function manyPortsRow(family: readonly TableEdge[]): EdgesTableRow {
+  const first = family[0] as TableEdge;
+  const sum = (f: (e: TableEdge) => number): number => family.reduce((n, e) => n + f(e), 0);
+  const reasons = new Set<string>();
+  for (const e of family) for (const r of Object.keys(e.dropReasons)) reasons.add(r);
+  const spans = portSpans(family.map((e) => e.port));
+  const edge: TableEdge = {
+    ...first,
+    flows: sum((e) => e.flows),
+    connections: sum((e) => e.connections),
+    forwarded: sum((e) => e.forwarded),
+    dropped: sum((e) => e.dropped),
+    firstSeenMs: widest(family, (e) => -e.firstSeenMs) * -1,
+    lastSeenMs: widest(family, (e) => e.lastSeenMs),
+    // Distinct hours of the whole family are not kept per edge: its busiest edge's is a floor.
+    hoursSeen: widest(family, (e) => e.hoursSeen),
+    dnsNames: [],
+    httpRequests: [],
+    sharedIpWith: [],
+  };
+  const count = spans.reduce((n, r) => n + r.endPort - r.port + 1, 0);
+  return { edge, ports: { text: portRangesText(spans), count }, dropReasons: [...reasons].sort() };
+}
+
+/**
+ * The default `edges` view: one line per edge, readable at a terminal; `-o wide` adds counters
+ * and first seen. Many ports between the same peers are one line (`edgesTableRows`); the JSON
+ * lists every edge.
+ */
 export function renderEdgesTable(edges: readonly TableEdge[], options: TableOptions = {}): string {
   if (edges.length === 0) return 'No edges match.\n';
-  return renderTable(
+  const rows = edgesTableRows(edges);
+  const collapsed = rows.filter((r) => r.ports !== undefined);
+  const table = renderTable(
     [PEER_COLUMN('FROM'), PEER_COLUMN('TO'), 'PORT', 'FLOWS', wideOnly('CONNS'), wideOnly('FORWARDED'), 'DROPPED', wideOnly('FIRST SEEN'), 'LAST SEEN', wideOnly('HOURS'), 'L7'],
-    edges.map((e) => [
+    rows.map(({ edge: e, ports, dropReasons }) => [
       peerLabel(e.from),
       peerLabel(e.to),
-      `${e.port}/${e.protocol}`,
+      ports ? `${ports.text}/${e.protocol} (${formatCount(ports.count)} ports)` : `${e.port}/${e.protocol}`,
       formatCount(e.flows),
       formatCount(e.connections),
       formatCount(e.forwarded),
-      e.dropped > 0 ? `${formatCount(e.dropped)} (${Object.keys(e.dropReasons).join(',')})` : '0',
+      e.dropped > 0 ? `${formatCount(e.dropped)} (${dropReasons.join(',')})` : '0',
       formatTime(e.firstSeenMs),
       formatTime(e.lastSeenMs),
-      String(e.hoursSeen),
-      l7Summary(e),
+      ports ? `>=${e.hoursSeen}` : String(e.hoursSeen),
+      ports ? '' : l7Summary(e),
     ]),
     options,
   );
+  if (collapsed.length === 0) return table;
+  const edgesIn = collapsed.reduce((n, r) => n + (r.ports?.count ?? 0), 0);
+  return `${table}${formatCount(collapsed.length)} line(s) above stand for ${formatCount(edgesIn)} edges: more than ${MANY_PORTS} ports between the same two peers (a port scan, or an app on dynamic ports); -o json lists each edge.\n`;
 }
 
 /** `edges --workloads`: each workload and the selector that picks exactly its pods. */

@@ -16,14 +16,18 @@ import type { Db } from './open.js';
 import { RowBatch } from './row-batch.js';
 
 /**
- * Set values known to be stored, counted over all edges: lets most flushes skip the JSON
- * read-modify-write, and while no other writer wrote, the read. Bounded by values, not edges: at 60,000 edges a map per edge with a set per
- * field held ~150 MB (replay of a 3,000-workload cluster peaked at 425 MB instead of 277 MB).
+ * Characters of stored edge sets remembered per writer (as their JSON text, KNOWN_ENTRY_CHARS more
+ * per edge): lets most flushes skip the JSON read-modify-write, and while no other writer wrote,
+ * the read. The sets used to be kept parsed, an object and an array per field: ~900 bytes an edge
+ * before any value, so a bound of 100,000 values held ~13 MB yet only ~15,000 of the 60,000 edges
+ * of a 3,000-workload cluster, and three writes in four found their edge forgotten.
  */
-const KNOWN_VALUES_MAX = 100_000;
+export const KNOWN_SETS_CHARS = 8 * 1024 * 1024;
+/** What a remembered edge costs besides its text (map entry, string header), in characters. */
+const KNOWN_ENTRY_CHARS = 64;
 /**
- * Characters of set values and label sets remembered per writer: counts alone let 40 flows with
- * megabytes of labels and URL each keep hundreds of MB alive. A label set longer than
+ * Characters of label sets remembered per writer: counts alone let 40 flows with megabytes of
+ * labels and URL each keep hundreds of MB alive. A label set (or an edge's sets) longer than
  * MAX_REMEMBERED_CHARS is written every time (INSERT OR IGNORE), never remembered.
  */
 const KNOWN_CHARS_MAX = 16 * 1024 * 1024;
@@ -73,14 +77,12 @@ export class EdgeWriter {
   readonly #knownLabelSets = new Set<string>();
   #knownLabelSetChars = 0;
   /**
-   * Edge id → its sets as this writer last read or wrote them, and the epoch it did. Always a
-   * subset of what is stored (sets only grow); exactly what is stored while the epoch is current.
+   * Edge id → its sets (`encodeSets`) as this writer last read or wrote them: exactly what is
+   * stored, since they are all forgotten whenever another writer may have written.
    */
-  readonly #known = new Map<number, KnownSets>();
-  #knownValues = 0;
+  readonly #known = new Map<number, string>();
   #knownChars = 0;
-  /** Advanced whenever another writer may have written since this one last did. */
-  #epoch = 0;
+  readonly #knownCharsMax: number;
   /** The database's data_version (other connections' commits) and this connection's write count, as of this writer's last write. */
   #dataVersion: number | undefined;
   #connectionWrites: number | undefined;
@@ -88,8 +90,9 @@ export class EdgeWriter {
   #checkedOthers = false;
   readonly #selectDataVersion;
 
-  constructor(db: Db) {
+  constructor(db: Db, bounds: EdgeWriterBounds = {}) {
     this.#db = db;
+    this.#knownCharsMax = bounds.knownSetsChars ?? KNOWN_SETS_CHARS;
     const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
     // A new edge is inserted whole, its sets too: no read-back and rewrite of the row it just wrote.
     const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', ...setCols, 'truncated'];
@@ -132,7 +135,7 @@ export class EdgeWriter {
 
   write(delta: GraphDelta): void {
     // Another EdgeWriter on this connection (a new sink, a resumed run) may have written since.
-    if (connectionWrites.get(this.#db) !== this.#connectionWrites) this.#epoch++;
+    if (connectionWrites.get(this.#db) !== this.#connectionWrites) this.#forgetSets();
     this.#checkedOthers = false;
     try {
       for (const w of delta.workloads.values()) this.#writeWorkload(w);
@@ -167,11 +170,16 @@ export class EdgeWriter {
       this.#lastHour.set(id, hours[hours.length - 1] as number);
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
-    if (existing === undefined || !this.#bringsNewValues(id, e)) return;
-    const known = this.#known.get(id);
+    if (existing === undefined) return;
+    let known = this.#knownSets(id);
+    if (known !== undefined && !bringsNewValues(known, e.sets)) return;
     // The counters' UPDATE above holds the write lock: no other connection commits from here on.
-    if (known !== undefined) this.#checkOthers();
-    const stored = known !== undefined && known.epoch === this.#epoch ? known.sets : setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+    // If one did before it, what this writer knew is only a subset (forgotten now): read it back.
+    if (known !== undefined) {
+      this.#checkOthers();
+      if (!this.#known.has(id)) known = undefined;
+    }
+    const stored = known ?? setColumns(this.#selectSets.get(id) as Record<string, unknown>);
     const merged = {} as Record<SetField, CappedSet>;
     for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
     const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
@@ -181,7 +189,7 @@ export class EdgeWriter {
   }
 
   /**
-   * Advances the epoch if other connections committed since this writer last looked: what it knows
+   * Forgets the known sets if other connections committed since this writer last looked: what it knew
    * is then only a subset. Once per write, after its first write statement (the lock is held).
    */
   #checkOthers(): void {
@@ -189,39 +197,43 @@ export class EdgeWriter {
       this.#checkedOthers = true;
       const version = this.#selectDataVersion.get() as number;
       if (version !== this.#dataVersion) {
-        this.#epoch++;
+        this.#forgetSets();
         this.#dataVersion = version;
       }
     }
   }
 
+  /** Another writer may have written: what this one remembers is no longer exact. */
+  #forgetSets(): void {
+    this.#known.clear();
+    this.#knownChars = 0;
+  }
+
+  /** The sets this writer knows to be stored for an edge, if it remembers them. */
+  #knownSets(id: number): Record<SetField, CappedSet> | undefined {
+    const text = this.#known.get(id);
+    return text === undefined ? undefined : decodeSets(text);
+  }
+
   /** Remembers the sets now stored for an edge, within the writer's bounds. */
   #rememberSets(id: number, sets: Readonly<Record<SetField, CappedSet>>): void {
-    let values = 0;
-    let chars = 0;
-    for (const f of SET_FIELDS) {
-      const set = sets[f];
-      values += set.values.length;
-      for (const v of set.values) chars += v.length;
-    }
+    // Exact only if this writer's view was current when it read or wrote them (else this forgets all).
+    this.#checkOthers();
     const before = this.#known.get(id);
     if (before !== undefined) {
-      this.#knownValues -= before.values;
-      this.#knownChars -= before.chars;
+      this.#knownChars -= before.length + KNOWN_ENTRY_CHARS;
       this.#known.delete(id);
     }
+    const text = encodeSets(sets);
     // An edge whose sets hold megabytes is read and merged each time instead.
-    if (chars > MAX_REMEMBERED_CHARS) return;
-    if (this.#knownValues + values > KNOWN_VALUES_MAX || this.#knownChars + chars > KNOWN_CHARS_MAX) {
+    if (text.length > MAX_REMEMBERED_CHARS) return;
+    const chars = text.length + KNOWN_ENTRY_CHARS;
+    if (this.#knownChars + chars > this.#knownCharsMax) {
       this.#known.clear();
-      this.#knownValues = 0;
       this.#knownChars = 0;
     }
-    this.#knownValues += values;
     this.#knownChars += chars;
-    // Exact only if this writer's view was current when it read or wrote them.
-    this.#checkOthers();
-    this.#known.set(id, { sets, epoch: this.#epoch, values, chars });
+    this.#known.set(id, text);
   }
 
   /** The row id of an edge stored before (by another writer, or forgotten by this one). */
@@ -275,27 +287,6 @@ export class EdgeWriter {
     this.#ids.set(key, id);
   }
 
-  /**
-   * Whether the delta has a set value not known to be stored. A value this writer saw stored may
-   * have been evicted since by smaller ones (another writer); then the stored set is already
-   * truncated and that value would not enter it again, so skipping is still exact.
-   */
-  #bringsNewValues(id: number, e: EdgeRecord): boolean {
-    const known = this.#known.get(id);
-    if (known === undefined) return true;
-    for (const f of SET_FIELDS) {
-      const s = e.sets[f];
-      if (s.values.length === 0 && !s.truncated) continue;
-      const k = known.sets[f];
-      if (k.values.length === 0 || s.truncated) return true;
-      // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
-      // Churning pods bring new names all the time; most sort above it and would not enter.
-      const ceiling = k.truncated && k.values.length === SET_LIMITS[f] ? k.values[k.values.length - 1] : undefined;
-      for (const v of s.values) if ((ceiling === undefined || v < ceiling) && !hasSorted(k.values, v)) return true;
-    }
-    return false;
-  }
-
   #writeWorkload(w: WorkloadRecord): void {
     this.#upsertWorkload.run(w.key, w.namespace, w.kind ?? null, w.name, w.firstSeenMs, w.lastSeenMs);
     if (w.kindHints.length > 0) {
@@ -324,12 +315,58 @@ function byClusterIpKey(a: ClusterIpRecord, b: ClusterIpRecord): number {
   return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0;
 }
 
-/** An edge's sets as a writer last read or wrote them (values sorted, as capped sets keep them). */
-interface KnownSets {
-  readonly sets: Readonly<Record<SetField, CappedSet>>;
-  readonly epoch: number;
-  readonly values: number;
-  readonly chars: number;
+export interface EdgeWriterBounds {
+  /** Characters of edge sets remembered (default KNOWN_SETS_CHARS); tests make it tiny. */
+  readonly knownSetsChars?: number;
+}
+
+/**
+ * Whether a delta's sets hold a value not in `known` (sets stored for the edge). A value known to
+ * be stored may since have been evicted by smaller ones (another writer); then the stored set is
+ * already truncated and that value would not enter it again, so skipping is still exact.
+ */
+function bringsNewValues(known: Readonly<Record<SetField, CappedSet>>, sets: Readonly<Record<SetField, CappedSet>>): boolean {
+  for (const f of SET_FIELDS) {
+    const s = sets[f];
+    if (s.values.length === 0 && !s.truncated) continue;
+    const k = known[f];
+    if (k.values.length === 0 || s.truncated) return true;
+    // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
+    // Churning pods bring new names all the time; most sort above it and would not enter.
+    const ceiling = k.truncated && k.values.length === SET_LIMITS[f] ? k.values[k.values.length - 1] : undefined;
+    for (const v of s.values) if ((ceiling === undefined || v < ceiling) && !hasSorted(k.values, v)) return true;
+  }
+  return false;
+}
+
+/**
+ * An edge's sets as one JSON text: `[truncated fields as a bit mask, field index, values, ...]`,
+ * non-empty fields only. One string per edge instead of an object and an array per field.
+ */
+function encodeSets(sets: Readonly<Record<SetField, CappedSet>>): string {
+  const out: (number | readonly string[])[] = [0];
+  let mask = 0;
+  for (let i = 0; i < SET_FIELDS.length; i++) {
+    const s = sets[SET_FIELDS[i] as SetField];
+    if (s.truncated) mask |= 1 << i;
+    if (s.values.length > 0) out.push(i, s.values);
+  }
+  out[0] = mask;
+  return JSON.stringify(out);
+}
+
+const NO_VALUES: CappedSet = Object.freeze({ values: Object.freeze([]) as readonly string[], truncated: false });
+
+function decodeSets(text: string): Record<SetField, CappedSet> {
+  const parts = JSON.parse(text) as [number, ...(number | string[])[]];
+  const mask = parts[0];
+  const sets = {} as Record<SetField, CappedSet>;
+  for (let i = 0; i < SET_FIELDS.length; i++) sets[SET_FIELDS[i] as SetField] = mask & (1 << i) ? { values: [], truncated: true } : NO_VALUES;
+  for (let j = 1; j < parts.length; j += 2) {
+    const f = SET_FIELDS[parts[j] as number] as SetField;
+    sets[f] = { values: parts[j + 1] as string[], truncated: (mask & (1 << (parts[j] as number))) !== 0 };
+  }
+  return sets;
 }
 
 /** EdgeWriter writes per connection, so that a writer sees when another one wrote on its connection. */

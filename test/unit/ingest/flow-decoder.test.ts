@@ -50,6 +50,20 @@ describe('FlowDecoder: wire bytes straight into Flow', () => {
     expect(flows).toBeGreaterThan(0);
   });
 
+  it.each([1, 2])('with %i endpoint slot(s), every endpoint evicting others, still gives exactly the previous path’s flows', (endpointSlots) => {
+    const templates = benchTemplates();
+    const decoder = new FlowDecoder(observerDefinition(), { endpointSlots });
+    const endpoints = new Set<string>();
+    let n = 0;
+    for (const bytes of syntheticFlows(templates, templates.length * 2, Date.UTC(2026, 10, 23), 999_999)) {
+      const want = previousPath(bytes);
+      expect(decoder.decode(bytes), `flow ${n}`).toStrictEqual(want);
+      if (want.ok && want.event.kind === 'flow') endpoints.add(JSON.stringify([want.event.flow.source, want.event.flow.destination]));
+      n++;
+    }
+    expect(endpoints.size).toBeGreaterThan(10 * endpointSlots);
+  });
+
   it('gives exactly the previous path’s flows for the synthetic benchmark stream', () => {
     const templates = benchTemplates();
     const decoder = new FlowDecoder(observerDefinition());

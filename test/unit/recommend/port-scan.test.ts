@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Edge } from '../../../src/graph/index.js';
 import { recommend } from '../../../src/recommend/index.js';
-import { buildInventory, renderInventoryMarkdown, type BaselineHealth } from '../../../src/report/index.js';
+import { buildInventory, renderEdgesTable, renderInventoryMarkdown, type BaselineHealth } from '../../../src/report/index.js';
 import { T0, T1, cidr, options, wl, workload } from '../../helpers/edges.js';
 
 /**
@@ -81,5 +81,26 @@ describe('a port scan: 131,070 edges between one pair of peers', () => {
       expect(md).toContain('frontend');
       expect(md).toContain('65535');
     }
+  });
+
+  it('the edges table shows a scan as one line per protocol, keeps the DNS its target also answered, and says how many edges the lines stand for', () => {
+    const dns = { ...scan(scanningPod, { ports: 53 }).find((e) => e.protocol === 'UDP' && e.port === 53)!, flows: 40, connections: 20, forwarded: 40, dropped: 0 };
+    const dropped = scan(scanningPod, { dropped: true }).filter((e) => !(e.protocol === 'UDP' && e.port === 53));
+    const lines = renderEdgesTable([...dropped, dns], { wide: true }).trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 3 + 1);
+    expect(lines.filter((l) => l.includes('1-65535/TCP (65,535 ports)'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('1-52, 54-65535/UDP (65,534 ports)'))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('1-65535/TCP'))).toMatch(/65,535 +65,535 +0 +65,535 \(POLICY_DENIED\)/);
+    expect(lines.filter((l) => /\s53\/UDP\s/.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('2 line(s) above stand for 131,069 edges: more than 16 ports between the same two peers (a port scan, or an app on dynamic ports); -o json lists each edge.');
+  });
+
+  it('the edges table keeps an edge per port up to 16 ports between the same peers, and collapses an allowed scan too', () => {
+    const sixteen = renderEdgesTable(scan(scanner, { ports: 16 })).trimEnd().split('\n');
+    expect(sixteen).toHaveLength(1 + 32);
+    const seventeen = renderEdgesTable(scan(scanner, { ports: 17 })).trimEnd().split('\n');
+    expect(seventeen).toHaveLength(1 + 2 + 1);
+    expect(seventeen[1]).toContain('1-17/TCP (17 ports)');
+    expect(seventeen[2]).toContain('1-17/UDP (17 ports)');
   });
 });
