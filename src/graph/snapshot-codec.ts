@@ -1,4 +1,5 @@
-import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type Peer, type Side, SIDES, type SideCounters } from './model.js';
+import { convergence } from './convergence.js';
+import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type NamespaceConvergence, type Peer, type Side, SIDES, type SideCounters } from './model.js';
 
 /**
  * The resolved edge graph as bytes, so that a read of an unchanged database decodes the edges
@@ -8,7 +9,7 @@ import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type Evi
  * changes: a snapshot of another format is never read. test/unit/graph/snapshot-format.test.ts
  * fails when a fixture resolves differently and the format was not bumped.
  */
-export const GRAPH_SNAPSHOT_FORMAT = 1;
+export const GRAPH_SNAPSHOT_FORMAT = 2;
 
 /** The parts of a snapshot: `core` (ends, counters, times, addresses) and one per evidence list. */
 export type SnapshotPart = 'core' | EvidenceField;
@@ -17,6 +18,13 @@ export const SNAPSHOT_PARTS: readonly SnapshotPart[] = ['core', ...EVIDENCE_FIEL
 /** What the core part knows besides its edges (`status` counts workloads without resolving them). */
 export interface SnapshotMeta {
   readonly workloads: number;
+}
+
+/** What `status` shows of the graph: read from the core part without decoding its edges. */
+export interface SnapshotSummary extends SnapshotMeta {
+  readonly edges: number;
+  /** `convergence(edges)` of the encoded edges. */
+  readonly convergence: readonly NamespaceConvergence[];
 }
 
 /** A part that cannot be trusted (truncated, corrupt, another format or byte order); the caller reads the normal way. */
@@ -137,7 +145,7 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
   }
   // Peers by content too: the same peer may be two objects (a workload and an inferred one mapped on it).
   const out = new Map<SnapshotPart, Uint8Array>();
-  out.set('core', partBytes(core, { n: edges.length, workloads: meta.workloads, peers: peers.values, protocols: protocols.values, drops: drops.values.map((d) => JSON.parse(d) as unknown), strings: strings.values }));
+  out.set('core', partBytes(core, { n: edges.length, workloads: meta.workloads, convergence: convergence(edges), peers: peers.values, protocols: protocols.values, drops: drops.values.map((d) => JSON.parse(d) as unknown), strings: strings.values }));
   for (const f of fields) {
     const values = new Table<string>();
     const words = new Words();
@@ -175,6 +183,7 @@ function readPart<J extends { n: number }>(bytes: Uint8Array, what: string): Dec
 interface CoreJson {
   readonly n: number;
   readonly workloads: number;
+  readonly convergence: readonly NamespaceConvergence[];
   readonly peers: readonly Peer[];
   readonly protocols: readonly EdgeProtocol[];
   readonly drops: readonly Readonly<Record<string, number>>[];
@@ -282,11 +291,11 @@ function decodeEdge(at: Cursor, t: CoreTables, l: EvidenceLists): Edge {
   };
 }
 
-/** The workload count the core part was written with (`status`), after checking the part. */
-export function snapshotMeta(core: Uint8Array): SnapshotMeta {
+/** The edge and workload counts and the convergence the core part was written with (`status`), after checking the part. */
+export function snapshotSummary(core: Uint8Array): SnapshotSummary {
   const { json } = readPart<CoreJson>(core, 'core');
-  if (!Number.isInteger(json.workloads)) throw new SnapshotFormatError('core: no workload count');
-  return { workloads: json.workloads };
+  if (!Number.isInteger(json.workloads) || !Array.isArray(json.convergence)) throw new SnapshotFormatError('core: no workload count or convergence');
+  return { edges: json.n, workloads: json.workloads, convergence: json.convergence };
 }
 
 /**
