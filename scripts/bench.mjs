@@ -254,24 +254,40 @@ for (const workloads of clusterSizes) {
     ...(hasReport ? [['report', ['report']], ['reportHtml', ['report', '-o', 'html']]] : []),
   ];
   const reads = Object.fromEntries(commands.map(([name]) => [name, []]));
+  const warmReads = Object.fromEntries(commands.map(([name]) => [name, []]));
   // Interleaved rounds: one run of each command per round. recommend --out rewrites the same
   // directory each round (same content), and check / drops read it.
+  // A read that resolves the graph stores a snapshot of it in the database (when the build does,
+  // README "Performance"): each command runs cold (no snapshot: the first read after a replay,
+  // which also stores one) and then warm (a snapshot of the whole graph present).
   for (let round = 0; round < readRepeat; round++) {
     for (const [name, argv] of commands) {
+      dropSnapshot(db);
       const r = await runChild(['--db', db, ...argv], { quiet: true, allowFail: true });
       reads[name].push(r);
     }
+    if (dropSnapshot(db)) {
+      // Every evidence list, and the workloads described: what the reads before them leave.
+      await runChild(['--db', db, 'edges', '-A', '-o', 'json'], { quiet: true });
+      await runChild(['--db', db, 'recommend', '-A', '-o', 'yaml'], { quiet: true });
+      for (const [name, argv] of commands) warmReads[name].push(await runChild(['--db', db, ...argv], { quiet: true, allowFail: true }));
+    }
     loads.push(loadavg()[0]);
   }
-  for (const [name] of commands) {
-    const ok = reads[name].filter((r) => !r.failed);
-    row[name] = {
+  const figures = (runs) => {
+    const ok = runs.filter((r) => !r.failed);
+    return {
       ms: ok.length > 0 ? median(ok.map((r) => r.wallMs)) : NaN,
       cpuMs: ok.length > 0 ? median(ok.map((r) => r.userMs + r.systemMs)) : NaN,
-      runsMs: reads[name].map((r) => (r.failed ? `exit ${r.code}` : r.wallMs)),
-      maxRssMB: Math.max(...reads[name].map((r) => r.maxRssMB ?? 0)),
+      runsMs: runs.map((r) => (r.failed ? `exit ${r.code}` : r.wallMs)),
+      maxRssMB: Math.max(...runs.map((r) => r.maxRssMB ?? 0)),
     };
+  };
+  for (const [name] of commands) {
+    row[name] = figures(reads[name]);
+    if (warmReads[name].length > 0) row[name].warm = figures(warmReads[name]);
   }
+  row.snapshotMB = snapshotBytes(db) / 1e6;
   if (observeFlows !== 'none') {
     row.observe = observeCluster(file, observeFlows === 'all' ? lines : Math.min(lines, Number(observeFlows)));
     loads.push(loadavg()[0]);
@@ -283,7 +299,13 @@ for (const workloads of clusterSizes) {
       `baseline ${row.baseline.runsMs.map((x) => fmt(x)).join('/')} ms; replay 1 thread ${row.replay1.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
       `(x${fmt(row.replay1.ratioToBaseline, 2)}, ${fmt(row.replay1.maxRssMB)} MB); default (2 workers) ${row.replay2.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ` +
       `(x${fmt(row.replay2.ratioToBaseline, 2)}, ${fmt(row.replay2.maxRssMB)} MB); ` +
-      commands.map(([name]) => `${name} ${row[name].runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ${fmt(row[name].maxRssMB)} MB`).join('; ') +
+      commands
+        .map(([name]) => {
+          const runs = (c) => `${c.runsMs.map((x) => (typeof x === 'number' ? fmt(x) : x)).join('/')} ms ${fmt(c.maxRssMB)} MB`;
+          return `${name} ${runs(row[name])}${row[name].warm ? ` (warm ${runs(row[name].warm)})` : ''}`;
+        })
+        .join('; ') +
+      `; graph snapshot ${fmt(row.snapshotMB, 1)} MB` +
       (row.observe ? `; observe ${observeCell(row.observe)}` : ''),
   );
 }
@@ -318,6 +340,8 @@ if (portScanFlag !== 'none') {
   ];
   const runs = [];
   for (const [name, argv] of steps) {
+    // Cold, each: the first read after the replay (see the cluster's reads).
+    dropSnapshot(db);
     const r = await runChild(['--db', db, ...argv], { quiet: true, allowFail: true });
     runs.push({ name, ...r });
   }
@@ -350,6 +374,24 @@ function observeCell(o) {
   return `${fmt(o.cliFlowsPerSec)} flows/s (${fmt(o.flowsPerCpuSecond)} per CPU-s), peak ${fmt(o.peakRssMb)} MB, RSS by tenths ${o.rssByTenthMb.join('/')} MB`;
 }
 
+/** Deletes the stored graph snapshot; false when the database keeps none (a build before it). */
+function dropSnapshot(db) {
+  const r = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);try{d.exec('DELETE FROM graph_snapshot');process.stdout.write('1')}catch{}d.close()`, db], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return r.stdout === '1';
+}
+
+/** Bytes of the stored graph snapshot (0 when none). */
+function snapshotBytes(db) {
+  const r = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{readonly:true});let n=0;try{n=d.prepare('select coalesce(sum(length(data)),0) n from graph_snapshot').get().n}catch{}process.stdout.write(String(n))`, db], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return Number(r.stdout);
+}
+
 function countRows(db, table) {
   const r = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{readonly:true});process.stdout.write(String(d.prepare('select count(*) n from ${table}').get().n))`, db], {
     cwd: root,
@@ -373,7 +415,9 @@ writeFileSync(join(dir, 'results.json'), JSON.stringify({ homeLab: results, clus
 if (results.length > 0) process.stdout.write(`${table}\n`);
 if (clusterResults.length > 0) {
   // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
-  const cell = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
+  const one = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
+  // Cold (no snapshot: the first read after a replay), then warm (a snapshot present).
+  const cell = (c) => (c.warm ? `cold ${one(c)}; warm ${one(c.warm)}` : one(c));
   const withObserve = clusterResults.some((r) => r.observe);
   const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report', 'reportHtml'] : [])];
   const heads = { status: 'status', edges: 'edges -A -o json', recommend: 'recommend -A', recommendOut: 'recommend -A --out', check: 'check', drops: 'drops', report: 'report', reportHtml: 'report -o html' };
@@ -389,7 +433,7 @@ if (clusterResults.length > 0) {
     ...clusterResults.map(
       (r) =>
         `| per workload at ${fmt(r.workloads)} | | | | ${fmt((r.baseline.ms * 1000) / r.workloads)} µs | ${fmt((r.replay1.ms * 1000) / r.workloads)} µs | ${fmt((r.replay2.ms * 1000) / r.workloads)} µs | ` +
-        `${readNames.map((n) => `${fmt((r[n].ms * 1000) / r.workloads)} µs`).join(' | ')} |${withObserve ? ' |' : ''}`,
+        `${readNames.map((n) => `${fmt((r[n].ms * 1000) / r.workloads)} µs${r[n].warm ? ` / warm ${fmt((r[n].warm.ms * 1000) / r.workloads)} µs` : ''}`).join(' | ')} |${withObserve ? ' |' : ''}`,
     ),
   ].join('\n');
   process.stdout.write(`\n${clusterTable}\n`);

@@ -87,3 +87,13 @@ export {
 export { httpPathTemplate, httpRequestTemplate } from './http-template.js';
 export { enclosingRanges } from './ip-ranges.js';
 export { hostCidr, cidrContains } from '../net/cidr.js';
+export {
+  GRAPH_SNAPSHOT_FORMAT,
+  SNAPSHOT_PARTS,
+  SnapshotFormatError,
+  decodeGraphSnapshot,
+  encodeGraphSnapshot,
+  snapshotMeta,
+  type SnapshotMeta,
+  type SnapshotPart,
+} from './snapshot-codec.js';

@@ -41,7 +41,11 @@ import {
   resolveWorkloads,
   resolveWorkloadPeers,
   describeWorkloads,
+  decodeGraphSnapshot,
+  encodeGraphSnapshot,
+  snapshotMeta,
 } from '../graph/index.js';
+import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart } from './graph-snapshot.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { StoreError } from './errors.js';
@@ -328,6 +332,8 @@ export interface LoadGraphOptions {
    * most of what a read costs; a reader that prints few of them asks for those only.
    */
   readonly evidence?: readonly EvidenceField[];
+  /** `false`: resolve the rows, and neither read nor keep a snapshot (the reference tests and benchmarks compare with). */
+  readonly snapshot?: false;
 }
 
 /** The resolved graph: edges (filtered) and every workload with its selector. */
@@ -345,12 +351,89 @@ export function loadGraph(db: Db, options?: LoadGraphOptions & { readonly eviden
 export function loadGraph<F extends EvidenceField>(db: Db, options: LoadGraphOptions & { readonly evidence: readonly F[] }): Graph<ProjectedEdge<F>>;
 export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   if (!hasEdgeGraph(db)) return { edges: [], workloads: [] };
+  const evidence = options.evidence === undefined ? EVIDENCE_FIELDS : evidenceForFilter(options.evidence, options.filter);
+  // Only the default read is snapshotted: workload rules change what the rows resolve to.
+  const snapshotted = options.workloadConfig === undefined && options.snapshot !== false;
+  const stored = snapshotted ? graphFromSnapshot(db, evidence) : undefined;
+  if (stored !== undefined) return withEdges(stored, options.filter ? filterEdges(stored.edges, options.filter) : stored.edges);
+  // Read before the rows: a write committed after this moves the generation, and the snapshot is not stored.
+  const generation = snapshotted && options.filter?.namespaces === undefined ? graphGeneration(db) : undefined;
+  const graph = resolveGraph(db, options, evidence);
+  if (generation !== undefined) {
+    const workloads = graph.workloadCount;
+    rememberSnapshot(db, {
+      generation,
+      parts: () => {
+        const parts = new Map<StoredPart, Uint8Array>(encodeGraphSnapshot(graph.edges, evidence, { workloads }));
+        const described = graph.described();
+        if (described !== undefined) parts.set('workloads', new TextEncoder().encode(JSON.stringify(described)));
+        return parts;
+      },
+    });
+  }
+  return withEdges(graph, options.filter ? filterEdges(graph.edges, options.filter) : graph.edges);
+}
+
+/** `graph` with other edges; its workloads read through (described on first use only). */
+function withEdges(graph: Graph, edges: readonly Edge[]): Graph {
+  return {
+    edges,
+    get workloads() {
+      return graph.workloads;
+    },
+  };
+}
+
+/**
+ * The graph from the stored snapshot, when it has the core and the `evidence` parts at the
+ * current generation; undefined otherwise (none, stale, damaged), and the caller resolves.
+ * Workloads come from their part, or, when a reader before never described them, from the
+ * tables, read in the same transaction as the parts (the same state of the database).
+ */
+function graphFromSnapshot(db: Db, evidence: readonly EvidenceField[]): Graph | undefined {
+  return db.transaction((): Graph | undefined => {
+    const parts = readSnapshotParts(db, ['core', ...evidence]);
+    if (parts === undefined) return undefined;
+    let edges: Edge[];
+    try {
+      edges = decodeGraphSnapshot(parts.get('core') as Uint8Array, new Map(evidence.map((f) => [f, parts.get(f) as Uint8Array])));
+    } catch {
+      // Never trusted, never fatal: the normal read answers.
+      return undefined;
+    }
+    const described = readSnapshotParts(db, ['workloads'])?.get('workloads');
+    if (described !== undefined) {
+      let workloads: WorkloadInfo[] | undefined;
+      return {
+        edges,
+        get workloads() {
+          return (workloads ??= JSON.parse(new TextDecoder().decode(described)) as WorkloadInfo[]);
+        },
+      };
+    }
+    const records = readWorkloadRecords(db);
+    const namespaces = readNamespaceRecords(db);
+    const generation = graphGeneration(db);
+    let workloads: readonly WorkloadInfo[] | undefined;
+    if (generation !== undefined) {
+      rememberSnapshot(db, { generation, parts: () => new Map(workloads === undefined ? [] : [['workloads', new TextEncoder().encode(JSON.stringify(workloads))]]) });
+    }
+    return {
+      edges,
+      get workloads() {
+        return (workloads ??= describeWorkloads(records, resolveWorkloadPeers(records, EMPTY_WORKLOAD_CONFIG).byRawKey, namespaces));
+      },
+    };
+  })();
+}
+
+/** The normal read: every row (of the filter's namespaces) resolved. */
+function resolveGraph(db: Db, options: LoadGraphOptions, evidence: readonly EvidenceField[]) {
   const records = readWorkloadRecords(db);
   const namespaces = readNamespaceRecords(db);
   const workloads = resolveWorkloadPeers(records, options.workloadConfig ?? EMPTY_WORKLOAD_CONFIG);
   const answers = indexAnswers(readDnsAnswers(db), workloads);
   const ns = options.filter?.namespaces;
-  const evidence = options.evidence === undefined ? EVIDENCE_FIELDS : evidenceForFilter(options.evidence, options.filter);
   const reasons = readDropReasons(db, ns);
   // Distinct hours per stored row in one pass over edge_hours (a subquery per row cost more).
   const hours = new Map<number, number>();
@@ -378,7 +461,9 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   // Selectors are chosen on first use: a reader of edges alone (`edges`) never pays for them.
   let described: readonly WorkloadInfo[] | undefined;
   return {
-    edges: options.filter ? filterEdges(edges, options.filter) : edges,
+    edges,
+    workloadCount: workloads.count,
+    described: () => described,
     get workloads() {
       return (described ??= describeWorkloads(records, workloads.byRawKey, namespaces));
     },
@@ -411,6 +496,34 @@ export interface EdgeGraphSummary {
 /** What `status` shows about the graph, including baseline convergence per namespace. */
 export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   if (!hasEdgeGraph(db)) return undefined;
+  const graph = summaryFromSnapshot(db) ?? resolveSummary(db);
+  const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const skipped: Record<string, number> = {};
+  for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;
+  return {
+    edges: graph.edges.length,
+    rawEdges: count('edges'),
+    workloads: graph.workloads,
+    dnsAnswers: count('dns_answers'),
+    skipped,
+    convergence: convergence(graph.edges),
+  };
+}
+
+type SummaryGraph = { readonly edges: readonly Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSeenMs'>[]; readonly workloads: number };
+
+/** The snapshot's edges (no evidence) and workload count, when it is current and sound. */
+function summaryFromSnapshot(db: Db): SummaryGraph | undefined {
+  const core = readSnapshotParts(db, ['core'])?.get('core');
+  if (core === undefined) return undefined;
+  try {
+    return { edges: decodeGraphSnapshot(core, new Map()), workloads: snapshotMeta(core).workloads };
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveSummary(db: Db): SummaryGraph {
   // Ends, times and destination names only, row by row: at 60,000 edges the whole graph with its
   // evidence cost status ~1 GB and most of its time.
   // Workloads are counted, not described: no selectors.
@@ -433,16 +546,5 @@ export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
     });
   }
   // Every row's ends are at hand: the cluster-address index takes them instead of scanning again.
-  const edges = resolveOutlines(outlines, workloads, answers, clusterIpsOf(db, workloads, outlines));
-  const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  const skipped: Record<string, number> = {};
-  for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;
-  return {
-    edges: edges.length,
-    rawEdges: count('edges'),
-    workloads: workloads.count,
-    dnsAnswers: count('dns_answers'),
-    skipped,
-    convergence: convergence(edges),
-  };
+  return { edges: resolveOutlines(outlines, workloads, answers, clusterIpsOf(db, workloads, outlines)), workloads: workloads.count };
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { storeSnapshot, takePendingSnapshot } from './graph-snapshot.js';
 
 export type Db = Database.Database;
 
@@ -32,6 +33,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     const found = whileBusy(() => recognise(db, path, migrations));
     if (readonly) {
       if (found === 'empty') throw new StoreError(`${path}: empty database, not a hubble-advisor database (run replay or observe first)`);
+      storeSnapshotOnClose(db, path);
     } else {
       whileBusy(() => db.pragma('journal_mode = WAL'));
       db.pragma('synchronous = NORMAL');
@@ -110,6 +112,20 @@ function recognise(db: Db, path: string, migrations: readonly Migration[]): 'our
     throw new StoreError(`${path}: not a hubble-advisor database (it holds another program's tables: ${shown}); pass --db with another file`);
   }
   return 'ours';
+}
+
+/**
+ * A read that resolved the graph the normal way leaves its parts to store (graph-snapshot.ts):
+ * they are stored once the reader is done with the database, its output written.
+ */
+function storeSnapshotOnClose(db: Db, path: string): void {
+  const close = db.close.bind(db);
+  db.close = () => {
+    const pending = takePendingSnapshot(db);
+    const closed = close();
+    if (pending !== undefined) storeSnapshot(path, pending);
+    return closed;
+  };
 }
 
 /**

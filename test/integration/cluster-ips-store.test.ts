@@ -14,7 +14,7 @@ describe('cluster addresses in the store', () => {
     expect((await runCli(['--db', db, 'replay', join(SAMPLES_DIR, 'hubble-otel__basic-sample-348-http-flows.json')])).code).toBe(0);
     const conn = openDatabase(db, { readonly: true });
     try {
-      expect(schemaVersion(conn)).toBe(5);
+      expect(schemaVersion(conn)).toBe(6);
       const rows = readClusterIpRecords(conn);
       expect(rows.find((r) => r.ip === '10.128.0.5')?.peer).toBe('e:host');
       expect(rows.find((r) => r.ip === '10.156.2.7')?.peer).toBe('w:istio-system/~/prometheus');

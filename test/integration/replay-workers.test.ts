@@ -12,8 +12,12 @@ import { SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 function snapshot(db: string): unknown {
   const conn = new Database(db, { readonly: true });
   try {
-    // replay_ranges is how a replay with workers resumes; one thread needs none.
-    const tables = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sources', 'replay_ranges') ORDER BY name").pluck().all() as string[];
+    // replay_ranges is how a replay with workers resumes; one thread needs none. The graph
+    // generation counts row writes, which differ with the batches (it is a version, not content).
+    const tables = conn
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sources', 'replay_ranges', 'graph_generation') ORDER BY name")
+      .pluck()
+      .all() as string[];
     const out: Record<string, unknown> = {
       source: conn.prepare('SELECT lines, events, flows, bad_lines, lost_events, first_flow_ms, last_flow_ms, last_flow_time, status FROM sources').all(),
     };

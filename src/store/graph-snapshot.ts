@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { GRAPH_SNAPSHOT_FORMAT, type SnapshotPart } from '../graph/index.js';
+import { GENERATION_TRIGGERS } from './migrations/006-graph-snapshot.js';
+import type { Db } from './open.js';
+
+/**
+ * The stored snapshot of the resolved graph (migration 6): parts of graph/snapshot-codec.ts, each
+ * valid only at the generation it was made at, which every write to a graph input table moves.
+ *
+ * Who writes it: a read command that had to resolve the graph the normal way (no snapshot, or a
+ * stale one) with default options, when it closes its database, after its output is written, on
+ * a connection of its own; never `replay` or `observe` (building the graph costs their memory).
+ * A database that is read-only, locked, or older than migration 6 is left as it is.
+ */
+
+/** Parts of the workload descriptions `loadGraph` gives (JSON of `WorkloadInfo[]`). */
+export type StoredPart = SnapshotPart | 'workloads';
+
+const checksum = (data: Uint8Array): string => createHash('sha1').update(data).digest('hex');
+
+/**
+ * The current generation, or undefined when this database keeps no snapshot: older than
+ * migration 6 (opened read-only, so never migrated), or a generation trigger is missing.
+ */
+export function graphGeneration(db: Db): number | undefined {
+  const found = db
+    .prepare(
+      `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (SELECT value FROM json_each(?))),
+              (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('graph_generation', 'graph_snapshot'))`,
+    )
+    .raw()
+    .get(JSON.stringify(GENERATION_TRIGGERS)) as [number, number];
+  if (found[0] !== GENERATION_TRIGGERS.length || found[1] !== 2) return undefined;
+  const row = db.prepare('SELECT generation FROM graph_generation WHERE id = 1').pluck().get() as number | undefined;
+  return typeof row === 'number' ? row : undefined;
+}
+
+/**
+ * The parts asked for, each checked against its checksum, all made at the current generation in
+ * this build's format; undefined when any is missing, stale or damaged. One statement, so the
+ * generation and the parts are read from the same state of the database.
+ */
+export function readSnapshotParts(db: Db, parts: readonly StoredPart[]): Map<StoredPart, Uint8Array> | undefined {
+  if (graphGeneration(db) === undefined) return undefined;
+  const rows = db
+    .prepare(
+      `SELECT s.part, s.format, s.checksum, s.data FROM graph_snapshot s JOIN graph_generation g ON g.id = 1 AND s.generation = g.generation
+       WHERE s.part IN (SELECT value FROM json_each(?))`,
+    )
+    .raw()
+    .all(JSON.stringify(parts)) as [string, number, string, unknown][];
+  const out = new Map<StoredPart, Uint8Array>();
+  for (const [part, format, sum, data] of rows) {
+    if (format !== GRAPH_SNAPSHOT_FORMAT || !(data instanceof Uint8Array) || checksum(data) !== sum) return undefined;
+    out.set(part as StoredPart, data);
+  }
+  return parts.every((p) => out.has(p)) ? out : undefined;
+}
+
+/** Parts to store once the reader is done, made only then (encoding costs time and memory). */
+export interface PendingSnapshot {
+  readonly generation: number;
+  parts(): ReadonlyMap<StoredPart, Uint8Array>;
+}
+
+const pending = new WeakMap<Db, PendingSnapshot>();
+
+/** Keeps the latest read's parts to store when `db` (a read-only connection) closes. */
+export function rememberSnapshot(db: Db, snapshot: PendingSnapshot): void {
+  pending.set(db, snapshot);
+}
+
+/** Takes what `rememberSnapshot` kept for `db`. */
+export function takePendingSnapshot(db: Db): PendingSnapshot | undefined {
+  const p = pending.get(db);
+  pending.delete(db);
+  return p;
+}
+
+/** How long a snapshot write waits for another writer (`observe`'s batch) before giving up. */
+const WRITE_WAIT_MS = 200;
+
+/**
+ * A file or folder nobody may write (chmod a-w, a read-only mount) is one a user keeps as it is,
+ * even from root, who could write it anyway.
+ */
+function meantReadOnly(path: string): boolean {
+  try {
+    return (statSync(path).mode & 0o222) === 0 || (statSync(dirname(path)).mode & 0o222) === 0;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Stores the parts on a connection of its own, if the database is still at their generation:
+ * stale parts are deleted, other parts of the same generation kept. Best effort: anything in the
+ * way (read-only file, lock, an older schema, a full disk) leaves the database as it was, and the
+ * next read resolves the normal way. Returns whether the parts were stored.
+ */
+export function storeSnapshot(path: string, snapshot: PendingSnapshot): boolean {
+  if (meantReadOnly(path)) return false;
+  let db: Db | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: WRITE_WAIT_MS });
+    const conn = db;
+    if (graphGeneration(conn) !== snapshot.generation) return false;
+    const parts = snapshot.parts();
+    if (parts.size === 0) return false;
+    const drop = conn.prepare('DELETE FROM graph_snapshot WHERE generation <> ? OR format <> ?');
+    const put = conn.prepare('INSERT OR REPLACE INTO graph_snapshot (part, format, generation, checksum, data) VALUES (?, ?, ?, ?, ?)');
+    return conn.transaction((): boolean => {
+      // Again under the write lock: a writer may have committed since the check above.
+      if (graphGeneration(conn) !== snapshot.generation) return false;
+      drop.run(snapshot.generation, GRAPH_SNAPSHOT_FORMAT);
+      for (const [part, data] of parts) put.run(part, GRAPH_SNAPSHOT_FORMAT, snapshot.generation, checksum(data), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      return true;
+    }).immediate();
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
