@@ -26,3 +26,25 @@ export function tuneHeapForIngest(
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }
+
+/**
+ * observe's growing factor (1.5x). Its peak target is a flat 200 MB however long it runs, while
+ * ~50 MB of its ~90 MB outside the JS heap is node's own code and SQLite: at 3,000 workloads (a week
+ * of flows at full speed) its old generation reached 125 MB at 2.5x and 75-95 MB at 1.5x, for about
+ * the same CPU (3% more GC), and fewer promoted HTTP/2 chunks waited for it.
+ */
+export const OBSERVE_HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Tunes the heap for `observe`: INGEST's factor at OBSERVE_HEAP_GROWING_PERCENT, and the new space
+ * kept at the size it has now (V8 doubles it up to 2 x 16 MB when much survives a scavenge, as a
+ * batch's accumulators do; it then stayed at 32 MB for good, a quarter of observe's JS heap). Each
+ * is left alone where the user chose it. Returns whether the new space was capped.
+ */
+export function tuneHeapForObserve(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env['NODE_OPTIONS'] ?? ''): boolean {
+  tuneHeapForIngest(execArgv, nodeOptions, OBSERVE_HEAP_GROWING_PERCENT);
+  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--(max[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/.test(a));
+  if (given) return false;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  return true;
+}

@@ -63,7 +63,7 @@ const PROTOCOL_INDEX: Readonly<Record<EdgeProtocol, number>> = { TCP: 0, UDP: 1,
  * sit in maps keyed by those objects and a protocol/port number, so no key string is built per flow.
  */
 export class EdgeAggregator {
-  readonly #peers = new PeerCache();
+  readonly #peers: PeerCache;
   #edges = new Map<Resolved, Map<Resolved, Map<number, EdgeAcc>>>();
   #edgeCount = 0;
   #clusterIpCount = 0;
@@ -76,11 +76,17 @@ export class EdgeAggregator {
   /** Cluster peer → address → counts: keyed by the canonical peer object, so no string is built per flow. */
   #clusterIps = new Map<Resolved, Map<string, ClusterIpSlot>>();
   /**
-   * Distinct edges since the aggregator was created (for progress lines), as 32-bit hashes of their
-   * keys: the keys themselves cost ~100 bytes each for as long as the aggregator lives (a replay
-   * worker's heap is small), and a progress count can afford a rare collision.
+   * Distinct edges since the aggregator was created (for progress lines), counted as bits set by a
+   * hash of their keys (linear counting): fixed memory however many edges come (a set of their
+   * hashes grew with them, ~25 bytes each), and a progress count can afford a small error.
    */
-  readonly #seen = new Set<number>();
+  readonly #seen = new Uint32Array(SEEN_BITS / 32);
+  #seenBits = 0;
+
+  /** `peerCacheMax`: canonical peers kept between batches (graph/peer-cache.ts MAX_CANONICAL). */
+  constructor(options: { readonly peerCacheMax?: number } = {}) {
+    this.#peers = new PeerCache(options.peerCacheMax);
+  }
 
   /** Entries of the open batch that grow with the cluster: edges and (address, peer) pairs. */
   get size(): number {
@@ -97,7 +103,8 @@ export class EdgeAggregator {
 
   /** Distinct raw edges seen since this aggregator started. */
   get edgeCount(): number {
-    return this.#seen.size;
+    const clear = SEEN_BITS - this.#seenBits;
+    return clear === 0 ? Infinity : Math.round(-SEEN_BITS * Math.log(clear / SEEN_BITS));
   }
 
   add(flow: Flow): void {
@@ -141,7 +148,12 @@ export class EdgeAggregator {
       e = newEdge(src, dst, l4.protocol, port, flow.timeMs);
       byDst.set(slot, e);
       this.#edgeCount++;
-      this.#seen.add(hash32(edgeKey(src.key, dst.key, l4.protocol, port)));
+      const bit = hash32(edgeKey(src.key, dst.key, l4.protocol, port)) & (SEEN_BITS - 1);
+      const word = this.#seen[bit >>> 5] as number;
+      if ((word & (1 << (bit & 31))) === 0) {
+        this.#seen[bit >>> 5] = word | (1 << (bit & 31));
+        this.#seenBits++;
+      }
     }
     countFlow(e, flow);
     this.#keptChars += addEvidence(e, flow);
@@ -291,6 +303,9 @@ export class EdgeAggregator {
     }
   }
 }
+
+/** Bits counting distinct edges: within 0.1% up to ~300,000 edges, within 1% up to ~2.5 million. */
+const SEEN_BITS = 1 << 23;
 
 /** FNV-1a. */
 function hash32(s: string): number {

@@ -13,18 +13,19 @@ import {
 } from '../graph/index.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import type { Db } from './open.js';
+import { EdgeSlots } from './edge-slots.js';
 import { RowBatch } from './row-batch.js';
 
 /**
- * Characters of stored edge sets remembered per writer (as their JSON text, KNOWN_ENTRY_CHARS more
- * per edge): lets most flushes skip the JSON read-modify-write, and while no other writer wrote,
- * the read. The sets used to be kept parsed, an object and an array per field: ~900 bytes an edge
- * before any value, so a bound of 100,000 values held ~13 MB yet only ~15,000 of the 60,000 edges
- * of a 3,000-workload cluster, and three writes in four found their edge forgotten.
+ * Edges whose row id, last hour and stored sets a writer remembers (EdgeSlots). The sets let most
+ * flushes skip the JSON read-modify-write, and while no other writer wrote, the read. They used
+ * to be kept parsed, an object and an array per field: ~900 bytes an edge before any value, so a
+ * bound of 100,000 values held ~13 MB yet only ~15,000 of the 60,000 edges of a 3,000-workload
+ * cluster, and three writes in four found their edge forgotten.
  */
+export const EDGE_SLOTS = 16_384;
+/** Characters of set texts the slots hold at most (a safety bound: ~300 an edge fill ~5M). */
 export const KNOWN_SETS_CHARS = 8 * 1024 * 1024;
-/** What a remembered edge costs besides its text (map entry, string header), in characters. */
-const KNOWN_ENTRY_CHARS = 64;
 /**
  * Characters of label sets remembered per writer: counts alone let 40 flows with megabytes of
  * labels and URL each keep hundreds of MB alive. A label set (or an edge's sets) longer than
@@ -32,8 +33,8 @@ const KNOWN_ENTRY_CHARS = 64;
  */
 const KNOWN_CHARS_MAX = 16 * 1024 * 1024;
 const MAX_REMEMBERED_CHARS = 64 * 1024;
-/** Edge ids and last hours remembered per writer. */
-const ID_CACHE_MAX = 500_000;
+/** Label sets remembered per writer. */
+const LABEL_SETS_MAX = 500_000;
 /** Counter columns in a fixed order: the per-side counters, then l7_requests. */
 const COUNTER_COLUMNS = [...SIDE_COLUMNS.map((c) => c.column), 'l7_requests'];
 
@@ -58,10 +59,13 @@ export class EdgeWriter {
   readonly #selectId;
   /** UPDATE statements by the set of counter columns a delta changes (a handful in practice). */
   readonly #updates = new Map<string, Statement>();
-  /** Edge key → row id (ids never change; rows are never deleted). */
-  readonly #ids = new Map<string, number>();
-  /** Row id → the last hour this writer stored for it (most batches add no new hour). */
-  readonly #lastHour = new Map<number, number>();
+  /**
+   * Edge key → row id (ids never change; rows are never deleted), the last hour this writer stored
+   * for it (most batches add no new hour) and its sets (`encodeSets`) as this writer last read or
+   * wrote them: exactly what is stored, since they are all forgotten whenever another writer may
+   * have written.
+   */
+  readonly #slots: EdgeSlots;
   readonly #selectSets;
   readonly #updateSets;
   readonly #insertHour;
@@ -76,13 +80,6 @@ export class EdgeWriter {
   readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
   #knownLabelSetChars = 0;
-  /**
-   * Edge id → its sets (`encodeSets`) as this writer last read or wrote them: exactly what is
-   * stored, since they are all forgotten whenever another writer may have written.
-   */
-  readonly #known = new Map<number, string>();
-  #knownChars = 0;
-  readonly #knownCharsMax: number;
   /** The database's data_version (other connections' commits) and this connection's write count, as of this writer's last write. */
   #dataVersion: number | undefined;
   #connectionWrites: number | undefined;
@@ -92,7 +89,7 @@ export class EdgeWriter {
 
   constructor(db: Db, bounds: EdgeWriterBounds = {}) {
     this.#db = db;
-    this.#knownCharsMax = bounds.knownSetsChars ?? KNOWN_SETS_CHARS;
+    this.#slots = new EdgeSlots(bounds.edgeSlots ?? EDGE_SLOTS, bounds.knownSetsChars ?? KNOWN_SETS_CHARS);
     const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
     // A new edge is inserted whole, its sets too: no read-back and rewrite of the row it just wrote.
     const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', ...setCols, 'truncated'];
@@ -160,24 +157,34 @@ export class EdgeWriter {
   }
 
   #writeEdge(key: string, e: EdgeRecord): void {
-    let existing = this.#ids.get(key);
-    if (existing === undefined && !this.#insertEdge(key, e)) existing = this.#storedId(key, e);
-    const id = existing === undefined ? (this.#ids.get(key) as number) : this.#addCounters(existing, e);
+    const slot = this.#slots.slot(key);
+    let id = this.#slots.id(slot, key);
+    let inserted = false;
+    if (id === undefined) {
+      // A forgotten edge is looked up first, one never seen is tried as new first.
+      if (this.#slots.seenBefore(key)) id = this.#storedId(slot, key, e);
+      if (id === undefined) {
+        id = this.#insertEdge(slot, key, e);
+        inserted = id !== undefined;
+        id ??= this.#storedId(slot, key, e) as number;
+      }
+    }
+    if (!inserted) this.#addCounters(id, e);
     const hours = e.hours;
-    if (!(hours.length === 1 && this.#lastHour.get(id) === hours[0])) {
+    if (!(hours.length === 1 && this.#slots.lastHour(slot) === hours[0])) {
       for (const h of hours) this.#insertHour.add(id, h);
-      if (this.#lastHour.size >= ID_CACHE_MAX) this.#lastHour.clear();
-      this.#lastHour.set(id, hours[hours.length - 1] as number);
+      this.#slots.setLastHour(slot, hours[hours.length - 1] as number);
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
-    if (existing === undefined) return;
-    let known = this.#knownSets(id);
+    if (inserted) return;
+    const text = this.#slots.sets(slot);
+    let known = text === undefined ? undefined : decodeSets(text);
     if (known !== undefined && !bringsNewValues(known, e.sets)) return;
     // The counters' UPDATE above holds the write lock: no other connection commits from here on.
     // If one did before it, what this writer knew is only a subset (forgotten now): read it back.
     if (known !== undefined) {
       this.#checkOthers();
-      if (!this.#known.has(id)) known = undefined;
+      if (this.#slots.sets(slot) === undefined) known = undefined;
     }
     const stored = known ?? setColumns(this.#selectSets.get(id) as Record<string, unknown>);
     const merged = {} as Record<SetField, CappedSet>;
@@ -185,7 +192,7 @@ export class EdgeWriter {
     const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
     for (const f of SET_FIELDS) update[SET_COLUMN[f]] = JSON.stringify(merged[f].values);
     this.#updateSets.run(update);
-    this.#rememberSets(id, merged);
+    this.#rememberSets(slot, merged);
   }
 
   /**
@@ -203,61 +210,42 @@ export class EdgeWriter {
     }
   }
 
-  /** Another writer may have written: what this one remembers is no longer exact. */
+  /** Another writer may have written: what this one remembers of sets is no longer exact. */
   #forgetSets(): void {
-    this.#known.clear();
-    this.#knownChars = 0;
+    this.#slots.forgetSets();
   }
 
-  /** The sets this writer knows to be stored for an edge, if it remembers them. */
-  #knownSets(id: number): Record<SetField, CappedSet> | undefined {
-    const text = this.#known.get(id);
-    return text === undefined ? undefined : decodeSets(text);
-  }
-
-  /** Remembers the sets now stored for an edge, within the writer's bounds. */
-  #rememberSets(id: number, sets: Readonly<Record<SetField, CappedSet>>): void {
+  /** Remembers the sets now stored for the edge in `slot`, within the writer's bounds. */
+  #rememberSets(slot: number, sets: Readonly<Record<SetField, CappedSet>>): void {
     // Exact only if this writer's view was current when it read or wrote them (else this forgets all).
     this.#checkOthers();
-    const before = this.#known.get(id);
-    if (before !== undefined) {
-      this.#knownChars -= before.length + KNOWN_ENTRY_CHARS;
-      this.#known.delete(id);
-    }
     const text = encodeSets(sets);
     // An edge whose sets hold megabytes is read and merged each time instead.
-    if (text.length > MAX_REMEMBERED_CHARS) return;
-    const chars = text.length + KNOWN_ENTRY_CHARS;
-    if (this.#knownChars + chars > this.#knownCharsMax) {
-      this.#known.clear();
-      this.#knownChars = 0;
-    }
-    this.#knownChars += chars;
-    this.#known.set(id, text);
+    this.#slots.setSets(slot, text.length > MAX_REMEMBERED_CHARS ? undefined : text);
   }
 
-  /** The row id of an edge stored before (by another writer, or forgotten by this one). */
-  #storedId(key: string, e: EdgeRecord): number {
-    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number };
-    this.#remember(key, row.id);
-    return row.id;
+  /** The row id of an edge stored before (by another writer, or forgotten by this one); undefined if none is. */
+  #storedId(slot: number, key: string, e: EdgeRecord): number | undefined {
+    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number } | undefined;
+    if (row !== undefined) this.#slots.remember(slot, key, row.id);
+    return row?.id;
   }
 
-  /** Inserts the edge with its counters and sets if it is new; false when it is stored already. */
-  #insertEdge(key: string, e: EdgeRecord): boolean {
+  /** Inserts the edge with its counters and sets if it is new (its id); undefined when it is stored already. */
+  #insertEdge(slot: number, key: string, e: EdgeRecord): number | undefined {
     const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
     const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
     const sets = SET_FIELDS.map((f) => JSON.stringify(e.sets[f].values));
     const result = this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets));
-    if (result.changes === 0) return false;
+    if (result.changes === 0) return undefined;
     const id = Number(result.lastInsertRowid);
-    this.#remember(key, id);
-    this.#rememberSets(id, e.sets);
-    return true;
+    this.#slots.remember(slot, key, id);
+    this.#rememberSets(slot, e.sets);
+    return id;
   }
 
   /** Adds the counters (only the non-zero ones) to a stored edge's row. */
-  #addCounters(id: number, e: EdgeRecord): number {
+  #addCounters(id: number, e: EdgeRecord): void {
     const values = counterValues(e);
     const changed: number[] = [];
     let mask = '';
@@ -279,12 +267,6 @@ export class EdgeWriter {
       this.#updates.set(mask, stmt);
     }
     stmt.run(...changed, e.firstSeenMs, e.lastSeenMs, id);
-    return id;
-  }
-
-  #remember(key: string, id: number): void {
-    if (this.#ids.size >= ID_CACHE_MAX) this.#ids.clear();
-    this.#ids.set(key, id);
   }
 
   #writeWorkload(w: WorkloadRecord): void {
@@ -300,7 +282,7 @@ export class EdgeWriter {
       if (this.#knownLabelSets.has(k)) continue;
       this.#insertLabelSet.run(w.key, json);
       if (k.length > MAX_REMEMBERED_CHARS) continue;
-      if (this.#knownLabelSets.size >= ID_CACHE_MAX || this.#knownLabelSetChars + k.length > KNOWN_CHARS_MAX) {
+      if (this.#knownLabelSets.size >= LABEL_SETS_MAX || this.#knownLabelSetChars + k.length > KNOWN_CHARS_MAX) {
         this.#knownLabelSets.clear();
         this.#knownLabelSetChars = 0;
       }
@@ -316,6 +298,8 @@ function byClusterIpKey(a: ClusterIpRecord, b: ClusterIpRecord): number {
 }
 
 export interface EdgeWriterBounds {
+  /** Edges remembered (a power of two, default EDGE_SLOTS); tests make it tiny. */
+  readonly edgeSlots?: number;
   /** Characters of edge sets remembered (default KNOWN_SETS_CHARS); tests make it tiny. */
   readonly knownSetsChars?: number;
 }

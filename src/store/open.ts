@@ -50,6 +50,18 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 }
 
 /**
+ * SQLite's page cache for a long-running writer (`observe`), in KiB. better-sqlite3 builds SQLite
+ * with 16 MB per connection, which observe's upserts of a large, churning graph fill and keep for
+ * good (it is malloc'd: RSS). Its pages are re-read from the OS's file cache when evicted.
+ */
+export const OBSERVE_PAGE_CACHE_KIB = 4096;
+
+/** Caps the connection's page cache at `kib` KiB. */
+export function limitPageCache(db: Db, kib: number): void {
+  db.pragma(`cache_size = -${Math.max(1, Math.floor(kib))}`);
+}
+
+/**
  * How long a process waits for another one's lock: a migration of a large database, or a batch
  * committed on a loaded machine, can hold the write lock for seconds.
  */

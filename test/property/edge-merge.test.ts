@@ -163,6 +163,29 @@ const churnArb = fc
     ),
   );
 
+// Several edges (ports) of churning pods within the same few hours: a writer with few slots has
+// them replace each other in one slot, batch after batch.
+const portsChurnArb = fc
+  .array(fc.record({ src: fc.integer({ min: 0, max: 30 }), port: fc.constantFrom(5432, 5433, 6379, 8080), h: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 120 })
+  .map((xs) =>
+    xs.map(({ src, port, h }) =>
+      flow({
+        src: pod('self-hosted', `immich-server-7d9c9b7c4d-${String.fromCharCode(98 + (src % 20))}${src}x2x9`, { app: 'immich' }, { kind: 'Deployment', name: 'immich-server' }, 20001),
+        dst: pod('dbms', `postgres-${port % 3}`, { 'cnpg.io/cluster': 'postgres' }, undefined, 20002),
+        dstIp: '10.0.2.7',
+        proto: 'TCP',
+        dport: port,
+        sport: 40000,
+        flags: { SYN: true },
+        t: T0 + h * HOUR,
+        verdict: 'FORWARDED',
+        dir: 'EGRESS',
+        eventType: 4,
+        destinationNames: [],
+      }),
+    ),
+  );
+
 /**
  * Every row the writer stored, edge ids replaced by edge keys: what "the same database" means.
  * `writerPerBatch`: each batch written by a new writer, which knows none of the rows stored before
@@ -212,17 +235,61 @@ describe('edge merge (property)', () => {
     );
   });
 
-  it('a writer that remembers the sets of one edge or a few stores the same rows as one that remembers all', () => {
-    // Under pod churn the writer's memory of stored sets fills and starts over: what it forgot is
-    // read back, never guessed.
+  it('a writer that remembers one edge or a few stores the same rows as one that remembers all', () => {
+    // Under pod churn the edges a writer remembers (ids, last hours, stored sets) replace each
+    // other in their slots, and the sets start over when full: what it forgot is read back, never guessed.
     fc.assert(
-      fc.property(fc.oneof(churnArb, fc.array(flowArb, { minLength: 1, maxLength: 80 })), fc.integer({ min: 2, max: 12 }), fc.constantFrom(1, 200, 400), (flows, pieces, knownSetsChars) => {
-        const many = Array.from({ length: pieces }, (_, i) => flows.slice(Math.floor((i * flows.length) / pieces), Math.floor(((i + 1) * flows.length) / pieces)));
-        const all = rowsViaSqlite(many, false, { knownSetsChars: 1e12 });
-        expect(rowsViaSqlite(many, false, { knownSetsChars })).toEqual(all);
-      }),
-      { numRuns: 80 },
+      fc.property(
+        fc.oneof(portsChurnArb, churnArb, fc.array(flowArb, { minLength: 1, maxLength: 80 })),
+        fc.integer({ min: 2, max: 12 }),
+        fc.constantFrom(1, 2, 4, 1 << 16),
+        fc.constantFrom(1, 200, 400, 1e12),
+        (flows, pieces, edgeSlots, knownSetsChars) => {
+          const many = Array.from({ length: pieces }, (_, i) => flows.slice(Math.floor((i * flows.length) / pieces), Math.floor(((i + 1) * flows.length) / pieces)));
+          const all = rowsViaSqlite(many, false, { edgeSlots: 1 << 16, knownSetsChars: 1e12 });
+          expect(rowsViaSqlite(many, false, { edgeSlots, knownSetsChars })).toEqual(all);
+        },
+      ),
+      { numRuns: 120 },
     );
+  });
+
+  it('an aggregator whose peer cache keeps one peer hands over the same deltas as one that keeps all', () => {
+    // One aggregator for all batches, as an ingest sink has: its peer cache is dropped between
+    // batches once full, and peers are worked out again.
+    fc.assert(
+      fc.property(fc.oneof(portsChurnArb, fc.array(flowArb, { minLength: 1, maxLength: 80 })), fc.integer({ min: 2, max: 8 }), (unshared, pieces) => {
+        // As the decoders hand them out: one frozen object per distinct endpoint.
+        const shared = new Map<string, Endpoint>();
+        const share = (e: Endpoint): Endpoint => {
+          const k = JSON.stringify(e);
+          const known = shared.get(k) ?? Object.freeze({ ...e });
+          shared.set(k, known);
+          return known;
+        };
+        const flows = unshared.map((f) => ({ ...f, source: share(f.source), destination: share(f.destination) }));
+        const deltas = (peerCacheMax: number): GraphDelta[] => {
+          const agg = new EdgeAggregator({ peerCacheMax });
+          return Array.from({ length: pieces }, (_, i) => {
+            for (const f of flows.slice(Math.floor((i * flows.length) / pieces), Math.floor(((i + 1) * flows.length) / pieces))) agg.add(f);
+            return agg.take();
+          });
+        };
+        expect(deltas(1)).toEqual(deltas(1e9));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('counts distinct edges within 1% in fixed memory', () => {
+    const agg = new EdgeAggregator();
+    const base = (fc.sample(portsChurnArb, { seed: 7, numRuns: 1 })[0] as Flow[])[0] as Flow;
+    // Every edge twice, in two batches: counted once.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let port = 1; port <= 20_000; port++) agg.add({ ...base, l4: { protocol: 'TCP' as const, sourcePort: 40000, destinationPort: port, flags: { SYN: true } } });
+      agg.take();
+    }
+    expect(Math.abs(agg.edgeCount - 20_000)).toBeLessThan(200);
   });
 
   it('batch boundaries and flow order do not change the resolved edges', () => {

@@ -6,10 +6,10 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, UsageError } from '../../errors.js
 import { buildWhitelist } from '../../ingest/relay/filters.js';
 import { DEFAULT_SERVER, checkTargetFlags, resolveTarget } from '../../ingest/relay/target.js';
 import { formatCount, formatDuration, renderTable } from '../../report/index.js';
-import { openDatabase } from '../../store/index.js';
+import { OBSERVE_PAGE_CACHE_KIB, limitPageCache, openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
-import { tuneHeapForIngest } from '../heap.js';
+import { tuneHeapForObserve } from '../heap.js';
 import { createProgress } from '../progress.js';
 
 const BAD_RESPONSES_PRINTED = 20;
@@ -108,8 +108,9 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
   // A database this run creates is removed again if the relay cannot be reached (nothing stored).
   const created = !existsSync(dbPath);
   let removeCreated = false;
-  tuneHeapForIngest();
+  tuneHeapForObserve();
   const db = openDatabase(dbPath);
+  limitPageCache(db, OBSERVE_PAGE_CACHE_KIB);
   const progress = createProgress(ctx.io);
   const controller = new AbortController();
   let signalName: string | undefined;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { tuneHeapForIngest } from '../../../src/cli/heap.js';
+import { tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
 
 /**
  * What ingest does to the heap, in small: a live set that stays, and batches of objects that
@@ -41,4 +41,38 @@ describe('tuneHeapForIngest', () => {
     const tuned = peakHeapMb(true);
     expect(tuned).toBeLessThan(plain * 0.8);
   }, 60_000);
+});
+
+/** Batches that survive a few scavenges, as observe's accumulators do; prints the new space's size before and after (MB). */
+const NEW_SPACE = `
+  const v8 = await import('node:v8');
+  if (process.argv[1] === 'tune') (await import('./src/cli/heap.ts')).tuneHeapForObserve([], '');
+  const newSpace = () => Math.round((v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576);
+  const before = newSpace();
+  let batch = [];
+  for (let n = 0; n < 3_000_000; n++) {
+    batch.push({ n, s: 'edge-' + n });
+    if (batch.length === 200_000) batch = [];
+  }
+  process.stdout.write(JSON.stringify([before, newSpace()]));
+`;
+
+function newSpaceMb(tune: boolean): [number, number] {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', NEW_SPACE, tune ? 'tune' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as [number, number];
+}
+
+describe('tuneHeapForObserve', () => {
+  it('keeps the new space at the size it has, where V8 alone doubles it while batches survive', () => {
+    const [plainBefore, plainAfter] = newSpaceMb(false);
+    expect(plainAfter).toBeGreaterThan(plainBefore);
+    const [before, after] = newSpaceMb(true);
+    expect(after).toBe(before);
+  }, 60_000);
+
+  it('leaves a new-space size the user chose', () => {
+    expect(tuneHeapForObserve(['--max-semi-space-size=64', '--heap-growing-percent=100'], '')).toBe(false);
+    expect(tuneHeapForObserve([], '--semi_space_growth_factor=4 --heap-growing-percent=100')).toBe(false);
+  });
 });
