@@ -411,20 +411,20 @@ const sortedIps = (ips: Group['ips']): readonly string[] => (typeof ips === 'str
 /** The record's counters and sets are shared with the edge, not copied: both are read-only. */
 function edgeOf(from: Peer, to: Peer, r: EdgeRecord, hoursSeen: number, ips: readonly string[], sharedIpWith: readonly string[]): Edge {
   const sets = r.sets;
-  // deriveCounters inline (no object per edge); fields listed, not spread: one object shape for every edge.
-  const { egress: e, ingress: i, unknown: u } = r.sides;
+  // Fields listed, not spread: one object shape for every edge (the counters' object is short-lived).
+  const c = deriveCounters(r.sides);
   return {
     from,
     to,
     protocol: r.protocol,
     port: r.port,
-    flows: Math.max(e.flows, i.flows, u.flows),
-    connections: Math.max(e.connections, e.verdicts, i.connections, i.verdicts, u.connections, u.verdicts),
-    forwarded: Math.max(i.forwarded, e.forwarded - i.dropped, u.forwarded, 0),
-    dropped: e.dropped + i.dropped + u.dropped,
-    audit: Math.max(e.audit, i.audit, u.audit),
-    redirected: Math.max(e.redirected, i.redirected, u.redirected),
-    errors: e.errors + i.errors + u.errors,
+    flows: c.flows,
+    connections: c.connections,
+    forwarded: c.forwarded,
+    dropped: c.dropped,
+    audit: c.audit,
+    redirected: c.redirected,
+    errors: c.errors,
     firstSeenMs: r.firstSeenMs,
     lastSeenMs: r.lastSeenMs,
     hoursSeen,

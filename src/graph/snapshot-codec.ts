@@ -1,4 +1,5 @@
 import { convergence } from './convergence.js';
+import { deriveCounters } from './resolve.js';
 import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type NamespaceConvergence, type Peer, type Side, SIDES, type SideCounters } from './model.js';
 
 /**
@@ -271,20 +272,20 @@ function decodeEdge(i: number, at: Cursor, t: CoreTables, l: EvidenceLists): Edg
   const sides: Record<Side, Readonly<SideCounters>> = { egress: sideOf(at, mask, 0), ingress: sideOf(at, mask, 1), unknown: sideOf(at, mask, 2) };
   const ips = valuesOf(t.ips[i]);
   const sharedIpWith = valuesOf(t.sharedIpWith[i]);
-  const { egress: e, ingress: g, unknown: u } = sides;
+  const c = deriveCounters(sides);
   // resolve.ts `edgeOf`'s fields, in its order (JSON output follows key order).
   return {
     from,
     to,
     protocol,
     port,
-    flows: Math.max(e.flows, g.flows, u.flows),
-    connections: Math.max(e.connections, e.verdicts, g.connections, g.verdicts, u.connections, u.verdicts),
-    forwarded: Math.max(g.forwarded, e.forwarded - g.dropped, u.forwarded, 0),
-    dropped: e.dropped + g.dropped + u.dropped,
-    audit: Math.max(e.audit, g.audit, u.audit),
-    redirected: Math.max(e.redirected, g.redirected, u.redirected),
-    errors: e.errors + g.errors + u.errors,
+    flows: c.flows,
+    connections: c.connections,
+    forwarded: c.forwarded,
+    dropped: c.dropped,
+    audit: c.audit,
+    redirected: c.redirected,
+    errors: c.errors,
     firstSeenMs,
     lastSeenMs,
     hoursSeen,
