@@ -93,7 +93,8 @@ export {
   SnapshotFormatError,
   decodeGraphSnapshot,
   encodeGraphSnapshot,
-  snapshotMeta,
+  snapshotSummary,
   type SnapshotMeta,
+  type SnapshotSummary,
   type SnapshotPart,
 } from './snapshot-codec.js';

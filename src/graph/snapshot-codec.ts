@@ -1,4 +1,5 @@
-import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type Peer, type Side, SIDES, type SideCounters } from './model.js';
+import { convergence } from './convergence.js';
+import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type NamespaceConvergence, type Peer, type Side, SIDES, type SideCounters } from './model.js';
 
 /**
  * The resolved edge graph as bytes, so that a read of an unchanged database decodes the edges
@@ -8,7 +9,7 @@ import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type Evi
  * changes: a snapshot of another format is never read. test/unit/graph/snapshot-format.test.ts
  * fails when a fixture resolves differently and the format was not bumped.
  */
-export const GRAPH_SNAPSHOT_FORMAT = 1;
+export const GRAPH_SNAPSHOT_FORMAT = 3;
 
 /** The parts of a snapshot: `core` (ends, counters, times, addresses) and one per evidence list. */
 export type SnapshotPart = 'core' | EvidenceField;
@@ -17,6 +18,13 @@ export const SNAPSHOT_PARTS: readonly SnapshotPart[] = ['core', ...EVIDENCE_FIEL
 /** What the core part knows besides its edges (`status` counts workloads without resolving them). */
 export interface SnapshotMeta {
   readonly workloads: number;
+}
+
+/** What `status` shows of the graph: read from the core part without decoding its edges. */
+export interface SnapshotSummary extends SnapshotMeta {
+  readonly edges: number;
+  /** `convergence(edges)` of the encoded edges. */
+  readonly convergence: readonly NamespaceConvergence[];
 }
 
 /** A part that cannot be trusted (truncated, corrupt, another format or byte order); the caller reads the normal way. */
@@ -30,8 +38,10 @@ export class SnapshotFormatError extends Error {
 /*
  * A part is one byte string:
  *   u32 MAGIC | u32 format | u32 W | u32 J | W u32 words | J bytes of UTF-8 JSON
- * in the machine's byte order (another order reads MAGIC wrong, so the part is refused). Numbers
- * are words (times as two words), strings and peers sit in the JSON once and are named by index.
+ * in the machine's byte order (another order reads MAGIC wrong, so the part is refused). The core's
+ * numbers are words (times as two words), its peers sit in the JSON once and are named by index;
+ * string lists are JSON arrays, one per edge (0 for an empty one): `JSON.stringify` and
+ * `JSON.parse` make and read them many times faster than a string table walked in JavaScript.
  */
 const MAGIC = 0x50534e47;
 const HEADER_WORDS = 4;
@@ -73,10 +83,6 @@ class Words {
     this.push(Math.floor(ms / TWO_32));
     this.push(ms % TWO_32);
   }
-  list(values: readonly string[], strings: Table<string>): void {
-    this.push(values.length);
-    for (const v of values) this.push(strings.of(v));
-  }
   get words(): Uint32Array {
     return this.#a.subarray(0, this.length);
   }
@@ -99,10 +105,15 @@ function partBytes(words: Words, json: unknown): Uint8Array {
 /** A side's counters that are all zero are left out (a bit per side says which are there). */
 function sideMask(sides: Edge['sides']): number {
   let mask = 0;
-  SIDES.forEach((s, bit) => {
-    const c = sides[s];
-    if (COUNTER_FIELDS.some((f) => c[f] !== 0)) mask |= 1 << bit;
-  });
+  for (let bit = 0; bit < SIDES.length; bit++) {
+    const c = sides[SIDES[bit] as Side];
+    for (const f of COUNTER_FIELDS) {
+      if (c[f] !== 0) {
+        mask |= 1 << bit;
+        break;
+      }
+    }
+  }
   return mask;
 }
 
@@ -114,8 +125,9 @@ function sideMask(sides: Edge['sides']): number {
 export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly EvidenceField[], meta: SnapshotMeta): Map<SnapshotPart, Uint8Array> {
   const peers = new Table<Peer>();
   const protocols = new Table<EdgeProtocol>();
+  // Drop reasons by object first (most edges share one empty object), then by content.
+  const dropAt = new Map<object, number>();
   const drops = new Table<string>();
-  const strings = new Table<string>();
   const core = new Words();
   for (const e of edges) {
     core.push(peers.of(e.from));
@@ -123,29 +135,38 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
     core.push(protocols.of(e.protocol));
     core.push(u32(e.port, 'port'));
     core.push(u32(e.hoursSeen, 'hours'));
-    core.push(drops.of(JSON.stringify(e.dropReasons)));
+    let d = dropAt.get(e.dropReasons);
+    if (d === undefined) dropAt.set(e.dropReasons, (d = drops.of(JSON.stringify(e.dropReasons))));
+    core.push(d);
     core.time(e.firstSeenMs, 'first seen');
     core.time(e.lastSeenMs, 'last seen');
     const mask = sideMask(e.sides);
     core.push(mask);
-    SIDES.forEach((s, bit) => {
-      if ((mask & (1 << bit)) === 0) return;
-      for (const f of COUNTER_FIELDS) core.push(u32(e.sides[s][f], f));
-    });
-    core.list(e.ips, strings);
-    core.list(e.sharedIpWith, strings);
+    for (let bit = 0; bit < SIDES.length; bit++) {
+      if ((mask & (1 << bit)) === 0) continue;
+      const c = e.sides[SIDES[bit] as Side];
+      for (const f of COUNTER_FIELDS) core.push(u32(c[f], f));
+    }
   }
-  // Peers by content too: the same peer may be two objects (a workload and an inferred one mapped on it).
   const out = new Map<SnapshotPart, Uint8Array>();
-  out.set('core', partBytes(core, { n: edges.length, workloads: meta.workloads, peers: peers.values, protocols: protocols.values, drops: drops.values.map((d) => JSON.parse(d) as unknown), strings: strings.values }));
-  for (const f of fields) {
-    const values = new Table<string>();
-    const words = new Words();
-    for (const e of edges) words.list(e[f] ?? NO_STRINGS, values);
-    out.set(f, partBytes(words, { n: edges.length, strings: values.values }));
-  }
+  const coreJson: CoreJson = {
+    n: edges.length,
+    workloads: meta.workloads,
+    convergence: convergence(edges),
+    peers: peers.values,
+    protocols: protocols.values,
+    drops: drops.values.map((d) => JSON.parse(d) as Readonly<Record<string, number>>),
+    ips: edges.map((e) => listJson(e.ips)),
+    sharedIpWith: edges.map((e) => listJson(e.sharedIpWith)),
+  };
+  out.set('core', partBytes(core, coreJson));
+  for (const f of fields) out.set(f, partBytes(new Words(), { n: edges.length, lists: edges.map((e) => listJson(e[f] ?? NO_STRINGS)) } satisfies ListJson));
   return out;
 }
+
+/** A list as stored: 0 when empty (most are). */
+const listJson = (values: readonly string[]): StoredList => (values.length === 0 ? 0 : values);
+type StoredList = 0 | readonly string[];
 
 interface Decoded<J> {
   readonly words: Uint32Array;
@@ -175,14 +196,16 @@ function readPart<J extends { n: number }>(bytes: Uint8Array, what: string): Dec
 interface CoreJson {
   readonly n: number;
   readonly workloads: number;
+  readonly convergence: readonly NamespaceConvergence[];
   readonly peers: readonly Peer[];
   readonly protocols: readonly EdgeProtocol[];
   readonly drops: readonly Readonly<Record<string, number>>[];
-  readonly strings: readonly string[];
+  readonly ips: readonly StoredList[];
+  readonly sharedIpWith: readonly StoredList[];
 }
 interface ListJson {
   readonly n: number;
-  readonly strings: readonly string[];
+  readonly lists: readonly StoredList[];
 }
 
 const NO_STRINGS: readonly string[] = [];
@@ -209,13 +232,6 @@ class Cursor {
     const hi = this.next();
     return hi * TWO_32 + this.next();
   }
-  list(strings: readonly string[]): readonly string[] {
-    const n = this.next();
-    if (n === 0) return NO_STRINGS;
-    const out = new Array<string>(n);
-    for (let k = 0; k < n; k++) out[k] = this.of(strings);
-    return out;
-  }
   counters(): SideCounters {
     return { flows: this.next(), connections: this.next(), verdicts: this.next(), forwarded: this.next(), dropped: this.next(), audit: this.next(), redirected: this.next(), errors: this.next() };
   }
@@ -224,17 +240,24 @@ class Cursor {
   }
 }
 
-interface Lists {
-  readonly cursor: Cursor;
-  readonly strings: readonly string[];
+/** A part's lists, checked: each 0 or an array of strings. */
+function listsOf(lists: unknown, n: number, what: string): readonly StoredList[] {
+  if (!Array.isArray(lists) || lists.length !== n) throw new SnapshotFormatError(`${what}: not ${n} lists`);
+  for (const l of lists as unknown[]) {
+    if (l === 0) continue;
+    if (!Array.isArray(l) || l.length === 0) throw new SnapshotFormatError(`${what}: a list is neither 0 nor strings`);
+    for (const v of l as unknown[]) if (typeof v !== 'string') throw new SnapshotFormatError(`${what}: a list is neither 0 nor strings`);
+  }
+  return lists as readonly StoredList[];
 }
-type EvidenceLists = Readonly<Record<EvidenceField, Lists | undefined>>;
-type CoreTables = Pick<CoreJson, 'peers' | 'protocols' | 'drops' | 'strings'>;
 
-const listOf = (l: Lists | undefined): readonly string[] => (l === undefined ? NO_STRINGS : l.cursor.list(l.strings));
+type EvidenceLists = Readonly<Record<EvidenceField, readonly StoredList[] | undefined>>;
+type CoreTables = Pick<CoreJson, 'peers' | 'protocols' | 'drops' | 'ips' | 'sharedIpWith'>;
+
+const valuesOf = (l: StoredList | undefined): readonly string[] => (l === undefined || l === 0 ? NO_STRINGS : l);
 const sideOf = (at: Cursor, mask: number, bit: number): Readonly<SideCounters> => ((mask & (1 << bit)) === 0 ? NO_COUNTERS : at.counters());
 
-function decodeEdge(at: Cursor, t: CoreTables, l: EvidenceLists): Edge {
+function decodeEdge(i: number, at: Cursor, t: CoreTables, l: EvidenceLists): Edge {
   const from = at.of(t.peers);
   const to = at.of(t.peers);
   const protocol = at.of(t.protocols);
@@ -246,8 +269,8 @@ function decodeEdge(at: Cursor, t: CoreTables, l: EvidenceLists): Edge {
   const mask = at.next();
   if (mask > 7) throw new SnapshotFormatError(`core: side mask ${mask}`);
   const sides: Record<Side, Readonly<SideCounters>> = { egress: sideOf(at, mask, 0), ingress: sideOf(at, mask, 1), unknown: sideOf(at, mask, 2) };
-  const ips = at.list(t.strings);
-  const sharedIpWith = at.list(t.strings);
+  const ips = valuesOf(t.ips[i]);
+  const sharedIpWith = valuesOf(t.sharedIpWith[i]);
   const { egress: e, ingress: g, unknown: u } = sides;
   // resolve.ts `edgeOf`'s fields, in its order (JSON output follows key order).
   return {
@@ -266,27 +289,27 @@ function decodeEdge(at: Cursor, t: CoreTables, l: EvidenceLists): Edge {
     lastSeenMs,
     hoursSeen,
     dropReasons,
-    dnsNames: listOf(l.dnsNames),
-    httpRequests: listOf(l.httpRequests),
-    l7Protocols: listOf(l.l7Protocols),
+    dnsNames: valuesOf(l.dnsNames?.[i]),
+    httpRequests: valuesOf(l.httpRequests?.[i]),
+    l7Protocols: valuesOf(l.l7Protocols?.[i]),
     ips,
     sharedIpWith,
-    allowedBy: listOf(l.allowedBy),
-    deniedBy: listOf(l.deniedBy),
-    services: listOf(l.services),
-    srcPods: listOf(l.srcPods),
-    dstPods: listOf(l.dstPods),
-    srcReserved: listOf(l.srcReserved),
-    dstReserved: listOf(l.dstReserved),
+    allowedBy: valuesOf(l.allowedBy?.[i]),
+    deniedBy: valuesOf(l.deniedBy?.[i]),
+    services: valuesOf(l.services?.[i]),
+    srcPods: valuesOf(l.srcPods?.[i]),
+    dstPods: valuesOf(l.dstPods?.[i]),
+    srcReserved: valuesOf(l.srcReserved?.[i]),
+    dstReserved: valuesOf(l.dstReserved?.[i]),
     sides,
   };
 }
 
-/** The workload count the core part was written with (`status`), after checking the part. */
-export function snapshotMeta(core: Uint8Array): SnapshotMeta {
+/** The edge and workload counts and the convergence the core part was written with (`status`), after checking the part. */
+export function snapshotSummary(core: Uint8Array): SnapshotSummary {
   const { json } = readPart<CoreJson>(core, 'core');
-  if (!Number.isInteger(json.workloads)) throw new SnapshotFormatError('core: no workload count');
-  return { workloads: json.workloads };
+  if (!Number.isInteger(json.workloads) || !Array.isArray(json.convergence)) throw new SnapshotFormatError('core: no workload count or convergence');
+  return { edges: json.n, workloads: json.workloads, convergence: json.convergence };
 }
 
 /**
@@ -296,16 +319,17 @@ export function snapshotMeta(core: Uint8Array): SnapshotMeta {
  */
 export function decodeGraphSnapshot(core: Uint8Array, evidence: ReadonlyMap<EvidenceField, Uint8Array>): Edge[] {
   const c = readPart<CoreJson>(core, 'core');
-  const { n, peers, protocols, drops, strings } = c.json;
-  if (![peers, protocols, drops, strings].every(Array.isArray)) throw new SnapshotFormatError('core: tables missing');
+  const { n, peers, protocols, drops } = c.json;
+  if (![peers, protocols, drops].every(Array.isArray)) throw new SnapshotFormatError('core: tables missing');
+  const tables: CoreTables = { peers, protocols, drops, ips: listsOf(c.json.ips, n, 'core ips'), sharedIpWith: listsOf(c.json.sharedIpWith, n, 'core shared names') };
   const at = new Cursor(c.words, 'core');
-  const lists = new Map<EvidenceField, Lists>();
+  const lists = new Map<EvidenceField, readonly StoredList[]>();
   for (const [f, bytes] of evidence) {
     const p = readPart<ListJson>(bytes, f);
-    if (p.json.n !== n || !Array.isArray(p.json.strings)) throw new SnapshotFormatError(`${f}: ${p.json.n} edges, core has ${n}`);
-    lists.set(f, { cursor: new Cursor(p.words, f), strings: p.json.strings });
+    if (p.words.length !== 0) throw new SnapshotFormatError(`${f}: words in a list part`);
+    lists.set(f, listsOf(p.json.lists, n, f));
   }
-  const list = (f: EvidenceField): Lists | undefined => lists.get(f);
+  const list = (f: EvidenceField): readonly StoredList[] | undefined => lists.get(f);
   const evidenceLists: EvidenceLists = {
     dnsNames: list('dnsNames'),
     httpRequests: list('httpRequests'),
@@ -318,11 +342,9 @@ export function decodeGraphSnapshot(core: Uint8Array, evidence: ReadonlyMap<Evid
     srcReserved: list('srcReserved'),
     dstReserved: list('dstReserved'),
   };
-  const tables: CoreTables = { peers, protocols, drops, strings };
   const edges = new Array<Edge>(n);
   // One call per edge (not one long loop): V8 optimises a function called often sooner than a loop.
-  for (let i = 0; i < n; i++) edges[i] = decodeEdge(at, tables, evidenceLists);
+  for (let i = 0; i < n; i++) edges[i] = decodeEdge(i, at, tables, evidenceLists);
   at.end();
-  for (const l of lists.values()) l.cursor.end();
   return edges;
 }

@@ -43,7 +43,8 @@ import {
   describeWorkloads,
   decodeGraphSnapshot,
   encodeGraphSnapshot,
-  snapshotMeta,
+  snapshotSummary,
+  type SnapshotSummary,
 } from '../graph/index.js';
 import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart } from './graph-snapshot.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
@@ -496,28 +497,30 @@ export interface EdgeGraphSummary {
 /** What `status` shows about the graph, including baseline convergence per namespace. */
 export function readEdgeGraphSummary(db: Db): EdgeGraphSummary | undefined {
   if (!hasEdgeGraph(db)) return undefined;
-  const graph = summaryFromSnapshot(db) ?? resolveSummary(db);
+  const graph = summaryFromSnapshot(db) ?? summaryOf(resolveSummary(db));
   const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   const skipped: Record<string, number> = {};
   for (const r of db.prepare('SELECT reason, flows FROM edge_skips ORDER BY reason').all() as { reason: string; flows: number }[]) skipped[r.reason] = r.flows;
   return {
-    edges: graph.edges.length,
+    edges: graph.edges,
     rawEdges: count('edges'),
     workloads: graph.workloads,
     dnsAnswers: count('dns_answers'),
     skipped,
-    convergence: convergence(graph.edges),
+    convergence: graph.convergence,
   };
 }
 
+const summaryOf = (g: SummaryGraph): SnapshotSummary => ({ edges: g.edges.length, workloads: g.workloads, convergence: convergence(g.edges) });
+
 type SummaryGraph = { readonly edges: readonly Pick<Edge, 'from' | 'to' | 'firstSeenMs' | 'lastSeenMs'>[]; readonly workloads: number };
 
-/** The snapshot's edges (no evidence) and workload count, when it is current and sound. */
-function summaryFromSnapshot(db: Db): SummaryGraph | undefined {
+/** The counts and convergence the snapshot was made with, when it is current and sound (its edges are not decoded). */
+function summaryFromSnapshot(db: Db): SnapshotSummary | undefined {
   const core = readSnapshotParts(db, ['core'])?.get('core');
   if (core === undefined) return undefined;
   try {
-    return { edges: decodeGraphSnapshot(core, new Map()), workloads: snapshotMeta(core).workloads };
+    return snapshotSummary(core);
   } catch {
     return undefined;
   }
