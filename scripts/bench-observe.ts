@@ -169,6 +169,10 @@ interface RunResult {
   flowsPerCpuSecond: number;
   /** The largest RSS sampled in each tenth of the run (MB): flat when memory does not grow. */
   rssByTenthMb: number[];
+  /** The median RSS sampled in each quarter of the run (MB). */
+  rssByQuarterMb: number[];
+  /** Whether the second half of the run did not grow: last quarter's median within 5% of the second's. */
+  rssFlat: boolean;
 }
 
 async function once(count: number, client: 'tsx' | 'dist', root = ROOT, cluster?: ClusterCache): Promise<RunResult> {
@@ -219,6 +223,10 @@ async function once(count: number, client: 'tsx' | 'dist', root = ROOT, cluster?
   rmSync(dir, { recursive: true, force: true });
   if (code !== 0) throw new Error(`observe exited ${code}\n${err}`);
   const summary = JSON.parse(out) as { flows: number; elapsedMs: number };
+  const slices = (n: number): number[][] =>
+    Array.from({ length: n }, (_, i) => rss.filter((r) => r.t >= (i * wallS * 1000) / n && r.t < ((i + 1) * wallS * 1000) / n).map((r) => r.kb));
+  const medianMb = (kbs: number[]): number => (kbs.length === 0 ? 0 : Math.round(([...kbs].sort((a, b) => a - b)[Math.floor(kbs.length / 2)] as number) / 1024));
+  const rssByQuarterMb = slices(4).map(medianMb);
   return {
     flows: summary.flows,
     cliFlowsPerSec: Math.round((summary.flows * 1000) / summary.elapsedMs),
@@ -227,10 +235,9 @@ async function once(count: number, client: 'tsx' | 'dist', root = ROOT, cluster?
     peakRssMb: Math.round(peakKb / 1024),
     cpuS,
     flowsPerCpuSecond: cpuS > 0 ? Math.round(summary.flows / cpuS) : 0,
-    rssByTenthMb: Array.from({ length: 10 }, (_, i) => {
-      const inTenth = rss.filter((r) => r.t >= (i * wallS * 1000) / 10 && r.t < ((i + 1) * wallS * 1000) / 10);
-      return inTenth.length === 0 ? 0 : Math.round(Math.max(...inTenth.map((r) => r.kb)) / 1024);
-    }),
+    rssByTenthMb: slices(10).map((kbs) => (kbs.length === 0 ? 0 : Math.round(Math.max(...kbs) / 1024))),
+    rssByQuarterMb,
+    rssFlat: (rssByQuarterMb[3] as number) <= (rssByQuarterMb[1] as number) * 1.05,
   };
 }
 
@@ -269,6 +276,8 @@ async function main(): Promise<void> {
     peakRssMb: Math.max(...rs.map((r) => r.peakRssMb)),
     // The last run's RSS over time: flat, or growing with pod churn?
     rssByTenthMb: rs.at(-1)?.rssByTenthMb ?? [],
+    rssByQuarterMb: rs.at(-1)?.rssByQuarterMb ?? [],
+    rssFlat: rs.every((r) => r.rssFlat),
   });
   const ours = summary(results);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

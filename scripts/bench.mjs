@@ -371,7 +371,8 @@ function observeCluster(file, flows) {
 
 function observeCell(o) {
   if (o.failed) return `failed (${o.failed})`;
-  return `${fmt(o.cliFlowsPerSec)} flows/s (${fmt(o.flowsPerCpuSecond)} per CPU-s), peak ${fmt(o.peakRssMb)} MB, RSS by tenths ${o.rssByTenthMb.join('/')} MB`;
+  const quarters = o.rssByQuarterMb ? `, RSS median by quarter ${o.rssByQuarterMb.join('/')} MB (${o.rssFlat ? 'flat' : 'grows'})` : '';
+  return `${fmt(o.cliFlowsPerSec)} flows/s on one core (${fmt(o.flowsPerCpuSecond)} per CPU-s), peak ${fmt(o.peakRssMb)} MB${quarters}, RSS by tenths ${o.rssByTenthMb.join('/')} MB`;
 }
 
 /** Deletes the stored graph snapshot; false when the database keeps none (a build before it). */

@@ -1,6 +1,6 @@
 import type { Flow } from '../flow/index.js';
 import { EdgeAggregator, type GraphDelta } from '../graph/index.js';
-import { type Db, EdgeWriter } from '../store/index.js';
+import { type Db, EdgeWriter, type EdgeWriterBounds } from '../store/index.js';
 import type { ShardableSink } from './ingest-session.js';
 
 /**
@@ -15,6 +15,8 @@ import type { ShardableSink } from './ingest-session.js';
 export class EdgeSink implements ShardableSink<GraphDelta> {
   readonly #aggregator = new EdgeAggregator();
   readonly #writers = new WeakMap<Db, EdgeWriter>();
+
+  constructor(private readonly writerBounds: EdgeWriterBounds = {}) {}
 
   add(flow: Flow): void {
     this.#aggregator.add(flow);
@@ -31,7 +33,7 @@ export class EdgeSink implements ShardableSink<GraphDelta> {
   applyDelta(db: Db, delta: GraphDelta): void {
     let writer = this.#writers.get(db);
     if (writer === undefined) {
-      writer = new EdgeWriter(db);
+      writer = new EdgeWriter(db, this.writerBounds);
       this.#writers.set(db, writer);
     }
     writer.write(delta);

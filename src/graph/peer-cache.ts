@@ -17,7 +17,7 @@ const LOCAL_SCOPE_MIN = 1 << 24;
  * coming for as long as ingest runs (17,000 in a week of a 3,000-workload cluster, ~250 bytes
  * each): at 200,000 this grew to ~50 MB before it was ever dropped.
  */
-export const MAX_CANONICAL = 16_384;
+export const MAX_CANONICAL = 32_768;
 
 interface OwnerEntry {
   readonly namespace: string;

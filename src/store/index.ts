@@ -25,7 +25,7 @@ export {
 } from './status-queries.js';
 export { lastFlowTimeOf, readRelayResumeState, RelayResumeWriter, type RelayResumeState, type StoredKeys } from './resume-queries.js';
 export { eachDroppedFlow, type DroppedFlowQuery } from './triage-queries.js';
-export { EdgeWriter, type EdgeWriterBounds } from './edge-writer.js';
+export { EDGE_SLOTS, EdgeWriter, type EdgeWriterBounds, OBSERVE_EDGE_SLOTS } from './edge-writer.js';
 export {
   loadGraph,
   readClusterIpRecords,

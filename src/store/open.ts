@@ -54,7 +54,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
  * with 16 MB per connection, which observe's upserts of a large, churning graph fill and keep for
  * good (it is malloc'd: RSS). Its pages are re-read from the OS's file cache when evicted.
  */
-export const OBSERVE_PAGE_CACHE_KIB = 4096;
+export const OBSERVE_PAGE_CACHE_KIB = 8192;
 
 /** Caps the connection's page cache at `kib` KiB. */
 export function limitPageCache(db: Db, kib: number): void {

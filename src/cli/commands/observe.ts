@@ -6,7 +6,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, UsageError } from '../../errors.js
 import { buildWhitelist } from '../../ingest/relay/filters.js';
 import { DEFAULT_SERVER, checkTargetFlags, resolveTarget } from '../../ingest/relay/target.js';
 import { formatCount, formatDuration, renderTable } from '../../report/index.js';
-import { OBSERVE_PAGE_CACHE_KIB, limitPageCache, openDatabase } from '../../store/index.js';
+import { OBSERVE_EDGE_SLOTS, OBSERVE_PAGE_CACHE_KIB, limitPageCache, openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption, parseGoDuration, parseTimeFlag } from '../options.js';
 import { tuneHeapForObserve } from '../heap.js';
@@ -138,7 +138,7 @@ async function observeCommand(flags: ObserveFlags, ctx: CommandContext, dbPath: 
         batchSize: flags.batchSize,
         reconnectIntervalMs,
         connectTimeoutMs,
-        sinks: defaultSinks(),
+        sinks: defaultSinks({ edgeSlots: OBSERVE_EDGE_SLOTS }),
         signal: controller.signal,
         onNotice: notices,
         onProgress: (stats) => progress.update(() => statusLine(target.name, stats)),

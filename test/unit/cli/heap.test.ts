@@ -66,9 +66,10 @@ function newSpaceMb(tune: boolean): [number, number] {
 describe('tuneHeapForObserve', () => {
   it('keeps the new space at the size it has, where V8 alone doubles it while batches survive', () => {
     const [plainBefore, plainAfter] = newSpaceMb(false);
-    expect(plainAfter).toBeGreaterThan(plainBefore);
+    expect(plainAfter, `V8 alone: ${plainBefore} -> ${plainAfter} MB`).toBeGreaterThan(plainBefore);
+    // V8 may still shrink it (when little survives), never grow it.
     const [before, after] = newSpaceMb(true);
-    expect(after).toBe(before);
+    expect(after, `tuned: ${before} -> ${after} MB`).toBeLessThanOrEqual(before);
   }, 60_000);
 
   it('leaves a new-space size the user chose', () => {
