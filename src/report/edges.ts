@@ -145,7 +145,7 @@ interface EdgesTableRow {
 }
 
 /** The table's rows, in the edges' order (a collapsed row where its first edge was). */
-export function edgesTableRows(edges: readonly TableEdge[]): EdgesTableRow[] {
+function edgesTableRows(edges: readonly TableEdge[]): EdgesTableRow[] {
   const families = new Map<string, TableEdge[]>();
   for (const e of edges) {
     if (!PORT_PROTOCOLS.has(e.protocol)) continue;

@@ -141,50 +141,34 @@ function viaSqlite(batches: readonly (readonly Flow[])[]) {
   }
 }
 
+/** A SYN from churning pod `src` of immich-server to pod `postgres-<dst>` on `port`, in hour `h`. */
+function churningClientFlow(src: number, dst: number, port: number, h: number) {
+  return flow({
+    src: pod('self-hosted', `immich-server-7d9c9b7c4d-${String.fromCharCode(98 + (src % 20))}${src}x2x9`, { app: 'immich' }, { kind: 'Deployment', name: 'immich-server' }, 20001),
+    dst: pod('dbms', `postgres-${dst}`, { 'cnpg.io/cluster': 'postgres' }, undefined, 20002),
+    dstIp: '10.0.2.7',
+    proto: 'TCP',
+    dport: port,
+    sport: 40000,
+    flags: { SYN: true },
+    t: T0 + h * HOUR,
+    verdict: 'FORWARDED',
+    dir: 'EGRESS',
+    eventType: 4,
+    destinationNames: [],
+  });
+}
+
 // Many pod names per workload exercise the writer's skip of values above a full set's largest.
 const churnArb = fc
   .array(fc.record({ src: fc.integer({ min: 0, max: 40 }), dst: fc.integer({ min: 0, max: 40 }), h: fc.integer({ min: 0, max: 48 }) }), { minLength: 1, maxLength: 150 })
-  .map((xs) =>
-    xs.map(({ src, dst, h }) =>
-      flow({
-        src: pod('self-hosted', `immich-server-7d9c9b7c4d-${String.fromCharCode(98 + (src % 20))}${src}x2x9`, { app: 'immich' }, { kind: 'Deployment', name: 'immich-server' }, 20001),
-        dst: pod('dbms', `postgres-${dst}`, { 'cnpg.io/cluster': 'postgres' }, undefined, 20002),
-        dstIp: '10.0.2.7',
-        proto: 'TCP',
-        dport: 5432,
-        sport: 40000,
-        flags: { SYN: true },
-        t: T0 + h * HOUR,
-        verdict: 'FORWARDED',
-        dir: 'EGRESS',
-        eventType: 4,
-        destinationNames: [],
-      }),
-    ),
-  );
+  .map((xs) => xs.map(({ src, dst, h }) => churningClientFlow(src, dst, 5432, h)));
 
 // Several edges (ports) of churning pods within the same few hours: a writer with few slots has
 // them replace each other in one slot, batch after batch.
 const portsChurnArb = fc
   .array(fc.record({ src: fc.integer({ min: 0, max: 30 }), port: fc.constantFrom(5432, 5433, 6379, 8080), h: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 120 })
-  .map((xs) =>
-    xs.map(({ src, port, h }) =>
-      flow({
-        src: pod('self-hosted', `immich-server-7d9c9b7c4d-${String.fromCharCode(98 + (src % 20))}${src}x2x9`, { app: 'immich' }, { kind: 'Deployment', name: 'immich-server' }, 20001),
-        dst: pod('dbms', `postgres-${port % 3}`, { 'cnpg.io/cluster': 'postgres' }, undefined, 20002),
-        dstIp: '10.0.2.7',
-        proto: 'TCP',
-        dport: port,
-        sport: 40000,
-        flags: { SYN: true },
-        t: T0 + h * HOUR,
-        verdict: 'FORWARDED',
-        dir: 'EGRESS',
-        eventType: 4,
-        destinationNames: [],
-      }),
-    ),
-  );
+  .map((xs) => xs.map(({ src, port, h }) => churningClientFlow(src, port % 3, port, h)));
 
 /**
  * Every row the writer stored, edge ids replaced by edge keys: what "the same database" means.
