@@ -396,6 +396,16 @@ describe('a database that may not be written', () => {
 });
 
 describe('the CLI, cold and warm', () => {
+  it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
+    const path = copyOf(cluster, 'report-policies.db');
+    const policies = tmp.file('report-policies');
+    expect((await runCli(['--db', copyOf(cluster, 'report-policies-source.db'), 'recommend', '-A', '--out', policies])).code).toBe(0);
+    expect(snapshotRows(path)).toBe(0);
+    expect((await runCli(['--db', path, 'report', '--policies', policies])).code).toBe(0);
+    withDb(path, (db) => expect(readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS, 'workloads'])).toBeDefined());
+  }, 120_000);
+
+
   it('prints byte-identical output with and without a snapshot (edges, recommend, check, drops, report)', async () => {
     const path = copyOf(cluster, 'cli.db');
     const policies = tmp.file('cli-policies');
