@@ -7,7 +7,7 @@ import type { PeerJson } from '../helpers/peer-json.js';
 
 /** Default tables fit 120 columns, as kubectl's do; `-o wide` prints everything. On the bundled recording. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
-const SAMPLE = join(SAMPLES_DIR, 'hubble-otel__basic-sample-10-flows.json');
+const SAMPLES = ['hubble-otel__basic-sample-10-flows.json', 'hubble-otel__basic-sample-330-dns-flows.json'].map((n) => join(SAMPLES_DIR, n));
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 const widest = (text: string): string => text.split('\n').reduce((a, l) => ([...l].length > [...a].length ? l : a), '');
 
@@ -47,11 +47,11 @@ describe('terminal tables', () => {
   });
 
   it('status tells sources with long paths apart by their file names, with whole times, in 120 columns', async () => {
-    // Two copies of a sample deep in folders whose names share a long start: the middle cut printed "/tmp/h…json" for both.
+    // Two samples deep in folders whose names share a long start: the middle cut printed "/tmp/h…json" for both.
     const deep = tmp.file(join('captures', 'cluster-a'.repeat(8), 'week-1'));
     mkdirSync(deep, { recursive: true });
     const files = ['monday-prod-eu-west.json', 'tuesday-prod-eu-west.json'].map((n) => join(deep, n));
-    for (const f of files) copyFileSync(SAMPLE, f);
+    SAMPLES.forEach((sample, i) => copyFileSync(sample, files[i] as string));
     const statusDb = tmp.file('sources.db');
     for (const f of files) expect((await runCli(['--db', statusDb, 'replay', f])).code).toBe(0);
     const out = (await runCli(['--db', statusDb, 'status'])).stdout;
