@@ -2,6 +2,9 @@ import type { DatabaseSummary } from '../store/index.js';
 import { renderConvergenceTable } from './edges.js';
 import { formatCount, formatDuration, formatTime, renderTable, TABLE_WIDTH, type TableOptions } from './table.js';
 
+/** Characters of a time as formatTime writes it (2026-11-20T00:00:00Z). */
+const TIME_WIDTH = 20;
+
 /** Data older than this is called out, so times in the tables are read against the data's own clock. */
 const STALE_MS = 86_400_000;
 
@@ -26,7 +29,22 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string, options: Ta
   out.push('');
   out.push(
     renderTable(
-      ['ID', 'KIND', { header: 'SOURCE', cut: 'middle' }, 'STATUS', 'LINES', 'FLOWS', 'BAD', 'DUPLICATES', 'LOST', 'FIRST FLOW', 'LAST FLOW'],
+      // In 120 columns every source read "/tmp/h…jsonl" and its times lost their minutes: a path is
+      // cut at its start (its file name tells sources apart), times never; lines and the first
+      // flow (the span is on the line above) wait for -o wide.
+      [
+        'ID',
+        'KIND',
+        { header: 'SOURCE', cut: 'start' },
+        'STATUS',
+        { header: 'LINES', wideOnly: true },
+        'FLOWS',
+        'BAD',
+        'DUPLICATES',
+        'LOST',
+        { header: 'FIRST FLOW', wideOnly: true, min: TIME_WIDTH },
+        { header: 'LAST FLOW', min: TIME_WIDTH },
+      ],
       s.sources.map((x) => [
         String(x.id),
         x.kind,

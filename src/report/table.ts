@@ -4,12 +4,13 @@ const GAP = 3;
 
 /**
  * A column: its header, whether only `-o wide` shows it, and where a long value is cut (`end`,
- * or `middle` for names whose both ends matter, like `namespace/Kind/name`).
+ * `middle` for names whose both ends matter, like `namespace/Kind/name`, or `start` for file
+ * paths, whose file name tells them apart).
  */
 export interface Column {
   readonly header: string;
   readonly wideOnly?: boolean;
-  readonly cut?: 'end' | 'middle' | 'path';
+  readonly cut?: 'end' | 'middle' | 'start' | 'path';
   /** Narrowest the column is cut to (default: its header, at least 8). */
   readonly min?: number;
 }
@@ -22,8 +23,8 @@ export interface TableOptions {
 
 const column = (c: string | Column): Column => (typeof c === 'string' ? { header: c } : c);
 
-/** Cuts to `width` characters with `…` at the end or in the middle. */
-export function cut(value: string, width: number, where: 'end' | 'middle' | 'path' = 'end'): string {
+/** Cuts to `width` characters with `…` at the end, at the start or in the middle. */
+export function cut(value: string, width: number, where: 'end' | 'middle' | 'start' | 'path' = 'end'): string {
   if (len(value) <= width) return value;
   const chars = [...value];
   if (where === 'path') {
@@ -41,6 +42,7 @@ export function cut(value: string, width: number, where: 'end' | 'middle' | 'pat
   }
   if (width <= 1) return '…';
   if (where === 'end') return `${chars.slice(0, width - 1).join('')}…`;
+  if (where === 'start') return `…${chars.slice(chars.length - (width - 1)).join('')}`;
   const head = Math.ceil((width - 1) / 2);
   return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
 }

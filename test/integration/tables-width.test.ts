@@ -1,11 +1,13 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
 
 /** Default tables fit 120 columns, as kubectl's do; `-o wide` prints everything. On the bundled recording. */
 const RECORDING = join(REPO_ROOT, 'recordings/home-lab.jsonl.gz');
+const SAMPLES = ['hubble-otel__basic-sample-10-flows.json', 'hubble-otel__basic-sample-330-dns-flows.json'].map((n) => join(SAMPLES_DIR, n));
 const POLICIES = join(REPO_ROOT, 'examples/policies');
 const widest = (text: string): string => text.split('\n').reduce((a, l) => ([...l].length > [...a].length ? l : a), '');
 
@@ -42,6 +44,26 @@ describe('terminal tables', () => {
 
   it('replay\'s summary fits 120 columns', () => {
     expect([...widest(replayOut)].length).toBeLessThanOrEqual(120);
+  });
+
+  it('status tells sources with long paths apart by their file names, with whole times, in 120 columns', async () => {
+    // Two samples deep in folders whose names share a long start: the middle cut printed "/tmp/h…json" for both.
+    const deep = tmp.file(join('captures', 'cluster-a'.repeat(8), 'week-1'));
+    mkdirSync(deep, { recursive: true });
+    const files = ['monday-prod-eu-west.json', 'tuesday-prod-eu-west.json'].map((n) => join(deep, n));
+    SAMPLES.forEach((sample, i) => copyFileSync(sample, files[i] as string));
+    const statusDb = tmp.file('sources.db');
+    for (const f of files) expect((await runCli(['--db', statusDb, 'replay', f])).code).toBe(0);
+    const out = (await runCli(['--db', statusDb, 'status'])).stdout;
+    expect([...widest(out)].length).toBeLessThanOrEqual(120);
+    const rows = out.split('\n').filter((l) => /^[12] +file /.test(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('monday-prod-eu-west.json');
+    expect(rows[1]).toContain('tuesday-prod-eu-west.json');
+    for (const row of rows) expect(row).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const wide = (await runCli(['--db', statusDb, 'status', '-o', 'wide'])).stdout;
+    for (const f of files) expect(wide).toContain(f);
+    expect(wide.split('\n').find((l) => l.startsWith('ID'))).toMatch(/LINES.*FIRST FLOW\s+LAST FLOW/);
   });
 
   it('edges -o wide prints every peer whole and the counters the default leaves out', async () => {

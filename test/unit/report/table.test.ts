@@ -33,6 +33,7 @@ describe('renderTable', () => {
   it('cuts names keeping both ends; a path loses its kind first', () => {
     expect(cut('abcdefghij', 5)).toBe('abcd…');
     expect(cut('abcdefghij', 5, 'middle')).toBe('ab…ij');
+    expect(cut('/tmp/bench/cluster-750.jsonl', 12, 'start')).toBe('…r-750.jsonl');
     expect(cut('observability/StatefulSet/prometheus', 30, 'path')).toBe('observability/…/prometheus');
     expect(cut('observability/StatefulSet/prometheus', 20, 'path')).toBe('observab…/prometheus');
   });
@@ -47,11 +48,12 @@ describe('renderTable', () => {
 describe('table widths counted without spreading every cell', () => {
   /** The code-point count and cut as they were written before the fast path: spread every string. */
   const spreadLen = (s: string): number => [...s].length;
-  function spreadCut(value: string, width: number, where: 'end' | 'middle'): string {
+  function spreadCut(value: string, width: number, where: 'end' | 'middle' | 'start'): string {
     const chars = [...value];
     if (chars.length <= width) return value;
     if (width <= 1) return '…';
     if (where === 'end') return `${chars.slice(0, width - 1).join('')}…`;
+    if (where === 'start') return `…${chars.slice(chars.length - (width - 1)).join('')}`;
     const head = Math.ceil((width - 1) / 2);
     return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
   }
@@ -59,7 +61,7 @@ describe('table widths counted without spreading every cell', () => {
   it('cuts and pads astral characters, lone surrogates and combining marks as the spread count does', () => {
     const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: fc.constantFrom('a', 'é', 'e\u0301', '😀', '\uD800', '\uDC00', '漢', ' '), maxLength: 30 }));
     fc.assert(
-      fc.property(text, fc.integer({ min: 0, max: 32 }), fc.constantFrom('end' as const, 'middle' as const), (value, width, where) => {
+      fc.property(text, fc.integer({ min: 0, max: 32 }), fc.constantFrom('end' as const, 'middle' as const, 'start' as const), (value, width, where) => {
         expect(cut(value, width, where)).toBe(spreadCut(value, width, where));
         // The padded column is as wide, in code points, as its widest cell.
         const table = renderTable(['A', 'B'], [[value, 'x'], ['y', 'x']], { wide: true });
