@@ -3,7 +3,7 @@
  * with the smallest patch that would let it through.
  */
 import type { EvaluateOptions, Policy } from '../policy/index.js';
-import { type Db, type DroppedFlowQuery, eachDroppedFlow, hasEdgeGraph, loadWorkloads, loadWorkloadsAndClusterIps, readDnsAnswers } from '../store/index.js';
+import { type Db, type DroppedFlowQuery, eachDroppedFlow, hasEdgeGraph, loadClusterIpsOnDemand, loadWorkloads, readDnsAnswers } from '../store/index.js';
 import type { Flow } from '../flow/index.js';
 import { type CombinedFix, combineFixes, type DropGroup, groupDropsInTimeOrder, triageDrops, type TriagedDrop, type TriageOptions } from '../triage/index.js';
 
@@ -69,7 +69,11 @@ export function triageFromDatabase(db: Db, request: DropsRequest): DropsResult {
   return triageRead(readDropsToTriage(db, request), request);
 }
 
-/** What `drops --policies` reads from the database before it judges: the drop groups and what fixes name. */
+/**
+ * What `drops --policies` reads from the database before it judges: the drop groups and what fixes
+ * name. Its cluster-address index reads the database as the judging asks it: keep the database
+ * open until `triageRead` is done.
+ */
 export interface DropsToTriage {
   readonly groups: readonly DropGroup[];
   /** DROPPED flows read (before grouping). */
@@ -77,14 +81,17 @@ export interface DropsToTriage {
   readonly options: Omit<TriageOptions, 'evaluate'>;
 }
 
-/** The database side of `triageFromDatabase`, read apart from the judging so the policies can be read meanwhile. */
+/** The database side of `triageFromDatabase`, read apart from the judging so the policies can be read meanwhile (the database stays open for both). */
 export function readDropsToTriage(db: Db, request: Omit<DropsRequest, 'policies' | 'evaluate' | 'combine'>): DropsToTriage {
   const flows = droppedFlows(db, {
     ...(request.namespaces && { namespaces: request.namespaces }),
     ...(request.sinceMs !== undefined && { sinceMs: request.sinceMs }),
   });
   const graph = hasEdgeGraph(db);
-  const { workloads, clusterIps } = loadWorkloadsAndClusterIps(db);
+  // The workloads from the stored snapshot when it is current; the cluster addresses only as
+  // the judging asks about them (a few dozen of a large cluster's thousands).
+  const workloads = loadWorkloads(db);
+  const clusterIps = loadClusterIpsOnDemand(db);
   // DNS answers seen by any client: names for world IPs Hubble did not name (toFQDNs suggestions).
   const names = new Map<string, Set<string>>();
   if (graph) for (const a of readDnsAnswers(db)) names.set(a.ip, (names.get(a.ip) ?? new Set()).add(a.query));

@@ -14,8 +14,8 @@
  *   suggests the entity. Other addresses of a node's LAN (printers, NAS, smart plugs) stay CIDR peers.
  */
 import { blockOf } from '../net/cidr.js';
-import { describePeer, parseRawPeerKey, peerKey } from './edge-key.js';
-import type { ClusterIpRecord, EdgeRecord, Peer, RawPeer } from './model.js';
+import { describePeer, parseRawPeerKey, peerKey, rawPeerKey } from './edge-key.js';
+import type { ClusterIpRecord, EdgeRecord, EntityName, Peer, RawPeer } from './model.js';
 
 export type ClusterIpVerdict =
   /** The cluster peer(s) the address is: one workload, or the entities it was seen as. */
@@ -40,7 +40,9 @@ export interface ClusterIps {
 /** Slack around a holder's observed window: the events naming the pod may come a little later or earlier. */
 const HOLD_SLACK_MS = 60_000;
 
-const NODE_ENTITIES: ReadonlySet<string> = new Set(['host', 'remote-node']);
+const NODE_ENTITIES: ReadonlySet<EntityName> = new Set<EntityName>(['host', 'remote-node']);
+/** The raw keys of the node entities, for stores that look up their edges. */
+export const NODE_ENTITY_KEYS: readonly string[] = [...NODE_ENTITIES].map((entity) => rawPeerKey({ kind: 'entity', entity }));
 const POD_ENTITIES: ReadonlySet<string> = new Set(['health', 'ingress']);
 const EXAMPLES = 3;
 
@@ -117,12 +119,60 @@ interface Placed {
 const UNJUDGED = Symbol('unjudged');
 
 /**
+ * What tells a node's address from another host of its LAN: the ports the edges' ends were seen
+ * on, as `endPort` names them (`to TCP/10250`: an end reached on it; `from UDP/53`: an end that
+ * came from it).
+ */
+export interface EndPorts {
+  /** The ports of the edges with a node entity (host, remote-node) at an end. */
+  nodePorts(): ReadonlySet<string>;
+  /** The ports of the edges with the world address `ip` at an end. */
+  worldPorts(ip: string): ReadonlySet<string>;
+}
+
+/** How `EndPorts` names the port of an edge's end. */
+export const endPort = (side: 'from' | 'to', protocol: string, port: number): string => `${side} ${protocol}/${port}`;
+
+const NO_PORTS: ReadonlySet<string> = new Set();
+
+/**
  * The index over a lookup: each block (and each address outside any block) is read once, and
  * judged the way a scan of every stored address would judge it. The blocks of the rows' world
  * ends (what graph readers ask about) are read together up front, any other on the first
  * question about it.
  */
 export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<EdgeRecord, 'from' | 'to' | 'protocol' | 'port'>>, resolve: (p: RawPeer) => Peer): ClusterIps {
+  // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
+  const nodePorts = new Set<string>();
+  const worldPorts = new Map<string, Set<string>>();
+  const isNode = (p: RawPeer): boolean => p.kind === 'entity' && NODE_ENTITIES.has(p.entity);
+  const addWorld = (ip: string, port: string): void => {
+    let s = worldPorts.get(ip);
+    if (s === undefined) worldPorts.set(ip, (s = new Set()));
+    s.add(port);
+  };
+  for (const r of rows) {
+    const to = endPort('to', r.protocol, r.port);
+    const from = endPort('from', r.protocol, r.port);
+    if (isNode(r.to)) nodePorts.add(to);
+    if (isNode(r.from)) nodePorts.add(from);
+    if (r.to.kind === 'world-ip') addWorld(r.to.ip, to);
+    if (r.from.kind === 'world-ip') addWorld(r.from.ip, from);
+  }
+  return indexOver(lookup, { nodePorts: () => nodePorts, worldPorts: (ip) => worldPorts.get(ip) ?? NO_PORTS }, resolve, worldPorts.keys());
+}
+
+/**
+ * The index for a reader that asks about a few addresses (`drops` judges a few hundred flows):
+ * nothing is read up front, each block when an address in it is first asked about, and the ports
+ * only when a verdict needs them. Its verdicts are `clusterIpIndex`'s over the same edges.
+ */
+export function clusterIpIndexOnDemand(lookup: ClusterIpLookup, ports: EndPorts, resolve: (p: RawPeer) => Peer): ClusterIps {
+  return indexOver(lookup, ports, resolve, []);
+}
+
+/** The index; the blocks of the addresses `prefetch` are read together up front. */
+function indexOver(lookup: ClusterIpLookup, ports: EndPorts, resolve: (p: RawPeer) => Peer, prefetch: Iterable<string>): ClusterIps {
   const view = (records: readonly ClusterIpRecord[], block: string | undefined): BlockView => {
     // Most blocks a read asks about hold no cluster address (public ones): they share one view.
     if (records.length === 0) return EMPTY_VIEW;
@@ -171,26 +221,16 @@ export function clusterIpIndex(lookup: ClusterIpLookup, rows: Iterable<Pick<Edge
     if (p === undefined) placed.set(ip, (p = viewOf(ip)));
     return p;
   };
-  // Ports the nodes were reached on (to) or came from (from), and the ports of each world address.
-  const nodePorts = new Set<string>();
-  const worldPorts = new Map<string, Set<string>>();
-  const isNode = (p: RawPeer): boolean => p.kind === 'entity' && NODE_ENTITIES.has(p.entity);
-  const addWorld = (ip: string, port: string): void => {
-    let s = worldPorts.get(ip);
-    if (s === undefined) worldPorts.set(ip, (s = new Set()));
-    s.add(port);
-  };
-  for (const r of rows) {
-    const port = `${r.protocol}/${r.port}`;
-    if (isNode(r.to)) nodePorts.add(`to ${port}`);
-    if (isNode(r.from)) nodePorts.add(`from ${port}`);
-    if (r.to.kind === 'world-ip') addWorld(r.to.ip, `to ${port}`);
-    if (r.from.kind === 'world-ip') addWorld(r.from.ip, `from ${port}`);
+  const worldBlocks = [...new Set([...prefetch].flatMap((ip) => blockAt(ip) ?? []))];
+  if (worldBlocks.length > 0) {
+    const found = lookup.inBlocks(worldBlocks);
+    for (const block of worldBlocks) blocks.set(block, view(found.get(block) ?? [], block));
   }
-  const worldBlocks = [...new Set([...worldPorts.keys()].flatMap((ip) => blockAt(ip) ?? []))];
-  const found = lookup.inBlocks(worldBlocks);
-  for (const block of worldBlocks) blocks.set(block, view(found.get(block) ?? [], block));
-  const reachedLikeANode = (ip: string): boolean => [...(worldPorts.get(ip) ?? [])].some((p) => nodePorts.has(p));
+  const reachedLikeANode = (ip: string): boolean => {
+    const nodePorts = ports.nodePorts();
+    for (const p of ports.worldPorts(ip)) if (nodePorts.has(p)) return true;
+    return false;
+  };
   // Only a reused address's verdict depends on the window: every other is judged once per side
   // and address (world ends of tens of thousands of rows each carry a window of their own).
   const windowed = new Map<string, ClusterIpVerdict | undefined>();

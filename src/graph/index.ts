@@ -60,7 +60,19 @@ export {
   type ResolvedOutline,
 } from './resolve.js';
 export { convergence } from './convergence.js';
-export { clusterIpIndex, clusterIpLookupOf, indexClusterIps, NO_CLUSTER_IPS, type ClusterIpLookup, type ClusterIps, type ClusterIpVerdict } from './cluster-ips.js';
+export {
+  clusterIpIndex,
+  clusterIpIndexOnDemand,
+  clusterIpLookupOf,
+  endPort,
+  indexClusterIps,
+  NO_CLUSTER_IPS,
+  NODE_ENTITY_KEYS,
+  type ClusterIpLookup,
+  type ClusterIps,
+  type ClusterIpVerdict,
+  type EndPorts,
+} from './cluster-ips.js';
 export {
   parsePeerPattern,
   matchesPeer,

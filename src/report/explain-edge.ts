@@ -1,6 +1,7 @@
 /** `check --explain` output: the edge's verdict per side, rule by rule, with near misses. */
 import { policyLabel, type RuleExplanation, type RuleSideExplanation } from '../policy/index.js';
 import type { EdgeExplanation } from '../triage/index.js';
+import { terminalText } from './table.js';
 
 const sideJson = (s: RuleSideExplanation): Record<string, unknown> => ({
   direction: s.direction,
@@ -68,5 +69,5 @@ export function renderExplain(e: EdgeExplanation): string {
     }
     lines.push(`Verdict: ${d.allowed ? 'ALLOWED' : `DROPPED at ${d.blockedAt ?? '?'}${d.dropReason ? ` (${d.dropReason})` : ' (refused at L7)'}`}`);
   }
-  return `${lines.join('\n')}\n`;
+  return terminalText(`${lines.join('\n')}\n`);
 }

@@ -1,4 +1,4 @@
-export { renderTable, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
+export { renderTable, terminalSafe, terminalText, formatCount, formatTime, formatDuration, cut, wrapText, TABLE_WIDTH, type Column, type TableOptions } from './table.js';
 export { renderStatusText } from './status.js';
 export { notesByPolicy, renderPolicyYaml, renderRecommendationYaml, recommendationYamlParts, recommendationEvidenceJson, recommendationJson } from './policies.js';
 export { writeParts } from './write-parts.js';

@@ -1,6 +1,6 @@
 import type { DatabaseSummary } from '../store/index.js';
 import { renderConvergenceTable } from './edges.js';
-import { formatCount, formatDuration, formatTime, renderTable, TABLE_WIDTH, type TableOptions } from './table.js';
+import { formatCount, formatDuration, formatTime, renderTable, TABLE_WIDTH, type TableOptions, terminalText } from './table.js';
 
 /** Characters of a time as formatTime writes it (2026-11-20T00:00:00Z). */
 const TIME_WIDTH = 20;
@@ -85,7 +85,7 @@ export function renderStatusText(s: DatabaseSummary, dbPath: string, options: Ta
     for (const b of s.badLines) out.push(`  ${b.source}:${b.line}: ${b.field}: ${b.reason}`);
   }
   if (s.graph) out.push('', ...graphLines(s.graph, options));
-  return out.join('\n') + '\n';
+  return terminalText(out.join('\n') + '\n');
 }
 
 /** Edge graph totals and, per namespace, whether the baseline still grows. */

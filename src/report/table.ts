@@ -47,6 +47,27 @@ export function cut(value: string, width: number, where: 'end' | 'middle' | 'sta
   return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
 }
 
+/** C0 and C1 controls and Unicode line breaks: a terminal acts on them (a line break, an escape sequence that clears the screen or sets the title). */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** Line breaks and tabs, which become spaces: a cell stays on its line. */
+const BREAKS = new Set(['\t', '\n', '\v', '\f', '\r', '\u0085', '\u2028', '\u2029']);
+
+/**
+ * A value as a terminal may print it: names come from recordings, and a hostile one carried escape
+ * sequences straight to the operator's terminal. Breaks become spaces; other controls are shown
+ * escaped as comments show them (`\u{1b}`).
+ */
+export function terminalSafe(value: string): string {
+  return value.replace(CONTROLS, (c) => (BREAKS.has(c) ? ' ' : escaped(c)));
+}
+
+/** Lines of text as a terminal may print them: terminalSafe, but its own line ends stay. */
+export function terminalText(text: string): string {
+  return text.replace(CONTROLS, (c) => (c === '\n' ? c : BREAKS.has(c) ? ' ' : escaped(c)));
+}
+
+const escaped = (c: string): string => `\\u{${(c.codePointAt(0) as number).toString(16)}}`;
+
 /** Characters (code points) of `s`; UTF-16 units when it has no surrogate pair, without spreading it (a table of 60,000 rows asks ~2 million times). */
 const len = (s: string): number => (SURROGATE.test(s) ? [...s].length : s.length);
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -60,7 +81,7 @@ export function renderTable(headers: readonly (string | Column)[], rows: readonl
   const all = headers.map(column);
   const keep = all.map((c, i) => (options.wide || !c.wideOnly ? i : -1)).filter((i) => i >= 0);
   const cols = keep.map((i) => all[i] as Column);
-  const body = rows.map((r) => keep.map((i) => (r[i] ?? '').replace(/[\r\n\t\u2028\u2029]/g, ' ')));
+  const body = rows.map((r) => keep.map((i) => terminalSafe(r[i] ?? '')));
   // A loop, not Math.max(...cells): a graph-sized spread overflows the call stack (131,070 edges of a port scan).
   const widths = cols.map((c, i) => {
     let w = len(c.header);

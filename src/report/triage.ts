@@ -3,7 +3,7 @@ import type { PolicyRef } from '../policy/index.js';
 import type { CombinedFix, DropGroup, PatchComposition, PolicyPatch, TriagedDrop } from '../triage/index.js';
 import { PEER_COLUMN, peerJson, peerLabel } from './edges.js';
 import { protocolPorts } from './ports.js';
-import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, wrapText } from './table.js';
+import { formatCount, formatTime, renderTable, TABLE_WIDTH, type TableOptions, terminalSafe, wrapText } from './table.js';
 import { commentText, stringifyPortable, stringifyPortableList } from './yaml-safe.js';
 
 const SHORT_KIND: Readonly<Record<string, string>> = {
@@ -122,7 +122,7 @@ export function renderDropsTable(drops: readonly TriagedDrop[], flows: number, o
     options,
   );
   // Explanations wrap at the table width unless -o wide.
-  const text = (s: string, indent = '  '): string => (options.wide ? `${indent}${s}` : wrapText(s, TABLE_WIDTH, indent));
+  const text = (s: string, indent = '  '): string => (options.wide ? `${indent}${terminalSafe(s)}` : wrapText(terminalSafe(s), TABLE_WIDTH, indent));
   drops.forEach((d, i) => {
     const x = d.explanation;
     out += `\n${text(`#${i + 1} ${peerLabel(d.group.from)} -> ${peerLabel(d.group.to)} ${port(d)} (${d.group.reason})`, '')}\n`;

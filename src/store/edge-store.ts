@@ -30,6 +30,11 @@ import {
   evidenceForFilter,
   indexAnswers,
   clusterIpIndex,
+  clusterIpIndexOnDemand,
+  endPort,
+  type EndPorts,
+  NODE_ENTITY_KEYS,
+  type Peer,
   type ClusterIpLookup,
   clusterIpLookupOf,
   NO_CLUSTER_IPS,
@@ -311,16 +316,62 @@ function clusterIpsOf(db: Db, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, ro
 
 const hasStoredClusterIps = (db: Db): boolean => hasClusterIps(db) && db.prepare('SELECT 1 FROM cluster_ips LIMIT 1').get() !== undefined;
 
-/** The cluster-address index `loadGraph` uses, for readers that judge single flows (drops). */
+/** The cluster-address index `loadGraph` uses, built up front over every stored edge. */
 export function loadClusterIps(db: Db, workloadConfig?: WorkloadConfig): ClusterIps {
-  return loadWorkloadsAndClusterIps(db, workloadConfig).clusterIps;
+  if (!hasEdgeGraph(db)) return NO_CLUSTER_IPS;
+  return readClusterIps(db, resolveWorkloadPeers(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG));
 }
 
-/** Every workload and the cluster-address index, the workloads resolved once for both (drops reads both). */
-export function loadWorkloadsAndClusterIps(db: Db, workloadConfig?: WorkloadConfig): { readonly workloads: WorkloadInfo[]; readonly clusterIps: ClusterIps } {
-  if (!hasEdgeGraph(db)) return { workloads: [], clusterIps: NO_CLUSTER_IPS };
-  const resolved = resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db));
-  return { workloads: [...resolved.workloads], clusterIps: readClusterIps(db, resolved) };
+/**
+ * The cluster-address index for readers that judge single flows (`drops`): the same verdicts as
+ * `loadClusterIps`, but nothing is read until a question needs it (the block of an address asked
+ * about, the workloads when a block holds one, the ports of the edges when a verdict turns on
+ * them). A 3,000-workload cluster's drops ask about a few dozen of its 18,000 world addresses,
+ * where building the whole index cost most of the read. It reads `db` whenever it is asked:
+ * keep the database open until the last question.
+ */
+export function loadClusterIpsOnDemand(db: Db, workloadConfig?: WorkloadConfig): ClusterIps {
+  if (!hasEdgeGraph(db) || !hasStoredClusterIps(db)) return NO_CLUSTER_IPS;
+  let workloads: Pick<ResolvedWorkloads, 'byRawKey'> | undefined;
+  const resolve = (p: RawPeer): Peer => resolveEnd(p, (workloads ??= resolveWorkloadPeers(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG)));
+  return clusterIpIndexOnDemand(storedClusterIpLookup(db), storedEndPorts(db), resolve);
+}
+
+/** The ports of the stored edges' node and world ends, each read on first need. */
+function storedEndPorts(db: Db): EndPorts {
+  let nodePorts: Set<string> | undefined;
+  let worldPorts: Map<string, Set<string>> | undefined;
+  const readNodePorts = (): Set<string> => {
+    const keys = JSON.stringify(NODE_ENTITY_KEYS);
+    const rows = db
+      .prepare(`SELECT DISTINCT 'to', protocol, port FROM edges WHERE dst_key IN (SELECT value FROM json_each(?))
+                UNION SELECT DISTINCT 'from', protocol, port FROM edges WHERE src_key IN (SELECT value FROM json_each(?))`)
+      .raw()
+      .all(keys, keys) as ['from' | 'to', EdgeProtocol, number][];
+    return new Set(rows.map(([side, protocol, port]) => endPort(side, protocol, port)));
+  };
+  // Every world address's ports at once, when the first verdict needs one: an address's own
+  // lookup scans the key index for its destination rows (~12 ms at 68,000 edges), all of them ~0.1 s.
+  const readWorldPorts = (): Map<string, Set<string>> => {
+    const peer = peerParser();
+    const out = new Map<string, Set<string>>();
+    const rows = db
+      .prepare(`SELECT 'to', dst_key, protocol, port FROM edges WHERE dst_key GLOB 'ip:*' UNION ALL SELECT 'from', src_key, protocol, port FROM edges WHERE src_key GLOB 'ip:*'`)
+      .raw()
+      .iterate() as Iterable<['from' | 'to', string, EdgeProtocol, number]>;
+    for (const [side, key, protocol, port] of rows) {
+      const p = peer(key, side === 'to' ? 'destination' : 'source');
+      if (p.kind !== 'world-ip') continue;
+      let ports = out.get(p.ip);
+      if (ports === undefined) out.set(p.ip, (ports = new Set()));
+      ports.add(endPort(side, protocol, port));
+    }
+    return out;
+  };
+  return {
+    nodePorts: () => (nodePorts ??= readNodePorts()),
+    worldPorts: (ip) => (worldPorts ??= readWorldPorts()).get(ip) ?? new Set(),
+  };
 }
 
 export interface LoadGraphOptions {
@@ -367,7 +418,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
       parts: () => {
         const parts = new Map<StoredPart, Uint8Array>(encodeGraphSnapshot(graph.edges, evidence, { workloads }));
         const described = graph.described();
-        if (described !== undefined) parts.set('workloads', new TextEncoder().encode(JSON.stringify(described)));
+        if (described !== undefined) parts.set('workloads', encodeWorkloads(described));
         return parts;
       },
     });
@@ -417,7 +468,7 @@ function graphFromSnapshot(db: Db, evidence: readonly EvidenceField[]): Graph | 
     const generation = graphGeneration(db);
     let workloads: readonly WorkloadInfo[] | undefined;
     if (generation !== undefined) {
-      rememberSnapshot(db, { generation, parts: () => new Map(workloads === undefined ? [] : [['workloads', new TextEncoder().encode(JSON.stringify(workloads))]]) });
+      rememberSnapshot(db, { generation, parts: () => new Map(workloads === undefined ? [] : [['workloads', encodeWorkloads(workloads)]]) });
     }
     return {
       edges,
@@ -476,10 +527,38 @@ export function loadEdges(db: Db, filter?: EdgeFilter, workloadConfig?: Workload
   return [...loadGraph(db, { ...(filter ? { filter } : {}), ...(workloadConfig ? { workloadConfig } : {}) }).edges];
 }
 
-/** Every workload seen, with its selector labels. */
+/**
+ * Every workload seen, with its selector labels: from the stored snapshot when it is current
+ * (and no workload rules are given), else resolved from the rows, and then kept to store when
+ * the database closes (graph-snapshot.ts), so that the next reader (`drops`) need not choose the
+ * selectors again.
+ */
 export function loadWorkloads(db: Db, workloadConfig?: WorkloadConfig): WorkloadInfo[] {
   if (!hasEdgeGraph(db)) return [];
-  return [...resolveWorkloads(readWorkloadRecords(db), workloadConfig ?? EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)).workloads];
+  if (workloadConfig !== undefined) return [...resolveWorkloads(readWorkloadRecords(db), workloadConfig, readNamespaceRecords(db)).workloads];
+  return db.transaction((): WorkloadInfo[] => {
+    const stored = storedWorkloads(db);
+    if (stored !== undefined) return stored;
+    // Read with the rows (one transaction): a write committed after it moves the generation, and the part is not stored.
+    const generation = graphGeneration(db);
+    const workloads = [...resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)).workloads];
+    if (generation !== undefined) rememberSnapshot(db, { generation, parts: () => new Map([['workloads', encodeWorkloads(workloads)]]) });
+    return workloads;
+  })();
+}
+
+const encodeWorkloads = (workloads: readonly WorkloadInfo[]): Uint8Array => new TextEncoder().encode(JSON.stringify(workloads));
+
+/** The workloads of the snapshot's `workloads` part, when it is current and sound. */
+function storedWorkloads(db: Db): WorkloadInfo[] | undefined {
+  const part = readSnapshotParts(db, ['workloads'])?.get('workloads');
+  if (part === undefined) return undefined;
+  try {
+    const workloads = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part)) as unknown;
+    return Array.isArray(workloads) ? (workloads as WorkloadInfo[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface EdgeGraphSummary {

@@ -68,9 +68,18 @@ export interface PendingSnapshot {
 
 const pending = new WeakMap<Db, PendingSnapshot>();
 
-/** Keeps the latest read's parts to store when `db` (a read-only connection) closes. */
+/**
+ * Keeps a read's parts to store when `db` (a read-only connection) closes, with the parts kept
+ * before at the same generation (`report --policies` resolves the graph, then `drops` its
+ * workloads: both are stored); parts of another generation are dropped.
+ */
 export function rememberSnapshot(db: Db, snapshot: PendingSnapshot): void {
-  pending.set(db, snapshot);
+  const before = pending.get(db);
+  if (before === undefined || before.generation !== snapshot.generation) {
+    pending.set(db, snapshot);
+    return;
+  }
+  pending.set(db, { generation: snapshot.generation, parts: () => new Map([...before.parts(), ...snapshot.parts()]) });
 }
 
 /** Takes what `rememberSnapshot` kept for `db`. */

@@ -30,7 +30,7 @@ export {
   loadGraph,
   readClusterIpRecords,
   loadClusterIps,
-  loadWorkloadsAndClusterIps,
+  loadClusterIpsOnDemand,
   loadEdges,
   loadWorkloads,
   readWorkloadRecords,

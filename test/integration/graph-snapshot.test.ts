@@ -4,7 +4,8 @@ import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFile
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, decodeGraphSnapshot, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
+import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, type WorkloadInfo, decodeGraphSnapshot, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
+import { readDropsToTriage } from '../../src/app/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { graphGeneration, readSnapshotParts, storeSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
@@ -149,6 +150,29 @@ describe('a current snapshot', () => {
     raw.close();
     withDb(path, (db) => expect(loadGraph(db).edges).toStrictEqual(edges));
   });
+
+  it('drops takes its workloads from the snapshot (storing them when it resolved them), and from the rows once a write moved the generation', () => {
+    const path = copyOf(cluster, 'drops-workloads.db');
+    const fromRows = withDb(path, (db) => loadGraph(db, { snapshot: false }).workloads);
+    const dropsWorkloads = (): readonly WorkloadInfo[] => withDb(path, (db) => readDropsToTriage(db, {}).options.workloads ?? []);
+    // No snapshot: resolved, and stored when the database closes.
+    expect(dropsWorkloads()).toStrictEqual(fromRows);
+    const generation = withDb(path, (db) => {
+      const part = readSnapshotParts(db, ['workloads'])?.get('workloads');
+      expect(part, 'drops stored its workloads').toBeDefined();
+      expect(JSON.parse(new TextDecoder().decode(part))).toStrictEqual(fromRows);
+      return graphGeneration(db) as number;
+    });
+    // A part at the current generation is trusted: the read shows what it holds.
+    const marked = fromRows.map((w) => ({ ...w, name: `${w.name}-from-the-snapshot` }));
+    expect(storeSnapshot(path, { generation, parts: () => new Map([['workloads', new TextEncoder().encode(JSON.stringify(marked))]]) })).toBe(true);
+    expect(dropsWorkloads()).toStrictEqual(marked);
+    // One generation later (any write) it is never read again.
+    const raw = new Database(path);
+    raw.prepare('UPDATE workloads SET last_seen_ms = last_seen_ms WHERE key = (SELECT min(key) FROM workloads)').run();
+    raw.close();
+    expect(dropsWorkloads()).toStrictEqual(fromRows);
+  }, 60_000);
 
   it('a snapshot made from a projected read serves that projection only; a wider read resolves and adds its lists', () => {
     const path = copyOf(cluster, 'projected.db');
@@ -372,6 +396,16 @@ describe('a database that may not be written', () => {
 });
 
 describe('the CLI, cold and warm', () => {
+  it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
+    const path = copyOf(cluster, 'report-policies.db');
+    const policies = tmp.file('report-policies');
+    expect((await runCli(['--db', copyOf(cluster, 'report-policies-source.db'), 'recommend', '-A', '--out', policies])).code).toBe(0);
+    expect(snapshotRows(path)).toBe(0);
+    expect((await runCli(['--db', path, 'report', '--policies', policies])).code).toBe(0);
+    withDb(path, (db) => expect(readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS, 'workloads'])).toBeDefined());
+  }, 120_000);
+
+
   it('prints byte-identical output with and without a snapshot (edges, recommend, check, drops, report)', async () => {
     const path = copyOf(cluster, 'cli.db');
     const policies = tmp.file('cli-policies');

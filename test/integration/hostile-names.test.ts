@@ -90,4 +90,44 @@ describe('hostile names in flows', () => {
     const text = JSON.stringify(edges);
     for (const name of HOSTILE) expect(text.includes(JSON.stringify(name).slice(1, -1)), JSON.stringify(name)).toBe(true);
   });
+
+  // A recording's names reach the operator's terminal: an escape sequence in one cleared the screen
+  // (ESC [2J) or set the window title (ESC ]0;…BEL) when `edges` or `drops` printed it.
+  it('text output carries no control character or Unicode line break a terminal would act on', async () => {
+    const file = tmp.file('hostile-terminal.jsonl');
+    const lines: string[] = [];
+    HOSTILE.forEach((name, i) => {
+      lines.push(flowLine(i, name, name, 'shop'), flowLine(i + 100, 'shop', 'web', name));
+    });
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const db = tmp.file('hostile-terminal.db');
+    expect((await runCli(['--db', db, 'replay', file])).code).toBe(0);
+    const policies = tmp.file('hostile-policies');
+    const recommend = await runCli(['--db', db, 'recommend', '-A', '--out', policies]);
+    expect(recommend.code, recommend.stderr).toBe(0);
+    const acted = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+    for (const argv of [
+      ['status'],
+      ['status', '-o', 'wide'],
+      ['edges', '-A'],
+      ['edges', '-A', '-o', 'wide'],
+      ['edges', '-A', '--workloads'],
+      ['drops'],
+      ['drops', '-o', 'wide'],
+      ['drops', '--policies', policies],
+      ['drops', '--policies', policies, '-o', 'wide'],
+      ['check', '--policies', policies],
+      ['recommend', '-A'],
+    ]) {
+      const r = await runCli(['--db', db, ...argv]);
+      expect([0, 4], `${argv.join(' ')}: ${r.stderr}`).toContain(r.code);
+      expect(r.stdout.length, argv.join(' ')).toBeGreaterThan(0);
+      for (const [stream, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+        const at = text.search(acted);
+        expect(at, `${argv.join(' ')} ${stream}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 40))}`).toBe(-1);
+      }
+    }
+    // Shown escaped, not lost: the operator can still tell which name it was.
+    expect((await runCli(['--db', db, 'edges', '-A', '-o', 'wide'])).stdout).toContain('ctl\\u{0}\\u{1}\\u{1b}[31m\\u{7f}');
+  });
 });

@@ -11,7 +11,7 @@ import {
   resolveEnd,
   resolveWorkloads,
 } from '../../src/graph/index.js';
-import { loadClusterIps, openDatabase, readClusterIpRecords } from '../../src/store/index.js';
+import { loadClusterIps, loadClusterIpsOnDemand, openDatabase, readClusterIpRecords } from '../../src/store/index.js';
 import { tempDir } from '../helpers/paths.js';
 
 /**
@@ -19,7 +19,8 @@ import { tempDir } from '../helpers/paths.js';
  * the primary key by text range, IPv6 by one scan). Whatever the stored addresses, its verdicts are
  * those of the index built from a scan of every stored address: pods churning through reused
  * addresses, node addresses seen as host and remote-node, IPv6 in several spellings, blocks whose
- * text is a prefix of another's (10.1.2.x and 10.1.20.x), and text that is no address.
+ * text is a prefix of another's (10.1.2.x and 10.1.20.x), and text that is no address. So are the
+ * verdicts of the index that reads nothing up front (`drops`), asked in any order.
  */
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -67,6 +68,7 @@ describe('the indexed cluster-address lookup', () => {
           const workloads = resolveWorkloads([], EMPTY_WORKLOAD_CONFIG);
           const scanned = indexClusterIps(readClusterIpRecords(db), ends, (p) => resolveEnd(p, workloads));
           const indexed = loadClusterIps(db);
+          const onDemand = loadClusterIpsOnDemand(db);
           const worldEnds = ends.flatMap((e) => [e.from, e.to]).flatMap((p) => (p.kind === 'world-ip' ? [p.ip] : []));
           const questions = [...records.map((r): [string, (typeof asked)[number][1]] => [r.ip, r]), ...worldEnds.map((ip): [string, undefined] => [ip, undefined]), ...asked];
           for (const [ip, when] of questions) {
@@ -75,6 +77,13 @@ describe('the indexed cluster-address lookup', () => {
               expect(v, `${side} ${ip}`).toEqual(scanned.classify(ip, side, when));
               reached.add(`${kindOf(v)} ${ip.includes(':') ? 'v6' : 'v4'}`);
               if (when !== undefined) expect(indexed.classify(ip, side), `${side} ${ip}`).toEqual(scanned.classify(ip, side));
+            }
+          }
+          // Asked last to first: what it read for one question must not change another's verdict.
+          for (const [ip, when] of [...questions].reverse()) {
+            for (const side of ['to', 'from'] as const) {
+              expect(onDemand.classify(ip, side, when), `on demand: ${side} ${ip}`).toEqual(scanned.classify(ip, side, when));
+              if (when !== undefined) expect(onDemand.classify(ip, side), `on demand: ${side} ${ip}`).toEqual(scanned.classify(ip, side));
             }
           }
         } finally {

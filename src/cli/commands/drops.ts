@@ -115,29 +115,36 @@ export function registerDrops(program: Command, ctx: CommandContext): void {
         return;
       }
       const namespaces = flags.namespace && flags.namespace.length > 0 ? { namespaces: flags.namespace } : {};
-      // The policies are read on a second thread while this one reads the drops.
+      // The policies are read on a second thread while this one reads the drops. The database
+      // stays open while they are judged: the cluster addresses are read as the judging asks.
       const { loaded, read } = await readWhileLoading(ctx, flags.policies ?? [], (paths, options) => loadPoliciesInBackground(paths, { ...options, compileAhead: true }), (l) => l.policies.length, () => {
         const db = openDatabase(dbPath, { readonly: true });
         try {
-          return readDropsToTriage(db, { ...namespaces, ...(sinceMs !== undefined && { sinceMs }), attemptWindowMs });
-        } finally {
+          return { db, drops: readDropsToTriage(db, { ...namespaces, ...(sinceMs !== undefined && { sinceMs }), attemptWindowMs }) };
+        } catch (e) {
           db.close();
+          throw e;
         }
       });
-      const r = triageRead(read, {
-        policies: loaded.policies,
-        ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
-        ...(flags.combine && { combine: true }),
-      });
-      const out = r.combined
-        ? flags.output === 'json'
-          ? `${JSON.stringify(combinedJson(r.combined), null, 2)}\n`
-          : renderCombinedYaml(r.combined)
-        : flags.output === 'json'
-          ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
-          : flags.output === 'yaml'
-            ? renderDropsYaml(r.drops)
-            : renderDropsTable(r.drops, r.flows, table);
+      let out: string;
+      try {
+        const r = triageRead(read.drops, {
+          policies: loaded.policies,
+          ...(flags.clusterName !== undefined && { evaluate: { clusterName: flags.clusterName } }),
+          ...(flags.combine && { combine: true }),
+        });
+        out = r.combined
+          ? flags.output === 'json'
+            ? `${JSON.stringify(combinedJson(r.combined), null, 2)}\n`
+            : renderCombinedYaml(r.combined)
+          : flags.output === 'json'
+            ? `${JSON.stringify(dropsJson(r.drops), null, 2)}\n`
+            : flags.output === 'yaml'
+              ? renderDropsYaml(r.drops)
+              : renderDropsTable(r.drops, r.flows, table);
+      } finally {
+        read.db.close();
+      }
       ctx.io.stdout.write(out);
       ctx.setExitCode(EXIT_OK);
     });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cut, renderTable, TABLE_WIDTH, wrapText } from '../../../src/report/index.js';
+import { cut, renderTable, TABLE_WIDTH, terminalSafe, terminalText, wrapText } from '../../../src/report/index.js';
 
 const width = (text: string): number => Math.max(...text.split('\n').map((l) => [...l].length));
 
@@ -24,6 +24,22 @@ describe('renderTable', () => {
     expect(out).toContain(long);
     expect(out).toContain('a'.repeat(200));
     expect(out).toContain('NOTE');
+  });
+
+  it('shows the controls a terminal would act on escaped, and leaves every other character as it is', () => {
+    expect(terminalSafe('a\u001b[2Jb\u0007c\u009bd')).toBe('a\\u{1b}[2Jb\\u{7}c\\u{9b}d');
+    expect(terminalSafe('t\tn\nv\vf\fr\rnel\u0085ls\u2028ps\u2029')).toBe('t n v f r nel ls ps ');
+    expect(terminalText('one\u001b]0;title\u0007\ntwo\r\n')).toBe('one\\u{1b}]0;title\\u{7}\ntwo \n');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (value) => {
+        const safe = terminalSafe(value);
+        expect(safe).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+        // Nothing else changes: removing the escapes and spaces leaves the other characters in order.
+        const others = (s: string): string => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029 ]/g, '');
+        expect(others(safe.replace(/\\u\{[0-9a-f]+\}/g, ''))).toBe(others(value).replace(/\\u\{[0-9a-f]+\}/g, ''));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('a value never breaks a line', () => {
@@ -65,7 +81,7 @@ describe('table widths counted without spreading every cell', () => {
         expect(cut(value, width, where)).toBe(spreadCut(value, width, where));
         // The padded column is as wide, in code points, as its widest cell.
         const table = renderTable(['A', 'B'], [[value, 'x'], ['y', 'x']], { wide: true });
-        const widest = Math.max(1, spreadLen(value.replace(/[\r\n\t\u2028\u2029]/g, ' ')));
+        const widest = Math.max(1, spreadLen(terminalSafe(value)));
         for (const line of table.split('\n').filter((l) => l !== '')) expect(spreadLen(line.slice(0, line.lastIndexOf(' ') + 1))).toBe(widest + 3);
       }),
       { numRuns: 1000 },
