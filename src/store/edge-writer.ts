@@ -106,7 +106,7 @@ export class EdgeWriter {
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#selectDataVersion = db.prepare('PRAGMA data_version').pluck();
-    this.#updateSets = db.prepare(`UPDATE edges SET truncated = @truncated, ${setCols.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+    this.#updateSets = db.prepare(`UPDATE edges SET ${SET_ASSIGNMENTS} WHERE id = @id`);
     this.#insertHour = new RowBatch(db, 'INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES', 2);
     this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
       ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
@@ -142,6 +142,8 @@ export class EdgeWriter {
     this.#checkedOthers = false;
     try {
       for (const w of delta.workloads.values()) this.#writeWorkload(w);
+      // Their upserts took the write lock: other connections' commits are looked for once, now.
+      if (delta.workloads.size > 0) this.#checkOthers();
       for (const [key, e] of delta.edges) this.#writeEdge(key, e);
       this.#insertHour.flush();
       for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
@@ -175,7 +177,15 @@ export class EdgeWriter {
         id ??= this.#storedId(slot, key, e) as number;
       }
     }
-    if (!inserted) this.#addCounters(id, e);
+    // Unless a write came first, the first stored edge adds its counters on their own: that UPDATE
+    // takes the write lock, after which no other connection commits, and what this writer knows of
+    // sets is checked against their commits once; every edge's sets are then exact as remembered.
+    let counted = inserted;
+    if (!counted && !this.#checkedOthers) {
+      this.#addCounters(id, e, undefined);
+      this.#checkOthers();
+      counted = true;
+    }
     const hours = e.hours;
     if (!(hours.length === 1 && this.#slots.lastHour(slot) === hours[0])) {
       for (const h of hours) this.#insertHour.add(id, h);
@@ -184,21 +194,20 @@ export class EdgeWriter {
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
     if (inserted) return;
     const text = this.#slots.sets(slot);
-    let known = text === undefined ? undefined : decodeSets(text);
-    if (known !== undefined && !bringsNewValues(known, e.sets)) return;
-    // The counters' UPDATE above holds the write lock: no other connection commits from here on.
-    // If one did before it, what this writer knew is only a subset (forgotten now): read it back.
-    if (known !== undefined) {
-      this.#checkOthers();
-      if (this.#slots.sets(slot) === undefined) known = undefined;
+    let merged: Record<SetField, CappedSet> | undefined;
+    if (text !== undefined) {
+      const known = decodeSets(text);
+      if (bringsNewValues(known, e.sets)) merged = mergeSets(known, e.sets);
+    } else {
+      const stored = setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+      // Forgotten sets (another edge took the slot) often hold everything the delta brings already.
+      if (bringsNewValues(stored, e.sets)) merged = mergeSets(stored, e.sets);
+      else this.#rememberSets(slot, stored);
     }
-    const stored = known ?? setColumns(this.#selectSets.get(id) as Record<string, unknown>);
-    const merged = {} as Record<SetField, CappedSet>;
-    for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], e.sets[f], SET_LIMITS[f]);
-    const update: Record<string, string | number> = { id, truncated: truncatedColumn(merged) };
-    for (const f of SET_FIELDS) update[SET_COLUMN[f]] = JSON.stringify(merged[f].values);
-    this.#updateSets.run(update);
-    this.#rememberSets(slot, merged);
+    // Counters and new sets in one UPDATE: the row (its sets are most of it) is rewritten once.
+    if (!counted) this.#addCounters(id, e, merged);
+    else if (merged !== undefined) this.#updateSets.run(setParams(merged, { id }));
+    if (merged !== undefined) this.#rememberSets(slot, merged);
   }
 
   /**
@@ -250,11 +259,11 @@ export class EdgeWriter {
     return id;
   }
 
-  /** Adds the counters (only the non-zero ones) to a stored edge's row. */
-  #addCounters(id: number, e: EdgeRecord): void {
+  /** Adds the counters (only the non-zero ones) to a stored edge's row, and writes `sets` when given. */
+  #addCounters(id: number, e: EdgeRecord, sets: Readonly<Record<SetField, CappedSet>> | undefined): void {
     const values = counterValues(e);
     const changed: number[] = [];
-    let mask = '';
+    let mask = sets === undefined ? '' : 'sets,';
     for (let i = 0; i < values.length; i++) {
       if (values[i] !== 0) {
         changed.push(values[i] as number);
@@ -263,16 +272,20 @@ export class EdgeWriter {
     }
     let stmt = this.#updates.get(mask);
     if (stmt === undefined) {
-      const sets = mask
+      const assignments = mask
         .split(',')
-        .filter((x) => x !== '')
-        .map((i) => `${COUNTER_COLUMNS[Number(i)]} = ${COUNTER_COLUMNS[Number(i)]} + ?`);
-      stmt = this.#db.prepare(
-        `UPDATE edges SET ${[...sets, 'first_seen_ms = min(first_seen_ms, ?)', 'last_seen_ms = max(last_seen_ms, ?)'].join(', ')} WHERE id = ?`,
-      );
+        .filter((x) => x !== '' && x !== 'sets')
+        .map((i) => `${COUNTER_COLUMNS[Number(i)]} = ${COUNTER_COLUMNS[Number(i)]} + @c${i}`);
+      assignments.push('first_seen_ms = min(first_seen_ms, @first)', 'last_seen_ms = max(last_seen_ms, @last)');
+      if (sets !== undefined) assignments.push(SET_ASSIGNMENTS);
+      stmt = this.#db.prepare(`UPDATE edges SET ${assignments.join(', ')} WHERE id = @id`);
       this.#updates.set(mask, stmt);
     }
-    stmt.run(...changed, e.firstSeenMs, e.lastSeenMs, id);
+    const params: Record<string, string | number> = sets === undefined ? { id } : setParams(sets, { id });
+    params['first'] = e.firstSeenMs;
+    params['last'] = e.lastSeenMs;
+    for (let i = 0; i < values.length; i++) if (values[i] !== 0) params[`c${i}`] = values[i] as number;
+    stmt.run(params);
   }
 
   #writeWorkload(w: WorkloadRecord): void {
@@ -320,10 +333,14 @@ function bringsNewValues(known: Readonly<Record<SetField, CappedSet>>, sets: Rea
     const s = sets[f];
     if (s.values.length === 0 && !s.truncated) continue;
     const k = known[f];
-    if (k.values.length === 0 || s.truncated) return true;
+    if (k.values.length === 0) return true;
     // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
     // Churning pods bring new names all the time; most sort above it and would not enter.
     const ceiling = k.truncated && k.values.length === SET_LIMITS[f] ? k.values[k.values.length - 1] : undefined;
+    // A truncated delta that is full kept its K smallest: what it dropped sorts above all it kept.
+    // If all it kept is known or above the ceiling, a dropped value below the ceiling would make
+    // K + 1 known values up to it; so against a full truncated set it brings nothing new.
+    if (s.truncated && (ceiling === undefined || s.values.length < SET_LIMITS[f])) return true;
     for (const v of s.values) if ((ceiling === undefined || v < ceiling) && !hasSorted(k.values, v)) return true;
   }
   return false;
@@ -379,6 +396,22 @@ function hasSorted(values: readonly string[], v: string): boolean {
 /** The `truncated` column: the set fields that had more values than they keep, in SET_FIELDS order. */
 function truncatedColumn(sets: Readonly<Record<SetField, CappedSet>>): string {
   return JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated));
+}
+
+/** The set columns' assignments of an UPDATE, by named parameter (`setParams`). */
+const SET_ASSIGNMENTS = ['truncated = @truncated', ...SET_FIELDS.map((f) => `${SET_COLUMN[f]} = @${SET_COLUMN[f]}`)].join(', ');
+
+/** `params` with the set columns' values of `sets` (SET_ASSIGNMENTS). */
+function setParams(sets: Readonly<Record<SetField, CappedSet>>, params: Record<string, string | number>): Record<string, string | number> {
+  params['truncated'] = truncatedColumn(sets);
+  for (const f of SET_FIELDS) params[SET_COLUMN[f]] = JSON.stringify(sets[f].values);
+  return params;
+}
+
+function mergeSets(stored: Readonly<Record<SetField, CappedSet>>, delta: Readonly<Record<SetField, CappedSet>>): Record<SetField, CappedSet> {
+  const merged = {} as Record<SetField, CappedSet>;
+  for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], delta[f], SET_LIMITS[f]);
+  return merged;
 }
 
 export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {

@@ -64,4 +64,32 @@ describe('EdgeWriter with other writers on the same database', () => {
       b.close();
     }
   });
+
+  it('rewrites an edge row once per batch, and its sets only when they change', () => {
+    const db = openDatabase(tmp.file('rewrites.db'));
+    try {
+      // Counts the UPDATEs of edge rows, and those that write the pod sets (temp triggers: this connection only).
+      db.exec('CREATE TEMP TABLE edge_updates (rows INTEGER NOT NULL, sets INTEGER NOT NULL); INSERT INTO edge_updates VALUES (0, 0);');
+      db.exec('CREATE TEMP TRIGGER count_edge_updates AFTER UPDATE ON main.edges BEGIN UPDATE edge_updates SET rows = rows + 1; END;');
+      db.exec('CREATE TEMP TRIGGER count_set_writes AFTER UPDATE OF src_pods ON main.edges BEGIN UPDATE edge_updates SET sets = sets + 1; END;');
+      const counts = (): { rows: number; sets: number } => db.prepare('SELECT rows, sets FROM temp.edge_updates').get() as { rows: number; sets: number };
+      const updatesOf = (writer: EdgeWriter, pods: readonly string[]): string => {
+        const before = counts();
+        write(db, writer, batch(pods, 0));
+        const after = counts();
+        return `${after.rows - before.rows} rows, ${after.sets - before.sets} sets`;
+      };
+      const writer = new EdgeWriter(db);
+      expect(updatesOf(writer, ['web-x-a', 'web-x-b', 'web-x-c', 'web-x-d', 'web-x-e', 'web-x-f']), 'a new edge is inserted whole').toBe('0 rows, 0 sets');
+      // Six more pods, all sorting above the stored five: the batch's own set is truncated too.
+      expect(updatesOf(writer, ['web-x-g', 'web-x-h', 'web-x-i', 'web-x-j', 'web-x-k', 'web-x-l']), 'counters only').toBe('1 rows, 0 sets');
+      // A writer that never knew the sets reads them, and finds nothing new to store.
+      expect(updatesOf(new EdgeWriter(db), ['web-x-z']), 'counters only, sets read').toBe('1 rows, 0 sets');
+      expect(updatesOf(writer, ['web-x-0']), 'counters and sets in one UPDATE').toBe('1 rows, 1 sets');
+      expect(srcPods(db)).toEqual(['web-x-0', 'web-x-a', 'web-x-b', 'web-x-c', 'web-x-d']);
+      expect((db.prepare('SELECT eg_flows FROM edges').get() as { eg_flows: number }).eg_flows).toBe(14);
+    } finally {
+      db.close();
+    }
+  });
 });
