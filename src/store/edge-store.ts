@@ -415,6 +415,7 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
     const workloads = graph.workloadCount;
     rememberSnapshot(db, {
       generation,
+      names: ['core', ...evidence, 'workloads'],
       parts: () => {
         const parts = new Map<StoredPart, Uint8Array>(encodeGraphSnapshot(graph.edges, evidence, { workloads }));
         const described = graph.described();
@@ -468,7 +469,7 @@ function graphFromSnapshot(db: Db, evidence: readonly EvidenceField[]): Graph | 
     const generation = graphGeneration(db);
     let workloads: readonly WorkloadInfo[] | undefined;
     if (generation !== undefined) {
-      rememberSnapshot(db, { generation, parts: () => new Map(workloads === undefined ? [] : [['workloads', encodeWorkloads(workloads)]]) });
+      rememberSnapshot(db, { generation, names: ['workloads'], parts: () => new Map(workloads === undefined ? [] : [['workloads', encodeWorkloads(workloads)]]) });
     }
     return {
       edges,
@@ -542,7 +543,7 @@ export function loadWorkloads(db: Db, workloadConfig?: WorkloadConfig): Workload
     // Read with the rows (one transaction): a write committed after it moves the generation, and the part is not stored.
     const generation = graphGeneration(db);
     const workloads = [...resolveWorkloads(readWorkloadRecords(db), EMPTY_WORKLOAD_CONFIG, readNamespaceRecords(db)).workloads];
-    if (generation !== undefined) rememberSnapshot(db, { generation, parts: () => new Map([['workloads', encodeWorkloads(workloads)]]) });
+    if (generation !== undefined) rememberSnapshot(db, { generation, names: ['workloads'], parts: () => new Map([['workloads', encodeWorkloads(workloads)]]) });
     return workloads;
   })();
 }

@@ -66,20 +66,30 @@ export interface PendingSnapshot {
   parts(): ReadonlyMap<StoredPart, Uint8Array>;
 }
 
-const pending = new WeakMap<Db, PendingSnapshot>();
+/** A read's parts to store, with the names of every part `parts()` may give. */
+export interface RememberedSnapshot extends PendingSnapshot {
+  readonly names: readonly StoredPart[];
+}
+
+const pending = new WeakMap<Db, RememberedSnapshot>();
 
 /**
  * Keeps a read's parts to store when `db` (a read-only connection) closes, with the parts kept
  * before at the same generation (`report --policies` resolves the graph, then `drops` its
- * workloads: both are stored); parts of another generation are dropped.
+ * workloads: both are stored). Parts of another generation are dropped, and so are parts the new
+ * read makes all of again (`check` reads the graph projected, then whole): each is encoded once.
  */
-export function rememberSnapshot(db: Db, snapshot: PendingSnapshot): void {
+export function rememberSnapshot(db: Db, snapshot: RememberedSnapshot): void {
   const before = pending.get(db);
-  if (before === undefined || before.generation !== snapshot.generation) {
+  if (before === undefined || before.generation !== snapshot.generation || before.names.every((n) => snapshot.names.includes(n))) {
     pending.set(db, snapshot);
     return;
   }
-  pending.set(db, { generation: snapshot.generation, parts: () => new Map([...before.parts(), ...snapshot.parts()]) });
+  pending.set(db, {
+    generation: snapshot.generation,
+    names: [...new Set([...before.names, ...snapshot.names])],
+    parts: () => new Map([...before.parts(), ...snapshot.parts()]),
+  });
 }
 
 /** Takes what `rememberSnapshot` kept for `db`. */

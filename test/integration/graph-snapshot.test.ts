@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, type WorkloadInfo, decodeGraphSnapshot, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
 import { readDropsToTriage } from '../../src/app/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
-import { graphGeneration, readSnapshotParts, storeSnapshot } from '../../src/store/graph-snapshot.js';
+import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart, storeSnapshot, takePendingSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
@@ -396,6 +396,24 @@ describe('a database that may not be written', () => {
 });
 
 describe('the CLI, cold and warm', () => {
+  it('what a connection keeps to store: parts of two reads add up, a read that makes all of the earlier parts again replaces them (each part encoded once)', () => {
+    const path = copyOf(samples, 'remembered.db');
+    withDb(path, (db) => {
+      const made: string[] = [];
+      const part = (name: StoredPart, read: string) => (): Map<StoredPart, Uint8Array> => (made.push(read), new Map([[name, new TextEncoder().encode(read)]]));
+      rememberSnapshot(db, { generation: 7, names: ['core', 'srcReserved'], parts: part('core', 'projected') });
+      rememberSnapshot(db, { generation: 7, names: ['core', ...EVIDENCE_FIELDS, 'workloads'], parts: part('core', 'whole') });
+      rememberSnapshot(db, { generation: 7, names: ['workloads'], parts: part('workloads', 'workloads') });
+      const kept = takePendingSnapshot(db);
+      expect([...(kept?.parts().keys() ?? [])].sort()).toEqual(['core', 'workloads']);
+      expect(made).toEqual(['whole', 'workloads']);
+      // Another generation's parts are stale: only the newest read's are kept.
+      rememberSnapshot(db, { generation: 7, names: ['workloads'], parts: part('workloads', 'old') });
+      rememberSnapshot(db, { generation: 8, names: ['core'], parts: part('core', 'new') });
+      expect([...(takePendingSnapshot(db)?.parts().values() ?? [])].map((b) => new TextDecoder().decode(b))).toEqual(['new']);
+    });
+  });
+
   it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
     const path = copyOf(cluster, 'report-policies.db');
     const policies = tmp.file('report-policies');
