@@ -1,4 +1,4 @@
-export { IngestSession, BadLineError, DEFAULT_BATCH_SIZE, type FlowSink, type IngestOptions, type IngestTotals } from './ingest-session.js';
+export { IngestSession, BadLineError, DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type FlowSink, type IngestOptions, type IngestTotals } from './ingest-session.js';
 export { replayFiles, type ReplayOptions, type ReplayFileResult } from './replay.js';
 export { defaultSinks } from './sinks.js';
 export { writePolicyDirectory, policyFileName, policyFiles } from './write-policies.js';

@@ -2,7 +2,7 @@ import type { Flow, HubbleEvent } from '../flow/index.js';
 import { type BadLine, type Db, IngestWriter, type SourceKind, type SourceStatus, type StoredTotals } from '../store/index.js';
 import { BatchBuilder, DEFAULT_BATCH_SIZE, type IngestTotals } from './batch-builder.js';
 
-export { DEFAULT_BATCH_SIZE, type IngestTotals, MAX_PENDING_ITEMS } from './batch-builder.js';
+export { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type IngestTotals, MAX_PENDING_ITEMS } from './batch-builder.js';
 
 /** A consumer of every stored flow (the edge aggregator); flushed inside each batch transaction. */
 export interface FlowSink {

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import { type BadLine, type CommittedRange, type FingerprintedSource, type IngestBatch, IngestWriter, type SourceStatus, emptyBatch } from '../store/index.js';
-import { DEFAULT_BATCH_SIZE, type IngestTotals, MAX_PENDING_CHARS } from './batch-builder.js';
+import { FILE_BATCH_SIZE, type IngestTotals, MAX_PENDING_CHARS } from './batch-builder.js';
 import { type FlowSink, isShardable } from './ingest-session.js';
 import { type RangeJob, type RangeMessage, runRanges } from './range-runner.js';
 import { type ReplayFileResult, type ReplayOptions, resumeNote } from './replay.js';
@@ -228,7 +228,7 @@ export async function replayInParallel(
         new Promise<void>((resolve) => {
           const inFlight = new SharedArrayBuffer(4);
           const counter = new Int32Array(inFlight);
-          const job: RangeJob = { file, ranges: workerRanges, nextRange, batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE, inFlight };
+          const job: RangeJob = { file, ranges: workerRanges, nextRange, batchSize: options.batchSize ?? FILE_BATCH_SIZE, inFlight };
           const worker = startWorker(job, options.workerOldSpaceMb);
           live.push(worker);
           worker.on('message', (msg: RangeMessage) => {
@@ -266,7 +266,7 @@ export async function replayInParallel(
     workerFailure = undefined;
     const slots = rest.map((r) => ({ part: r.part, linesBefore: r.lines }));
     const ranges = rest.map((r) => ({ start: r.upTo, end: r.end }));
-    const job: RangeJob = { file, ranges, nextRange: new SharedArrayBuffer(4), batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE, inFlight: new SharedArrayBuffer(4) };
+    const job: RangeJob = { file, ranges, nextRange: new SharedArrayBuffer(4), batchSize: options.batchSize ?? FILE_BATCH_SIZE, inFlight: new SharedArrayBuffer(4) };
     runRanges(job, defaultSinks(), (msg) => {
       // After a failed commit, reading on is pointless: stop the runner (it reports the error back).
       if (closed) {

@@ -2,7 +2,7 @@
 import { forEachLine, gunzipIfCompressed, openInput } from '../ingest/line-reader.js';
 import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import { type BadLine, type Db, type FingerprintedSource, IngestWriter, type SourceStatus } from '../store/index.js';
-import { BadLineError, type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
+import { BadLineError, DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
 import { PARALLEL_MIN_BYTES, canReplayInParallel, replayInParallel } from './replay-parallel.js';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 export interface ReplayOptions {
   readonly strict: boolean;
   readonly stdin: NodeJS.ReadableStream;
+  /** Events per batch; default FILE_BATCH_SIZE for a file, DEFAULT_BATCH_SIZE for stdin. */
   readonly batchSize?: number;
   /** Parse threads for large plain files; `auto` uses 2 on a multi-core machine for files over 256 MiB. */
   readonly workers?: number | 'auto';
@@ -109,7 +110,7 @@ async function replayOne(writer: IngestWriter, file: string, options: ReplayOpti
   }
   const skipLines = resume?.lines ?? 0;
   const session = new IngestSession(writer, 'file', displayName, {
-    batchSize: options.batchSize,
+    batchSize: options.batchSize ?? (file === '-' ? DEFAULT_BATCH_SIZE : FILE_BATCH_SIZE),
     // A live pipe (`hubble observe -o json | … replay -`) shows its flows within a second; a file's
     // batches end by size only, so they are as large as the bounds allow (fewer, cheaper commits).
     ...(file === '-' ? {} : { maxBatchAgeMs: Number.POSITIVE_INFINITY }),

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
+import { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
@@ -16,7 +16,7 @@ const BAD_LINES_PRINTED = 20;
 interface ReplayFlags {
   readonly strict: boolean;
   readonly output: 'table' | 'json';
-  readonly batchSize: number;
+  readonly batchSize?: number;
   readonly workers: number | 'auto';
   readonly force: boolean;
   readonly workerHeapMb?: number;
@@ -31,7 +31,9 @@ export function registerReplay(program: Command, ctx: CommandContext): void {
     .option('--force', 'replay a file again even if the same content was replayed to the end before', false)
     .addOption(outputOption(['table', 'json'], 'table'))
     .addOption(
-      new Option('--batch-size <n>', 'events per committed transaction').default(DEFAULT_BATCH_SIZE).argParser(positiveInt('--batch-size')),
+      new Option('--batch-size <n>', `events per committed transaction (default: ${FILE_BATCH_SIZE} from a file, ${DEFAULT_BATCH_SIZE} from stdin)`).argParser(
+        positiveInt('--batch-size'),
+      ),
     )
     .addOption(
       new Option('--workers <n>', 'parse threads for large plain files (auto: 2 on multi-core machines for files over 256 MiB)')
