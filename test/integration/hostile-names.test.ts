@@ -47,6 +47,20 @@ describe('hostile names in flows', () => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 
+  /** A database of flows between every hostile name and a plain workload, both ways. */
+  async function replayHostile(name: string): Promise<string> {
+    const file = tmp.file(`${name}.jsonl`);
+    const lines: string[] = [];
+    HOSTILE.forEach((hostile, i) => {
+      lines.push(flowLine(i, hostile, hostile, 'shop'), flowLine(i + 100, 'shop', 'web', hostile));
+    });
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const db = tmp.file(`${name}.db`);
+    const replay = await runCli(['--db', db, 'replay', file]);
+    expect(replay.code, replay.stderr).toBe(0);
+    return db;
+  }
+
   it('keys round-trip any string and never collide', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.option(fc.string({ unit: 'binary' }), { nil: undefined }), (ns, name, kind) => {
@@ -60,15 +74,7 @@ describe('hostile names in flows', () => {
   });
 
   it('are stored and read back, and no command fails because of them', async () => {
-    const file = tmp.file('hostile.jsonl');
-    const lines: string[] = [];
-    HOSTILE.forEach((name, i) => {
-      lines.push(flowLine(i, name, name, 'shop'), flowLine(i + 100, 'shop', 'web', name));
-    });
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    const db = tmp.file('hostile.db');
-    const replay = await runCli(['--db', db, 'replay', file]);
-    expect(replay.code, replay.stderr).toBe(0);
+    const db = await replayHostile('hostile');
 
     const conn = new Database(db, { readonly: true });
     const namespaces = new Set(conn.prepare('SELECT namespace FROM workloads').pluck().all() as string[]);
@@ -94,14 +100,7 @@ describe('hostile names in flows', () => {
   // A recording's names reach the operator's terminal: an escape sequence in one cleared the screen
   // (ESC [2J) or set the window title (ESC ]0;…BEL) when `edges` or `drops` printed it.
   it('text output carries no control character or Unicode line break a terminal would act on', async () => {
-    const file = tmp.file('hostile-terminal.jsonl');
-    const lines: string[] = [];
-    HOSTILE.forEach((name, i) => {
-      lines.push(flowLine(i, name, name, 'shop'), flowLine(i + 100, 'shop', 'web', name));
-    });
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    const db = tmp.file('hostile-terminal.db');
-    expect((await runCli(['--db', db, 'replay', file])).code).toBe(0);
+    const db = await replayHostile('hostile-terminal');
     const policies = tmp.file('hostile-policies');
     const recommend = await runCli(['--db', db, 'recommend', '-A', '--out', policies]);
     expect(recommend.code, recommend.stderr).toBe(0);
