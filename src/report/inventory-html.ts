@@ -7,7 +7,7 @@ import { sideCoverageText } from './inventory-markdown.js';
 import { peerLabel } from './edges.js';
 import { droppedPort } from './ports.js';
 import type { MapLayout } from './service-map.js';
-import { formatCount, formatDuration, formatTime } from './table.js';
+import { CONTROL_CHARACTERS, formatCount, formatDuration, formatTime } from './table.js';
 
 export interface HtmlOptions {
   readonly generatedAtMs?: number;
@@ -16,13 +16,11 @@ export interface HtmlOptions {
   readonly mapMissing?: string;
 }
 
-// eslint-disable-next-line no-control-regex
-const BREAKS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** Text for HTML element content and attribute values (quoted with "). */
 export function esc(text: string): string {
   return text
-    .replace(BREAKS, ' ')
+    .replace(CONTROL_CHARACTERS, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

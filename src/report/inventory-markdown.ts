@@ -4,7 +4,7 @@
  */
 import type { NamespaceConvergence } from '../graph/index.js';
 import type { ComponentRow, Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
-import { formatCount, formatDuration, formatTime } from './table.js';
+import { CONTROL_CHARACTERS, formatCount, formatDuration, formatTime } from './table.js';
 import { peerLabel } from './edges.js';
 import { droppedPort } from './ports.js';
 
@@ -14,14 +14,11 @@ export interface MarkdownOptions {
   readonly title?: string;
 }
 
-/** Every Unicode line break and control character: none may break a table row. */
-// eslint-disable-next-line no-control-regex
-const BREAKS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** Text safe inside a table cell: no line breaks, no pipes, no HTML, no emphasis or links by accident. */
 export function mdCell(text: string): string {
   return text
-    .replace(BREAKS, ' ')
+    .replace(CONTROL_CHARACTERS, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -47,8 +47,12 @@ export function cut(value: string, width: number, where: 'end' | 'middle' | 'sta
   return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
 }
 
-/** C0 and C1 controls and Unicode line breaks: a terminal acts on them (a line break, an escape sequence that clears the screen or sets the title). */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/**
+ * C0 and C1 controls and Unicode line breaks: a terminal acts on them (a line break, an escape
+ * sequence that clears the screen or sets the title), and they break a Markdown or HTML table row.
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 /** Line breaks and tabs, which become spaces: a cell stays on its line. */
 const BREAKS = new Set(['\t', '\n', '\v', '\f', '\r', '\u0085', '\u2028', '\u2029']);
 
@@ -58,12 +62,12 @@ const BREAKS = new Set(['\t', '\n', '\v', '\f', '\r', '\u0085', '\u2028', '\u202
  * escaped as comments show them (`\u{1b}`).
  */
 export function terminalSafe(value: string): string {
-  return value.replace(CONTROLS, (c) => (BREAKS.has(c) ? ' ' : escaped(c)));
+  return value.replace(CONTROL_CHARACTERS, (c) => (BREAKS.has(c) ? ' ' : escaped(c)));
 }
 
 /** Lines of text as a terminal may print them: terminalSafe, but its own line ends stay. */
 export function terminalText(text: string): string {
-  return text.replace(CONTROLS, (c) => (c === '\n' ? c : BREAKS.has(c) ? ' ' : escaped(c)));
+  return text.replace(CONTROL_CHARACTERS, (c) => (c === '\n' ? c : BREAKS.has(c) ? ' ' : escaped(c)));
 }
 
 const escaped = (c: string): string => `\\u{${(c.codePointAt(0) as number).toString(16)}}`;
