@@ -460,7 +460,8 @@ function graphFromSnapshot(db: Db, evidence: readonly EvidenceField[]): Graph | 
       return {
         edges,
         get workloads() {
-          return (workloads ??= JSON.parse(new TextDecoder().decode(described)) as WorkloadInfo[]);
+          // Its checksum matched: text that does not decode is a bug, not damage.
+          return (workloads ??= decodeWorkloads(described) ?? unreadablePart('workloads'));
         },
       };
     }
@@ -550,16 +551,24 @@ export function loadWorkloads(db: Db, workloadConfig?: WorkloadConfig): Workload
 
 const encodeWorkloads = (workloads: readonly WorkloadInfo[]): Uint8Array => new TextEncoder().encode(JSON.stringify(workloads));
 
-/** The workloads of the snapshot's `workloads` part, when it is current and sound. */
-function storedWorkloads(db: Db): WorkloadInfo[] | undefined {
-  const part = readSnapshotParts(db, ['workloads'])?.get('workloads');
-  if (part === undefined) return undefined;
+/** The workloads `encodeWorkloads` stored; undefined when the bytes are not such a list. */
+function decodeWorkloads(part: Uint8Array): WorkloadInfo[] | undefined {
   try {
     const workloads = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(part)) as unknown;
     return Array.isArray(workloads) ? (workloads as WorkloadInfo[]) : undefined;
   } catch {
     return undefined;
   }
+}
+
+function unreadablePart(part: StoredPart): never {
+  throw new Error(`graph snapshot: the ${part} part matched its checksum but does not decode`);
+}
+
+/** The workloads of the snapshot's `workloads` part, when it is current and sound. */
+function storedWorkloads(db: Db): WorkloadInfo[] | undefined {
+  const part = readSnapshotParts(db, ['workloads'])?.get('workloads');
+  return part === undefined ? undefined : decodeWorkloads(part);
 }
 
 export interface EdgeGraphSummary {
