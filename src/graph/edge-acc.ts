@@ -22,7 +22,12 @@ export interface EdgeAcc {
   firstSeenMs: number;
   lastSeenMs: number;
   lastHour: number;
-  readonly hours: Set<number>;
+  /**
+   * Distinct hours, in the order first seen (sorted by `toRecord`). An array, not a Set: an edge
+   * sees one or two hours in a batch, and a Set's table cost ~80 bytes more for each of ~17,000
+   * edges a batch holds at 3,000 workloads.
+   */
+  readonly hours: number[];
   dropReasons: Map<string, number> | undefined;
   readonly sets: Partial<Record<SetField, MinK>>;
 }
@@ -44,7 +49,7 @@ export function newEdge(from: Resolved, to: Resolved, protocol: EdgeProtocol, po
     firstSeenMs: timeMs,
     lastSeenMs: timeMs,
     lastHour: -1,
-    hours: new Set(),
+    hours: [],
     dropReasons: undefined,
     sets: {},
   };
@@ -88,7 +93,7 @@ export function countFlow(e: EdgeAcc, flow: Flow): void {
   if (t > e.lastSeenMs) e.lastSeenMs = t;
   const hour = Math.floor(t / HOUR_MS);
   if (hour !== e.lastHour) {
-    e.hours.add(hour);
+    if (!e.hours.includes(hour)) e.hours.push(hour);
     e.lastHour = hour;
   }
 }
@@ -195,7 +200,7 @@ export function toRecord(e: EdgeAcc): EdgeRecord {
     l7Requests: e.l7Requests,
     firstSeenMs: e.firstSeenMs,
     lastSeenMs: e.lastSeenMs,
-    hours: [...e.hours].sort((a, b) => a - b),
+    hours: e.hours.sort((a, b) => a - b),
     dropReasons: e.dropReasons === undefined ? {} : sortRecord(Object.fromEntries(e.dropReasons)),
     sets,
   };

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { requestDirection } from '../../../src/graph/index.js';
 import { HOUR, T0, flow, graphOf, immich, lines, postgres1, reserved } from './builders.js';
 
+const describeEnds = (e: Parameters<typeof lines>[0][number]): string => lines([e])[0] as string;
+
 const syn = { SYN: true };
 const ack = { ACK: true };
 
@@ -96,6 +98,29 @@ describe('evidence on edges', () => {
       flow({ src: immich, dst: postgres1, t: T0 + 2 * HOUR }),
     ]);
     expect(edges[0]).toMatchObject({ firstSeenMs: T0, lastSeenMs: T0 + 5 * HOUR, hoursSeen: 3 });
+  });
+
+  it('an hour seen again after another counts once, and the record lists hours in order', () => {
+    const { edges, delta } = graphOf([
+      flow({ src: immich, dst: postgres1, t: T0 + 5 * HOUR }),
+      flow({ src: immich, dst: postgres1, t: T0 }),
+      flow({ src: immich, dst: postgres1, t: T0 + 5 * HOUR + 10 }),
+      flow({ src: immich, dst: postgres1, t: T0 + 20 }),
+    ]);
+    expect(edges[0]).toMatchObject({ hoursSeen: 2 });
+    expect([...delta.edges.values()][0]!.hours).toEqual([T0 / HOUR, T0 / HOUR + 5]);
+  });
+
+  it('one pair on several ports keeps an edge per port, whatever order their flows come in', () => {
+    const to = (dport: number, t = T0) => flow({ src: immich, dst: postgres1, dport, t, flags: syn });
+    const { edges } = graphOf([to(5432), to(8080), flow({ src: postgres1, dst: immich, dport: 2283, flags: syn }), to(5432), to(9090), to(8080), to(8080), to(5432, T0 + HOUR)]);
+    const byEdge = Object.fromEntries(edges.map((e) => [`${describeEnds(e)}`, [e.connections, e.hoursSeen]]));
+    expect(byEdge).toEqual({
+      'self-hosted/Deployment/immich-server -> dbms/Cluster/postgres TCP/5432': [3, 2],
+      'self-hosted/Deployment/immich-server -> dbms/Cluster/postgres TCP/8080': [3, 1],
+      'self-hosted/Deployment/immich-server -> dbms/Cluster/postgres TCP/9090': [1, 1],
+      'dbms/Cluster/postgres -> self-hosted/Deployment/immich-server TCP/2283': [1, 1],
+    });
   });
 
   it('HTTP method + path templates: ids become {id}, query strings go', () => {
