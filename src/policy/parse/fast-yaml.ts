@@ -10,6 +10,7 @@
  * numbers still come from the `yaml` package; this only reads files that load cleanly.
  */
 import { FAILSAFE_SCHEMA, loadAll, Type, type State } from 'js-yaml';
+import { readBlockChunk, refusedByBlockReader } from './block-yaml.js';
 
 /** The `yaml` package's core-schema tests for plain scalars, in its order (yaml/dist/schema/core). */
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
@@ -120,17 +121,23 @@ const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
  * Each chunk between `---` markers is read alone, so memory holds one document's values.
  */
 export function readPlainYaml(text: string, onDocument: (value: unknown) => void): boolean {
-  if (UNSUPPORTED_SYNTAX.test(text)) return false;
+  // Chunks the block reader (block-yaml.ts) reads need no syntax check: it reads only what it knows.
+  const blockReader = !refusedByBlockReader(text);
+  if (!blockReader && UNSUPPORTED_SYNTAX.test(text)) return false;
   let start = 0;
   DOCUMENT_START.lastIndex = 0;
   for (let m = DOCUMENT_START.exec(text); ; m = DOCUMENT_START.exec(text)) {
     const end = m === null ? text.length : m.index;
     if (end > start || m === null) {
-      let values: unknown[];
-      try {
-        values = loadAll(text.slice(start, end), null, { schema: SCHEMA, listener: watcher() });
-      } catch {
-        return false;
+      let values = blockReader ? readBlockChunk(text, start, end) : undefined;
+      if (values === undefined) {
+        const chunk = text.slice(start, end);
+        if (blockReader && UNSUPPORTED_SYNTAX.test(chunk)) return false;
+        try {
+          values = loadAll(chunk, null, { schema: SCHEMA, listener: watcher() });
+        } catch {
+          return false;
+        }
       }
       for (const v of values) onDocument(v);
     }
