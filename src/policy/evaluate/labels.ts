@@ -117,8 +117,10 @@ export function requirementMatches(r: Requirement, labels: readonly Label[]): bo
   }
 }
 
-export const selectorMatches = (sel: CompiledSelector, labels: readonly Label[]): boolean =>
-  sel.every((r) => requirementMatches(r, labels));
+export function selectorMatches(sel: CompiledSelector, labels: readonly Label[]): boolean {
+  for (const r of sel) if (!requirementMatches(r, labels)) return false;
+  return true;
+}
 
 /** True when some requirement names this key (any source, or the given source). */
 export function selectorHasKey(sel: CompiledSelector, key: string, source?: string): boolean {
