@@ -106,10 +106,12 @@ function watcher(): (event: 'open' | 'close', state: State) => void {
 /**
  * A `%` directive (`%YAML 1.1` changes the schema); an explicit `? key` or an empty key
  * (`: value`) at the start of a line, a list item or a flow item; a `#` right after a quote or
- * a closing bracket (a comment the `yaml` package refuses). Seen anywhere, comments and quoted
- * text included, it sends the file to the `yaml` package: a false alarm only costs time.
+ * a closing bracket (a comment the `yaml` package refuses); `---` or `...` at column 0 glued to
+ * more text (`---!`: js-yaml took it for a marker and a tag, the `yaml` package refuses it). Seen
+ * anywhere, comments and quoted text included, it sends the file to the `yaml` package: a false
+ * alarm only costs time.
  */
-const UNSUPPORTED_SYNTAX = /^%|(?:^[ \t]*(?:-[ \t]+)*|[[{,][ \t]*)[?:](?:[ \t]|\r?$)|["'\]}]#/m;
+const UNSUPPORTED_SYNTAX = /^%|(?:^[ \t]*(?:-[ \t]+)*|[[{,][ \t]*)[?:](?:[ \t]|\r?$)|["'\]}]#|^(?:---|\.\.\.)[^ \t\r\n]/m;
 
 /** A document marker at column 0 (never content in YAML 1.2): where one document ends. */
 const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
