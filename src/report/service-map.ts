@@ -5,6 +5,7 @@
  */
 import type { Edge, Peer } from '../graph/index.js';
 import { cidrName, edgeId, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
+import type { EdgeStatusOf } from './policy-findings.js';
 import { formatPorts } from './ports.js';
 import { formatCount, formatTime } from './table.js';
 
@@ -98,7 +99,7 @@ export const MAP_WORKLOAD_LIMIT = 200;
 export const MAP_NAMESPACE_LIMIT = 600;
 
 /** The map the report draws for this scope: workloads, or namespaces when there are too many. */
-export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
+export function reportMapGraph(inv: Inventory, status: EdgeStatusOf): ServiceMapGraph | undefined {
   return mapsWorkloads(inv) ? serviceMapGraph(inv, status) : scopeMapGraph(inv, status);
 }
 
@@ -110,12 +111,12 @@ export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeS
 export const mapsWorkloads = (inv: Pick<Inventory<InventoryEdge>, 'workloads'>): boolean => inv.workloads.length <= MAP_WORKLOAD_LIMIT;
 
 /** `reportMapGraph` for a scope too big for a map of workloads: namespaces, or none when there are too many. */
-export function scopeMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
+export function scopeMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: EdgeStatusOf): ServiceMapGraph | undefined {
   const namespaces = new Set(inv.workloads.map((w) => w.namespace));
   return namespaces.size <= MAP_NAMESPACE_LIMIT ? namespaceMapGraph(inv, status) : undefined;
 }
 
-export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+export function serviceMapGraph(inv: Inventory, status: EdgeStatusOf): ServiceMapGraph {
   const groups = new Map<string, MapGroup>();
   const nodes = new Map<string, MapNode>();
   const node = (id: string, label: string, title: string, kind: MapNode['kind'], group: MapGroup): string => {
@@ -178,7 +179,7 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
   }
   const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
-    const st = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy').reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
+    const st = p.edges.map(status).reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
     return {
       id: `e${i}`,
       from: p.from,
@@ -206,7 +207,7 @@ const PORTS_NAMED = 6;
  * them, with counts per status and example workload pairs as evidence. Hub and DNS edges are hidden
  * until asked for, as on the workload map.
  */
-export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: EdgeStatusOf): ServiceMapGraph {
   const namespaces: MapGroup = { id: 'namespaces:', label: 'namespaces', kind: 'namespace' };
   const external: MapGroup = { id: EXTERNAL_GROUP, label: 'outside the cluster', kind: 'external' };
   const entities: MapGroup = { id: ENTITY_GROUP, label: 'entities', kind: 'entities' };
@@ -270,7 +271,7 @@ export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, st
   }
   const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
-    const statuses = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy');
+    const statuses = p.edges.map(status);
     const ports = new Set(p.edges.map((e) => `${e.protocol}/${e.port}`));
     return {
       id: `e${i}`,
@@ -345,10 +346,10 @@ function markHubs(pairs: Iterable<{ readonly from: string; readonly to: string }
 
 const groupRank = (g: MapGroup): number => (g.kind === 'entities' ? 0 : g.kind === 'namespace' ? 1 : 2);
 
-function evidence(edges: readonly Edge[], status: ReadonlyMap<string, EdgeStatus>): string[] {
+function evidence(edges: readonly Edge[], status: EdgeStatusOf): string[] {
   const out: string[] = [];
   for (const e of edges) {
-    const st = status.get(edgeId(e)) ?? 'no-policy';
+    const st = status(e);
     out.push(
       `${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${formatCount(e.connections)} connections, ${formatCount(e.forwarded)} forwarded` +
         (e.dropped > 0 ? `, ${formatCount(e.dropped)} dropped (${Object.keys(e.dropReasons).join(', ')})` : '') +
