@@ -2,7 +2,7 @@
  * The inventory as one self-contained HTML file: the same tables as the Markdown plus the service
  * map as inline SVG (laid out before, nothing fetched or computed at view time but hover/click).
  */
-import type { Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
+import { edgeId, type Inventory, type InventoryEdge, type SideCoverage, type WorkloadCoverage } from './inventory.js';
 import { sideCoverageText } from './inventory-markdown.js';
 import { peerLabel } from './edges.js';
 import { droppedPort } from './ports.js';
@@ -126,7 +126,7 @@ function* serviceMapSvgParts(layout: MapLayout): Generator<string> {
     const to = byId.get(e.to);
     const title = [`${from?.title ?? e.from} → ${to?.title ?? e.to}  ${e.ports}`, STATUS_LABEL[e.status] ?? e.status, ...e.evidence];
     yield (
-      `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edgeIds.join(' '))}">` +
+      `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edges.map(edgeId).join(' '))}">` +
         `<title>${escLines(title)}</title><path class="hit" d="${d}"/><path class="line" d="${d}" marker-end="url(#arrow-${e.status})"/></g>`
     );
   }

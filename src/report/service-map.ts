@@ -4,7 +4,7 @@
  * layout (elkjs) happens in app/, the drawing in inventory-html.ts.
  */
 import type { Edge, Peer } from '../graph/index.js';
-import { cidrName, edgeId, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
+import { cidrName, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
 import type { EdgeStatusOf } from './policy-findings.js';
 import { formatPorts } from './ports.js';
 import { formatCount, formatTime } from './table.js';
@@ -39,8 +39,8 @@ export interface MapEdge {
   readonly hub: boolean;
   /** Evidence lines: counts, times, L7, pods, policies. */
   readonly evidence: readonly string[];
-  /** The observed edges behind it (`edgeId`). */
-  readonly edgeIds: readonly string[];
+  /** The observed edges behind it (drawn as their `edgeId`s, which are not kept: 60,000 ids are MBs). */
+  readonly edges: readonly Pick<Edge, 'from' | 'to' | 'protocol' | 'port'>[];
 }
 
 export interface ServiceMapGraph {
@@ -188,7 +188,7 @@ export function serviceMapGraph(inv: Inventory, status: EdgeStatusOf): ServiceMa
       ports: formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))),
       hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
       evidence: evidence(p.edges, status),
-      edgeIds: p.edges.map(edgeId),
+      edges: p.edges,
     };
   });
   const sortedGroups = [...groups.values()].sort((a, b) => groupRank(a) - groupRank(b) || (a.label < b.label ? -1 : 1));
@@ -281,7 +281,7 @@ export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, st
       ports: ports.size <= PORTS_NAMED ? formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))) : `${formatCount(ports.size)} ports`,
       hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
       evidence: mergedEvidence(p.edges, statuses),
-      edgeIds: p.edges.map(edgeId),
+      edges: p.edges,
     };
   });
   const groups = [entities, namespaces, external].filter((g) => [...nodes.values()].some((n) => n.group === g.id));
