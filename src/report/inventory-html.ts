@@ -92,11 +92,7 @@ const SCRIPT = `
 })();
 `;
 
-export function renderServiceMapSvg(layout: MapLayout): string {
-  return [...serviceMapSvgParts(layout)].join('\n');
-}
-
-/** `renderServiceMapSvg` an element at a time (lines to join with line feeds). */
+/** The service map as inline SVG, an element at a time (lines to join with line feeds). */
 function* serviceMapSvgParts(layout: MapLayout): Generator<string> {
   const g = layout.graph;
   const W = Math.ceil(layout.width);
@@ -142,7 +138,7 @@ function* serviceMapSvgParts(layout: MapLayout): Generator<string> {
   yield '</svg>';
 }
 
-/** `<div class="map-wrap">${renderServiceMapSvg(layout)}</div>` in parts. */
+/** `<div class="map-wrap">` with the map's SVG, in parts: at thousands of workloads it is most of the page. */
 function* mapParts(layout: MapLayout): Generator<string> {
   yield '<div class="map-wrap">';
   let first = true;
