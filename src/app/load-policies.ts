@@ -121,14 +121,15 @@ function expand(path: string): string[] {
     throw new InputError(path, undefined, undefined, ioReason(e));
   }
   if (!s.isDirectory()) return [path];
-  const entries = readdirSync(path, { withFileTypes: true });
-  const names = entries.map((e) => e.name).sort();
+  const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
-  for (const name of names) {
-    const child = join(path, name);
-    const cs = statOrUndefined(child);
+  for (const entry of entries) {
+    const child = join(path, entry.name);
+    // The directory listing tells files and directories apart: only links (and entries whose
+    // type the file system does not say) need a stat of their own, not each of thousands of files.
+    const cs = entry.isFile() || entry.isDirectory() ? entry : statOrUndefined(child);
     if (cs?.isDirectory()) out.push(...expand(child));
-    else if (cs?.isFile() && POLICY_FILE.test(name)) out.push(child);
+    else if (cs?.isFile() && POLICY_FILE.test(entry.name)) out.push(child);
   }
   return out;
 }

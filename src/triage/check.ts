@@ -105,31 +105,29 @@ export interface CheckOptions {
  *   (`kube-apiserver+remote-node`, `world-ipv4`), else the entity's own label.
  */
 export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, WorkloadInfo>, ips: readonly string[] = [], reserved?: string): Peer {
-  const reservedLabels = (own: string): string[] => {
-    const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
-    if (names.size === 0) names.add(own);
-    return [...names].sort().map((n) => `reserved:${n}`);
-  };
   switch (p.kind) {
-    case 'workload': {
-      const info = workloads.get(`${p.namespace}/${p.workloadKind}/${p.name}`);
-      if (info === undefined || info.namespace !== p.namespace) return { labels: workloadLabels(p.namespace, info), namespace: p.namespace };
-      // One peer object per workload: the evaluator resolves each peer object once.
-      let peer = workloadPeers.get(info);
-      if (peer === undefined) workloadPeers.set(info, (peer = { labels: workloadLabels(p.namespace, info), namespace: p.namespace }));
-      return peer;
-    }
+    case 'workload':
+      return workloadPeer(p, workloads);
     case 'entity':
     case 'fqdn':
     case 'cidr': {
       // One peer object per distinct entity, name or address (and reserved-label set): the
       // evaluator resolves each peer object once, and a world peer recurs on thousands of edges.
+      // The graph shares its peer objects between edges: each is keyed once.
       const ip = p.kind === 'cidr' ? '' : (ips[0] ?? '');
-      const key = JSON.stringify([p.kind, p.kind === 'entity' ? p.entity : p.kind === 'fqdn' ? p.fqdn : p.cidr, ip, reserved ?? '']);
-      let peer = otherPeers.get(key);
+      let byIp = otherPeersOf.get(p);
+      if (byIp === undefined) otherPeersOf.set(p, (byIp = new Map()));
+      let byReserved = byIp.get(ip);
+      if (byReserved === undefined) byIp.set(ip, (byReserved = new Map()));
+      let peer = byReserved.get(reserved ?? '');
       if (peer === undefined) {
-        if (otherPeers.size >= MAX_OTHER_PEERS) otherPeers.clear();
-        otherPeers.set(key, (peer = nonWorkloadPeer(p, ips, reservedLabels)));
+        const key = JSON.stringify([p.kind, p.kind === 'entity' ? p.entity : p.kind === 'fqdn' ? p.fqdn : p.cidr, ip, reserved ?? '']);
+        peer = otherPeers.get(key);
+        if (peer === undefined) {
+          if (otherPeers.size >= MAX_OTHER_PEERS) otherPeers.clear();
+          otherPeers.set(key, (peer = nonWorkloadPeer(p, ips, reserved)));
+        }
+        byReserved.set(reserved ?? '', peer);
       }
       return peer;
     }
@@ -140,16 +138,40 @@ export function evaluatorPeer(p: GraphPeer, workloads: ReadonlyMap<string, Workl
   }
 }
 
-function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: readonly string[], reservedLabels: (own: string) => string[]): Peer {
+/** One peer object per workload: the evaluator resolves each peer object once. */
+function workloadPeer(p: Extract<GraphPeer, { kind: 'workload' }>, workloads: ReadonlyMap<string, WorkloadInfo>): Peer {
+  // The graph shares its peer objects between edges: each is looked up once per workload map.
+  let byGraphPeer = workloadPeersOf.get(workloads);
+  if (byGraphPeer === undefined) workloadPeersOf.set(workloads, (byGraphPeer = new WeakMap()));
+  let peer = byGraphPeer.get(p);
+  if (peer !== undefined) return peer;
+  const info = workloads.get(`${p.namespace}/${p.workloadKind}/${p.name}`);
+  if (info === undefined || info.namespace !== p.namespace) peer = { labels: workloadLabels(p.namespace, info), namespace: p.namespace };
+  else {
+    peer = workloadPeers.get(info);
+    if (peer === undefined) workloadPeers.set(info, (peer = { labels: workloadLabels(p.namespace, info), namespace: p.namespace }));
+  }
+  byGraphPeer.set(p, peer);
+  return peer;
+}
+
+/** The reserved labels of an entity end: the set its identity carried (`kube-apiserver+remote-node`), else its own. */
+function reservedLabels(own: string, reserved: string | undefined): string[] {
+  const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
+  if (names.size === 0) names.add(own);
+  return [...names].sort().map((n) => `reserved:${n}`);
+}
+
+function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: readonly string[], reserved: string | undefined): Peer {
   switch (p.kind) {
     case 'entity':
-      if (p.entity === 'world') return { labels: reservedLabels('world'), ...(ips[0] !== undefined && { ip: ips[0] }) };
+      if (p.entity === 'world') return { labels: reservedLabels('world', reserved), ...(ips[0] !== undefined && { ip: ips[0] }) };
       if (p.entity === 'encrypted-overlay') return { labels: ['reserved:world'] };
-      return { labels: reservedLabels(p.entity) };
+      return { labels: reservedLabels(p.entity, reserved) };
     case 'fqdn':
-      return { labels: reservedLabels('world'), names: [p.fqdn], ...(ips[0] !== undefined && { ip: ips[0] }) };
+      return { labels: reservedLabels('world', reserved), names: [p.fqdn], ...(ips[0] !== undefined && { ip: ips[0] }) };
     case 'cidr':
-      return { labels: reservedLabels('world'), ip: p.cidr.split('/')[0] ?? p.cidr };
+      return { labels: reservedLabels('world', reserved), ip: p.cidr.split('/')[0] ?? p.cidr };
     default: {
       const never: never = p;
       return never;
@@ -160,6 +182,8 @@ function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: reado
 const otherPeers = new Map<string, Peer>();
 const MAX_OTHER_PEERS = 100_000;
 const workloadPeers = new WeakMap<WorkloadInfo, Peer>();
+const otherPeersOf = new WeakMap<GraphPeer, Map<string, Map<string, Peer>>>();
+const workloadPeersOf = new WeakMap<ReadonlyMap<string, WorkloadInfo>, WeakMap<GraphPeer, Peer>>();
 
 /** A pod identity's labels as Hubble prints them, from what the graph kept about its workload. */
 export function workloadLabels(namespace: string, info: WorkloadInfo | undefined): string[] {
@@ -182,18 +206,22 @@ export function edgeRequest(e: JudgedEdge, workloads: ReadonlyMap<string, Worklo
  * host). The edge is allowed only when every one of them is.
  */
 export function edgeRequests(e: JudgedEdge, workloads: ReadonlyMap<string, WorkloadInfo>): EvaluationRequest[] {
-  const sets = (s: readonly string[] | undefined): (string | undefined)[] => (s !== undefined && s.length > 0 ? [...s] : [undefined]);
   const out: EvaluationRequest[] = [];
-  for (const sr of e.from.kind === 'workload' ? [undefined] : sets(e.srcReserved)) {
-    for (const dr of e.to.kind === 'workload' ? [undefined] : sets(e.dstReserved)) {
-      const source = evaluatorPeer(e.from, workloads, e.from.kind === 'workload' ? [] : e.ips, sr);
-      const destination = evaluatorPeer(e.to, workloads, e.to.kind === 'workload' ? [] : e.ips, dr);
+  for (const sr of e.from.kind === 'workload' ? ONE_SET : setsOf(e.srcReserved)) {
+    for (const dr of e.to.kind === 'workload' ? ONE_SET : setsOf(e.dstReserved)) {
+      const source = evaluatorPeer(e.from, workloads, e.from.kind === 'workload' ? NO_IPS : e.ips, sr);
+      const destination = evaluatorPeer(e.to, workloads, e.to.kind === 'workload' ? NO_IPS : e.ips, dr);
       if (e.protocol === 'ICMPv4' || e.protocol === 'ICMPv6') out.push({ source, destination, protocol: e.protocol, icmpType: e.port });
       else out.push({ source, destination, protocol: e.protocol, port: e.port });
     }
   }
   return out;
 }
+
+/** An end's reserved-label sets, or one unknown set. */
+const setsOf = (s: readonly string[] | undefined): readonly (string | undefined)[] => (s !== undefined && s.length > 0 ? s : ONE_SET);
+const ONE_SET: readonly (string | undefined)[] = [undefined];
+const NO_IPS: readonly string[] = [];
 
 /**
  * The local cluster when the user named none: the cluster most workloads' pods carry in
@@ -220,16 +248,17 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
   const unjudged: { edge: E; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
-    const unknown = [e.from, e.to].find((p) => p.kind === 'cidr' && p.clusterEndpoint !== undefined);
-    if (unknown?.kind === 'cidr' && unknown.clusterEndpoint !== undefined) {
-      unjudged.push({ edge: e, reason: unknown.clusterEndpoint.reason });
+    const unknown = clusterEndpointOf(e.from) ?? clusterEndpointOf(e.to);
+    if (unknown !== undefined) {
+      unjudged.push({ edge: e, reason: unknown.reason });
       continue;
     }
     checked++;
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
     for (const request of edgeRequests(e, byKey)) {
       const d = evaluate(set, request, evalOptions);
-      for (const s of [d.egress, d.ingress]) if (sidePasses(s)) for (const r of s.rules) usedRefs.add(r);
+      if (sidePasses(d.egress)) for (const r of d.egress.rules) usedRefs.add(r);
+      if (sidePasses(d.ingress)) for (const r of d.ingress.rules) usedRefs.add(r);
       if (!d.allowed && dropped === undefined) dropped = { d, request };
     }
     if (dropped === undefined) continue;
@@ -258,6 +287,9 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
     ...(clusterName !== undefined && { clusterName }),
   };
 }
+
+/** A cluster endpoint Hubble saw as world that no identity explains (graph `clusterEndpoint`). */
+const clusterEndpointOf = (p: GraphPeer): { readonly reason: string } | undefined => (p.kind === 'cidr' ? p.clusterEndpoint : undefined);
 
 const ruleKey = (r: { kind: string; namespace?: string; name: string; path: string; origin?: { file: string; doc: number } }): string =>
   `${r.kind}|${r.namespace ?? ''}|${r.name}|${r.path}|${r.origin?.file ?? ''}|${r.origin?.doc ?? ''}`;

@@ -94,6 +94,7 @@ describe('policy YAML: the js-yaml fast path reads as the yaml package does', ()
     ['a block scalar', 'a: |\n  b\n'],
     ['a duplicate key', 'a: 1\na: 2\n'],
     ['a C0 control', 'a: "\u0001"\n'],
+    ['a document marker glued to more text', '---!\n# c\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: p\n'],
   ])('leaves %s to the yaml package', (_what, text) => {
     expect(usesFastPath(text)).toBe(false);
     expectSameReading(text);

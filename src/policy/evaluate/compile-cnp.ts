@@ -89,20 +89,29 @@ function sharedPath(path: string): string {
 }
 
 const NO_PEERS: readonly PeerMatcher[] = [];
+const NONE: readonly never[] = [];
 const ALL_PEERS: readonly PeerMatcher[] = [{ kind: 'all' }];
 
 /** Union of the rule's peers. No peer field at all = any peer if L4 is given, else nothing. Never mutated. */
 function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: string[], where: () => string): readonly PeerMatcher[] {
   // Cilium's mergeEndpointSelectors ignores an empty toFQDNs list, so it does not count as a peer here.
-  const present = (k: (typeof PEER_FIELDS)[number]): boolean => (k === 'toFQDNs' ? (e.toFQDNs?.length ?? 0) > 0 : e[k] !== undefined);
-  if (!PEER_FIELDS.some(present)) {
+  // Loops over the field lists, not `some` and spreads: a large policy set has 100,000+ entries.
+  let anyPeerField = false;
+  for (const k of PEER_FIELDS) {
+    if (k === 'toFQDNs' ? (e.toFQDNs?.length ?? 0) > 0 : e[k] !== undefined) {
+      anyPeerField = true;
+      break;
+    }
+  }
+  if (!anyPeerField) {
     const hasL4 = (e.toPorts?.length ?? 0) > 0 || (e.icmps?.length ?? 0) > 0;
     return hasL4 ? ALL_PEERS : NO_PEERS;
   }
   // Any explicitly empty list selects nothing, whatever the other fields say (mergeEndpointSelectors).
-  if (EMPTY_MEANS_NOTHING.some((k) => e[k]?.length === 0)) return NO_PEERS;
+  for (const k of EMPTY_MEANS_NOTHING) if (e[k]?.length === 0) return NO_PEERS;
   const out: PeerMatcher[] = [];
-  for (const s of [...(e.fromEndpoints ?? []), ...(e.toEndpoints ?? [])]) out.push(endpointsPeer(ciliumPeer(s, ns, init)));
+  for (const s of e.fromEndpoints ?? NONE) out.push(endpointsPeer(ciliumPeer(s, ns, init)));
+  for (const s of e.toEndpoints ?? NONE) out.push(endpointsPeer(ciliumPeer(s, ns, init)));
   for (const s of [...(e.fromNodes ?? []), ...(e.toNodes ?? [])]) out.push({ kind: 'nodes', selector: compileSelector(s) });
   for (const c of [...(e.fromCIDR ?? []), ...(e.toCIDR ?? [])]) pushCidr(out, { cidr: c }, true);
   for (const c of [...(e.fromCIDRSet ?? []), ...(e.toCIDRSet ?? [])]) {
@@ -111,7 +120,8 @@ function peersOf(e: AnyEntry, ns: string | undefined, init: boolean, notes: stri
       out.push({ kind: 'unresolvable', what: 'cidrGroup' });
     } else pushCidr(out, c, false);
   }
-  for (const x of [...(e.fromEntities ?? []), ...(e.toEntities ?? [])]) out.push({ kind: 'entity', entity: x });
+  for (const x of e.fromEntities ?? NONE) out.push({ kind: 'entity', entity: x });
+  for (const x of e.toEntities ?? NONE) out.push({ kind: 'entity', entity: x });
   for (const f of e.toFQDNs ?? []) {
     const spec = f.matchName !== undefined ? { matchName: ownString(f.matchName) } : f.matchPattern !== undefined ? { matchPattern: ownString(f.matchPattern) } : {};
     out.push({ kind: 'fqdn', spec, regex: fqdnRegex(spec) });

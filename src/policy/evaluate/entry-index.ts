@@ -9,7 +9,7 @@
  * that cannot match, so verdicts are exactly those of the full scan.
  */
 import type { CompiledEntry, DirectionPart } from './compiled.js';
-import type { CompiledSelector } from './labels.js';
+import type { CompiledSelector, Requirement } from './labels.js';
 import type { ResolvedPeer } from './peer.js';
 import type { PeerMatcher } from './peers.js';
 
@@ -37,48 +37,63 @@ function labelSelector(m: PeerMatcher): CompiledSelector | undefined {
   return m.kind === 'endpoints' || m.kind === 'nodes' ? m.selector : undefined;
 }
 
+/**
+ * The `key=value` index keys an `In` requirement names, made once per (shared, never mutated)
+ * requirement: a set of thousands of rules indexes each requirement in hundreds of rules.
+ */
+const requirementKeys = new WeakMap<Requirement, readonly string[]>();
+
+function keysOf(q: Requirement): readonly string[] {
+  let keys = requirementKeys.get(q);
+  if (keys === undefined) requirementKeys.set(q, (keys = q.values.map((v) => labelKey(q.key, v))));
+  return keys;
+}
+
 function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
   // The pivot of a peer is its rarest required label among this rule's peers (the workload's own
   // label rather than the namespace most peers of a namespace-scoped rule share).
   const uses = new Map<string, number>();
   for (const e of entries) {
     for (const m of e.peers) {
-      for (const q of labelSelector(m) ?? []) {
-        if (q.operator === 'In') for (const v of q.values) uses.set(labelKey(q.key, v), (uses.get(labelKey(q.key, v)) ?? 0) + 1);
+      for (const q of labelSelector(m) ?? NO_REQUIREMENTS) {
+        if (q.operator === 'In') for (const k of keysOf(q)) uses.set(k, (uses.get(k) ?? 0) + 1);
       }
     }
   }
   const byLabel = new Map<string, number[]>();
   const unindexed: number[] = [];
+  const file = (k: string, i: number): void => {
+    const list = byLabel.get(k);
+    if (list === undefined) byLabel.set(k, [i]);
+    else if (list[list.length - 1] !== i) list.push(i);
+  };
   entries.forEach((e, i) => {
-    const pivots: string[][] = [];
+    const pivots: (readonly string[])[] = [];
     for (const m of e.peers) {
       // An unresolvable peer matches nothing: it adds no candidate.
       if (m.kind === 'unresolvable') continue;
-      const sel = labelSelector(m);
       let best: readonly string[] | undefined;
       let bestCost = Infinity;
-      for (const q of sel ?? []) {
+      for (const q of labelSelector(m) ?? NO_REQUIREMENTS) {
         if (q.operator !== 'In' || q.values.length === 0) continue;
-        const keys = q.values.map((v) => labelKey(q.key, v));
-        const cost = keys.reduce((n, k) => n + (uses.get(k) ?? 0), 0);
+        const keys = keysOf(q);
+        let cost = 0;
+        for (const k of keys) cost += uses.get(k) ?? 0;
         if (cost < bestCost) [best, bestCost] = [keys, cost];
       }
       if (best === undefined) {
         unindexed.push(i);
         return;
       }
-      pivots.push([...best]);
+      pivots.push(best);
     }
     // An entry without peers matches nothing and is filed nowhere.
-    for (const k of new Set(pivots.flat())) {
-      const list = byLabel.get(k);
-      if (list === undefined) byLabel.set(k, [i]);
-      else if (list[list.length - 1] !== i) list.push(i);
-    }
+    for (const keys of pivots) for (const k of keys) file(k, i);
   });
   return { byLabel, unindexed };
 }
+
+const NO_REQUIREMENTS: CompiledSelector = [];
 
 function labelKeysOf(peer: ResolvedPeer): readonly string[] {
   let keys = peerKeys.get(peer);

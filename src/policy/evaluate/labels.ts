@@ -50,7 +50,13 @@ export function splitSelectorKey(k: string): { source: string | undefined; key: 
  * is matched against the same few objects. Requirements are never mutated.
  */
 const interned = new Map<string, Requirement>();
-/** Enough for any policy set seen; past it the table starts over rather than grow without bound. */
+/**
+ * The `In` requirements of one value (every `matchLabels` entry) by source, key and value, found
+ * without building a key string: a large policy set compiles hundreds of thousands of them.
+ */
+const internedIn = new Map<string, Map<string, Map<string, Requirement>>>();
+let internedCount = 0;
+/** Enough for any policy set seen; past it the tables start over rather than grow without bound. */
 const MAX_INTERNED = 200_000;
 /** A number per shared requirement, never reused: selectors made of the same requirements are shared too. */
 const requirementIds = new WeakMap<Requirement, number>();
@@ -68,15 +74,36 @@ export function selectorId(sel: CompiledSelector): string | undefined {
 }
 
 export function requirement(source: string | undefined, key: string, operator: SelectorOperator, values: readonly string[]): Requirement {
+  if (operator === 'In' && values.length === 1) {
+    const value = values[0] as string;
+    // Own copies as keys: the parser's strings may be slices holding a whole policy file.
+    let byKey = internedIn.get(source ?? '');
+    if (byKey === undefined) internedIn.set(ownString(source ?? ''), (byKey = new Map()));
+    let byValue = byKey.get(key);
+    if (byValue === undefined) byKey.set(ownString(key), (byValue = new Map()));
+    let r = byValue.get(value);
+    if (r === undefined) {
+      r = intern(source, key, operator, values);
+      byValue.set(r.values[0] as string, r);
+    }
+    return r;
+  }
   const id = `${source ?? ''}\u0000${key}\u0000${operator}\u0000${values.join('\u0000')}`;
   let r = interned.get(id);
-  if (r === undefined) {
-    if (interned.size >= MAX_INTERNED) interned.clear();
-    // A literal, not `{ ...splitSelectorKey(k), operator }`: V8 (Node 20) gives every object
-    // spread and then extended its own hidden class.
-    interned.set(id, (r = { source: source === undefined ? undefined : ownString(source), key: ownString(key), operator, values: values.map(ownString) }));
-    requirementIds.set(r, nextRequirementId++);
+  if (r === undefined) interned.set(id, (r = intern(source, key, operator, values)));
+  return r;
+}
+
+function intern(source: string | undefined, key: string, operator: SelectorOperator, values: readonly string[]): Requirement {
+  if (++internedCount > MAX_INTERNED) {
+    interned.clear();
+    internedIn.clear();
+    internedCount = 1;
   }
+  // A literal, not `{ ...splitSelectorKey(k), operator }`: V8 (Node 20) gives every object
+  // spread and then extended its own hidden class.
+  const r: Requirement = { source: source === undefined ? undefined : ownString(source), key: ownString(key), operator, values: values.map(ownString) };
+  requirementIds.set(r, nextRequirementId++);
   return r;
 }
 
@@ -117,8 +144,10 @@ export function requirementMatches(r: Requirement, labels: readonly Label[]): bo
   }
 }
 
-export const selectorMatches = (sel: CompiledSelector, labels: readonly Label[]): boolean =>
-  sel.every((r) => requirementMatches(r, labels));
+export function selectorMatches(sel: CompiledSelector, labels: readonly Label[]): boolean {
+  for (const r of sel) if (!requirementMatches(r, labels)) return false;
+  return true;
+}
 
 /** True when some requirement names this key (any source, or the given source). */
 export function selectorHasKey(sel: CompiledSelector, key: string, source?: string): boolean {

@@ -31,8 +31,9 @@ export interface PeerMatchContext {
 
 /** A peer outside the local cluster (ClusterMesh); peers without a cluster label count as local. */
 function inOtherCluster(p: ResolvedPeer, ctx: PeerMatchContext): boolean {
-  const c = p.labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved');
-  return c !== undefined && c.value !== ctx.clusterName;
+  // A loop, not `labels.find`: this runs for every endpoints peer matched.
+  for (const l of p.labels) if (l.key === CLUSTER_LABEL && l.source !== 'reserved') return l.value !== ctx.clusterName;
+  return false;
 }
 
 /** The reserved identities the `cluster` entity selects besides local pods (Cilium pkg/policy/api/entity.go InitEntities). */

@@ -81,7 +81,8 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
   if (selecting.length === 0 && !forced) return off(`no policy selects the ${who} for ${direction}`);
 
   const defaultDeny = forced || anyDefaultDeny || (!opts.nonDefaultDenyPolicies && selecting.length > 0);
-  const ctx: PeerMatchContext = { clusterName: opts.clusterName, cidrMatchNodes: opts.cidrMatchNodes, defaultLocalCluster: opts.defaultLocalCluster };
+  // The resolved options carry the peer-matching settings: no context object per side.
+  const ctx: PeerMatchContext = opts;
   const matches: Match[] = [];
   for (const r of selecting) {
     for (const e of lookup.entries(r[direction], input.peer)) {
@@ -123,14 +124,26 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
   return judgeL7(base, allows, input.l7);
 }
 
+/** Loops rather than `some`/`filter`: this runs for every candidate entry of every edge side. */
 function matchEntry(e: CompiledEntry, input: SideInput, ctx: PeerMatchContext): Match | undefined {
-  if (!e.peers.some((p) => peerMatches(p, input.peer, ctx))) return undefined;
-  if (e.l4 === undefined) return { entry: e, specs: [] };
-  const specs = e.l4.filter((s) => l4Matches(s, input.l4, input.receiver.namedPorts));
-  return specs.length > 0 ? { entry: e, specs } : undefined;
+  let peerMatched = false;
+  for (const p of e.peers) {
+    if (peerMatches(p, input.peer, ctx)) {
+      peerMatched = true;
+      break;
+    }
+  }
+  if (!peerMatched) return undefined;
+  if (e.l4 === undefined) return { entry: e, specs: NONE };
+  let specs: L4Spec[] | undefined;
+  for (const spec of e.l4) if (l4Matches(spec, input.l4, input.receiver.namedPorts)) (specs ??= []).push(spec);
+  return specs === undefined ? undefined : { entry: e, specs };
 }
 
 function judgeL7(base: Base, allows: readonly Match[], l7: L7Request | undefined): SideDecision {
+  // Most allowed sides: one matching rule and no L7 rules.
+  const only = allows.length === 1 ? (allows[0] as Match) : undefined;
+  if (only !== undefined && !only.specs.some((s) => l7Of(s) !== undefined)) return side(base, 'allowed', `allowed by ${refLabel(only.entry.ref)}`, [only.entry.ref]);
   const rules = sortRefs(allows.map((m) => m.entry.ref));
   const proxied = allows.filter((m) => m.specs.some((s) => l7Of(s) !== undefined));
   const allowedBy = `allowed by ${refList(rules)}`;

@@ -10,6 +10,7 @@
  * numbers still come from the `yaml` package; this only reads files that load cleanly.
  */
 import { FAILSAFE_SCHEMA, loadAll, Type, type State } from 'js-yaml';
+import { readBlockChunk, refusedByBlockReader } from './block-yaml.js';
 
 /** The `yaml` package's core-schema tests for plain scalars, in its order (yaml/dist/schema/core). */
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
@@ -105,10 +106,12 @@ function watcher(): (event: 'open' | 'close', state: State) => void {
 /**
  * A `%` directive (`%YAML 1.1` changes the schema); an explicit `? key` or an empty key
  * (`: value`) at the start of a line, a list item or a flow item; a `#` right after a quote or
- * a closing bracket (a comment the `yaml` package refuses). Seen anywhere, comments and quoted
- * text included, it sends the file to the `yaml` package: a false alarm only costs time.
+ * a closing bracket (a comment the `yaml` package refuses); `---` or `...` at column 0 glued to
+ * more text (`---!`: js-yaml took it for a marker and a tag, the `yaml` package refuses it). Seen
+ * anywhere, comments and quoted text included, it sends the file to the `yaml` package: a false
+ * alarm only costs time.
  */
-const UNSUPPORTED_SYNTAX = /^%|(?:^[ \t]*(?:-[ \t]+)*|[[{,][ \t]*)[?:](?:[ \t]|\r?$)|["'\]}]#/m;
+const UNSUPPORTED_SYNTAX = /^%|(?:^[ \t]*(?:-[ \t]+)*|[[{,][ \t]*)[?:](?:[ \t]|\r?$)|["'\]}]#|^(?:---|\.\.\.)[^ \t\r\n]/m;
 
 /** A document marker at column 0 (never content in YAML 1.2): where one document ends. */
 const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
@@ -120,17 +123,23 @@ const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
  * Each chunk between `---` markers is read alone, so memory holds one document's values.
  */
 export function readPlainYaml(text: string, onDocument: (value: unknown) => void): boolean {
-  if (UNSUPPORTED_SYNTAX.test(text)) return false;
+  // Chunks the block reader (block-yaml.ts) reads need no syntax check: it reads only what it knows.
+  const blockReader = !refusedByBlockReader(text);
+  if (!blockReader && UNSUPPORTED_SYNTAX.test(text)) return false;
   let start = 0;
   DOCUMENT_START.lastIndex = 0;
   for (let m = DOCUMENT_START.exec(text); ; m = DOCUMENT_START.exec(text)) {
     const end = m === null ? text.length : m.index;
     if (end > start || m === null) {
-      let values: unknown[];
-      try {
-        values = loadAll(text.slice(start, end), null, { schema: SCHEMA, listener: watcher() });
-      } catch {
-        return false;
+      let values = blockReader ? readBlockChunk(text, start, end) : undefined;
+      if (values === undefined) {
+        const chunk = text.slice(start, end);
+        if (blockReader && UNSUPPORTED_SYNTAX.test(chunk)) return false;
+        try {
+          values = loadAll(chunk, null, { schema: SCHEMA, listener: watcher() });
+        } catch {
+          return false;
+        }
       }
       for (const v of values) onDocument(v);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPolicies, loadPolicySet } from '../../../src/app/load-policies.js';
@@ -44,6 +44,26 @@ describe('loadPolicies', () => {
     expect(r.policies.map((p) => p.name)).toEqual(['a', 'b', 'c']);
     expect(r.files.map((f) => f.slice((dir as TempDir).path.length + 1))).toEqual(['a.yml', 'b.yaml', 'sub/c.json']);
     expect(r.policies.every((p) => p.kind === 'CiliumClusterwideNetworkPolicy' || p.namespace === 'team')).toBe(true);
+  });
+
+  it('follows links to policy files and directories, in name order with the other files; a dangling link is skipped', async () => {
+    dir = tempDir();
+    const outside = tempDir();
+    try {
+      mkdirSync(join(outside.path, 'team'));
+      writeFileSync(join(outside.path, 'team', 'd.yaml'), doc('d'));
+      writeFileSync(outside.file('c.yaml'), doc('c'));
+      writeFileSync(dir.file('a.yaml'), doc('a'));
+      symlinkSync(outside.file('c.yaml'), dir.file('b-link.yaml'));
+      symlinkSync(join(outside.path, 'team'), dir.file('c-team'));
+      symlinkSync(join(outside.path, 'gone.yaml'), dir.file('dangling.yaml'));
+      writeFileSync(dir.file('e.yaml'), doc('e'));
+      const r = await loadPolicies([dir.path]);
+      expect(r.policies.map((p) => p.name)).toEqual(['a', 'c', 'd', 'e']);
+      expect(r.files.map((f) => f.slice((dir as TempDir).path.length + 1))).toEqual(['a.yaml', 'b-link.yaml', 'c-team/d.yaml', 'e.yaml']);
+    } finally {
+      outside.remove();
+    }
   });
 
   it('returns per-document errors with the file name and keeps the good documents', async () => {
