@@ -9,9 +9,10 @@ import {
   type Inventory,
   type InventoryEdge,
   type PolicyFindings,
+  judgedEdgeStatus,
   observedEdgeStatus,
   policyFindings,
-  renderInventoryHtml,
+  inventoryHtmlParts,
   renderInventoryMarkdown,
   MAP_WORKLOAD_LIMIT,
   mapsWorkloads,
@@ -80,13 +81,18 @@ function inventoryOf<E extends InventoryEdge>(db: Db, request: ReportRequest, gr
  * and at thousands of workloads the lists they leave unread are most of what the read costs.
  */
 export async function reportText(db: Db, request: ReportRequest, options: RenderOptions): Promise<string> {
+  return [...(await reportParts(db, request, options))].join('');
+}
+
+/** `reportText` in parts to write as they are made (the HTML a table at a time). */
+export async function reportParts(db: Db, request: ReportRequest, options: RenderOptions): Promise<Iterable<string>> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
-  if (options.format === 'markdown') return renderInventoryMarkdown(buildMarkdownReport(db, request), at);
+  if (options.format === 'markdown') return [renderInventoryMarkdown(buildMarkdownReport(db, request), at)];
   if (!request.policies) {
     const inv = buildMarkdownReport(db, request);
-    if (!mapsWorkloads(inv)) return renderHtml(inv, scopeMapGraph(inv, observedEdgeStatus(inv.edges)), options);
+    if (!mapsWorkloads(inv)) return htmlParts(inv, scopeMapGraph(inv, observedEdgeStatus), options);
   }
-  return renderReport(buildReport(db, request), options);
+  return reportInventoryParts(buildReport(db, request), options);
 }
 
 function healthOf(s: ReturnType<typeof readSummary>): BaselineHealth {
@@ -111,22 +117,26 @@ export interface RenderOptions {
 }
 
 export async function renderReport(inv: Inventory, options: RenderOptions): Promise<string> {
+  return [...(await reportInventoryParts(inv, options))].join('');
+}
+
+async function reportInventoryParts(inv: Inventory, options: RenderOptions): Promise<Iterable<string>> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
-  if (options.format === 'markdown') return renderInventoryMarkdown(inv, at);
-  return renderHtml(inv, reportMapGraph(inv, inv.policies?.edgeStatus ?? observedEdgeStatus(inv.edges)), options);
+  if (options.format === 'markdown') return [renderInventoryMarkdown(inv, at)];
+  return htmlParts(inv, reportMapGraph(inv, inv.policies ? judgedEdgeStatus(inv.policies.edgeStatus) : observedEdgeStatus), options);
 }
 
 /** The HTML of an inventory with its map (`graph`, undefined when the scope is too big for one). */
-async function renderHtml<E extends InventoryEdge>(inv: Inventory<E>, graph: ServiceMapGraph | undefined, options: RenderOptions): Promise<string> {
+async function htmlParts<E extends InventoryEdge>(inv: Inventory<E>, graph: ServiceMapGraph | undefined, options: RenderOptions): Promise<Iterable<string>> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (graph === undefined) {
-    return renderInventoryHtml(inv, undefined, { ...at, mapMissing: `${inv.workloads.length} workloads in more namespaces than a map can show; name some with -n (up to ${MAP_WORKLOAD_LIMIT} workloads are drawn one by one)` });
+    return inventoryHtmlParts(inv, undefined, { ...at, mapMissing: `${inv.workloads.length} workloads in more namespaces than a map can show; name some with -n (up to ${MAP_WORKLOAD_LIMIT} workloads are drawn one by one)` });
   }
   try {
-    return renderInventoryHtml(inv, await layoutServiceMap(graph), at);
+    return inventoryHtmlParts(inv, await layoutServiceMap(graph), at);
   } catch (err) {
     // The tables are the report; a map the layout engine cannot place must not cost the user them.
     options.warn?.(`report: the service map could not be laid out (${err instanceof Error ? err.message : String(err)}); the report has no map`);
-    return renderInventoryHtml(inv, undefined, { ...at, mapMissing: 'the layout engine failed on this graph; name fewer namespaces with -n' });
+    return inventoryHtmlParts(inv, undefined, { ...at, mapMissing: 'the layout engine failed on this graph; name fewer namespaces with -n' });
   }
 }

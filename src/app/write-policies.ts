@@ -1,5 +1,5 @@
 /** `recommend --out DIR`: renders each policy as its own file and hands them to the GitOps writer. */
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MARKER, writePolicyFiles, type WriteResult, type WriterFs } from '../gitops/index.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MARKER, type PolicyFile, writePolicyFiles, type WriteResult, type WriterFs } from '../gitops/index.js';
 import type { GeneratedPolicy, Recommendation } from '../recommend/index.js';
 import { notesByPolicy, renderPolicyYaml } from '../report/index.js';
 
@@ -13,16 +13,24 @@ function labelled(p: GeneratedPolicy): GeneratedPolicy {
 }
 
 /** Each policy as the file `--out` writes: the marker line, the label, the evidence comments. */
-export function policyFiles(r: Recommendation): { kind: string; namespace: string | undefined; name: string; text: string }[] {
+export function policyFiles(r: Recommendation): PolicyFile[] {
+  return [...eachPolicyFile(r)];
+}
+
+/** `policyFiles` one at a time, as the writer stages them: their texts are never all in memory. */
+function* eachPolicyFile(r: Recommendation): Generator<PolicyFile> {
   const own = notesByPolicy(r.notes, r.lints);
-  return r.policies.map(labelled).map((p) => ({
-    kind: p.document.kind,
-    namespace: p.document.metadata.namespace,
-    name: p.document.metadata.name,
-    text: `${MARKER}\n${renderPolicyYaml(p, own(p).notes, own(p).lints)}`,
-  }));
+  for (const policy of r.policies) {
+    const p = labelled(policy);
+    yield {
+      kind: p.document.kind,
+      namespace: p.document.metadata.namespace,
+      name: p.document.metadata.name,
+      text: `${MARKER}\n${renderPolicyYaml(p, own(p).notes, own(p).lints)}`,
+    };
+  }
 }
 
 export function writePolicyDirectory(dir: string, r: Recommendation, fs?: WriterFs): WriteResult {
-  return writePolicyFiles(dir, policyFiles(r), fs);
+  return writePolicyFiles(dir, eachPolicyFile(r), fs);
 }

@@ -68,7 +68,11 @@ export class DirectoryWriteError extends InputError {
 /** Bigger files are never ours (a policy file is a few KB), and not read. */
 const MAX_INSPECT_BYTES = 8 * 1024 * 1024;
 
-export function writePolicyFiles(dir: string, policies: readonly PolicyFile[], fs: WriterFs = nodeWriterFs): WriteResult {
+/**
+ * `policies` are read once, in order, and each text is let go once it is staged: at thousands of
+ * policies their texts (and the files they replace) are tens of MB.
+ */
+export function writePolicyFiles(dir: string, policies: Iterable<PolicyFile>, fs: WriterFs = nodeWriterFs): WriteResult {
   const created = ensureDir(dir, fs);
   try {
     return writeInto(dir, policies, fs);
@@ -93,44 +97,90 @@ function ensureDir(dir: string, fs: WriterFs): boolean {
 
 interface Entry {
   readonly name: string;
-  readonly kind: 'ours' | 'user' | 'other';
-  readonly text?: string;
+  /** `yaml`: a YAML file small enough to be ours, not judged yet. */
+  kind: 'yaml' | 'ours' | 'user' | 'other';
+  readonly size: number;
   readonly mode: number;
+  /** A user's file's text (what it defines). */
+  text?: string;
 }
 
-/**
- * The directory's entries, each YAML file judged ours or the user's. A file whose bytes are exactly
- * what this run writes under its name is ours without being parsed: it carries the marker and the
- * label (every file written has them), and leaving it as it is changes nothing either way. On a
- * re-run of 3,000 policies, parsing every unchanged file was about a third of `recommend --out`.
- */
-function inspect(dir: string, fs: WriterFs, expected: ReadonlyMap<string, string>): Map<string, Entry> {
+/** The directory's entries, from `lstat` alone: a YAML file is read when it is judged. */
+function inspect(dir: string, fs: WriterFs): Map<string, Entry> {
   const out = new Map<string, Entry>();
   for (const name of fs.readdirSync(dir).sort()) {
     const s = fs.lstatSync(join(dir, name));
-    if (!s.isFile() || !/\.ya?ml$/i.test(name) || s.size > MAX_INSPECT_BYTES) {
-      out.set(name, { name, kind: 'other', mode: s.mode });
-      continue;
-    }
-    const text = fs.readFileSync(join(dir, name), 'utf8');
-    out.set(name, { name, kind: expected.get(name) === text || isOwnedText(text) ? 'ours' : 'user', text, mode: s.mode });
+    const yaml = s.isFile() && /\.ya?ml$/i.test(name) && s.size <= MAX_INSPECT_BYTES;
+    out.set(name, { name, kind: yaml ? 'yaml' : 'other', size: s.size, mode: s.mode });
   }
   return out;
 }
 
-function writeInto(dir: string, policies: readonly PolicyFile[], fs: WriterFs): WriteResult {
-  const entries = inspect(dir, fs, new Map(policies.map((p) => [policyFileName(p), p.text])));
+/** A policy whose text is staged in a temporary file (or is already, byte for byte, its file). */
+interface Staged extends PolicyIdentity {
+  /** `policyFileName`. */
+  readonly file: string;
+  /** Where its text waits; absent when `file` holds exactly that text. */
+  temp?: string;
+  tempMode?: number;
+}
+
+function writeInto(dir: string, policies: Iterable<PolicyFile>, fs: WriterFs): WriteResult {
+  const entries = inspect(dir, fs);
   const kustomizationName: string | undefined = KUSTOMIZATION_NAMES.find((n) => entries.has(n));
-  let kEntry: Entry | undefined;
+  let kText0: string | undefined;
   if (kustomizationName !== undefined) {
     const path = join(dir, kustomizationName);
     const s = fs.lstatSync(path);
     if (s.isSymbolicLink()) throw new DirectoryWriteError(path, undefined, 'is a symbolic link; hubble-advisor does not write through links (point --out at the directory it resolves to, or replace the link with a file)');
     if (!s.isFile()) throw new DirectoryWriteError(path, undefined, 'is not a regular file');
     if (s.size > MAX_INSPECT_BYTES) throw new DirectoryWriteError(path, undefined, `larger than ${MAX_INSPECT_BYTES} bytes; not a kustomization to edit`);
-    kEntry = { name: kustomizationName, kind: 'user', text: fs.readFileSync(path, 'utf8'), mode: s.mode };
+    kText0 = fs.readFileSync(path, 'utf8');
   }
+  const temps = new Temps(dir, fs);
+  try {
+    return plan(dir, entries, stage(dir, entries, policies, temps, fs), kustomizationName, kText0, temps, fs);
+  } catch (e) {
+    temps.removeAll();
+    throw e;
+  }
+}
 
+/**
+ * Each policy's text, as it comes, to a temporary file, unless the file of its name holds exactly
+ * that text: then that file is ours without being parsed (it carries the marker and the label,
+ * as every file written has), and leaving it as it is changes nothing. On a re-run of 3,000
+ * policies, parsing every unchanged file was about a third of `recommend --out`.
+ */
+function stage(dir: string, entries: Map<string, Entry>, policies: Iterable<PolicyFile>, temps: Temps, fs: WriterFs): Staged[] {
+  const staged: Staged[] = [];
+  for (const p of policies) {
+    const file = policyFileName(p);
+    const entry = entries.get(file);
+    const s: Staged = { kind: p.kind, namespace: p.namespace, name: p.name, file };
+    if (entry !== undefined && entry.kind !== 'other' && holds(dir, entry, p.text, fs)) entry.kind = 'ours';
+    else {
+      s.tempMode = (entry?.mode ?? 0o644) & 0o777;
+      s.temp = temps.write(p.text, s.tempMode);
+    }
+    staged.push(s);
+  }
+  return staged;
+}
+
+/** Whether the file `entry` holds exactly `text` (read only when the sizes agree). */
+function holds(dir: string, entry: Entry, text: string, fs: WriterFs): boolean {
+  return entry.size === Buffer.byteLength(text) && fs.readFileSync(join(dir, entry.name), 'utf8') === text;
+}
+
+function plan(dir: string, entries: Map<string, Entry>, staged: readonly Staged[], kustomizationName: string | undefined, kText0: string | undefined, temps: Temps, fs: WriterFs): WriteResult {
+  // The YAML files not known to be ours by their bytes: ours by the marker and label, or the user's.
+  for (const e of entries.values()) {
+    if (e.kind !== 'yaml') continue;
+    const text = fs.readFileSync(join(dir, e.name), 'utf8');
+    e.kind = isOwnedText(text) ? 'ours' : 'user';
+    if (e.kind === 'user') e.text = text;
+  }
   // Policies a user's file here already defines stay the user's.
   const userDefined = new Map<string, string>();
   for (const e of entries.values()) {
@@ -141,18 +191,19 @@ function writeInto(dir: string, policies: readonly PolicyFile[], fs: WriterFs): 
     }
   }
   const leftToUser: string[] = [];
-  const planned = new Map<string, PolicyFile>();
+  const planned = new Map<string, Staged>();
   const seen = new Set<string>();
-  for (const p of policies) {
+  for (const p of staged) {
     const id = identityKey(p);
     if (seen.has(id)) throw new DirectoryWriteError(dir, undefined, `two generated policies are both ${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`);
     seen.add(id);
     const userFile = userDefined.get(id) ?? userDefined.get(`${p.kind}/*/${p.name}`);
     if (userFile !== undefined) {
       leftToUser.push(`${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}: ${userFile}`);
+      temps.remove(p.temp);
       continue;
     }
-    let name = policyFileName(p);
+    let name = p.file;
     const taken = entries.get(name);
     if ((taken && taken.kind !== 'ours')) name = alternativeFileName(name, p);
     if (planned.has(name) || (entries.get(name)?.kind ?? 'ours') !== 'ours') {
@@ -163,58 +214,101 @@ function writeInto(dir: string, policies: readonly PolicyFile[], fs: WriterFs): 
 
   const ours = [...entries.values()].filter((e) => e.kind === 'ours').map((e) => e.name);
   const removed = ours.filter((n) => !planned.has(n));
-  const unchanged = [...planned].filter(([n, p]) => entries.get(n)?.text === p.text).map(([n]) => n).sort();
-  const unchangedSet = new Set(unchanged);
+  const unchangedSet = new Set<string>();
+  for (const [n, p] of planned) {
+    if (p.temp === undefined) unchangedSet.add(n);
+    else if (n !== p.file) {
+      // Under another name than the one it was staged for: its bytes and mode are checked against that file.
+      const entry = entries.get(n);
+      const text = fs.readFileSync(p.temp, 'utf8');
+      if (entry !== undefined && holds(dir, entry, text, fs)) {
+        unchangedSet.add(n);
+        temps.remove(p.temp);
+        p.temp = undefined;
+      } else if (((entry?.mode ?? 0o644) & 0o777) !== p.tempMode) {
+        const old = p.temp;
+        p.temp = temps.write(text, (entry?.mode ?? 0o644) & 0o777);
+        temps.remove(old);
+      }
+    }
+  }
+  const unchanged = [...unchangedSet].sort();
   const written = [...planned.keys()].filter((n) => !unchangedSet.has(n)).sort();
   const files = [...planned.keys()].sort();
 
   let kText: string;
   let kChange: WriteResult['kustomization']['change'];
   const kName = kustomizationName ?? 'kustomization.yaml';
-  if (kEntry?.text === undefined) {
+  if (kText0 === undefined) {
     kText = newKustomization(files);
     kChange = 'created';
   } else {
     try {
       // Our files the user took out of the list stay out only if they are gone; current ones are listed.
-      const listed = new Set(listResources(kEntry.text));
-      kText = editKustomization(kEntry.text, { add: files, remove: removed.filter((n) => listed.has(n)) });
+      const listed = new Set(listResources(kText0));
+      kText = editKustomization(kText0, { add: files, remove: removed.filter((n) => listed.has(n)) });
     } catch (e) {
       if (e instanceof KustomizationError) throw new DirectoryWriteError(join(dir, kName), e.line, e.reason);
       throw e;
     }
-    kChange = kText === kEntry.text ? 'unchanged' : 'edited';
+    kChange = kText === kText0 ? 'unchanged' : 'edited';
   }
 
   const changes: Change[] = [
-    ...written.map((n) => ({ target: n, text: (planned.get(n) as PolicyFile).text, mode: entries.get(n)?.mode ?? 0o644 })),
+    ...written.map((n) => ({ target: n, temp: (planned.get(n) as Staged).temp as string })),
     ...removed.map((n) => ({ target: n })),
-    ...(kChange === 'unchanged' ? [] : [{ target: kName, text: kText, mode: kEntry?.mode ?? 0o644 }]),
+    ...(kChange === 'unchanged' ? [] : [{ target: kName, temp: temps.write(kText, (entries.get(kName)?.mode ?? 0o644) & 0o777) }]),
   ];
   commit(dir, changes, new Set(entries.keys()), fs);
+  temps.placed();
   return { files, written, removed, unchanged, leftToUser, kustomization: { file: kName, change: kChange } };
 }
 
 interface Change {
   readonly target: string;
-  /** Absent: remove the target. */
-  readonly text?: string;
-  readonly mode?: number;
+  /** The staged temporary file that replaces it; absent: remove the target. */
+  readonly temp?: string;
 }
 
-/** Temp files first, then move aside and rename in; any failure rolls every step back. */
+/** The temporary files of one run, beside their targets; removed again on any failure. */
+class Temps {
+  private readonly tag = `.hubble-advisor-${tempTag()}-${Date.now().toString(36)}`;
+  private readonly open = new Set<string>();
+  private n = 0;
+  constructor(
+    private readonly dir: string,
+    private readonly fs: WriterFs,
+  ) {}
+
+  write(text: string, mode: number): string {
+    const temp = join(this.dir, `${this.tag}-new-${this.n++}.tmp`);
+    this.open.add(temp);
+    this.fs.writeFileSync(temp, text, { flag: 'wx', mode });
+    return temp;
+  }
+
+  remove(temp: string | undefined): void {
+    if (temp === undefined || !this.open.delete(temp)) return;
+    this.fs.unlinkSync(temp);
+  }
+
+  /** Every remaining one was renamed into place. */
+  placed(): void {
+    this.open.clear();
+  }
+
+  removeAll(): void {
+    for (const t of this.open) tryQuietly(() => this.fs.unlinkSync(t));
+    this.open.clear();
+  }
+}
+
+/** Moves the old files aside and renames the staged ones in; any failure rolls every step back. */
 function commit(dir: string, changes: readonly Change[], existing: ReadonlySet<string>, fs: WriterFs): void {
   const tag = `.hubble-advisor-${tempTag()}-${Date.now().toString(36)}`;
-  const temps: string[] = [];
   const backups: { target: string; backup: string }[] = [];
   const placed: { target: string; temp: string }[] = [];
   try {
-    changes.forEach((c, i) => {
-      if (c.text === undefined) return;
-      const temp = join(dir, `${tag}-new-${i}.tmp`);
-      temps.push(temp);
-      fs.writeFileSync(temp, c.text, { flag: 'wx', mode: (c.mode ?? 0o644) & 0o777 });
-    });
     changes.forEach((c, i) => {
       const target = join(dir, c.target);
       if (existing.has(c.target)) {
@@ -222,16 +316,14 @@ function commit(dir: string, changes: readonly Change[], existing: ReadonlySet<s
         fs.renameSync(target, backup);
         backups.push({ target, backup });
       }
-      if (c.text !== undefined) {
-        const temp = join(dir, `${tag}-new-${i}.tmp`);
-        fs.renameSync(temp, target);
-        placed.push({ target, temp });
+      if (c.temp !== undefined) {
+        fs.renameSync(c.temp, target);
+        placed.push({ target, temp: c.temp });
       }
     });
   } catch (e) {
     for (const p of placed.reverse()) tryQuietly(() => fs.renameSync(p.target, p.temp));
     for (const b of backups.reverse()) tryQuietly(() => fs.renameSync(b.backup, b.target));
-    for (const t of temps) tryQuietly(() => fs.unlinkSync(t));
     throw e;
   }
   for (const b of backups) tryQuietly(() => fs.unlinkSync(b.backup));

@@ -67,13 +67,16 @@ class Table<T> {
   }
 }
 
-/** A growable u32 buffer. */
+/** A growable u32 buffer (made as big as it will be where that is known: no copies as it grows). */
 class Words {
-  #a = new Uint32Array(1 << 16);
+  #a: Uint32Array;
   length = 0;
+  constructor(capacity = 1 << 16) {
+    this.#a = new Uint32Array(capacity);
+  }
   push(x: number): void {
     if (this.length === this.#a.length) {
-      const b = new Uint32Array(this.#a.length * 2);
+      const b = new Uint32Array(Math.max(16, this.#a.length * 2));
       b.set(this.#a);
       this.#a = b;
     }
@@ -89,19 +92,38 @@ class Words {
   }
 }
 
+/**
+ * The part's bytes. The JSON is encoded straight into them when it is ASCII (as names and
+ * addresses almost always are: then its UTF-8 is as long as the string), not into bytes of its
+ * own first: at thousands of workloads a part's JSON is MBs.
+ */
 function partBytes(words: Words, json: unknown): Uint8Array {
-  const text = new TextEncoder().encode(JSON.stringify(json));
+  const text = JSON.stringify(json);
   const w = words.words;
-  const out = new Uint8Array(4 * (HEADER_WORDS + w.length) + text.length);
+  const at = 4 * (HEADER_WORDS + w.length);
+  let out = new Uint8Array(at + text.length);
+  const { read, written } = new TextEncoder().encodeInto(text, out.subarray(at));
+  let length = written;
+  if (read !== text.length) {
+    const utf8 = new TextEncoder().encode(text);
+    out = new Uint8Array(at + utf8.length);
+    out.set(utf8, at);
+    length = utf8.length;
+  }
   const head = new Uint32Array(out.buffer, 0, HEADER_WORDS + w.length);
   head[0] = MAGIC;
   head[1] = GRAPH_SNAPSHOT_FORMAT;
   head[2] = w.length;
-  head[3] = text.length;
+  head[3] = length;
   head.set(w, HEADER_WORDS);
-  out.set(text, 4 * (HEADER_WORDS + w.length));
   return out;
 }
+
+const bitCount = (mask: number): number => {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n++;
+  return n;
+};
 
 /** A side's counters that are all zero are left out (a bit per side says which are there). */
 function sideMask(sides: Edge['sides']): number {
@@ -129,7 +151,10 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
   // Drop reasons by object first (most edges share one empty object), then by content.
   const dropAt = new Map<object, number>();
   const drops = new Table<string>();
-  const core = new Words();
+  // Eleven words an edge, and the counters of each side that has any.
+  let size = 0;
+  for (const e of edges) size += 11 + COUNTER_FIELDS.length * bitCount(sideMask(e.sides));
+  const core = new Words(size);
   for (const e of edges) {
     core.push(peers.of(e.from));
     core.push(peers.of(e.to));
@@ -161,7 +186,7 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
     sharedIpWith: edges.map((e) => listJson(e.sharedIpWith)),
   };
   out.set('core', partBytes(core, coreJson));
-  for (const f of fields) out.set(f, partBytes(new Words(), { n: edges.length, lists: edges.map((e) => listJson(e[f] ?? NO_STRINGS)) } satisfies ListJson));
+  for (const f of fields) out.set(f, partBytes(new Words(0), { n: edges.length, lists: edges.map((e) => listJson(e[f] ?? NO_STRINGS)) } satisfies ListJson));
   return out;
 }
 

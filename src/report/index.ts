@@ -36,8 +36,8 @@ export {
   type NamespaceSection,
 } from './inventory.js';
 export { renderInventoryMarkdown, mdCell } from './inventory-markdown.js';
-export { renderInventoryHtml, renderServiceMapSvg, esc } from './inventory-html.js';
+export { inventoryHtmlParts, renderInventoryHtml, esc } from './inventory-html.js';
 export { MAP_WORKLOAD_LIMIT, mapsWorkloads, namespaceMapGraph, reportMapGraph, scopeMapGraph, serviceMapGraph, type ServiceMapGraph, type MapLayout, type MapNode, type MapEdge, type MapGroup, type Box } from './service-map.js';
-export { policyFindings, policyCoverage, observedEdgeStatus } from './policy-findings.js';
+export { policyFindings, policyCoverage, observedEdgeStatus, judgedEdgeStatus, type EdgeStatusOf } from './policy-findings.js';
 export { commentText as printableText } from './yaml-safe.js';
 export { explainJson, renderExplain } from './explain-edge.js';

@@ -2,7 +2,7 @@
  * The inventory as one self-contained HTML file: the same tables as the Markdown plus the service
  * map as inline SVG (laid out before, nothing fetched or computed at view time but hover/click).
  */
-import type { Inventory, InventoryEdge, SideCoverage, WorkloadCoverage } from './inventory.js';
+import { edgeId, type Inventory, type InventoryEdge, type SideCoverage, type WorkloadCoverage } from './inventory.js';
 import { sideCoverageText } from './inventory-markdown.js';
 import { peerLabel } from './edges.js';
 import { droppedPort } from './ports.js';
@@ -92,25 +92,25 @@ const SCRIPT = `
 })();
 `;
 
-export function renderServiceMapSvg(layout: MapLayout): string {
+/** The service map as inline SVG, an element at a time (lines to join with line feeds). */
+function* serviceMapSvgParts(layout: MapLayout): Generator<string> {
   const g = layout.graph;
-  const out: string[] = [];
   const W = Math.ceil(layout.width);
   const H = Math.ceil(layout.height);
-  out.push(`<svg id="map" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="service map">`);
-  out.push(
+  yield `<svg id="map" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="service map">`;
+  yield (
     '<defs>' +
       ['allowed', 'would-drop', 'dropped', 'no-policy']
         .map((s) => `<marker id="arrow-${s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="m-${s}"/></marker>`)
         .join('') +
-      '<style>.m-allowed{fill:#1a7f37}.m-would-drop{fill:#cf222e}.m-dropped{fill:#bc4c00}.m-no-policy{fill:#8c959f}</style></defs>',
+      '<style>.m-allowed{fill:#1a7f37}.m-would-drop{fill:#cf222e}.m-dropped{fill:#bc4c00}.m-no-policy{fill:#8c959f}</style></defs>'
   );
   for (const group of g.groups) {
     const b = layout.groups.get(group.id);
     if (!b) continue;
-    out.push(
+    yield (
       `<g class="group ${group.kind}" data-group="${esc(group.id)}"><rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}"/>` +
-        `<text x="${b.x + 8}" y="${b.y + 16}">${esc(group.label)}</text></g>`,
+        `<text x="${b.x + 8}" y="${b.y + 16}">${esc(group.label)}</text></g>`
     );
   }
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
@@ -121,22 +121,33 @@ export function renderServiceMapSvg(layout: MapLayout): string {
     const from = byId.get(e.from);
     const to = byId.get(e.to);
     const title = [`${from?.title ?? e.from} → ${to?.title ?? e.to}  ${e.ports}`, STATUS_LABEL[e.status] ?? e.status, ...e.evidence];
-    out.push(
-      `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edgeIds.join(' '))}">` +
-        `<title>${escLines(title)}</title><path class="hit" d="${d}"/><path class="line" d="${d}" marker-end="url(#arrow-${e.status})"/></g>`,
+    yield (
+      `<g class="edge ${e.status}${e.hub ? ' hub' : ''}" data-edge="${esc(e.id)}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-edge-ids="${esc(e.edges.map(edgeId).join(' '))}">` +
+        `<title>${escLines(title)}</title><path class="hit" d="${d}"/><path class="line" d="${d}" marker-end="url(#arrow-${e.status})"/></g>`
     );
   }
   for (const n of g.nodes) {
     const b = layout.nodes.get(n.id);
     if (!b) continue;
-    out.push(
+    yield (
       `<g class="node ${n.kind}" data-node="${esc(n.id)}"><title>${esc(n.title)}</title>` +
         `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}"/>` +
-        `<text x="${b.x + 9}" y="${b.y + b.height / 2 + 4}">${esc(n.label)}</text></g>`,
+        `<text x="${b.x + 9}" y="${b.y + b.height / 2 + 4}">${esc(n.label)}</text></g>`
     );
   }
-  out.push('</svg>');
-  return out.join('\n');
+  yield '</svg>';
+}
+
+/** `<div class="map-wrap">` with the map's SVG, in parts: at thousands of workloads it is most of the page. */
+function* mapParts(layout: MapLayout): Generator<string> {
+  yield '<div class="map-wrap">';
+  let first = true;
+  for (const part of serviceMapSvgParts(layout)) {
+    if (!first) yield '\n';
+    first = false;
+    yield part;
+  }
+  yield '</div>';
 }
 
 const round = (v: number): string => String(Math.round(v * 10) / 10);
@@ -147,19 +158,39 @@ const coverageText = (c: WorkloadCoverage | undefined): string =>
 const sideDetail = (s: SideCoverage): string => (s.selectedBy.length === 0 ? 'no policy' : `${sideCoverageText(s)} (${s.selectedBy.join(', ')})`);
 
 export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions = {}): string {
+  return [...inventoryHtmlParts(inv, layout, options)].join('');
+}
+
+/**
+ * `renderInventoryHtml` a section or table at a time, for writing as it is made: at thousands of
+ * workloads the page is tens of MB as the strings it is joined from.
+ */
+export function* inventoryHtmlParts<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions = {}): Generator<string> {
   const title = options.title ?? 'Network inventory';
+  yield '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${esc(title)}</title><style>${CSS}</style></head>\n<body class="hide-hubs"><main>\n`;
+  for (const line of bodyLines(inv, layout, options, title)) {
+    if (typeof line === 'string') yield line;
+    else yield* line;
+    yield '\n';
+  }
+  yield `</main><script>${SCRIPT}</script></body></html>\n`;
+}
+
+/** The lines of `<main>`: each a string, or the parts of one (the map is most of the page). */
+function* bodyLines<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions, title: string): Generator<string | Iterable<string>> {
   const h = inv.health;
   const components = inv.namespaces.reduce((n, s) => n + s.components.length, 0);
-  const body: string[] = [];
-  body.push(`<h1>${esc(title)}</h1>`);
-  body.push(
+  yield `<h1>${esc(title)}</h1>`;
+  yield (
     `<p>Generated by hubble-advisor from the observed baseline: ${formatCount(components)} workloads in ${formatCount(inv.namespaces.length)} namespaces, ` +
       `${formatCount(inv.observedEdges)} observed edges` +
       (h.firstFlowMs !== null && h.lastFlowMs !== null ? `, flows from ${formatTime(h.firstFlowMs)} to ${formatTime(h.lastFlowMs)}` : '') +
       (inv.policies ? `, judged against ${formatCount(inv.policies.policies)} policies from ${formatCount(inv.policies.files.length)} files` : '') +
       '.' +
       (options.generatedAtMs !== undefined ? ` Written at ${formatTime(options.generatedAtMs)}.` : '') +
-      '</p>',
+      '</p>'
   );
   const sections: [string, string][] = [
     ['map-title', 'Service map'],
@@ -170,35 +201,35 @@ export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, 
     ['entities', 'Entities'],
     ...inv.namespaces.map((n): [string, string] => [`ns-${n.namespace}`, n.namespace]),
   ];
-  body.push(`<nav><ol>${sections.map(([id, t]) => `<li><a href="#${esc(id)}">${esc(t)}</a></li>`).join('')}</ol></nav>`);
+  yield `<nav><ol>${sections.map(([id, t]) => `<li><a href="#${esc(id)}">${esc(t)}</a></li>`).join('')}</ol></nav>`;
 
-  body.push('<h2 id="map-title">Service map</h2>');
+  yield '<h2 id="map-title">Service map</h2>';
   if (layout === undefined) {
-    body.push(`<p class="map-note">No service map: ${esc(options.mapMissing ?? 'it could not be laid out')}. The tables below list every edge.</p>`);
+    yield `<p class="map-note">No service map: ${esc(options.mapMissing ?? 'it could not be laid out')}. The tables below list every edge.</p>`;
   } else {
     if (layout.graph.level === 'namespaces') {
-      body.push(
+      yield (
         `<p class="map-note">${formatCount(layout.graph.workloads)} workloads are more than one map can show readably, so this map shows namespaces: ` +
           'the edges between two namespaces are merged into one line (click it for counts and examples), the edges inside a namespace are counted in its title. ' +
-          '<code>hubble-advisor report -o html -n NAMESPACE</code> draws the workloads of the namespaces you name.</p>',
+          '<code>hubble-advisor report -o html -n NAMESPACE</code> draws the workloads of the namespaces you name.</p>'
       );
     }
-    body.push(
+    yield (
       '<div class="map-tools"><span class="legend">' +
         (inv.policies
           ? '<span><i style="background:#1a7f37"></i>allowed</span><span><i style="background:#cf222e"></i>would drop</span><span><i style="background:#bc4c00"></i>dropped (observed)</span><span><i style="background:#8c959f"></i>no policy</span>'
           : '<span><i style="background:#8c959f"></i>observed (no policies loaded)</span><span><i style="background:#bc4c00"></i>dropped (observed)</span>') +
         '</span><label><input type="checkbox" id="show-hubs"> show DNS and hub edges (lines to a node with many peers, e.g. a scraper)</label>' +
         '<label>zoom <input type="range" id="zoom" min="30" max="150" value="100"></label>' +
-        '<span>Hover or click an edge or node for its ports and evidence.</span></div>',
+        '<span>Hover or click an edge or node for its ports and evidence.</span></div>'
     );
-    body.push(`<div class="map-wrap">${renderServiceMapSvg(layout)}</div>`);
-    body.push('<div id="details" aria-live="polite">Click an edge or a node.</div>');
+    yield mapParts(layout);
+    yield '<div id="details" aria-live="polite">Click an edge or a node.</div>';
   }
 
-  body.push('<h2 id="health">Baseline health</h2>');
+  yield '<h2 id="health">Baseline health</h2>';
   const lost = h.lostEvents.reduce((n, l) => n + l.lost, 0);
-  body.push(
+  yield (
     table(
       ['Item', 'Value'],
       [
@@ -214,38 +245,38 @@ export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, 
         ],
         ['Sources', lines(h.sources.map((s) => `${s.kind} ${s.name} (${s.status}, ${formatCount(s.flows)} flows${s.lostEvents > 0 ? `, ${formatCount(s.lostEvents)} lost` : ''})`))],
       ].map(([k, v]) => [esc(k as string), v as string]),
-    ),
+    )
   );
   if (inv.convergence.length > 0) {
-    body.push('<p>Convergence: when each namespace last showed an edge never seen before.</p>');
-    body.push(
+    yield '<p>Convergence: when each namespace last showed an edge never seen before.</p>';
+    yield (
       table(
         ['Namespace', 'Edges', 'Last new edge', 'Quiet for (to its last flow)'],
         inv.convergence.map((c) => [esc(c.namespace), formatCount(c.edges), formatTime(c.lastNewEdgeMs), formatDuration(c.lastSeenMs - c.lastNewEdgeMs)]),
-      ),
+      )
     );
   }
   const p = inv.policies;
   if (p) {
-    body.push('<h2 id="coverage">Policy coverage</h2>');
-    body.push(
+    yield '<h2 id="coverage">Policy coverage</h2>';
+    yield (
       table(
         ['Component (namespace)', 'Ingress', 'Egress'],
         p.coverage.map((c) => [`${esc(c.name)} (${esc(c.namespace)})`, esc(sideDetail(c.ingress)), esc(sideDetail(c.egress))]),
         'coverage',
-      ),
+      )
     );
-    body.push('<h2 id="would-drop">What the policies would drop</h2>');
-    body.push(
+    yield '<h2 id="would-drop">What the policies would drop</h2>';
+    yield (
       p.wouldDrop.length === 0
         ? '<p>Nothing observed.</p>'
         : table(
             ['From', 'To', 'Port', 'Side', 'Reason', 'Policy', 'Flows'],
             p.wouldDrop.map((w) => [esc(peerLabel(w.edge.from)), esc(peerLabel(w.edge.to)), esc(`${w.edge.port}/${w.edge.protocol}`), esc(w.side), esc(w.reason), esc(w.policies.join(', ') || '-'), formatCount(w.edge.flows)]),
-          ),
+          )
     );
-    body.push('<h2 id="dropped">Dropped flows</h2>');
-    body.push(
+    yield '<h2 id="dropped">Dropped flows</h2>';
+    yield (
       p.dropped.length === 0
         ? '<p>None recorded.</p>'
         : table(
@@ -260,35 +291,35 @@ export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, 
               esc(d.policies.join(', ') || '-'),
               esc(d.summary),
             ]),
-          ),
+          )
     );
-    body.push('<h2 id="unused">Rules nothing used</h2>');
-    body.push(p.unusedRules.length === 0 ? '<p>None.</p>' : table(['Policy', 'Rule', 'File'], p.unusedRules.map((u) => [esc(u.policy), esc(u.path), esc(u.file ?? '-')])));
-    body.push('<h2 id="lints">Lints</h2>');
-    body.push(p.lints.length === 0 ? '<p>None.</p>' : table(['Policy', 'Finding'], p.lints.map((l) => [esc(l.policy), esc(l.message)])));
+    yield '<h2 id="unused">Rules nothing used</h2>';
+    yield (p.unusedRules.length === 0 ? '<p>None.</p>' : table(['Policy', 'Rule', 'File'], p.unusedRules.map((u) => [esc(u.policy), esc(u.path), esc(u.file ?? '-')])));
+    yield '<h2 id="lints">Lints</h2>';
+    yield (p.lints.length === 0 ? '<p>None.</p>' : table(['Policy', 'Finding'], p.lints.map((l) => [esc(l.policy), esc(l.message)])));
   }
-  body.push('<h2 id="cross">Cross-namespace communication</h2>');
-  body.push(
+  yield '<h2 id="cross">Cross-namespace communication</h2>';
+  yield (
     inv.crossNamespace.length === 0
       ? '<p>None observed.</p>'
-      : table(['From (namespace)', 'To (namespace)', 'Port', 'Purpose'], inv.crossNamespace.map((r) => [esc(`${r.from} (${r.fromNamespace})`), esc(r.to), esc(r.ports), esc(r.purpose)])),
+      : table(['From (namespace)', 'To (namespace)', 'Port', 'Purpose'], inv.crossNamespace.map((r) => [esc(`${r.from} (${r.fromNamespace})`), esc(r.to), esc(r.ports), esc(r.purpose)]))
   );
-  body.push('<h2 id="external">External egress</h2>');
-  body.push(
+  yield '<h2 id="external">External egress</h2>';
+  yield (
     inv.external.length === 0
       ? '<p>None observed.</p>'
-      : table(['Component (namespace)', 'FQDNs', 'IPs / CIDRs'], inv.external.map((r) => [esc(`${r.component} (${r.namespace})`), lines(r.fqdns), lines(r.cidrs)])),
+      : table(['Component (namespace)', 'FQDNs', 'IPs / CIDRs'], inv.external.map((r) => [esc(`${r.component} (${r.namespace})`), lines(r.fqdns), lines(r.cidrs)]))
   );
-  body.push('<h2 id="entities">Entities</h2>');
-  body.push(
+  yield '<h2 id="entities">Entities</h2>';
+  yield (
     inv.entities.length === 0
       ? '<p>None observed.</p>'
-      : table(['Entity', 'Role', 'Components → port'], inv.entities.map((r) => [esc(r.entity), esc(r.role), lines(r.members)])),
+      : table(['Entity', 'Role', 'Components → port'], inv.entities.map((r) => [esc(r.entity), esc(r.role), lines(r.members)]))
   );
   for (const ns of inv.namespaces) {
-    body.push(`<h2 id="ns-${esc(ns.namespace)}">${esc(ns.namespace)}</h2>`);
+    yield `<h2 id="ns-${esc(ns.namespace)}">${esc(ns.namespace)}</h2>`;
     const withPolicies = inv.policies !== undefined;
-    body.push(
+    yield (
       table(
         withPolicies ? ['Component', 'Ingress', 'Egress', 'Policy'] : ['Component', 'Ingress', 'Egress'],
         ns.components.map((r) => {
@@ -301,12 +332,7 @@ export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, 
           ];
         }),
         'components',
-      ),
+      )
     );
   }
-  return (
-    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${esc(title)}</title><style>${CSS}</style></head>\n<body class="hide-hubs"><main>\n${body.join('\n')}\n</main><script>${SCRIPT}</script></body></html>\n`
-  );
 }

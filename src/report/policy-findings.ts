@@ -85,10 +85,20 @@ export function policyFindings(input: FindingsInput): PolicyFindings {
   };
 }
 
-/** Without policies the map can only tell dropped edges from the rest. */
-export function observedEdgeStatus(edges: readonly Pick<Edge, 'from' | 'to' | 'protocol' | 'port' | 'dropped'>[]): Map<string, EdgeStatus> {
-  return new Map(edges.map((e) => [edgeId(e), e.dropped > 0 ? 'dropped' : 'no-policy']));
-}
+/** What the policies do to an observed edge: the colour of its line on the map. */
+export type EdgeStatusOf = (e: Pick<Edge, 'from' | 'to' | 'protocol' | 'port' | 'dropped'>) => EdgeStatus;
+
+/**
+ * Without policies the map can only tell dropped edges from the rest: read off the edge, without
+ * a map of every edge's id (tens of MB at tens of thousands of edges).
+ */
+export const observedEdgeStatus: EdgeStatusOf = (e) => (e.dropped > 0 ? 'dropped' : 'no-policy');
+
+/** The statuses `policyFindings` judged (`edgeStatus`, by `edgeId`). */
+export const judgedEdgeStatus =
+  (judged: ReadonlyMap<string, EdgeStatus>): EdgeStatusOf =>
+  (e) =>
+    judged.get(edgeId(e)) ?? 'no-policy';
 
 function droppedRow(d: TriagedDrop): DroppedRow {
   const g = d.group;

@@ -4,7 +4,8 @@
  * layout (elkjs) happens in app/, the drawing in inventory-html.ts.
  */
 import type { Edge, Peer } from '../graph/index.js';
-import { cidrName, edgeId, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
+import { cidrName, type EdgeStatus, type Inventory, type InventoryEdge, peerId } from './inventory.js';
+import type { EdgeStatusOf } from './policy-findings.js';
 import { formatPorts } from './ports.js';
 import { formatCount, formatTime } from './table.js';
 
@@ -38,8 +39,8 @@ export interface MapEdge {
   readonly hub: boolean;
   /** Evidence lines: counts, times, L7, pods, policies. */
   readonly evidence: readonly string[];
-  /** The observed edges behind it (`edgeId`). */
-  readonly edgeIds: readonly string[];
+  /** The observed edges behind it (drawn as their `edgeId`s, which are not kept: 60,000 ids are MBs). */
+  readonly edges: readonly Pick<Edge, 'from' | 'to' | 'protocol' | 'port'>[];
 }
 
 export interface ServiceMapGraph {
@@ -98,7 +99,7 @@ export const MAP_WORKLOAD_LIMIT = 200;
 export const MAP_NAMESPACE_LIMIT = 600;
 
 /** The map the report draws for this scope: workloads, or namespaces when there are too many. */
-export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
+export function reportMapGraph(inv: Inventory, status: EdgeStatusOf): ServiceMapGraph | undefined {
   return mapsWorkloads(inv) ? serviceMapGraph(inv, status) : scopeMapGraph(inv, status);
 }
 
@@ -110,12 +111,12 @@ export function reportMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeS
 export const mapsWorkloads = (inv: Pick<Inventory<InventoryEdge>, 'workloads'>): boolean => inv.workloads.length <= MAP_WORKLOAD_LIMIT;
 
 /** `reportMapGraph` for a scope too big for a map of workloads: namespaces, or none when there are too many. */
-export function scopeMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph | undefined {
+export function scopeMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: EdgeStatusOf): ServiceMapGraph | undefined {
   const namespaces = new Set(inv.workloads.map((w) => w.namespace));
   return namespaces.size <= MAP_NAMESPACE_LIMIT ? namespaceMapGraph(inv, status) : undefined;
 }
 
-export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+export function serviceMapGraph(inv: Inventory, status: EdgeStatusOf): ServiceMapGraph {
   const groups = new Map<string, MapGroup>();
   const nodes = new Map<string, MapNode>();
   const node = (id: string, label: string, title: string, kind: MapNode['kind'], group: MapGroup): string => {
@@ -178,7 +179,7 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
   }
   const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
-    const st = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy').reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
+    const st = p.edges.map(status).reduce((a, b) => (STATUS_RANK[b] > STATUS_RANK[a] ? b : a));
     return {
       id: `e${i}`,
       from: p.from,
@@ -187,7 +188,7 @@ export function serviceMapGraph(inv: Inventory, status: ReadonlyMap<string, Edge
       ports: formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))),
       hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
       evidence: evidence(p.edges, status),
-      edgeIds: p.edges.map(edgeId),
+      edges: p.edges,
     };
   });
   const sortedGroups = [...groups.values()].sort((a, b) => groupRank(a) - groupRank(b) || (a.label < b.label ? -1 : 1));
@@ -206,7 +207,7 @@ const PORTS_NAMED = 6;
  * them, with counts per status and example workload pairs as evidence. Hub and DNS edges are hidden
  * until asked for, as on the workload map.
  */
-export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: ReadonlyMap<string, EdgeStatus>): ServiceMapGraph {
+export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, status: EdgeStatusOf): ServiceMapGraph {
   const namespaces: MapGroup = { id: 'namespaces:', label: 'namespaces', kind: 'namespace' };
   const external: MapGroup = { id: EXTERNAL_GROUP, label: 'outside the cluster', kind: 'external' };
   const entities: MapGroup = { id: ENTITY_GROUP, label: 'entities', kind: 'entities' };
@@ -270,7 +271,7 @@ export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, st
   }
   const isHub = markHubs(pairs.values(), nodes);
   const edges = [...pairs.values()].map((p, i): MapEdge => {
-    const statuses = p.edges.map((e) => status.get(edgeId(e)) ?? 'no-policy');
+    const statuses = p.edges.map(status);
     const ports = new Set(p.edges.map((e) => `${e.protocol}/${e.port}`));
     return {
       id: `e${i}`,
@@ -280,7 +281,7 @@ export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, st
       ports: ports.size <= PORTS_NAMED ? formatPorts(p.edges.map((e) => ({ protocol: e.protocol, port: e.port }))) : `${formatCount(ports.size)} ports`,
       hub: isHub(p.from) || isHub(p.to) || p.edges.every((e) => e.port === 53 && (e.protocol === 'UDP' || e.protocol === 'TCP')),
       evidence: mergedEvidence(p.edges, statuses),
-      edgeIds: p.edges.map(edgeId),
+      edges: p.edges,
     };
   });
   const groups = [entities, namespaces, external].filter((g) => [...nodes.values()].some((n) => n.group === g.id));
@@ -296,13 +297,31 @@ function mergedEvidence(edges: readonly InventoryEdge[], statuses: readonly Edge
     `${formatCount(edges.length)} observed edge${edges.length === 1 ? '' : 's'}, ${formatCount(flows)} flows: ` +
       [...byStatus.entries()].sort(([a], [b]) => STATUS_RANK[b] - STATUS_RANK[a]).map(([s, n]) => `${formatCount(n)} ${s.replace('-', ' ')}`).join(', '),
   ];
-  const examples = edges
-    .map((e, i) => ({ e, s: statuses[i] ?? 'no-policy' }))
-    .sort((a, b) => STATUS_RANK[b.s] - STATUS_RANK[a.s] || b.e.flows - a.e.flows)
-    .slice(0, EXAMPLES);
+  const statusAt = (i: number): EdgeStatus => statuses[i] ?? 'no-policy';
+  const examples = firstOf(edges.length, EXAMPLES, (i, j) => STATUS_RANK[statusAt(j)] - STATUS_RANK[statusAt(i)] || (edges[j] as InventoryEdge).flows - (edges[i] as InventoryEdge).flows).map((i) => ({
+    e: edges[i] as InventoryEdge,
+    s: statusAt(i),
+  }));
   for (const { e, s } of examples) out.push(`  ${endName(e.from)} → ${endName(e.to)} ${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${s.replace('-', ' ')}`);
   if (edges.length > EXAMPLES) out.push(`  … and ${formatCount(edges.length - EXAMPLES)} more (report -o html -n NAMESPACE draws them one by one)`);
   return out;
+}
+
+/**
+ * The first `k` of the indices 0..n-1 in the order of `compare` (ties in index order): what a
+ * stable sort's first `k` would be, without an object per element (a merged edge of the
+ * namespace map stands for up to tens of thousands of edges).
+ */
+function firstOf(n: number, k: number, compare: (i: number, j: number) => number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (best.length === k && compare(i, best[k - 1] as number) >= 0) continue;
+    let at = best.length;
+    while (at > 0 && compare(i, best[at - 1] as number) < 0) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }
 
 function endName(p: Peer): string {
@@ -345,10 +364,10 @@ function markHubs(pairs: Iterable<{ readonly from: string; readonly to: string }
 
 const groupRank = (g: MapGroup): number => (g.kind === 'entities' ? 0 : g.kind === 'namespace' ? 1 : 2);
 
-function evidence(edges: readonly Edge[], status: ReadonlyMap<string, EdgeStatus>): string[] {
+function evidence(edges: readonly Edge[], status: EdgeStatusOf): string[] {
   const out: string[] = [];
   for (const e of edges) {
-    const st = status.get(edgeId(e)) ?? 'no-policy';
+    const st = status(e);
     out.push(
       `${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${formatCount(e.connections)} connections, ${formatCount(e.forwarded)} forwarded` +
         (e.dropped > 0 ? `, ${formatCount(e.dropped)} dropped (${Object.keys(e.dropReasons).join(', ')})` : '') +

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GRAPH_SNAPSHOT_FORMAT, type SnapshotPart } from '../graph/index.js';
 import { GENERATION_TRIGGERS } from './migrations/006-graph-snapshot.js';
-import type { Db } from './open.js';
+import { type Db, limitPageCache, READ_PAGE_CACHE_KIB } from './open.js';
 
 /**
  * The stored snapshot of the resolved graph (migration 6): parts of graph/snapshot-codec.ts, each
@@ -126,6 +126,8 @@ export function storeSnapshot(path: string, snapshot: PendingSnapshot): boolean 
   try {
     db = new Database(path, { fileMustExist: true, timeout: WRITE_WAIT_MS });
     const conn = db;
+    // The parts' pages are written once: a cache of them is RSS at the read's peak (16 MB by default).
+    limitPageCache(conn, READ_PAGE_CACHE_KIB);
     if (graphGeneration(conn) !== snapshot.generation) return false;
     const parts = snapshot.parts();
     if (parts.size === 0) return false;

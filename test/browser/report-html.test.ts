@@ -160,7 +160,7 @@ browserDescribe('report -o html in a real browser', () => {
     const file = join(SHOTS, 'seventy-apps.html');
     const { edges, workloads } = seventyApps();
     const inv = buildInventory({ edges, workloads, convergence: [], health: { firstFlowMs: 0, lastFlowMs: 1, flows: 1, sources: [], lostEvents: [], verdicts: {}, dropReasons: {} } });
-    const layout = await layoutServiceMap(serviceMapGraph(inv, observedEdgeStatus(inv.edges)));
+    const layout = await layoutServiceMap(serviceMapGraph(inv, observedEdgeStatus));
     writeFileSync(file, renderInventoryHtml(inv, layout));
     const { page, errors } = await open(browser, file);
     expect(errors).toEqual([]);

@@ -133,6 +133,16 @@ describe('a current snapshot', () => {
     }, 120_000);
   }
 
+  it('keeps names and lists outside ASCII as they are (a DNS name, an HTTP path, a pod name in any script)', () => {
+    const edges = withDb(samples, (db) => loadGraph(db, { snapshot: false }).edges);
+    const [first, ...rest] = edges;
+    if (first === undefined) throw new Error('no edges in the samples');
+    const wide = [{ ...first, to: { kind: 'fqdn' as const, fqdn: 'bücher.example' }, httpRequests: ['GET /café/日本'], srcPods: ['pod-ü-0'] }, ...rest];
+    const parts = new Map(encodeGraphSnapshot(wide, EVIDENCE_FIELDS, { workloads: 1 }));
+    const evidence = new Map(EVIDENCE_FIELDS.map((f) => [f, parts.get(f) as Uint8Array]));
+    expect(decodeGraphSnapshot(parts.get('core') as Uint8Array, evidence)).toStrictEqual(wide);
+  });
+
   it('is what the read returns (a snapshot at the current generation is trusted, so only the generation guards it)', () => {
     const path = copyOf(samples, 'poisoned.db');
     const { edges, generation } = withDb(path, (db) => ({ edges: loadGraph(db, { snapshot: false }).edges, generation: graphGeneration(db) as number }));

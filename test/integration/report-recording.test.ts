@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
@@ -150,6 +152,26 @@ describe('report on the bundled home-lab recording', () => {
     const postgres = rows(mdWithPolicies, 'dbms').find((r) => r[0]?.startsWith('**postgres**'));
     expect(postgres?.[3]).toBe('in: enforced<br>out: enforced');
     expect(section(mdWithPolicies, 'Lints')).toContain('cnpg-instance-manager');
+  });
+
+  it('-o html is written as it is made, never held whole: several writes to stdout, the same bytes as --out', async () => {
+    const writes: string[] = [];
+    const code = await run(['--db', db, 'report', '-o', 'html'], {
+      stdout: { write: (s: string) => writes.push(s) },
+      stderr: { write: () => true },
+      stdin: Readable.from([]),
+      env: {},
+      stderrIsTTY: false,
+    });
+    expect(code).toBe(0);
+    const page = writes.join('');
+    expect(page.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(writes.length).toBeGreaterThan(1);
+    expect(Math.max(...writes.map((w) => w.length))).toBeLessThan(page.length / 2);
+    const out = tmp.file('map.html');
+    const r = await runCli(['--db', db, 'report', '-o', 'html', '--out', out]);
+    expect(readFileSync(out, 'utf8')).toBe(page);
+    expect(r.stderr).toBe(`Wrote ${out} (HTML, ${Buffer.byteLength(page)} bytes)\n`);
   });
 
   it('-n limits the namespace sections and writes --out atomically, saying where', async () => {

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { applyEdits, policyFileName, policyFiles, proposalDiff, proposeFromDatabase, readWorkloadConfig, recommendFromDatabase, writePolicyDirectory } from '../../app/index.js';
 import { loadPolicyFlag } from './drops.js';
 import type { RecommendRequest } from '../../app/recommend.js';
@@ -9,6 +9,7 @@ import { lintLines, printableText, recommendationEvidenceJson, recommendationJso
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
+import { writeFileAtomically } from '../write-file.js';
 
 interface RecommendFlags {
   readonly namespace?: string[];
@@ -82,7 +83,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
         for (const line of lintLines(r.lints)) ctx.io.stderr.write(`${line}\n`);
-        if (flags.evidence) writeFileAtomically(flags.evidence, `${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`);
+        if (flags.evidence) writeFileAtomically(flags.evidence, [`${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`]);
         if (proposal) {
           ctx.io.stderr.write(
             `Against your policies: ${proposal.alreadyAllowed} observed edges already allowed; ${proposal.edits.reduce((n, e) => n + e.added.length, 0)} additions (rules, or ports to an existing rule) to ${proposal.edits.length} of your files; ${r.policies.length} new policies\n`,
@@ -130,11 +131,4 @@ function parseCiliumVersion(value: string): CiliumVersion {
   const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:-[0-9A-Za-z.-]+)?$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('use a Cilium release such as 1.18 or 1.17.4');
   return { major: Number(m[1]), minor: Number(m[2]) };
-}
-
-/** Temp file + rename, so a reader never sees half a file. */
-function writeFileAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

@@ -1,10 +1,12 @@
 import { type Command, Option } from 'commander';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { readWorkloadConfig, reportText } from '../../app/index.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readWorkloadConfig, reportParts } from '../../app/index.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { openDatabase } from '../../store/index.js';
+import { writeParts } from '../../report/index.js';
 import type { CommandContext } from '../context.js';
+import { writeFileAtomically } from '../write-file.js';
 import { collect, loadPolicyFlag, policiesOption } from './drops.js';
 
 interface ReportFlags {
@@ -56,9 +58,9 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       const workloadConfig = flags.workloadConfig === undefined ? undefined : readWorkloadConfig(flags.workloadConfig);
       const loaded = flags.policies && flags.policies.length > 0 ? await loadPolicyFlag(ctx, flags.policies) : undefined;
       const db = openDatabase(dbPath, { readonly: true });
-      let text: string;
+      let parts: Iterable<string>;
       try {
-        text = await reportText(
+        parts = await reportParts(
           db,
           {
             ...(flags.namespace && flags.namespace.length > 0 && { namespaces: flags.namespace }),
@@ -71,18 +73,11 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       } finally {
         db.close();
       }
-      if (flags.out === undefined) ctx.io.stdout.write(text);
+      if (flags.out === undefined) writeParts((s) => ctx.io.stdout.write(s), parts);
       else {
-        writeAtomically(flags.out, text);
-        ctx.io.stderr.write(`Wrote ${flags.out} (${flags.output === 'html' ? 'HTML' : 'Markdown'}, ${Buffer.byteLength(text)} bytes)\n`);
+        const bytes = writeFileAtomically(flags.out, parts);
+        ctx.io.stderr.write(`Wrote ${flags.out} (${flags.output === 'html' ? 'HTML' : 'Markdown'}, ${bytes} bytes)\n`);
       }
       ctx.setExitCode(EXIT_OK);
     });
-}
-
-/** Temp file beside the target, then rename: a reader never sees half a report. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

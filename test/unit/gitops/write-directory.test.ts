@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { writePolicyDirectory } from '../../../src/app/write-policies.js';
-import { isOwnedText, MARKER, nodeWriterFs, policyFileName, type WriterFs } from '../../../src/gitops/index.js';
+import { policyFiles, writePolicyDirectory } from '../../../src/app/write-policies.js';
+import { isOwnedText, MARKER, nodeWriterFs, type PolicyFile, policyFileName, writePolicyFiles, type WriterFs } from '../../../src/gitops/index.js';
 import type { TempDir } from '../../helpers/paths.js';
 import { cnp, copyRepo, recommendation, snapshot } from './gitops-helpers.js';
 
@@ -73,6 +73,33 @@ describe('recommend --out inside a GitOps repository', () => {
     expect(w.written).toEqual([expect.stringMatching(/^cnp-dbms\.postgres~[0-9a-f]{8}\.yaml$/)]);
     const after = snapshot(repo.path);
     expect(after['apps/dbms/policies/cnp-dbms.postgres.yaml']).toBe(before['apps/dbms/policies/cnp-dbms.postgres.yaml']);
+  });
+
+  it('a policy moved aside by a user\'s file of its name gets the mode of a new file, not the user file\'s', () => {
+    repo = copyRepo();
+    const dir = policiesDir(repo);
+    writeFileSync(join(dir, 'cnp-dbms.postgres.yaml'), '# my notes, not a policy\n', { mode: 0o600 });
+    const w = writePolicyDirectory(dir, recommendation([cnp('dbms', 'postgres', 'postgres')]));
+    expect(w.written).toEqual([expect.stringMatching(/^cnp-dbms\.postgres~[0-9a-f]{8}\.yaml$/)]);
+    expect(lstatSync(join(dir, w.written[0] as string)).mode & 0o777).toBe(0o644);
+    expect(lstatSync(join(dir, 'cnp-dbms.postgres.yaml')).mode & 0o777).toBe(0o600);
+  });
+
+  it('stages each policy as it comes, so their texts are never all in memory at once', () => {
+    repo = copyRepo();
+    const dir = policiesDir(repo);
+    const files = policyFiles(recommendation([cnp('dbms', 'postgres', 'postgres'), cnp('dbms', 'pgbouncer', 'pgbouncer'), cnp('dbms', 'redis', 'redis')]));
+    const stagedBefore: number[] = [];
+    function* oneAtATime(): Generator<PolicyFile> {
+      for (const f of files) {
+        stagedBefore.push(readdirSync(dir).filter((n) => n.startsWith('.hubble-advisor')).length);
+        yield f;
+      }
+    }
+    const w = writePolicyFiles(dir, oneAtATime());
+    expect(stagedBefore).toEqual([0, 1, 2]);
+    expect(w.written).toHaveLength(3);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.hubble-advisor'))).toEqual([]);
   });
 
   it('does not write a policy that a user file in the directory already defines', () => {
