@@ -300,32 +300,45 @@ function responsible(s: SideDecision, set: PolicySet, request: EvaluationRequest
 }
 
 function unusedRules(set: PolicySet, usedRefs: ReadonlySet<RuleRef>, ns: readonly string[] | undefined): { unusedRules: UnusedRule[]; unusedDnsRules: number } {
-  const used = new Set([...usedRefs].map(ruleKey));
-  const out = new Map<string, UnusedRule>();
-  const dns = new Set<string>();
+  // Entries no edge used by reference object; most entries are used and need no key built.
+  const unused: { readonly entry: CompiledEntry; readonly direction: Direction }[] = [];
   for (const rule of set.rules) {
     if (ns !== undefined && rule.policy.namespace !== undefined && !ns.includes(rule.policy.namespace)) continue;
-    for (const dir of ['ingress', 'egress'] as const) {
-      for (const e of rule[dir].entries) {
+    for (const direction of ['ingress', 'egress'] as const) {
+      for (const e of rule[direction].entries) {
         // A rule that selects nothing (`- {}`, the placeholder that turns default deny on) cannot be used.
-        // A used reference object is a used key: most entries are, and need no key built.
-        if (e.deny || usedRefs.has(e.ref) || isPlaceholder(e)) continue;
-        const k = ruleKey(e.ref);
-        if (used.has(k)) continue;
-        if (allowsOnlyDns(e)) {
-          dns.add(k);
-          continue;
-        }
-        if (!out.has(k)) {
-          out.set(k, {
-            policy: policyLabel(e.ref),
-            direction: dir,
-            ruleIndex: e.ref.ruleIndex,
-            path: e.ref.path,
-            ...(e.ref.origin && { file: e.ref.origin.file }),
-          });
-        }
+        if (!e.deny && !usedRefs.has(e.ref) && !isPlaceholder(e)) unused.push({ entry: e, direction });
       }
+    }
+  }
+  if (unused.length === 0) return { unusedRules: [], unusedDnsRules: 0 };
+  // An entry is used too when a copy of it was (the same document read twice): keys of the used
+  // references of the same policies only, so 100,000 used ones need no key each.
+  const policies = new Map<string, Set<string | undefined>>();
+  for (const { entry } of unused) {
+    const namespaces = policies.get(entry.ref.name);
+    if (namespaces === undefined) policies.set(entry.ref.name, new Set([entry.ref.namespace]));
+    else namespaces.add(entry.ref.namespace);
+  }
+  const used = new Set<string>();
+  for (const r of usedRefs) if (policies.get(r.name)?.has(r.namespace) === true) used.add(ruleKey(r));
+  const out = new Map<string, UnusedRule>();
+  const dns = new Set<string>();
+  for (const { entry: e, direction } of unused) {
+    const k = ruleKey(e.ref);
+    if (used.has(k)) continue;
+    if (allowsOnlyDns(e)) {
+      dns.add(k);
+      continue;
+    }
+    if (!out.has(k)) {
+      out.set(k, {
+        policy: policyLabel(e.ref),
+        direction,
+        ruleIndex: e.ref.ruleIndex,
+        path: e.ref.path,
+        ...(e.ref.origin && { file: e.ref.origin.file }),
+      });
     }
   }
   return { unusedRules: [...out.values()].sort((a, b) => cmp(a.policy, b.policy) || cmp(a.path, b.path)), unusedDnsRules: dns.size };

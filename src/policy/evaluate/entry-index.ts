@@ -30,6 +30,7 @@ const indexes = new WeakMap<DirectionPart, EntryIndex | { scans: number }>();
 const NONE: readonly CompiledEntry[] = [];
 const peerKeys = new WeakMap<ResolvedPeer, readonly string[]>();
 
+/** A label's index key (`key=value`, any source): what the entry and subject indexes file under. */
 const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
 
 /** The selector a peer is matched with, when it must match the peer's labels to match at all. */
@@ -43,7 +44,7 @@ function labelSelector(m: PeerMatcher): CompiledSelector | undefined {
  */
 const requirementKeys = new WeakMap<Requirement, readonly string[]>();
 
-function keysOf(q: Requirement): readonly string[] {
+export function keysOf(q: Requirement): readonly string[] {
   let keys = requirementKeys.get(q);
   if (keys === undefined) requirementKeys.set(q, (keys = q.values.map((v) => labelKey(q.key, v))));
   return keys;
@@ -95,7 +96,8 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
 
 const NO_REQUIREMENTS: CompiledSelector = [];
 
-function labelKeysOf(peer: ResolvedPeer): readonly string[] {
+/** The index keys of a peer's labels, made once per (never mutated) resolved peer. */
+export function labelKeysOf(peer: ResolvedPeer): readonly string[] {
   let keys = peerKeys.get(peer);
   if (keys === undefined) peerKeys.set(peer, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
   return keys;

@@ -5,6 +5,7 @@
  * label (an empty selector, only `NotIn`/`Exists`...). Callers still match each candidate in full.
  */
 import type { CompiledRule, PolicySet } from './compiled.js';
+import { keysOf, labelKeysOf } from './entry-index.js';
 import type { ResolvedPeer } from './peer.js';
 
 interface SubjectIndex {
@@ -16,25 +17,23 @@ interface SubjectIndex {
 
 const indexes = new WeakMap<PolicySet, SubjectIndex>();
 
-const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
 
 function indexSubjects(rules: readonly CompiledRule[]): SubjectIndex {
   // The pivot of each rule is its rarest required label across all rules (a workload label rather
   // than the namespace every policy of the namespace requires).
   const uses = new Map<string, number>();
   const required = rules.map((r) => r.subject.selector.filter((q) => q.operator === 'In' && q.values.length > 0));
-  for (const reqs of required) for (const q of reqs) for (const v of q.values) uses.set(labelKey(q.key, v), (uses.get(labelKey(q.key, v)) ?? 0) + 1);
+  for (const reqs of required) for (const q of reqs) for (const k of keysOf(q)) uses.set(k, (uses.get(k) ?? 0) + 1);
   const byLabel = new Map<string, number[]>();
   const unindexed: number[] = [];
   required.forEach((reqs, i) => {
-    const cost = (q: (typeof reqs)[number]): number => q.values.reduce((n, v) => n + (uses.get(labelKey(q.key, v)) ?? 0), 0);
+    const cost = (q: (typeof reqs)[number]): number => keysOf(q).reduce((n, k) => n + (uses.get(k) ?? 0), 0);
     const pivot = reqs.reduce<(typeof reqs)[number] | undefined>((best, q) => (best === undefined || cost(q) < cost(best) ? q : best), undefined);
     if (pivot === undefined) {
       unindexed.push(i);
       return;
     }
-    for (const v of new Set(pivot.values)) {
-      const k = labelKey(pivot.key, v);
+    for (const k of new Set(keysOf(pivot))) {
       const list = byLabel.get(k);
       if (list === undefined) byLabel.set(k, [i]);
       else list.push(i);
@@ -59,6 +58,6 @@ export function candidateRules(set: PolicySet, subject: ResolvedPeer): CompiledR
   let index = indexes.get(set);
   if (index === undefined) indexes.set(set, (index = indexSubjects(set.rules)));
   const hits = new Set<number>(index.unindexed);
-  for (const l of subject.labels) for (const i of index.byLabel.get(labelKey(l.key, l.value)) ?? []) hits.add(i);
+  for (const k of labelKeysOf(subject)) for (const i of index.byLabel.get(k) ?? []) hits.add(i);
   return [...hits].sort((a, b) => a - b).map((i) => set.rules[i] as CompiledRule);
 }
