@@ -11,6 +11,7 @@ import { InputError, UsageError } from '../errors.js';
 import {
   addBatch,
   addSetBatch,
+  batchFromText,
   emptyLoad,
   emptySetLoad,
   finishSetLoad,
@@ -74,7 +75,7 @@ function inBackground<T>(paths: readonly string[], options: LoadPoliciesOptions,
     worker.on('message', (m: PolicyLoadMessage) => {
       if (settled) return;
       try {
-        if (m.kind === 'batch') add(m.batch);
+        if (m.kind === 'batch') add(batchFromText(m.json));
         else if (m.kind === 'failed') fail(rebuild(m.error));
         else {
           settled = true;
