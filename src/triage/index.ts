@@ -20,6 +20,7 @@ export {
 } from './explain.js';
 export {
   checkBaseline,
+  prepareBaseline,
   evaluatorPeer,
   edgeRequests,
   workloadLabels,
