@@ -2,7 +2,7 @@
 import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } from '../policy/index.js';
 import type { Db } from '../store/index.js';
 import { edgeKey, peerKey, type Edge } from '../graph/index.js';
-import { checkBaseline, diffPolicySets, prepareBaseline, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
+import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
 import { queryEdges, type EdgesResult } from './edges.js';
 
 export interface CheckRequest {
@@ -28,9 +28,6 @@ export type CheckGraph = Pick<EdgesResult<JudgedEdge>, 'edges' | 'workloads'>;
  * Read apart from the judging so the policies can be read meanwhile.
  */
 export const readCheckGraph = (db: Db): CheckGraph => queryEdges(db, { evidence: JUDGED_EVIDENCE });
-
-/** What `checkGraph` of this graph does first whatever the policies (`prepareBaseline`): for a caller waiting for them. */
-export const prepareCheckGraph = (graph: CheckGraph): void => prepareBaseline(graph.edges, graph.workloads);
 
 /** `checkFromDatabase` on a graph read with `readCheckGraph` from the same database. */
 export function checkGraph(db: Db, graph: CheckGraph, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {

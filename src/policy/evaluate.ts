@@ -12,7 +12,7 @@ import type { L7Request } from './evaluate/l7.js';
 import { resolvePeer, type Peer } from './evaluate/peer.js';
 import type { FlowProtocol, L4Request } from './evaluate/ports.js';
 import { resolveOptions, type EvaluateOptions } from './evaluate/options.js';
-import { evaluateSide, INDEXED, SCAN, subjectKey, type SideLookup } from './evaluate/side.js';
+import { evaluateSide, INDEXED, SCAN, type SideLookup } from './evaluate/side.js';
 import { deriveSubjectIndex } from './evaluate/subject-index.js';
 
 /** One request-direction connection attempt (replies are never evaluated: conntrack passes them). */
@@ -122,15 +122,6 @@ function compilePolicy(p: Policy): { rules: CompiledRule[]; notes: string[] } {
       return never;
     }
   }
-}
-
-/**
- * Does now what evaluating `request` would do first whatever the policies: its peers resolved
- * (remembered per peer object) and keyed. A caller still waiting for its policies does this meanwhile.
- */
-export function prepareRequest(request: EvaluationRequest): void {
-  subjectKey(resolvePeer(request.source));
-  subjectKey(resolvePeer(request.destination));
 }
 
 export function evaluate(set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {

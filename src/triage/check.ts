@@ -8,7 +8,6 @@ import type { CompiledEntry } from '../policy/evaluate/compiled.js';
 import {
   evaluate,
   policyLabel,
-  prepareRequest,
   type Direction,
   type EvaluateOptions,
   type EvaluationRequest,
@@ -235,19 +234,6 @@ export function inferClusterName(workloads: readonly WorkloadInfo[]): string | u
 }
 
 const workloadKey = (w: { namespace: string; kind: string; name: string }): string => `${w.namespace}/${w.kind}/${w.name}`;
-
-/**
- * Does ahead what `checkBaseline` of these edges and workloads does first whatever the policies:
- * the evaluator peers of every forwarded edge made and resolved (each is remembered). `check`
- * does this while its policies are still being read on another thread.
- */
-export function prepareBaseline(edges: readonly JudgedEdge[], workloads: readonly WorkloadInfo[]): void {
-  const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
-  for (const e of edges) {
-    if (e.forwarded <= 0 || clusterEndpointOf(e.from) !== undefined || clusterEndpointOf(e.to) !== undefined) continue;
-    for (const request of edgeRequests(e, byKey)) prepareRequest(request);
-  }
-}
 
 export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
   const ns = options.namespaces && options.namespaces.length > 0 ? options.namespaces : undefined;

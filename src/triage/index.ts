@@ -20,7 +20,6 @@ export {
 } from './explain.js';
 export {
   checkBaseline,
-  prepareBaseline,
   evaluatorPeer,
   edgeRequests,
   workloadLabels,

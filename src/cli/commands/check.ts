@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { checkGraph, diffFromDatabase, explainFromDatabase, loadPolicySetInBackground, prepareCheckGraph, readCheckGraph, type LoadedPolicies } from '../../app/index.js';
+import { checkGraph, diffFromDatabase, explainFromDatabase, loadPolicySetInBackground, readCheckGraph, type LoadedPolicies } from '../../app/index.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { checkJson, diffJson, explainJson, renderCheckTable, renderDiffTable, renderExplain } from '../../report/index.js';
 import { ExplainInputError } from '../../triage/index.js';
@@ -103,10 +103,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
         const { loaded, read } = await readWhileLoading(ctx, flags.policies, loadPolicySetInBackground, (l) => l.count, () => {
           const db = openDatabase(dbPath, { readonly: true });
           try {
-            const graph = readCheckGraph(db);
-            // The edges' peers are resolved while the other thread still parses.
-            prepareCheckGraph(graph);
-            return { db, graph };
+            return { db, graph: readCheckGraph(db) };
           } catch (e) {
             db.close();
             throw e;

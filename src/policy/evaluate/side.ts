@@ -210,7 +210,7 @@ function selectingFacts(selecting: readonly CompiledRule[], direction: Direction
 }
 
 const subjectKeys = new WeakMap<ResolvedPeer, string>();
-export const subjectKey = (subject: ResolvedPeer): string => {
+const subjectKey = (subject: ResolvedPeer): string => {
   let k = subjectKeys.get(subject);
   if (k === undefined) subjectKeys.set(subject, (k = `${subject.isHost ? 1 : 0}|${JSON.stringify(subject.labels.map((l) => [l.source, l.key, l.value]))}`));
   return k;
