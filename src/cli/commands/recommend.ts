@@ -8,6 +8,7 @@ import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM,
 import { lintLines, printableText, recommendationEvidenceJson, recommendationJson, recommendationYamlParts, writeParts } from '../../report/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
+import { writeHoldingSignals } from '../held-write.js';
 import { outputOption } from '../options.js';
 import { writeFileAtomically } from '../write-file.js';
 
@@ -83,7 +84,8 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
           ctx.io.stderr.write(`Warning: the newest flow is from ${new Date(r.newestFlowMs).toISOString()}, more than a day ago\n`);
         }
         for (const line of lintLines(r.lints)) ctx.io.stderr.write(`${line}\n`);
-        if (flags.evidence) writeFileAtomically(flags.evidence, [`${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`]);
+        const evidence = flags.evidence;
+        if (evidence !== undefined) await writeHoldingSignals(ctx, evidence, () => writeFileAtomically(evidence, [`${JSON.stringify(recommendationEvidenceJson(r), null, 2)}\n`]));
         if (proposal) {
           ctx.io.stderr.write(
             `Against your policies: ${proposal.alreadyAllowed} observed edges already allowed; ${proposal.edits.reduce((n, e) => n + e.added.length, 0)} additions (rules, or ports to an existing rule) to ${proposal.edits.length} of your files; ${r.policies.length} new policies\n`,
@@ -95,14 +97,15 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
             ctx.io.stdout.write(proposalDiff(proposal, policyFiles(r).map((f) => ({ name: `${dir.replace(/\/$/, '')}/${policyFileName(f)}`, text: f.text }))));
           }
           if (flags.write) {
-            const edited = applyEdits(proposal);
+            const edited = await writeHoldingSignals(ctx, 'the edited policy files', () => applyEdits(proposal));
             ctx.io.stderr.write(`Edited ${edited.length} files in place${edited.length > 0 ? `: ${edited.join(', ')}` : ''}\n`);
           }
         }
         if (flags.output === 'diff' && !flags.out) {
           // The diff above is the output; new policies land with --out.
         } else if (flags.out) {
-          const w = writePolicyDirectory(flags.out, r);
+          const out = flags.out;
+          const w = await writeHoldingSignals(ctx, out, () => writePolicyDirectory(out, r));
           for (const u of w.leftToUser) ctx.io.stderr.write(`Note: not written, a file that is not ours already defines ${u}\n`);
           ctx.io.stderr.write(`${flags.out}: ${w.written.length} written, ${w.unchanged.length} unchanged, ${w.removed.length} removed; ${w.kustomization.file} ${w.kustomization.change}\n`);
           if (flags.output === 'json') ctx.io.stdout.write(`${JSON.stringify({ directory: flags.out, ...w }, null, 2)}\n`);

@@ -6,6 +6,7 @@ import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { openDatabase } from '../../store/index.js';
 import { writeParts } from '../../report/index.js';
 import type { CommandContext } from '../context.js';
+import { writeHoldingSignals } from '../held-write.js';
 import { writeFileAtomically } from '../write-file.js';
 import { collect, loadPolicyFlag, policiesOption } from './drops.js';
 
@@ -75,7 +76,8 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       }
       if (flags.out === undefined) writeParts((s) => ctx.io.stdout.write(s), parts);
       else {
-        const bytes = writeFileAtomically(flags.out, parts);
+        const out = flags.out;
+        const bytes = await writeHoldingSignals(ctx, out, () => writeFileAtomically(out, parts));
         ctx.io.stderr.write(`Wrote ${flags.out} (${flags.output === 'html' ? 'HTML' : 'Markdown'}, ${bytes} bytes)\n`);
       }
       ctx.setExitCode(EXIT_OK);
