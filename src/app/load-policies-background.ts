@@ -75,7 +75,7 @@ function inBackground<T>(paths: readonly string[], options: LoadPoliciesOptions,
     worker.on('message', (m: PolicyLoadMessage) => {
       if (settled) return;
       try {
-        if (m.kind === 'batch') add('json' in m ? batchFromText(m.json) : m.batch);
+        if (m.kind === 'batch') add(batchFromText(m.json));
         else if (m.kind === 'failed') fail(rebuild(m.error));
         else {
           settled = true;

@@ -20,8 +20,6 @@ export type PolicyLoadFailure =
 export type PolicyLoadMessage =
   /** A `PolicyFileBatch` as `batchText` wrote it. */
   | { readonly kind: 'batch'; readonly json: string }
-  /** One too large for a string as JSON (aliases of a large YAML anchor, spelled out each time). */
-  | { readonly kind: 'batch'; readonly batch: PolicyFileBatch }
   | { readonly kind: 'done' }
   | { readonly kind: 'failed'; readonly error: PolicyLoadFailure };
 
@@ -36,13 +34,7 @@ const post = (m: PolicyLoadMessage): void => port.postMessage(m);
 let pending: PolicyFileBatch = { files: [], policies: [], errors: [], notes: [] };
 const flush = (): void => {
   if (pending.files.length === 0) return;
-  let json: string | undefined;
-  try {
-    json = batchText(pending);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-  }
-  post(json === undefined ? { kind: 'batch', batch: pending } : { kind: 'batch', json });
+  post({ kind: 'batch', json: batchText(pending) });
   pending = { files: [], policies: [], errors: [], notes: [] };
 };
 
