@@ -11,7 +11,6 @@ import { InputError, UsageError } from '../errors.js';
 import {
   addBatch,
   addSetBatch,
-  batchFromText,
   emptyLoad,
   emptySetLoad,
   finishSetLoad,
@@ -75,7 +74,7 @@ function inBackground<T>(paths: readonly string[], options: LoadPoliciesOptions,
     worker.on('message', (m: PolicyLoadMessage) => {
       if (settled) return;
       try {
-        if (m.kind === 'batch') add(batchFromText(m.json));
+        if (m.kind === 'batch') add(m.batch);
         else if (m.kind === 'failed') fail(rebuild(m.error));
         else {
           settled = true;

@@ -56,15 +56,6 @@ export interface PolicyFileBatch {
   readonly notes: PolicyParseNote[];
 }
 
-/*
- * Batches cross between threads as JSON text, not as objects for postMessage to clone: the
- * receiving thread is the one that judges, and JSON.parse builds 3,000 parsed policies in less
- * time than the structured-clone reader. Parsed policies are plain data (no undefined-valued
- * keys, non-finite numbers or shared objects), so the text gives back exactly what was sent.
- */
-export const batchText = (batch: PolicyFileBatch): string => JSON.stringify(batch);
-export const batchFromText = (text: string): PolicyFileBatch => JSON.parse(text) as PolicyFileBatch;
-
 export const emptyLoad = (): LoadedPolicies => ({ policies: [], errors: [], notes: [], files: [] });
 
 export function addBatch(into: LoadedPolicies, batch: PolicyFileBatch): void {

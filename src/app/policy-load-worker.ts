@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
-import { batchText, readPolicyFiles, type PolicyFileBatch } from './load-policies.js';
+import { readPolicyFiles, type PolicyFileBatch } from './load-policies.js';
 
 export interface PolicyLoadJob {
   readonly paths: readonly string[];
@@ -18,8 +18,7 @@ export type PolicyLoadFailure =
   | { readonly kind: 'internal'; readonly message: string; readonly stack?: string };
 
 export type PolicyLoadMessage =
-  /** A `PolicyFileBatch` as `batchText` wrote it. */
-  | { readonly kind: 'batch'; readonly json: string }
+  | { readonly kind: 'batch'; readonly batch: PolicyFileBatch }
   | { readonly kind: 'done' }
   | { readonly kind: 'failed'; readonly error: PolicyLoadFailure };
 
@@ -34,7 +33,7 @@ const post = (m: PolicyLoadMessage): void => port.postMessage(m);
 let pending: PolicyFileBatch = { files: [], policies: [], errors: [], notes: [] };
 const flush = (): void => {
   if (pending.files.length === 0) return;
-  post({ kind: 'batch', json: batchText(pending) });
+  post({ kind: 'batch', batch: pending });
   pending = { files: [], policies: [], errors: [], notes: [] };
 };
 
