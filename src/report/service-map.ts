@@ -297,31 +297,13 @@ function mergedEvidence(edges: readonly InventoryEdge[], statuses: readonly Edge
     `${formatCount(edges.length)} observed edge${edges.length === 1 ? '' : 's'}, ${formatCount(flows)} flows: ` +
       [...byStatus.entries()].sort(([a], [b]) => STATUS_RANK[b] - STATUS_RANK[a]).map(([s, n]) => `${formatCount(n)} ${s.replace('-', ' ')}`).join(', '),
   ];
-  const statusAt = (i: number): EdgeStatus => statuses[i] ?? 'no-policy';
-  const examples = firstOf(edges.length, EXAMPLES, (i, j) => STATUS_RANK[statusAt(j)] - STATUS_RANK[statusAt(i)] || (edges[j] as InventoryEdge).flows - (edges[i] as InventoryEdge).flows).map((i) => ({
-    e: edges[i] as InventoryEdge,
-    s: statusAt(i),
-  }));
+  const examples = edges
+    .map((e, i) => ({ e, s: statuses[i] ?? 'no-policy' }))
+    .sort((a, b) => STATUS_RANK[b.s] - STATUS_RANK[a.s] || b.e.flows - a.e.flows)
+    .slice(0, EXAMPLES);
   for (const { e, s } of examples) out.push(`  ${endName(e.from)} → ${endName(e.to)} ${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${s.replace('-', ' ')}`);
   if (edges.length > EXAMPLES) out.push(`  … and ${formatCount(edges.length - EXAMPLES)} more (report -o html -n NAMESPACE draws them one by one)`);
   return out;
-}
-
-/**
- * The first `k` of the indices 0..n-1 in the order of `compare` (ties in index order): what a
- * stable sort's first `k` would be, without an object per element (a merged edge of the
- * namespace map stands for up to tens of thousands of edges).
- */
-function firstOf(n: number, k: number, compare: (i: number, j: number) => number): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (best.length === k && compare(i, best[k - 1] as number) >= 0) continue;
-    let at = best.length;
-    while (at > 0 && compare(i, best[at - 1] as number) < 0) at--;
-    best.splice(at, 0, i);
-    if (best.length > k) best.pop();
-  }
-  return best;
 }
 
 function endName(p: Peer): string {
