@@ -8,12 +8,8 @@ export interface CliIo {
   readonly stderrIsTTY: boolean;
   /** Installs SIGINT/SIGTERM handlers for long runs; returns the uninstaller. */
   readonly onSignal?: (handler: (signal: string) => void) => () => void;
-  /**
-   * Holds SIGINT/SIGTERM while files are written (synchronously) into a user's directory: a signal
-   * that ends the process mid-write would leave its temporary files there. `release` lets one that
-   * came take its default action once the write is whole, after `onHeld` has said so.
-   */
-  readonly holdSignals?: () => { release(onHeld: (signal: string) => void): Promise<void> };
+  /** Ends the process as `signal` would have (its default action), once a held one may take effect. */
+  readonly raise?: (signal: string) => void;
 }
 
 export function processIo(): CliIo {
@@ -32,26 +28,8 @@ export function processIo(): CliIo {
         process.off('SIGTERM', listener);
       };
     },
-    holdSignals() {
-      let held: NodeJS.Signals | undefined;
-      const listener = (signal: NodeJS.Signals): void => {
-        held ??= signal;
-      };
-      process.on('SIGINT', listener);
-      process.on('SIGTERM', listener);
-      return {
-        async release(onHeld) {
-          // A signal that came during synchronous work waits in libuv's pipe until the loop polls:
-          // the first immediate may run before that poll, the second runs after it.
-          await new Promise((resolve) => setImmediate(resolve));
-          await new Promise((resolve) => setImmediate(resolve));
-          process.off('SIGINT', listener);
-          process.off('SIGTERM', listener);
-          if (held === undefined) return;
-          onHeld(held);
-          process.kill(process.pid, held);
-        },
-      };
+    raise(signal) {
+      process.kill(process.pid, signal);
     },
   };
 }
