@@ -12,4 +12,4 @@ export { checkFromDatabase, checkGraph, readCheckGraph, diffFromDatabase, explai
 export { loadPolicies, loadPolicySet, type LoadPoliciesOptions, type LoadedPolicies, type LoadedPolicySet } from './load-policies.js';
 export { loadPoliciesInBackground, loadPolicySetInBackground, type BackgroundPolicyLoad } from './load-policies-background.js';
 export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';
-export { buildMarkdownReport, buildReport, renderReport, reportParts, reportText, type ReportRequest, type RenderOptions } from './report.js';
+export { buildMarkdownReport, buildReport, reportInventoryParts, reportParts, type ReportRequest, type RenderOptions } from './report.js';

@@ -75,16 +75,12 @@ function inventoryOf<E extends InventoryEdge>(db: Db, request: ReportRequest, gr
 }
 
 /**
- * The report's text: the Markdown from `buildMarkdownReport`; the HTML (with its map) from
- * `buildReport`, or, for a scope whose map shows namespaces (more than MAP_WORKLOAD_LIMIT
- * workloads), from `buildMarkdownReport`: such a map and the tables print no other evidence list,
- * and at thousands of workloads the lists they leave unread are most of what the read costs.
+ * The report's text, in parts to write as they are made (the HTML a table at a time): the Markdown
+ * from `buildMarkdownReport`; the HTML (with its map) from `buildReport`, or, for a scope whose map
+ * shows namespaces (more than MAP_WORKLOAD_LIMIT workloads), from `buildMarkdownReport`: such a map
+ * and the tables print no other evidence list, and at thousands of workloads the lists they leave
+ * unread are most of what the read costs.
  */
-export async function reportText(db: Db, request: ReportRequest, options: RenderOptions): Promise<string> {
-  return [...(await reportParts(db, request, options))].join('');
-}
-
-/** `reportText` in parts to write as they are made (the HTML a table at a time). */
 export async function reportParts(db: Db, request: ReportRequest, options: RenderOptions): Promise<Iterable<string>> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (options.format === 'markdown') return [renderInventoryMarkdown(buildMarkdownReport(db, request), at)];
@@ -116,11 +112,8 @@ export interface RenderOptions {
   readonly warn?: (message: string) => void;
 }
 
-export async function renderReport(inv: Inventory, options: RenderOptions): Promise<string> {
-  return [...(await reportInventoryParts(inv, options))].join('');
-}
-
-async function reportInventoryParts(inv: Inventory, options: RenderOptions): Promise<Iterable<string>> {
+/** The text of an inventory already built, in parts. */
+export async function reportInventoryParts(inv: Inventory, options: RenderOptions): Promise<Iterable<string>> {
   const at = options.generatedAtMs !== undefined ? { generatedAtMs: options.generatedAtMs } : {};
   if (options.format === 'markdown') return [renderInventoryMarkdown(inv, at)];
   return htmlParts(inv, reportMapGraph(inv, inv.policies ? judgedEdgeStatus(inv.policies.edgeStatus) : observedEdgeStatus), options);

@@ -36,7 +36,7 @@ export {
   type NamespaceSection,
 } from './inventory.js';
 export { renderInventoryMarkdown, mdCell } from './inventory-markdown.js';
-export { inventoryHtmlParts, renderInventoryHtml, esc } from './inventory-html.js';
+export { inventoryHtmlParts, esc } from './inventory-html.js';
 export { MAP_WORKLOAD_LIMIT, mapsWorkloads, namespaceMapGraph, reportMapGraph, scopeMapGraph, serviceMapGraph, type ServiceMapGraph, type MapLayout, type MapNode, type MapEdge, type MapGroup, type Box } from './service-map.js';
 export { policyFindings, policyCoverage, observedEdgeStatus, judgedEdgeStatus, type EdgeStatusOf } from './policy-findings.js';
 export { commentText as printableText } from './yaml-safe.js';

@@ -16,7 +16,6 @@ export interface HtmlOptions {
   readonly mapMissing?: string;
 }
 
-
 /** Text for HTML element content and attribute values (quoted with "). */
 export function esc(text: string): string {
   return text
@@ -157,13 +156,9 @@ const coverageText = (c: WorkloadCoverage | undefined): string =>
 
 const sideDetail = (s: SideCoverage): string => (s.selectedBy.length === 0 ? 'no policy' : `${sideCoverageText(s)} (${s.selectedBy.join(', ')})`);
 
-export function renderInventoryHtml<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions = {}): string {
-  return [...inventoryHtmlParts(inv, layout, options)].join('');
-}
-
 /**
- * `renderInventoryHtml` a section or table at a time, for writing as it is made: at thousands of
- * workloads the page is tens of MB as the strings it is joined from.
+ * The page a section or table at a time, for writing as it is made: at thousands of workloads it
+ * is tens of MB as the strings it is joined from.
  */
 export function* inventoryHtmlParts<E extends InventoryEdge>(inv: Inventory<E>, layout: MapLayout | undefined, options: HtmlOptions = {}): Generator<string> {
   const title = options.title ?? 'Network inventory';

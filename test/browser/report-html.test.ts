@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Edge, Peer, WorkloadInfo } from '../../src/graph/index.js';
 import { layoutServiceMap } from '../../src/app/report-layout.js';
-import { buildInventory, MAP_WORKLOAD_LIMIT, observedEdgeStatus, renderInventoryHtml, serviceMapGraph } from '../../src/report/index.js';
+import { buildInventory, MAP_WORKLOAD_LIMIT, observedEdgeStatus, inventoryHtmlParts, serviceMapGraph } from '../../src/report/index.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
@@ -161,7 +161,7 @@ browserDescribe('report -o html in a real browser', () => {
     const { edges, workloads } = seventyApps();
     const inv = buildInventory({ edges, workloads, convergence: [], health: { firstFlowMs: 0, lastFlowMs: 1, flows: 1, sources: [], lostEvents: [], verdicts: {}, dropReasons: {} } });
     const layout = await layoutServiceMap(serviceMapGraph(inv, observedEdgeStatus));
-    writeFileSync(file, renderInventoryHtml(inv, layout));
+    writeFileSync(file, [...inventoryHtmlParts(inv, layout)].join(''));
     const { page, errors } = await open(browser, file);
     expect(errors).toEqual([]);
     const boxes = await page.$$eval('#map g.node rect', (rs) => rs.map((r) => { const b = r.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; }));
@@ -238,7 +238,7 @@ browserDescribe('report -o html of a cluster too big for one workload map', () =
     const { edges, workloads } = seventyApps();
     const inv = buildInventory({ edges, workloads, convergence: [], health: { firstFlowMs: 0, lastFlowMs: 1, flows: 1, sources: [], lostEvents: [], verdicts: {}, dropReasons: {} } });
     const file = join(SHOTS, 'no-map.html');
-    writeFileSync(file, renderInventoryHtml(inv, undefined, { mapMissing: 'testing' }));
+    writeFileSync(file, [...inventoryHtmlParts(inv, undefined, { mapMissing: 'testing' })].join(''));
     const { page, errors } = await open(browser, file);
     expect(errors).toEqual([]);
     expect(await page.$('#map')).toBeNull();

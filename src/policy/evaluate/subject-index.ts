@@ -17,7 +17,6 @@ interface SubjectIndex {
 
 const indexes = new WeakMap<PolicySet, SubjectIndex>();
 
-
 function indexSubjects(rules: readonly CompiledRule[]): SubjectIndex {
   // The pivot of each rule is its rarest required label across all rules (a workload label rather
   // than the namespace every policy of the namespace requires).
