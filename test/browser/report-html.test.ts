@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 import type { PeerJson } from '../helpers/peer-json.js';
 import { readHomeLabTruth } from '../helpers/truth.js';
+import { generateCluster } from '../helpers/cluster.js';
 
 /**
  * `report -o html` judged as its reader sees it: Debian's chromium (apt) driven by puppeteer-core.
@@ -184,8 +184,7 @@ browserDescribe('report -o html of a cluster too big for one workload map', () =
   beforeAll(async () => {
     // The churning-cluster generator, not the home lab: 300 workloads in ~20 namespaces.
     const recording = tmp.file('cluster.jsonl');
-    const gen = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '300', '--flows', '15000', '--seed', 'report-map', '--out', recording], { encoding: 'utf8' });
-    expect(gen.status, gen.stderr).toBe(0);
+    generateCluster(recording, { workloads: 300, flows: 15000, seed: 'report-map' });
     expect((await runCli(['--db', db, 'replay', recording])).code).toBe(0);
     const edges = await runCli(['--db', db, 'edges', '-A', '-o', 'json']);
     observed = JSON.parse(edges.stdout) as typeof observed;

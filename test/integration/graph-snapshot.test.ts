@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart, 
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import { generateCluster } from '../helpers/cluster.js';
 
 /**
  * The stored snapshot of the resolved graph (migration 6) in real SQLite files: a read of a
@@ -27,8 +27,7 @@ const clusterMore = tmp.file('cluster-more.jsonl');
 const sampleFiles = readdirSync(SAMPLES_DIR).sort().map((f) => join(SAMPLES_DIR, f));
 
 function generate(out: string, seed: string, flows: number): void {
-  const g = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '200', '--flows', String(flows), '--seed', seed, '--out', out], { encoding: 'utf8' });
-  expect(g.status, g.stderr).toBe(0);
+  generateCluster(out, { workloads: 200, flows, seed });
 }
 
 beforeAll(async () => {

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
+import { generateCluster } from '../helpers/cluster.js';
 
 /**
  * The promise: recommended policies, evaluated by our own evaluator (`check`) over the very
@@ -85,8 +85,7 @@ const datasets: { name: string; files: () => string[] }[] = [
     name: 'a generated 100-workload churning cluster with cluster endpoints seen as world',
     files: () => {
       const file = tmp.file('cluster-world.jsonl');
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '100', '--flows', '12000', '--seed', 'recommend', '--world-cluster', '0.1', '--out', file], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
+      generateCluster(file, { workloads: 100, flows: 12000, seed: 'recommend', extra: ['--world-cluster', '0.1'] });
       return [file];
     },
   },
@@ -94,8 +93,7 @@ const datasets: { name: string; files: () => string[] }[] = [
     name: 'a generated 100-workload churning cluster',
     files: () => {
       const file = tmp.file('cluster.jsonl');
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '100', '--flows', '12000', '--seed', 'recommend', '--out', file], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
+      generateCluster(file, { workloads: 100, flows: 12000, seed: 'recommend' });
       return [file];
     },
   },

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { REPO_ROOT, tempDir } from '../helpers/paths.js';
+import { tempDir } from '../helpers/paths.js';
+import { generateCluster } from '../helpers/cluster.js';
 
 /**
  * Ctrl-C or a `kill` while `recommend --out` writes into a GitOps folder: the real bin, a real
@@ -19,8 +19,7 @@ const db = tmp.file('cluster.db');
 beforeAll(async () => {
   // ~900 policies: staging them takes long enough to be caught in the middle.
   const lines = tmp.file('cluster.jsonl');
-  const g = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '1000', '--flows', '20000', '--seed', 'signals', '--out', lines], { encoding: 'utf8' });
-  expect(g.status, g.stderr).toBe(0);
+  generateCluster(lines, { workloads: 1000, flows: 20000, seed: 'signals' });
   expect((await runCli(['--db', db, 'replay', lines])).code).toBe(0);
 }, 120_000);
 

@@ -25,6 +25,7 @@ import { MAP_WORKLOAD_LIMIT, renderInventoryMarkdown } from '../../src/report/in
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { HOUR, T0, coredns, dnsResponse, flow, immich, pod, postgres1, reserved, world } from '../unit/graph/builders.js';
+import { generateCluster } from '../helpers/cluster.js';
 
 /**
  * `loadGraph` with `evidence` reads fewer columns and builds fewer lists; everything else about an
@@ -216,8 +217,7 @@ describe('a projected graph read', () => {
     const cluster = tmp.file('cluster.db');
     beforeAll(async () => {
       const lines = tmp.file('cluster.jsonl');
-      const g = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/generate-cluster.mjs'), '--workloads', '320', '--flows', '12000', '--seed', 'namespace-map', '--out', lines], { encoding: 'utf8' });
-      expect(g.status, g.stderr).toBe(0);
+      generateCluster(lines, { workloads: 320, flows: 12000, seed: 'namespace-map' });
       expect((await runCli(['--db', cluster, 'replay', lines])).code).toBe(0);
     }, 120_000);
     afterAll(() => tmp.remove());
