@@ -3,7 +3,7 @@
  * as `kubectl get cnp,ccnp,netpol -A -o yaml` prints them. A bad document (or List item) is
  * reported as a value and skipped; the rest still load. Unknown kinds are skipped with a note.
  */
-import { Composer, isMap, isNode, isScalar, isSeq, LineCounter, Parser, type Pair } from 'yaml';
+import { type Alias, Composer, type Document, isMap, isNode, isScalar, isSeq, LineCounter, Parser, type Pair, visit } from 'yaml';
 import type { Policy } from './model/index.js';
 import { decodeCiliumRule } from './parse/decode-cnp.js';
 import { decodeKnpSpec } from './parse/decode-knp.js';
@@ -160,12 +160,30 @@ function parseWithPositions(text: string, options: ParseOptions): ParseResult {
       value = d.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       const reason = e instanceof Error ? oneLine(e.message) : String(e);
-      throw new PolicyInputLimitError(options.file, at(counter, d.range[0]).line, `document ${doc}: ${/alias/i.test(reason) ? `more than ${MAX_ALIAS_COUNT} alias expansions (an alias bomb?); refusing the file` : `cannot be read: ${reason}`}`);
+      const unresolved = unresolvedAlias(d);
+      if (unresolved) {
+        // A typo (`*"` for `"*"`) is one document's error, not a refusal of the whole file.
+        out.errors.push({ file: options.file, doc, ...at(counter, unresolved.range?.[0] ?? d.range[0]), field: '', reason: `invalid YAML: the alias *${oneLine(unresolved.source)} has no anchor (&${oneLine(unresolved.source)}) before it; quote the value if no alias was meant` });
+        continue;
+      }
+      throw new PolicyInputLimitError(options.file, at(counter, d.range[0]).line, `document ${doc}: ${/excessive alias/i.test(reason) ? `more than ${MAX_ALIAS_COUNT} alias expansions (an alias bomb?); refusing the file` : `cannot be read: ${reason}`}`);
     }
     if (value === null || value === undefined) continue;
     readDocument(value, doc, options, out, (field) => at(counter, locate(d.contents, field)));
   }
   return out;
+}
+
+function unresolvedAlias(d: Document.Parsed): Alias | undefined {
+  let found: Alias | undefined;
+  visit(d, {
+    Alias(_, node) {
+      if (node.resolve(d) !== undefined) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function tryJson(text: string): unknown {

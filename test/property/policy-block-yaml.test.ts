@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePolicies, parsePoliciesByYamlPackage } from '../../src/policy/index.js';
 import { readBlockChunk } from '../../src/policy/parse/block-yaml.js';
+import { expectSameReading } from '../helpers/same-reading.js';
 
 /**
  * Block-style policy files (what `recommend --out` writes, what kubectl prints) are read by a line
@@ -12,10 +12,6 @@ import { readBlockChunk } from '../../src/policy/parse/block-yaml.js';
  */
 const readsAlone = (text: string): boolean => readBlockChunk(text, 0, text.length) !== undefined;
 
-function expectSameReading(text: string): void {
-  const options = { file: 'p.yaml' };
-  expect(parsePolicies(text, options)).toEqual(parsePoliciesByYamlPackage(text, options));
-}
 
 const policy = (body: string): string => `apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: p\n  namespace: n\nspec:\n${body}`;
 
@@ -90,7 +86,8 @@ describe('policy YAML: the block reader', () => {
         }
         expectSameReading(text);
       }),
-      { numRuns: 1500 },
+      // The first CI counterexample: `"*"` losing its opening quote is an alias with no anchor.
+      { numRuns: 1500, examples: [[SUPPORTED[1]![1], [{ at: 235, cut: 1, insert: '' }]]] },
     );
   });
 });

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Scalar, stringify } from 'yaml';
-import { parsePolicies, parsePoliciesByYamlPackage } from '../../src/policy/index.js';
+import { parsePolicies } from '../../src/policy/index.js';
 import { readPlainYaml } from '../../src/policy/parse/fast-yaml.js';
+import { expectSameReading } from '../helpers/same-reading.js';
 
 /**
  * Policy files are read by js-yaml when it reads them exactly as the `yaml` package does (and
@@ -12,17 +13,6 @@ import { readPlainYaml } from '../../src/policy/parse/fast-yaml.js';
  * `parsePolicies` must give what the `yaml` package alone gives: the same policies, errors,
  * notes, line numbers and document numbers, or the same thrown limit.
  */
-function outcome(read: () => unknown): unknown {
-  try {
-    return read();
-  } catch (e) {
-    return `throws ${e instanceof Error ? e.message : String(e)}`;
-  }
-}
-function expectSameReading(text: string): void {
-  const options = { file: 'p.yaml' };
-  expect(outcome(() => parsePolicies(text, options))).toEqual(outcome(() => parsePoliciesByYamlPackage(text, options)));
-}
 const usesFastPath = (text: string): boolean => readPlainYaml(text, () => undefined);
 
 const yamlFiles = (dir: string): string[] =>

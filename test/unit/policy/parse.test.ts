@@ -36,6 +36,13 @@ describe('parsePolicies: documents', () => {
     expect(formatParseProblem(r.errors[0] as never)).toMatch(/^f\.yaml:9:1: invalid YAML: Flow sequence/);
   });
 
+  it('reads an alias with no anchor (a `*` left unquoted) as its document\'s YAML error, located at the alias, not as an alias bomb', () => {
+    const typo = cnp('endpointSelector: {}\negress:\n- toFQDNs:\n  - matchPattern: *" # any', 'b');
+    const r = parsePolicies([cnp('endpointSelector: {}\ningress: [{}]', 'a'), typo, cnp('endpointSelector: {}\negress: [{}]', 'c')].join('---\n'), { file: 'f.yaml' });
+    expect(r.policies.map((p) => p.name)).toEqual(['a', 'c']);
+    expect(r.errors.map(formatParseProblem)).toEqual(['f.yaml:15:21: invalid YAML: the alias *" has no anchor (&") before it; quote the value if no alias was meant']);
+  });
+
   it('skips unknown kinds with a note and ignores empty documents', () => {
     const r = parsePolicies('---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n---\n' + cnp('endpointSelector: {}\ningress: [{}]'), { file: 'f.yaml' });
     expect(r.errors).toEqual([]);
