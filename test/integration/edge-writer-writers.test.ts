@@ -77,7 +77,7 @@ describe('EdgeWriter with other writers on the same database', () => {
       write(db, writer, toPorts([5001, 5002, 5003, 5004], 0));
       // Known edges come in another order than their ids, new ones between them.
       write(db, writer, toPorts([5004, 5006, 5002, 5001, 5005, 5003], 1));
-      const updated = (db.prepare('SELECT id FROM temp.edge_updates ORDER BY seq').pluck().all() as number[]).map((id) => id);
+      const updated = db.prepare('SELECT id FROM temp.edge_updates ORDER BY seq').pluck().all() as number[];
       expect(updated).toEqual([5001, 5002, 5003, 5004].map(idOf));
       expect(idOf(5006), 'a new edge takes the next row id in the order the batch brought it').toBeLessThan(idOf(5005));
       expect(db.prepare('SELECT port, eg_flows FROM edges ORDER BY port').all()).toEqual([5001, 5002, 5003, 5004, 5005, 5006].map((port) => ({ port, eg_flows: port <= 5004 ? 2 : 1 })));
