@@ -8,7 +8,7 @@ import type { Policy } from './model/index.js';
 import { decodeCiliumRule } from './parse/decode-cnp.js';
 import { decodeKnpSpec } from './parse/decode-knp.js';
 import { readPlainYaml } from './parse/fast-yaml.js';
-import { isRecord, join, rejectUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec } from './parse/reader.js';
+import { isRecord, join, rejectUnknownKeys, readList, readObject, readRequiredObject, readString, readStringMap, Reader, type Rec, withoutFieldPaths } from './parse/reader.js';
 
 export interface ParseOptions {
   /** Shown in errors and kept in each policy's origin. */
@@ -121,15 +121,18 @@ function readCleanPlainYaml(text: string, options: ParseOptions): ParseResult | 
     clean = false;
     return {};
   };
-  const read = readPlainYaml(text, (value) => {
-    doc++;
-    if (!clean) return;
-    if (value === null || value === undefined) {
-      if (++empty > MAX_EMPTY_DOCUMENTS) clean = false;
-      return;
-    }
-    readDocument(value, doc, options, out, needsPositions);
-  });
+  // Any problem or note makes the reading unclean, so none of its field paths is ever shown.
+  const read = withoutFieldPaths(() =>
+    readPlainYaml(text, (value) => {
+      doc++;
+      if (!clean) return;
+      if (value === null || value === undefined) {
+        if (++empty > MAX_EMPTY_DOCUMENTS) clean = false;
+        return;
+      }
+      readDocument(value, doc, options, out, needsPositions);
+    }),
+  );
   return read && clean ? out : undefined;
 }
 

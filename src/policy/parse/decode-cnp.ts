@@ -1,7 +1,7 @@
 import { parsePrefix, prefixContainsPrefix } from '../../net/cidr.js';
 import { ENTITIES, type CidrRule, type CiliumRule, type Entity } from '../model/index.js';
 import { decodeSelector } from './decode-selector.js';
-import { decodeFqdnLike, decodeIcmpRule, decodePortRule } from './decode-ports.js';
+import { decodeFqdnLike, decodeIcmpRule, decodePortRule, type PortRuleContext } from './decode-ports.js';
 import { join, rejectUnknownKeys, readBool, readList, readObject, readRequiredObject, readString, type Rec, type Reader } from './reader.js';
 
 type Section = 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny';
@@ -68,28 +68,59 @@ export function decodeCiliumRule(r: Reader, v: unknown, path: string, clusterwid
   return out;
 }
 
-function decodeEntry(r: Reader, v: unknown, path: string, section: Section): Rec | undefined {
-  const o = readRequiredObject(r, v, path, 'a rule object (use {} for an empty rule)');
-  if (o === undefined) return undefined;
+/** What an entry of each section may hold, worked out once: entries are the most numerous objects of a policy tree. */
+interface EntryShape {
+  readonly ingress: boolean;
+  readonly deny: boolean;
+  readonly peerKeys: readonly string[];
+  readonly known: readonly string[];
+  readonly ports: PortRuleContext;
+}
+
+function entryShape(section: Section): EntryShape {
   const ingress = section === 'ingress' || section === 'ingressDeny';
   const deny = section === 'ingressDeny' || section === 'egressDeny';
   const peerKeys: readonly string[] = ingress ? INGRESS_PEERS : EGRESS_PEERS.filter((k) => !deny || k !== 'toFQDNs');
+  const known = [...peerKeys, ...(deny && !ingress ? ['toFQDNs'] : []), 'toPorts', 'icmps', 'authentication', 'fromRequires', 'toRequires'];
+  return { ingress, deny, peerKeys, known, ports: { ingress, deny } };
+}
+
+const ENTRY_SHAPES: Readonly<Record<Section, EntryShape>> = {
+  ingress: entryShape('ingress'),
+  ingressDeny: entryShape('ingressDeny'),
+  egress: entryShape('egress'),
+  egressDeny: entryShape('egressDeny'),
+};
+
+const REMOVED_KEYS = ['fromRequires', 'toRequires'] as const;
+
+function decodeEntry(r: Reader, v: unknown, path: string, section: Section): Rec | undefined {
+  const o = readRequiredObject(r, v, path, 'a rule object (use {} for an empty rule)');
+  if (o === undefined) return undefined;
+  const { deny, peerKeys, known } = ENTRY_SHAPES[section];
   if (deny && o['toFQDNs'] !== undefined) r.fail(join(path, 'toFQDNs'), 'toFQDNs is not supported in deny rules');
-  rejectUnknownKeys(r, o, path, [...peerKeys, ...(deny && !ingress ? ['toFQDNs'] : []), 'toPorts', 'icmps', 'authentication', 'fromRequires', 'toRequires']);
-  for (const k of ['fromRequires', 'toRequires']) {
+  rejectUnknownKeys(r, o, path, known);
+  for (const k of REMOVED_KEYS) {
     if (o[k] !== undefined) r.fail(join(path, k), `${k} was removed in Cilium 1.19`);
   }
   const out: Record<string, unknown> = {};
+  let first: string | undefined;
+  let second: string | undefined;
   for (const key of peerKeys) {
-    const p = join(path, key);
-    const list = readList(r, o[key], p, (x, ip) => decodePeerItem(r, key, x, ip));
-    if (list !== undefined) out[key] = list;
+    const value = o[key];
+    // readList reads a missing list as no list: most entries name one peer kind of eight.
+    if (value === undefined || value === null) continue;
+    const list = readList(r, value, join(path, key), (x, ip) => decodePeerItem(r, key, x, ip));
+    if (list === undefined) continue;
+    out[key] = list;
+    if (list.length === 0) continue;
+    if (first === undefined) first = key;
+    else second ??= key;
   }
-  const nonEmpty = peerKeys.filter((k) => ((out[k] as unknown[] | undefined)?.length ?? 0) > 0);
-  if (nonEmpty.length > 1) {
-    r.fail(path, `combining ${nonEmpty[0] ?? ''} and ${nonEmpty[1] ?? ''} is not supported yet`);
+  if (second !== undefined) {
+    r.fail(path, `combining ${first ?? ''} and ${second} is not supported yet`);
   }
-  const toPorts = readList(r, o['toPorts'], join(path, 'toPorts'), (x, p) => decodePortRule(r, x, p, { ingress, deny }));
+  const toPorts = readList(r, o['toPorts'], join(path, 'toPorts'), (x, p) => decodePortRule(r, x, p, ENTRY_SHAPES[section].ports));
   if (toPorts !== undefined) out['toPorts'] = toPorts;
   const icmps = readList(r, o['icmps'], join(path, 'icmps'), (x, p) => decodeIcmpRule(r, x, p));
   if (icmps !== undefined) out['icmps'] = icmps;

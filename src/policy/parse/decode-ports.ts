@@ -12,10 +12,14 @@ export interface PortRuleContext {
   readonly deny: boolean;
 }
 
+const DENY_PORT_RULE_KEYS = ['ports'];
+const PORT_RULE_KEYS = ['ports', 'rules', 'terminatingTLS', 'originatingTLS', 'serverNames', 'listener'];
+const PORT_PROTOCOL_KEYS = ['port', 'endPort', 'protocol'];
+
 export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRuleContext): PortRule | undefined {
   const o = readRequiredObject(r, v, path, 'an object');
   if (o === undefined) return undefined;
-  const known = ctx.deny ? ['ports'] : ['ports', 'rules', 'terminatingTLS', 'originatingTLS', 'serverNames', 'listener'];
+  const known = ctx.deny ? DENY_PORT_RULE_KEYS : PORT_RULE_KEYS;
   if (ctx.deny && o['rules'] !== undefined) return r.fail(join(path, 'rules'), 'deny rules cannot carry L7 rules');
   rejectUnknownKeys(r, o, path, known);
   const ports = readList(r, o['ports'], join(path, 'ports'), (x, p) => decodePortProtocol(r, x, p));
@@ -27,7 +31,7 @@ export function decodePortRule(r: Reader, v: unknown, path: string, ctx: PortRul
 function decodePortProtocol(r: Reader, v: unknown, path: string): PortProtocol | undefined {
   const o = readRequiredObject(r, v, path, '{port, protocol}');
   if (o === undefined) return undefined;
-  rejectUnknownKeys(r, o, path, ['port', 'endPort', 'protocol']);
+  rejectUnknownKeys(r, o, path, PORT_PROTOCOL_KEYS);
   const raw = o['port'];
   if (typeof raw === 'number') return r.fail(join(path, 'port'), `must be a string (quote it: "${raw}")`);
   const port = readString(r, raw, join(path, 'port'));
