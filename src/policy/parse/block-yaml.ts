@@ -12,14 +12,17 @@
  */
 import { resolveCorePlain } from './fast-yaml.js';
 
-/** A line with content (not blank, not a comment): where its content starts and where it ends. */
-interface Line {
-  readonly indent: number;
-  /** Offset of the first content character. */
-  readonly start: number;
-  /** Offset of the line break (or the end of the text). */
-  readonly end: number;
-}
+/**
+ * The lines with content (not blank, not a comment) of the chunk being read, three numbers each:
+ * indentation, offset of the first content character, offset of the line break (or the end). One
+ * buffer serves every chunk (reading is synchronous): an object per line was most of what this
+ * reader allocated on a tree of thousands of policy files.
+ */
+const KEPT_LINES = 3 * 4096;
+let lines = new Int32Array(KEPT_LINES);
+const INDENT = 0;
+const START = 1;
+const END = 2;
 
 class Unsupported extends Error {}
 
@@ -61,6 +64,9 @@ export function readBlockChunk(text: string, start: number, end: number): unknow
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
+  } finally {
+    // A huge document's lines are not held on to after it.
+    if (lines.length > KEPT_LINES) lines = new Int32Array(KEPT_LINES);
   }
 }
 
@@ -69,8 +75,12 @@ export const refusedByBlockReader = (text: string): boolean => REFUSED.test(text
 
 class ChunkReader {
   readonly #text: string;
-  readonly #lines: Line[] = [];
+  /** Lines in `lines`. */
+  #count = 0;
+  /** The current line. */
   #at = 0;
+  /** Where the value of the entry `#entry` split last starts (`end` of its line when none is on it). */
+  #valueAt = 0;
 
   constructor(text: string, start: number, end: number) {
     this.#text = text;
@@ -86,98 +96,123 @@ class ChunkReader {
     while (i < end) {
       const nl = lineEnd(text, i, end);
       const first = skipSpaces(text, i, nl);
-      if (first < nl && text.charCodeAt(first) !== HASH) this.#lines.push({ indent: first - i, start: first, end: nl });
+      if (first < nl && text.charCodeAt(first) !== HASH) this.#addLine(first - i, first, nl);
       i = nl + 1;
     }
   }
 
+  #addLine(indent: number, start: number, end: number): void {
+    const at = 3 * this.#count++;
+    if (at + 3 > lines.length) {
+      const grown = new Int32Array(2 * lines.length);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[at + INDENT] = indent;
+    lines[at + START] = start;
+    lines[at + END] = end;
+  }
+
+  #indent(line: number): number {
+    return lines[3 * line + INDENT] as number;
+  }
+
+  #start(line: number): number {
+    return lines[3 * line + START] as number;
+  }
+
+  #end(line: number): number {
+    return lines[3 * line + END] as number;
+  }
+
   read(): unknown[] | undefined {
-    if (this.#lines.length === 0) return undefined;
-    const first = this.#lines[0] as Line;
-    const value = this.#block(first.indent);
-    if (this.#at !== this.#lines.length) unsupported();
+    if (this.#count === 0) return undefined;
+    const value = this.#block(this.#indent(0));
+    if (this.#at !== this.#count) unsupported();
     return [value];
   }
 
   /** The block node whose first line is the current line, at that line's indentation (at least `min`). */
   #block(min: number): unknown {
-    const line = this.#lines[this.#at];
-    if (line === undefined || line.indent < min) return unsupported();
-    if (isItem(this.#text, line)) return this.#sequence(line.indent);
-    const entry = this.#entry(line.start, line.end);
-    if (entry === undefined) return unsupported();
-    return this.#mapping(line.indent, entry);
+    const line = this.#at;
+    if (line >= this.#count || this.#indent(line) < min) return unsupported();
+    const start = this.#start(line);
+    const end = this.#end(line);
+    if (isItemAt(this.#text, start, end)) return this.#sequence(this.#indent(line));
+    const key = this.#entry(start, end);
+    if (key === undefined) return unsupported();
+    return this.#mapping(this.#indent(line), key);
   }
 
   /** A block sequence whose items start at column `indent`. */
   #sequence(indent: number): unknown[] {
     const out: unknown[] = [];
     for (;;) {
-      const line = this.#lines[this.#at];
-      if (line === undefined || line.indent < indent) return out;
-      if (line.indent > indent) return unsupported();
-      if (!isItem(this.#text, line)) return out;
-      const content = skipSpaces(this.#text, line.start + 1, line.end);
+      const line = this.#at;
+      if (line >= this.#count || this.#indent(line) < indent) return out;
+      if (this.#indent(line) > indent) return unsupported();
+      const start = this.#start(line);
+      const end = this.#end(line);
+      if (!isItemAt(this.#text, start, end)) return out;
+      const content = skipSpaces(this.#text, start + 1, end);
       // A bare `-` (its item on the next lines) or `- - x` is left to js-yaml.
-      if (content === line.end || this.#text.charCodeAt(content) === HASH || isItemAt(this.#text, content, line.end)) return unsupported();
-      const entry = this.#entry(content, line.end);
-      if (entry !== undefined) {
-        out.push(this.#mapping(line.indent + (content - line.start), entry));
+      if (content === end || this.#text.charCodeAt(content) === HASH || isItemAt(this.#text, content, end)) return unsupported();
+      const key = this.#entry(content, end);
+      if (key !== undefined) {
+        out.push(this.#mapping(indent + (content - start), key));
         continue;
       }
-      out.push(this.#inline(content, line.end));
+      out.push(this.#inline(content, end));
       this.#at++;
     }
   }
 
   /**
-   * A block mapping at column `column` whose first entry (`first`, on the current line) is
-   * already split: the next lines at that column are its other entries.
+   * A block mapping at column `column` whose first entry (its key `first`, on the current line)
+   * is already split: the next lines at that column are its other entries.
    */
-  #mapping(column: number, first: Entry): Record<string, unknown> {
+  #mapping(column: number, first: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    let entry: Entry | undefined = first;
+    let key: string | undefined = first;
     for (;;) {
-      if (Object.hasOwn(out, entry.key)) return unsupported();
-      out[entry.key] = this.#value(column, entry);
-      const line = this.#lines[this.#at];
-      if (line === undefined || line.indent < column) return out;
-      if (line.indent > column) return unsupported();
-      entry = this.#entry(line.start, line.end);
-      if (entry === undefined) return unsupported();
+      if (Object.hasOwn(out, key)) return unsupported();
+      out[key] = this.#value(column);
+      const line = this.#at;
+      if (line >= this.#count || this.#indent(line) < column) return out;
+      if (this.#indent(line) > column) return unsupported();
+      key = this.#entry(this.#start(line), this.#end(line));
+      if (key === undefined) return unsupported();
     }
   }
 
-  /** The value of an entry of the mapping at `column`: on its line, or the block below it. */
-  #value(column: number, entry: Entry): unknown {
-    const line = this.#lines[this.#at] as Line;
-    if (entry.value < line.end) {
-      const v = this.#inline(entry.value, line.end);
+  /** The value of the entry just split (`#valueAt`) of the mapping at `column`: on its line, or the block below it. */
+  #value(column: number): unknown {
+    const end = this.#end(this.#at);
+    if (this.#valueAt < end) {
+      const v = this.#inline(this.#valueAt, end);
       this.#at++;
       return v;
     }
-    this.#at++;
-    const next = this.#lines[this.#at];
-    if (next === undefined || next.indent < column) return null;
+    const next = ++this.#at;
+    if (next >= this.#count || this.#indent(next) < column) return null;
     // A sequence may sit at the key's own column (`key:` then `- item`), as kubectl prints it.
-    if (next.indent === column) return isItem(this.#text, next) ? this.#sequence(column) : null;
+    if (this.#indent(next) === column) return isItemAt(this.#text, this.#start(next), this.#end(next)) ? this.#sequence(column) : null;
     return this.#block(column + 1);
   }
 
   /**
-   * Splits `key: value` (or `key:`) at `from`: undefined when the line is not a mapping entry.
-   * `value` is where the value starts (`end` when none is on the line).
+   * Splits `key: value` (or `key:`) at `from`: its key, or undefined when the line is not a
+   * mapping entry. `#valueAt` is then where the value starts (`end` when none is on the line).
    */
-  #entry(from: number, end: number): Entry | undefined {
+  #entry(from: number, end: number): string | undefined {
     const text = this.#text;
     const c = text.charCodeAt(from);
     let key: string;
     let after: number;
     if (c === DQUOTE || c === SQUOTE) {
-      const q = quoted(text, from, end);
-      after = q.next;
+      key = quoted(text, from, end);
+      after = quotedEnd;
       if (after >= end || text.charCodeAt(after) !== COLON) return undefined;
-      key = q.value;
       if (key === '__proto__') return unsupported();
     } else {
       after = keyEnd(text, from, end);
@@ -189,7 +224,8 @@ class ChunkReader {
     if (colon < end && text.charCodeAt(colon) !== SPACE) return unsupported();
     const value = skipSpaces(text, colon, end);
     // `key: # comment`: the value is below.
-    return { key, value: value < end && text.charCodeAt(value) === HASH ? end : value };
+    this.#valueAt = value < end && text.charCodeAt(value) === HASH ? end : value;
+    return key;
   }
 
   /** A one-line value at `from` up to `end`, then at most a comment. */
@@ -197,9 +233,9 @@ class ChunkReader {
     const text = this.#text;
     const c = text.charCodeAt(from);
     if (c === DQUOTE || c === SQUOTE) {
-      const q = quoted(text, from, end);
-      restIsComment(text, q.next, end);
-      return q.value;
+      const value = quoted(text, from, end);
+      restIsComment(text, quotedEnd, end);
+      return value;
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const close = text.charCodeAt(from + 1);
@@ -219,20 +255,19 @@ class ChunkReader {
   }
 }
 
-interface Entry {
-  readonly key: string;
-  readonly value: number;
-}
+/** Where the scalar `quoted` read last ends (past its closing quote). */
+let quotedEnd = 0;
 
-/** A quoted scalar on one line, without escapes: its text and where it ends. */
-function quoted(text: string, from: number, end: number): { value: string; next: number } {
+/** A quoted scalar on one line, without escapes: its text (where it ends goes to `quotedEnd`). */
+function quoted(text: string, from: number, end: number): string {
   const q = text.charCodeAt(from);
   if (q === DQUOTE) {
     const close = text.indexOf('"', from + 1);
     if (close === -1 || close >= end) return unsupported();
     const value = text.slice(from + 1, close);
     if (value.includes('\\') || NOT_ASCII.test(value)) return unsupported();
-    return { value, next: close + 1 };
+    quotedEnd = close + 1;
+    return value;
   }
   let value = '';
   let i = from + 1;
@@ -242,7 +277,8 @@ function quoted(text: string, from: number, end: number): { value: string; next:
     value += text.slice(i, close);
     if (text.charCodeAt(close + 1) !== SQUOTE) {
       if (NOT_ASCII.test(value)) return unsupported();
-      return { value, next: close + 1 };
+      quotedEnd = close + 1;
+      return value;
     }
     value += "'";
     i = close + 2;
@@ -264,8 +300,6 @@ function keyEnd(text: string, from: number, end: number): number {
   }
   return -1;
 }
-
-const isItem = (text: string, line: Line): boolean => isItemAt(text, line.start, line.end);
 
 /** `-` followed by a space or the end of the line. */
 function isItemAt(text: string, at: number, end: number): boolean {
