@@ -83,7 +83,8 @@ export function parsePoliciesByYamlPackage(text: string, options: ParseOptions):
 
 function parse(text: string, options: ParseOptions, fastPath: boolean): ParseResult {
   const out: ParseResult = { policies: [], errors: [], notes: [] };
-  const template = TEMPLATE_MARKER.exec(text);
+  // The marker's opening pair looked up first: a search for a string is many times faster than the pattern's.
+  const template = text.includes('{{') || text.includes('{%') ? TEMPLATE_MARKER.exec(text) : null;
   if (template) {
     const pos = linePos(text, template.index);
     out.notes.push({ file: options.file, doc: 0, ...pos, field: '', reason: `skipped: a template (${template[0].slice(0, 40)}), not a manifest; render it first (helm template, kustomize build)` });

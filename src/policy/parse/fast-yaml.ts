@@ -25,9 +25,19 @@ const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 /** First characters of every scalar a core tag below can match (the rest are strings). */
 const MAY_RESOLVE = new Set([...'~nNtTfF0123456789+-.'].map((c) => c.charCodeAt(0)));
 
+const LETTER = new Set([...'nNtTfF'].map((c) => c.charCodeAt(0)));
+
 /** The value the `yaml` package gives a plain scalar; the string itself when no core tag matches. */
 export function resolveCorePlain(s: string): unknown {
-  if (s.length > 0 && !MAY_RESOLVE.has(s.charCodeAt(0))) return s;
+  const c = s.charCodeAt(0);
+  if (s.length > 0 && !MAY_RESOLVE.has(c)) return s;
+  // A word (`toPorts`, `namespace`, `TCP`) can only be null or a boolean: the number tests below all start otherwise.
+  if (LETTER.has(c)) {
+    if (s.length > 5) return s;
+    if (NULL.test(s)) return null;
+    if (BOOL.test(s)) return c === 0x74 /* t */ || c === 0x54 /* T */;
+    return s;
+  }
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
   if (INT_OCT.test(s)) return parseInt(s.substring(2), 8);
