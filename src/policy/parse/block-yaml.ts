@@ -217,8 +217,7 @@ class ChunkReader {
     } else {
       after = keyEnd(text, from, end);
       if (after === -1) return undefined;
-      key = text.slice(from, after);
-      if (key.length > 1000 || !PLAIN_KEY.test(key) || key.endsWith(':') || key === '__proto__' || resolveCorePlain(key) !== key) return unsupported();
+      key = knownKey(text, from, after) ?? plainKey(text, from, after);
     }
     const colon = after + 1;
     if (colon < end && text.charCodeAt(colon) !== SPACE) return unsupported();
@@ -253,6 +252,41 @@ class ChunkReader {
     if (NOT_ASCII.test(s) || s.includes(': ') || s.endsWith(':')) return unsupported();
     return resolveCorePlain(s);
   }
+}
+
+/**
+ * Plain keys read before, by length and first character. A policy tree repeats a few dozen keys
+ * thousands of times: comparing one in place costs less than cutting it out of the text, checking
+ * it and making it a property name again. Bounded, for trees of ever new label keys.
+ */
+const knownKeys = new Map<number, string[]>();
+let knownKeyCount = 0;
+const MAX_KNOWN_KEYS = 512;
+
+const keyBucket = (text: string, from: number, to: number): number => (to - from) * 128 + text.charCodeAt(from);
+
+/** The key at `from` up to `to` if it was read before (and so passed `plainKey`'s checks). */
+function knownKey(text: string, from: number, to: number): string | undefined {
+  const bucket = knownKeys.get(keyBucket(text, from, to));
+  if (bucket === undefined) return undefined;
+  for (const key of bucket) if (text.startsWith(key, from)) return key;
+  return undefined;
+}
+
+/** A plain key read for the first time: checked, and remembered when it passes. */
+function plainKey(text: string, from: number, to: number): string {
+  const key = text.slice(from, to);
+  if (key.length > 1000 || !PLAIN_KEY.test(key) || key.endsWith(':') || key === '__proto__' || resolveCorePlain(key) !== key) return unsupported();
+  if (knownKeyCount < MAX_KNOWN_KEYS) {
+    // A property name is a copy of its own, where a slice may hold on to the whole file's text.
+    const own = Object.keys({ [key]: null })[0] ?? key;
+    const at = keyBucket(text, from, to);
+    const bucket = knownKeys.get(at);
+    if (bucket === undefined) knownKeys.set(at, [own]);
+    else bucket.push(own);
+    knownKeyCount++;
+  }
+  return key;
 }
 
 /** Where the scalar `quoted` read last ends (past its closing quote). */
