@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readBlockChunk } from '../../src/policy/parse/block-yaml.js';
+import { parsePolicies } from '../../src/policy/index.js';
 import { expectSameReading } from '../helpers/same-reading.js';
 
 /**
@@ -67,6 +68,19 @@ describe('policy YAML: the block reader', () => {
     expect(readsAlone(text)).toBe(true);
     // (Numbers where strings belong are errors the yaml package then locates: the same reading still.)
     expectSameReading(text);
+  });
+
+  it('reads a document of more lines than its line buffer first holds, and the next document after it', () => {
+    const rules = Array.from({ length: 2500 }, (_, i) => `    - fromEndpoints:\n        - matchLabels:\n            app: a-${i}\n      toPorts:\n        - ports:\n            - port: "${1 + i}"\n`);
+    const big = policy(`  endpointSelector:\n    matchLabels:\n      app: web\n  ingress:\n${rules.join('')}`);
+    expect(readsAlone(big)).toBe(true);
+    const text = `${big}---\n${SUPPORTED[0]![1]}`;
+    expectSameReading(text);
+    const read = parsePolicies(text, { file: 'p.yaml' });
+    expect(read.policies).toHaveLength(2);
+    const spec = read.policies[0]?.kind === 'CiliumNetworkPolicy' ? read.policies[0].spec : undefined;
+    expect(spec?.ingress).toHaveLength(2500);
+    expect(spec?.ingress?.[2499]?.toPorts?.[0]?.ports?.[0]?.port).toBe('2500');
   });
 
   it.each(LEFT_TO_JS_YAML)('leaves %s to js-yaml', (_what, text) => {
