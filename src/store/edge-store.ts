@@ -427,6 +427,11 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   return withEdges(graph, options.filter ? filterEdges(graph.edges, options.filter) : graph.edges);
 }
 
+/** Stored edge rows (world edges per IP): what resolving the graph costs grows with them. */
+export function storedEdgeRows(db: Db): number {
+  return hasEdgeGraph(db) ? (db.prepare('SELECT count(*) FROM edges').pluck().get() as number) : 0;
+}
+
 /**
  * Stores the snapshot of the graph at `path` now, workloads included, unless a current one is
  * there: `replay` ends with it, so that the reads after it (the first included) decode the graph

@@ -29,6 +29,7 @@ export { EDGE_SLOTS, EdgeWriter, type EdgeWriterBounds, OBSERVE_EDGE_SLOTS } fro
 export {
   loadGraph,
   storeGraphSnapshot,
+  storedEdgeRows,
   readClusterIpRecords,
   loadClusterIps,
   loadClusterIpsOnDemand,

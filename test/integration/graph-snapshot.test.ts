@@ -8,6 +8,7 @@ import { readDropsToTriage } from '../../src/app/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart, storeSnapshot, takePendingSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
+import { storeSnapshotAfterReplay } from '../../src/cli/replay-snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { generateCluster } from '../helpers/cluster.js';
@@ -251,6 +252,19 @@ describe('the snapshot replay stores', () => {
     // The first read found it current: it neither resolved nor stored anything.
     withDb(path, (db) => expect(graphGeneration(db)).toBe(generation));
     expect(withDb(path, (db) => db.prepare('SELECT DISTINCT generation FROM graph_snapshot').pluck().all())).toEqual([generation]);
+  }, 60_000);
+
+  it('a large graph is made in a process of its own: the same parts as in-process; one that cannot be made is reported as not made, never thrown', () => {
+    const here = copyOf(cluster, 'in-process.db');
+    const apart = copyOf(cluster, 'apart.db');
+    expect(storeSnapshotAfterReplay(here, 0, 1)).toBe(true);
+    expect(storeSnapshotAfterReplay(apart, 1, 1)).toBe(true);
+    const parts = (path: string) => withDb(path, (db) => db.prepare('SELECT part, format, generation, checksum FROM graph_snapshot ORDER BY part').all());
+    expect(parts(apart)).toHaveLength(EVIDENCE_FIELDS.length + 2);
+    expect(parts(apart)).toEqual(parts(here));
+    expectSnapshotReadsAsNormal(apart);
+    expect(storeSnapshotAfterReplay(tmp.file('no-such.db'), 1, 1)).toBe(false);
+    expect(storeSnapshotAfterReplay(tmp.file('no-such.db'), 0, 1)).toBe(false);
   }, 60_000);
 
   it('a replay of a file replayed before (nothing stored) leaves the snapshot as it was', async () => {

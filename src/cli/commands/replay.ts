@@ -4,12 +4,12 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
-import { openDatabase } from '../../store/index.js';
+import { openDatabase, storedEdgeRows } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
 import { tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
-import { storeSnapshotApart } from '../snapshot-apart.js';
+import { storeSnapshotAfterReplay } from '../replay-snapshot.js';
 
 /** Bad lines printed before we only count them. */
 const BAD_LINES_PRINTED = 20;
@@ -83,13 +83,11 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
         });
       },
     });
+    const rows = storedEdgeRows(db);
     db.close();
     if (results.some((r) => r.status !== 'skipped')) {
       progress.update(() => 'replay: resolving the graph for the reads that follow');
-      // The first read after a replay would resolve the graph and store its snapshot: replay does
-      // it instead (at 3,000 workloads that read took a second more than a warm one, and a third
-      // more memory). The flows are stored either way.
-      storeSnapshotApart(dbPath);
+      storeSnapshotAfterReplay(dbPath, rows);
     }
     progress.done();
     if (unprinted > 0) ctx.io.stderr.write(`... and ${formatCount(unprinted)} more bad lines (see: hubble-advisor status)\n`);
