@@ -2,12 +2,16 @@
 import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } from '../policy/index.js';
 import type { Db } from '../store/index.js';
 import { edgeKey, peerKey, type Edge } from '../graph/index.js';
-import { checkBaseline, diffPolicySets, explainEdge, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
-import { queryEdges, type EdgesResult } from './edges.js';
+import { diffPolicySets, explainEdge, judgePlan, planCheck, type CheckPlan, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
+import { queryEdges } from './edges.js';
 
-export interface CheckRequest {
+export interface CheckRequest extends CheckScope {
   /** The policies compiled (`loadPolicySet`, `buildPolicySet`). */
   readonly set: PolicySet;
+}
+
+/** What `check` judges besides the policies: the namespaces in scope and the evaluator's options. */
+export interface CheckScope {
   readonly namespaces?: readonly string[];
   readonly evaluate?: EvaluateOptions;
 }
@@ -16,27 +20,25 @@ export interface CheckRequest {
 const JUDGED_EVIDENCE = ['srcReserved', 'dstReserved'] as const;
 
 export function checkFromDatabase(db: Db, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
-  return checkGraph(db, readCheckGraph(db), request);
+  return checkPlanned(db, readCheckPlan(db, request), request.set);
 }
 
-/** What `check` judges: the edges and workloads of the database (`readCheckGraph`). */
-export type CheckGraph = Pick<EdgesResult<JudgedEdge>, 'edges' | 'workloads'>;
-
 /**
- * The whole graph (peers in other namespaces need their labels too), without the evidence
- * lists judging does not read: pods, HTTP requests and DNS names of 60,000 edges stay on disk.
- * Read apart from the judging so the policies can be read meanwhile.
+ * What `check` judges, from the whole graph (peers in other namespaces need their labels too)
+ * without the evidence lists judging does not read: pods, HTTP requests and DNS names of 60,000
+ * edges stay on disk. Made apart from the judging so the policies can be read meanwhile.
  */
-export const readCheckGraph = (db: Db): CheckGraph => queryEdges(db, { evidence: JUDGED_EVIDENCE });
-
-/** `checkFromDatabase` on a graph read with `readCheckGraph` from the same database. */
-export function checkGraph(db: Db, graph: CheckGraph, request: CheckRequest): CheckResult & { readonly policyNotes: readonly string[] } {
-  const set = request.set;
-  const result = checkBaseline(graph.edges, graph.workloads, set, {
-    ...(request.namespaces && { namespaces: request.namespaces }),
-    ...(request.evaluate && { evaluate: request.evaluate }),
+export function readCheckPlan(db: Db, scope: CheckScope): CheckPlan<JudgedEdge> {
+  const { edges, workloads } = queryEdges(db, { evidence: JUDGED_EVIDENCE });
+  return planCheck(edges, workloads, {
+    ...(scope.namespaces && { namespaces: scope.namespaces }),
+    ...(scope.evaluate && { evaluate: scope.evaluate }),
   });
-  return { ...withFullEdges(db, result), policyNotes: set.notes };
+}
+
+/** `checkFromDatabase` of a plan read with `readCheckPlan` from the same database. */
+export function checkPlanned(db: Db, plan: CheckPlan<JudgedEdge>, set: PolicySet): CheckResult & { readonly policyNotes: readonly string[] } {
+  return { ...withFullEdges(db, judgePlan(plan, set)), policyNotes: set.notes };
 }
 
 /**

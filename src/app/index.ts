@@ -8,7 +8,7 @@ export { EdgeSink } from './edge-sink.js';
 export { queryEdges, readWorkloadConfig, type EdgesQuery, type EdgesResult } from './edges.js';
 export { recommendFromDatabase, type RecommendRequest } from './recommend.js';
 export { triageFromDatabase, readDropsToTriage, triageRead, dropGroupsFromDatabase, type DropsToTriage, type DropsRequest, type DropsResult, type DropGroupsResult } from './triage.js';
-export { checkFromDatabase, checkGraph, readCheckGraph, diffFromDatabase, explainFromDatabase, type CheckRequest, type DiffRequest, type ExplainRequest } from './check.js';
+export { checkFromDatabase, checkPlanned, readCheckPlan, diffFromDatabase, explainFromDatabase, type CheckRequest, type CheckScope, type DiffRequest, type ExplainRequest } from './check.js';
 export { loadPolicies, loadPolicySet, type LoadPoliciesOptions, type LoadedPolicies, type LoadedPolicySet } from './load-policies.js';
 export { loadPoliciesInBackground, loadPolicySetInBackground, type BackgroundPolicyLoad } from './load-policies-background.js';
 export { proposeFromDatabase, proposalDiff, applyEdits, type ProposeRequest } from './propose.js';

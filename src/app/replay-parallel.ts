@@ -159,6 +159,7 @@ export async function replayInParallel(
         },
         completed,
       );
+      options.afterCommit?.();
       return true;
     } catch (e) {
       storeFailure ??= e instanceof Error ? e.message : String(e);

@@ -27,6 +27,8 @@ export interface ReplayOptions {
   readonly workerOldSpaceMb?: number;
   /** Replay a file again even though one with the same content was replayed to the end. */
   readonly force?: boolean;
+  /** Runs after each batch is committed (the CLI collects the batch's garbage then). */
+  readonly afterCommit?: () => void;
 }
 
 export interface ReplayFileResult {
@@ -137,7 +139,7 @@ async function replayOne(writer: IngestWriter, file: string, options: ReplayOpti
         report(session.rejectLine(lineNo, '(line)', `longer than ${MAX_LINE_BYTES} bytes (${bytes} bytes), skipped`));
       },
       () => {
-        session.commitIfDue();
+        if (session.commitIfDue()) options.afterCommit?.();
         options.onProgress?.(displayName, session.totals);
       },
     );

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * How far V8 lets the old generation grow past what survived the last full GC before it collects
@@ -47,4 +48,16 @@ export function tuneHeapForObserve(execArgv: readonly string[] = process.execArg
   if (given) return false;
   setFlagsFromString('--semi-space-growth-factor=1');
   return true;
+}
+
+/**
+ * A full collection, which replay runs after each commit: the batch it committed (~35 MB of edge
+ * accumulators and records at 3,000 workloads, promoted while the batch filled) is garbage then,
+ * and a collection that finds ~55 MB live sets the next limit from that instead of letting old
+ * space grow on past it. 2M flows of a 3,000-workload cluster in 20 batches, one thread: peak RSS
+ * 340-360 -> 265-280 MB. `gc` is exposed to contexts made after the flag is set, so one is made.
+ */
+export function fullCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }

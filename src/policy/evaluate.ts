@@ -136,6 +136,15 @@ export function evaluateByScan(set: PolicySet, request: EvaluationRequest, optio
   return evaluateWith(SCAN, set, request, options);
 }
 
+/**
+ * Resolves a request's peers now (each peer object once), so that evaluating it later costs only
+ * the judging: `check` prepares its edges' requests while the policy files are still being read.
+ */
+export function prepareRequest(request: EvaluationRequest): void {
+  resolvePeer(request.source);
+  resolvePeer(request.destination);
+}
+
 function evaluateWith(lookup: SideLookup, set: PolicySet, request: EvaluationRequest, options?: EvaluateOptions): Decision {
   const opts = resolveOptions(options);
   const source = resolvePeer(request.source);

@@ -13,7 +13,7 @@ export {
   type PolicyParseError,
   type PolicyParseNote,
 } from './parse.js';
-export { buildPolicySet, compileAhead, PolicySetBuilder, evaluate, type EvaluationRequest } from './evaluate.js';
+export { buildPolicySet, compileAhead, PolicySetBuilder, evaluate, prepareRequest, type EvaluationRequest } from './evaluate.js';
 export type { PolicySet, PolicyRef, RuleRef, Direction, Section } from './evaluate/compiled.js';
 export { policyLabel } from './evaluate/compiled.js';
 export type { Decision, SideDecision, SideVerdict } from './evaluate/decision.js';

@@ -43,6 +43,8 @@ const MAX_REMEMBERED_CHARS = 64 * 1024;
 const LABEL_SETS_MAX = 500_000;
 /** Counter columns in a fixed order: the per-side counters, then l7_requests. */
 const COUNTER_COLUMNS = [...SIDE_COLUMNS.map((c) => c.column), 'l7_requests'];
+/** The bit of an UPDATE's mask (`#addCounters`) that says it writes the sets, above the counters' bits. */
+const SETS_BIT = 1 << COUNTER_COLUMNS.length;
 
 function counterValues(e: EdgeRecord): number[] {
   const out = SIDE_COLUMNS.map((c) => e.sides[c.side][c.field]);
@@ -63,8 +65,8 @@ export class EdgeWriter {
   readonly #db: Db;
   readonly #insert;
   readonly #selectId;
-  /** UPDATE statements by the set of counter columns a delta changes (a handful in practice). */
-  readonly #updates = new Map<string, Statement>();
+  /** UPDATE statements by the counter columns a delta changes and whether it writes sets (SETS_BIT); a handful in practice. */
+  readonly #updates = new Map<number, Statement>();
   /**
    * Edge key → row id (ids never change; rows are never deleted), the last hour this writer stored
    * for it (most batches add no new hour) and its sets (`encodeSets`) as this writer last read or
@@ -106,7 +108,7 @@ export class EdgeWriter {
     this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#selectDataVersion = db.prepare('PRAGMA data_version').pluck();
-    this.#updateSets = db.prepare(`UPDATE edges SET ${SET_ASSIGNMENTS} WHERE id = @id`);
+    this.#updateSets = db.prepare(`UPDATE edges SET ${SET_ASSIGNMENTS} WHERE id = ?`);
     this.#insertHour = new RowBatch(db, 'INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES', 2);
     this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
       ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
@@ -144,7 +146,7 @@ export class EdgeWriter {
       for (const w of delta.workloads.values()) this.#writeWorkload(w);
       // Their upserts took the write lock: other connections' commits are looked for once, now.
       if (delta.workloads.size > 0) this.#checkOthers();
-      for (const [key, e] of delta.edges) this.#writeEdge(key, e);
+      this.#writeEdges(delta.edges);
       this.#insertHour.flush();
       for (const a of delta.dnsAnswers) this.#upsertAnswer.run(a.client, a.ip, a.query, a.firstSeenMs, a.lastSeenMs, a.responses);
       for (const [reason, n] of Object.entries(delta.skipped)) if (n) this.#addSkip.run(reason, n);
@@ -164,9 +166,28 @@ export class EdgeWriter {
     }
   }
 
-  #writeEdge(key: string, e: EdgeRecord): void {
-    const slot = this.#slots.slot(key);
-    let id = this.#slots.id(slot, key);
+  /**
+   * Edges this writer holds the row id of first, in row-id order: a batch touches ~17,000 of the
+   * 68,000 rows of a 3,000-workload cluster, and in id order the UPDATEs (and their hours, keyed by
+   * edge id) walk the B-trees' pages in order instead of seeking a random page each (~30% less
+   * time in SQLite for them). The others follow in the delta's order, so new edges get the row ids
+   * they would get in any order.
+   */
+  #writeEdges(edges: ReadonlyMap<string, EdgeRecord>): void {
+    const known: KnownEdge[] = [];
+    const others: KnownEdge[] = [];
+    for (const [key, e] of edges) {
+      const slot = this.#slots.slot(key);
+      const id = this.#slots.id(slot, key);
+      (id === undefined ? others : known).push({ key, e, slot, id });
+    }
+    known.sort(byId);
+    for (const k of known) this.#writeEdge(k);
+    for (const k of others) this.#writeEdge(k);
+  }
+
+  #writeEdge({ key, e, slot, id: knownId }: KnownEdge): void {
+    let id = knownId;
     let inserted = false;
     if (id === undefined) {
       // A forgotten edge is looked up first, one never seen is tried as new first.
@@ -206,7 +227,7 @@ export class EdgeWriter {
     }
     // Counters and new sets in one UPDATE: the row (its sets are most of it) is rewritten once.
     if (!counted) this.#addCounters(id, e, merged);
-    else if (merged !== undefined) this.#updateSets.run(setParams(merged, { id }));
+    else if (merged !== undefined) this.#updateSets.run(pushSetValues(merged, []), id);
     if (merged !== undefined) this.#rememberSets(slot, merged);
   }
 
@@ -262,30 +283,28 @@ export class EdgeWriter {
   /** Adds the counters (only the non-zero ones) to a stored edge's row, and writes `sets` when given. */
   #addCounters(id: number, e: EdgeRecord, sets: Readonly<Record<SetField, CappedSet>> | undefined): void {
     const values = counterValues(e);
-    const changed: number[] = [];
-    let mask = sets === undefined ? '' : 'sets,';
+    // By position, and the statement by a bit mask of what it writes: named parameters and a mask
+    // built as text cost ~1 µs more an edge, a tenth of the UPDATE itself.
+    const args: (string | number)[] = [];
+    let mask = sets === undefined ? 0 : SETS_BIT;
     for (let i = 0; i < values.length; i++) {
       if (values[i] !== 0) {
-        changed.push(values[i] as number);
-        mask += `${i},`;
+        args.push(values[i] as number);
+        mask |= 1 << i;
       }
     }
     let stmt = this.#updates.get(mask);
     if (stmt === undefined) {
-      const assignments = mask
-        .split(',')
-        .filter((x) => x !== '' && x !== 'sets')
-        .map((i) => `${COUNTER_COLUMNS[Number(i)]} = ${COUNTER_COLUMNS[Number(i)]} + @c${i}`);
-      assignments.push('first_seen_ms = min(first_seen_ms, @first)', 'last_seen_ms = max(last_seen_ms, @last)');
+      const assignments = COUNTER_COLUMNS.flatMap((c, i) => (mask & (1 << i) ? [`${c} = ${c} + ?`] : []));
+      assignments.push('first_seen_ms = min(first_seen_ms, ?)', 'last_seen_ms = max(last_seen_ms, ?)');
       if (sets !== undefined) assignments.push(SET_ASSIGNMENTS);
-      stmt = this.#db.prepare(`UPDATE edges SET ${assignments.join(', ')} WHERE id = @id`);
+      stmt = this.#db.prepare(`UPDATE edges SET ${assignments.join(', ')} WHERE id = ?`);
       this.#updates.set(mask, stmt);
     }
-    const params: Record<string, string | number> = sets === undefined ? { id } : setParams(sets, { id });
-    params['first'] = e.firstSeenMs;
-    params['last'] = e.lastSeenMs;
-    for (let i = 0; i < values.length; i++) if (values[i] !== 0) params[`c${i}`] = values[i] as number;
-    stmt.run(params);
+    args.push(e.firstSeenMs, e.lastSeenMs);
+    if (sets !== undefined) pushSetValues(sets, args);
+    args.push(id);
+    stmt.run(args);
   }
 
   #writeWorkload(w: WorkloadRecord): void {
@@ -309,6 +328,18 @@ export class EdgeWriter {
       this.#knownLabelSetChars += k.length;
     }
   }
+}
+
+/** An edge of a delta, its slot, and its row id if this writer held it when the delta came. */
+interface KnownEdge {
+  readonly key: string;
+  readonly e: EdgeRecord;
+  readonly slot: number;
+  readonly id: number | undefined;
+}
+
+function byId(a: KnownEdge, b: KnownEdge): number {
+  return (a.id as number) - (b.id as number);
 }
 
 function byClusterIpKey(a: ClusterIpRecord, b: ClusterIpRecord): number {
@@ -398,14 +429,14 @@ function truncatedColumn(sets: Readonly<Record<SetField, CappedSet>>): string {
   return JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated));
 }
 
-/** The set columns' assignments of an UPDATE, by named parameter (`setParams`). */
-const SET_ASSIGNMENTS = ['truncated = @truncated', ...SET_FIELDS.map((f) => `${SET_COLUMN[f]} = @${SET_COLUMN[f]}`)].join(', ');
+/** The set columns' assignments of an UPDATE, by position (`pushSetValues`). */
+const SET_ASSIGNMENTS = ['truncated = ?', ...SET_FIELDS.map((f) => `${SET_COLUMN[f]} = ?`)].join(', ');
 
-/** `params` with the set columns' values of `sets` (SET_ASSIGNMENTS). */
-function setParams(sets: Readonly<Record<SetField, CappedSet>>, params: Record<string, string | number>): Record<string, string | number> {
-  params['truncated'] = truncatedColumn(sets);
-  for (const f of SET_FIELDS) params[SET_COLUMN[f]] = JSON.stringify(sets[f].values);
-  return params;
+/** Appends the set columns' values of `sets` to `args`, in SET_ASSIGNMENTS' order; returns `args`. */
+function pushSetValues(sets: Readonly<Record<SetField, CappedSet>>, args: (string | number)[]): (string | number)[] {
+  args.push(truncatedColumn(sets));
+  for (const f of SET_FIELDS) args.push(JSON.stringify(sets[f].values));
+  return args;
 }
 
 function mergeSets(stored: Readonly<Record<SetField, CappedSet>>, delta: Readonly<Record<SetField, CappedSet>>): Record<SetField, CappedSet> {

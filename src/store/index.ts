@@ -1,4 +1,4 @@
-export { OBSERVE_PAGE_CACHE_KIB, limitPageCache, openDatabase, migrate, schemaVersion, type Db, type OpenOptions } from './open.js';
+export { OBSERVE_PAGE_CACHE_KIB, REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase, migrate, schemaVersion, type Db, type OpenOptions } from './open.js';
 export { StoreError } from './errors.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export {

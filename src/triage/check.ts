@@ -8,6 +8,7 @@ import type { CompiledEntry } from '../policy/evaluate/compiled.js';
 import {
   evaluate,
   policyLabel,
+  prepareRequest,
   type Direction,
   type EvaluateOptions,
   type EvaluationRequest,
@@ -235,16 +236,29 @@ export function inferClusterName(workloads: readonly WorkloadInfo[]): string | u
 
 const workloadKey = (w: { namespace: string; kind: string; name: string }): string => `${w.namespace}/${w.kind}/${w.name}`;
 
-export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
+/**
+ * What `check` judges, made before the policies are known: the edges in scope with the requests
+ * each stands for (their peers resolved), the edges it cannot judge, and the local cluster. The
+ * CLI makes it while the policy files are still being read.
+ */
+export interface CheckPlan<E extends JudgedEdge> {
+  /** The edges judged, their peers already resolved (`prepareRequest`). */
+  readonly judged: readonly E[];
+  readonly byKey: ReadonlyMap<string, WorkloadInfo>;
+  readonly unjudged: readonly { readonly edge: E; readonly reason: string }[];
+  readonly workloads: readonly WorkloadInfo[];
+  readonly namespaces: readonly string[] | undefined;
+  /** The caller's options with the local cluster filled in. */
+  readonly evaluate: EvaluateOptions;
+  readonly clusterName: string | undefined;
+}
+
+export function planCheck<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], options: CheckOptions = {}): CheckPlan<E> {
   const ns = options.namespaces && options.namespaces.length > 0 ? options.namespaces : undefined;
   const inNs = (p: GraphPeer): boolean => ns === undefined || (p.kind === 'workload' && ns.includes(p.namespace));
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
   const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
-  const evalOptions: EvaluateOptions = { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) };
-  // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
-  const usedRefs = new Set<RuleRef>();
-  const wouldDrop: WouldDrop<E>[] = [];
-  let checked = 0;
+  const judged: E[] = [];
   const unjudged: { edge: E; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
@@ -253,9 +267,25 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
       unjudged.push({ edge: e, reason: unknown.reason });
       continue;
     }
-    checked++;
+    for (const r of edgeRequests(e, byKey)) prepareRequest(r);
+    judged.push(e);
+  }
+  return { judged, byKey, unjudged, workloads, namespaces: ns, evaluate: { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) }, clusterName };
+}
+
+export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
+  return judgePlan(planCheck(edges, workloads, options), set);
+}
+
+/** `checkBaseline` of the edges and options `plan` was made from. */
+export function judgePlan<E extends JudgedEdge>(plan: CheckPlan<E>, set: PolicySet): CheckResult<E> {
+  const { namespaces: ns, evaluate: evalOptions, clusterName } = plan;
+  // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
+  const usedRefs = new Set<RuleRef>();
+  const wouldDrop: WouldDrop<E>[] = [];
+  for (const e of plan.judged) {
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
-    for (const request of edgeRequests(e, byKey)) {
+    for (const request of edgeRequests(e, plan.byKey)) {
       const d = evaluate(set, request, evalOptions);
       if (sidePasses(d.egress)) for (const r of d.egress.rules) usedRefs.add(r);
       if (sidePasses(d.ingress)) for (const r of d.ingress.rules) usedRefs.add(r);
@@ -275,14 +305,15 @@ export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloa
       sides: blocking.map((s) => s.direction),
     });
   }
+  const checked = plan.judged.length;
   return {
     wouldDrop,
     // With no traffic every rule is "unused": that says nothing, so none is listed.
     ...(checked === 0 ? { unusedRules: [], unusedDnsRules: 0 } : unusedRules(set, usedRefs, ns)),
-    coverage: coverage(workloads, set, evalOptions, ns),
+    coverage: coverage(plan.workloads, set, evalOptions, ns),
     edgesChecked: checked,
-    skipped: unjudged.length,
-    unjudged,
+    skipped: plan.unjudged.length,
+    unjudged: [...plan.unjudged],
     noTraffic: checked === 0,
     ...(clusterName !== undefined && { clusterName }),
   };

@@ -20,6 +20,8 @@ export {
 } from './explain.js';
 export {
   checkBaseline,
+  planCheck,
+  judgePlan,
   evaluatorPeer,
   edgeRequests,
   workloadLabels,
@@ -27,6 +29,7 @@ export {
   edgeRequest,
   type CheckResult,
   type CheckOptions,
+  type CheckPlan,
   type JudgedEdge,
   type WouldDrop,
   type UnusedRule,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFromDatabase, loadPolicies, queryEdges } from '../../src/app/index.js';
 import { buildPolicySet } from '../../src/policy/index.js';
 import { openDatabase } from '../../src/store/index.js';
+import { checkJson } from '../../src/report/index.js';
 import { checkBaseline } from '../../src/triage/index.js';
 import { runCli } from '../helpers/cli.js';
 import { isFile, REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
@@ -55,5 +56,29 @@ describe('check reads the evidence it lists only', () => {
     const r = await sameAsFullRead(gke, policy);
     expect(r.unjudged).toBeGreaterThan(0);
     expect(r.wouldDrop).toBeGreaterThan(0);
+  });
+
+  /*
+   * The CLI makes the requests it judges while the policy files are still being read, before it
+   * has the policies: the namespaces and cluster asked for must reach that plan, not only the judging.
+   */
+  it.skipIf(!haveHomeLab)('the CLI judges the namespace and cluster asked for, as the library does', async () => {
+    const policies = join(REPO_ROOT, 'examples/policies');
+    const set = buildPolicySet((await loadPolicies([policies])).policies);
+    const conn = openDatabase(homeLab, { readonly: true });
+    try {
+      const all = checkFromDatabase(conn, { set });
+      const namespace = all.coverage[0]?.namespace as string;
+      for (const scope of [{ namespaces: [namespace] }, { evaluate: { clusterName: 'elsewhere' } }]) {
+        const flags = scope.namespaces ? ['--namespace', namespace] : ['--cluster-name', 'elsewhere'];
+        const r = await runCli(['--db', homeLab, 'check', '--policies', policies, ...flags, '-o', 'json']);
+        const library = checkFromDatabase(conn, { set, ...scope });
+        expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(checkJson(library))));
+        // The scope changes what a user sees: fewer edges checked, or pods of another cluster.
+        expect(JSON.parse(r.stdout)).not.toEqual(JSON.parse(JSON.stringify(checkJson(all))));
+      }
+    } finally {
+      conn.close();
+    }
   });
 });

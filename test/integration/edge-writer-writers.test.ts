@@ -65,6 +65,27 @@ describe('EdgeWriter with other writers on the same database', () => {
     }
   });
 
+  it('rewrites the edges it holds in row-id order, and inserts new ones in the order they came', () => {
+    const db = openDatabase(tmp.file('order.db'));
+    try {
+      // Records the row id of every UPDATE of an edge row, in order (a temp trigger: this connection only).
+      db.exec('CREATE TEMP TABLE edge_updates (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL);');
+      db.exec('CREATE TEMP TRIGGER record_edge_updates AFTER UPDATE ON main.edges BEGIN INSERT INTO edge_updates (id) VALUES (NEW.id); END;');
+      const toPorts = (ports: readonly number[], hour: number): Flow[] => ports.map((dport) => ({ ...(batch(['web-x-1'], hour)[0] as Flow), l4: { protocol: 'TCP', sourcePort: 40000, destinationPort: dport, flags: { SYN: true } } }));
+      const idOf = (port: number): number => (db.prepare('SELECT id FROM edges WHERE port = ?').get(port) as { id: number }).id;
+      const writer = new EdgeWriter(db);
+      write(db, writer, toPorts([5001, 5002, 5003, 5004], 0));
+      // Known edges come in another order than their ids, new ones between them.
+      write(db, writer, toPorts([5004, 5006, 5002, 5001, 5005, 5003], 1));
+      const updated = db.prepare('SELECT id FROM temp.edge_updates ORDER BY seq').pluck().all() as number[];
+      expect(updated).toEqual([5001, 5002, 5003, 5004].map(idOf));
+      expect(idOf(5006), 'a new edge takes the next row id in the order the batch brought it').toBeLessThan(idOf(5005));
+      expect(db.prepare('SELECT port, eg_flows FROM edges ORDER BY port').all()).toEqual([5001, 5002, 5003, 5004, 5005, 5006].map((port) => ({ port, eg_flows: port <= 5004 ? 2 : 1 })));
+    } finally {
+      db.close();
+    }
+  });
+
   it('rewrites an edge row once per batch, and its sets only when they change', () => {
     const db = openDatabase(tmp.file('rewrites.db'));
     try {

@@ -35,9 +35,10 @@ describe('replay batches', () => {
   for (let i = 0; i < flows; i++) lines.push(`{"flow":{"time":"${new Date(t0 + i).toISOString()}","verdict":"FORWARDED"}}`);
   writeFileSync(file, `${lines.join('\n')}\n`);
 
-  const replay = async (name: string, source: string, batchSize?: number): Promise<{ flows: number; flushes: number }> => {
+  const replay = async (name: string, source: string, batchSize?: number): Promise<{ flows: number; flushes: number; afterCommits: number }> => {
     const db = openDatabase(tmp.file(name));
     const sink = countingSink();
+    let afterCommits = 0;
     try {
       await replayFiles(db, [source], {
         strict: false,
@@ -45,18 +46,26 @@ describe('replay batches', () => {
         workers: 1,
         batchSize,
         sinks: () => [sink],
+        afterCommit: () => afterCommits++,
       });
     } finally {
       db.close();
     }
-    return { flows: sink.flows, flushes: sink.flushes };
+    return { flows: sink.flows, flushes: sink.flushes, afterCommits };
   };
 
   it(`a file is one batch up to ${FILE_BATCH_SIZE} events; stdin and --batch-size cut at theirs`, async () => {
     expect(FILE_BATCH_SIZE).toBeGreaterThan(flows);
     // The last flush is the source's end, which commits what is left.
-    expect(await replay('file.db', file)).toEqual({ flows, flushes: 1 });
-    expect(await replay('stdin.db', '-')).toEqual({ flows, flushes: 2 });
-    expect(await replay('given.db', file, DEFAULT_BATCH_SIZE)).toEqual({ flows, flushes: 2 });
+    expect(await replay('file.db', file)).toEqual({ flows, flushes: 1, afterCommits: 0 });
+    expect(await replay('stdin.db', '-')).toEqual({ flows, flushes: 2, afterCommits: 1 });
+    expect(await replay('given.db', file, DEFAULT_BATCH_SIZE)).toEqual({ flows, flushes: 2, afterCommits: 1 });
+  });
+
+  it('runs afterCommit after each batch committed before the end (the CLI collects the batch then)', async () => {
+    const { flushes, afterCommits } = await replay('small.db', file, 20_000);
+    expect(flushes).toBeGreaterThan(3);
+    // The end's commit is the last thing replay does: nothing follows it to make room for.
+    expect(afterCommits).toBe(flushes - 1);
   });
 });

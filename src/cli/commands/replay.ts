@@ -4,10 +4,10 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
-import { openDatabase, storedEdgeRows } from '../../store/index.js';
+import { REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase, storedEdgeRows } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
-import { tuneHeapForIngest } from '../heap.js';
+import { fullCollector, tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
 import { storeSnapshotAfterReplay } from '../replay-snapshot.js';
 
@@ -53,6 +53,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
   for (const f of files) checkReadableFile(f);
   tuneHeapForIngest();
   const db = openDatabase(dbPath);
+  limitPageCache(db, REPLAY_PAGE_CACHE_KIB);
   const progress = createProgress(ctx.io);
   const started = Date.now();
   let printed = 0;
@@ -67,6 +68,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
       workerOldSpaceMb: flags.workerHeapMb,
       cores: availableParallelism(),
       sinks: defaultSinks,
+      afterCommit: fullCollector(),
       onBadLine(file, bad) {
         if (printed < BAD_LINES_PRINTED) {
           progress.done();

@@ -63,6 +63,13 @@ export interface ResolvedPeer {
   /** Peers CIDR and FQDN selectors may match: world, CIDR/FQDN identities, unmanaged. */
   readonly outsideCluster: boolean;
   readonly isNode: boolean;
+  /**
+   * The cluster its identity names (`io.cilium.k8s.policy.cluster`, not a reserved label), found
+   * once: every endpoints selector matched against the peer asks for it.
+   */
+  readonly cluster: string | undefined;
+  /** The keys of its reserved labels (`host`, `init`, `world`), for the checks every side makes. */
+  readonly reserved: ReadonlySet<string>;
 }
 
 const WORLD = ['world', 'world-ipv4', 'world-ipv6'];
@@ -104,7 +111,24 @@ function resolveOnce(p: Peer): ResolvedPeer {
     outsideCluster:
       !isPod && !isHost && (local || WORLD.some((w) => hasReserved(labels, w)) || hasReserved(labels, 'unmanaged')),
     isNode: isHost || hasReserved(labels, 'remote-node'),
+    cluster: labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved')?.value,
+    reserved: reservedSet(labels),
   };
+}
+
+/** One set per combination of reserved labels: tens of thousands of world peers share `{world}`. */
+const reservedSets = new Map<string, ReadonlySet<string>>();
+
+function reservedSet(labels: readonly Label[]): ReadonlySet<string> {
+  const keys = labels.filter((l) => l.source === 'reserved').map((l) => l.key);
+  const id = keys.join('\u0000');
+  let set = reservedSets.get(id);
+  if (set === undefined) {
+    // Combinations come from identities Hubble saw: a handful, but never allowed to grow unbounded.
+    if (reservedSets.size >= 1_000) reservedSets.clear();
+    reservedSets.set(id, (set = new Set(keys)));
+  }
+  return set;
 }
 
 /** Lowercase, no trailing dot (Cilium's matchpattern normalisation). */

@@ -2,7 +2,7 @@
 import { familyOf, parsePrefix, prefixContains, prefixContainsPrefix, type Prefix } from '../../net/cidr.js';
 import type { Entity } from '../model/index.js';
 import { fqdnSelectorText, type FqdnSpec } from './fqdn.js';
-import { hasReserved, selectorMatches, type CompiledSelector } from './labels.js';
+import { selectorMatches, type CompiledSelector } from './labels.js';
 import { CLUSTER_LABEL, POD_NAMESPACE_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
 
 export type PeerMatcher =
@@ -30,11 +30,7 @@ export interface PeerMatchContext {
 }
 
 /** A peer outside the local cluster (ClusterMesh); peers without a cluster label count as local. */
-function inOtherCluster(p: ResolvedPeer, ctx: PeerMatchContext): boolean {
-  // A loop, not `labels.find`: this runs for every endpoints peer matched.
-  for (const l of p.labels) if (l.key === CLUSTER_LABEL && l.source !== 'reserved') return l.value !== ctx.clusterName;
-  return false;
-}
+const inOtherCluster = (p: ResolvedPeer, ctx: PeerMatchContext): boolean => p.cluster !== undefined && p.cluster !== ctx.clusterName;
 
 /** The reserved identities the `cluster` entity selects besides local pods (Cilium pkg/policy/api/entity.go InitEntities). */
 const CLUSTER_RESERVED = ['host', 'remote-node', 'init', 'ingress', 'health', 'unmanaged', 'kube-apiserver'];
@@ -43,7 +39,7 @@ const isPodIdentity = (p: ResolvedPeer): boolean =>
   p.labels.some((l) => l.key === POD_NAMESPACE_LABEL && l.source !== 'reserved') || p.labels.some((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved');
 
 export function entityMatches(e: Entity, p: ResolvedPeer, ctx: PeerMatchContext): boolean {
-  const r = (name: string): boolean => hasReserved(p.labels, name);
+  const r = (name: string): boolean => p.reserved.has(name);
   switch (e) {
     case 'all':
       return true;
@@ -83,7 +79,7 @@ function cidrMatches(m: { prefix: Prefix; except: readonly Prefix[] }, p: Resolv
   }
   if (m.prefix.length !== 0 || m.except.length > 0) return false;
   const fam = familyOf(m.prefix) === 4 ? 'world-ipv4' : 'world-ipv6';
-  return hasReserved(p.labels, 'world') || hasReserved(p.labels, fam);
+  return p.reserved.has('world') || p.reserved.has(fam);
 }
 
 /** Cilium writes IPv6 CIDR labels with `-` for `:`; accept both. */
@@ -107,7 +103,7 @@ export function peerMatches(m: PeerMatcher, p: ResolvedPeer, ctx: PeerMatchConte
     }
     case 'nodes':
       if (ctx.defaultLocalCluster && inOtherCluster(p, ctx)) return false;
-      return hasReserved(p.labels, 'remote-node') && selectorMatches(m.selector, p.labels);
+      return p.reserved.has('remote-node') && selectorMatches(m.selector, p.labels);
     case 'unresolvable':
       return false;
     default: {

@@ -1,5 +1,5 @@
 /** One side of a request: the source's egress or the destination's ingress. */
-import { hasReserved, selectorMatches } from './labels.js';
+import { selectorMatches } from './labels.js';
 import { candidateRules } from './subject-index.js';
 import { candidateEntries } from './entry-index.js';
 import type { CompiledEntry, CompiledRule, Direction, DirectionPart, PolicyRef, PolicySet, RuleRef } from './compiled.js';
@@ -76,7 +76,7 @@ export function evaluateSide(set: PolicySet, input: SideInput, opts: ResolvedOpt
 
   const selecting = lookup.selecting(set, direction, subject);
   const { selectedBy, anyDefaultDeny } = selectingFacts(selecting, direction);
-  const init = hasReserved(subject.labels, 'init');
+  const init = subject.reserved.has('init');
   const forced = opts.enforcementMode === 'always' || init;
   if (selecting.length === 0 && !forced) return off(`no policy selects the ${who} for ${direction}`);
 

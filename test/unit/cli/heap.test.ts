@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
+import { fullCollector, tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
 
 /**
  * What ingest does to the heap, in small: a live set that stays, and batches of objects that
@@ -75,5 +75,19 @@ describe('tuneHeapForObserve', () => {
   it('leaves a new-space size the user chose', () => {
     expect(tuneHeapForObserve(['--max-semi-space-size=64', '--heap-growing-percent=100'], '')).toBe(false);
     expect(tuneHeapForObserve([], '--semi_space_growth_factor=4 --heap-growing-percent=100')).toBe(false);
+  });
+});
+
+describe('fullCollector', () => {
+  it('collects what nothing holds any more, when it is called (no --expose-gc needed)', async () => {
+    const collect = fullCollector();
+    const ref = new WeakRef(Array.from({ length: 1000 }, (_, i) => ({ i })));
+    // A WeakRef keeps its target until the job that made (or dereferenced) it ends.
+    const nextJob = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
+    await nextJob();
+    expect(ref.deref()).toBeDefined();
+    await nextJob();
+    collect();
+    expect(ref.deref()).toBeUndefined();
   });
 });
