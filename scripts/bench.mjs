@@ -258,8 +258,9 @@ for (const workloads of clusterSizes) {
   // Interleaved rounds: one run of each command per round. recommend --out rewrites the same
   // directory each round (same content), and check / drops read it.
   // A read that resolves the graph stores a snapshot of it in the database (when the build does,
-  // README "Performance"): each command runs cold (no snapshot: the first read after a replay,
-  // which also stores one) and then warm (a snapshot of the whole graph present).
+  // README "Performance"): each command runs cold (no snapshot: a read after `observe`, or after a
+  // replay by a build before replay stored one; it also stores one) and then warm (a snapshot of
+  // the whole graph present: the first read after a replay, since replay stores it).
   for (let round = 0; round < readRepeat; round++) {
     for (const [name, argv] of commands) {
       dropSnapshot(db);
@@ -417,7 +418,7 @@ if (results.length > 0) process.stdout.write(`${table}\n`);
 if (clusterResults.length > 0) {
   // Wall time (CPU time of the process in brackets: on a loaded machine the better guide), peak RSS.
   const one = (c) => (Number.isNaN(c.ms) ? `failed (${c.runsMs.join('/')})` : `${fmt(c.ms)} ms (cpu ${fmt(c.cpuMs)}), ${fmt(c.maxRssMB)} MB`);
-  // Cold (no snapshot: the first read after a replay), then warm (a snapshot present).
+  // Cold (no snapshot: a read after observe), then warm (a snapshot present: the first read after a replay).
   const cell = (c) => (c.warm ? `cold ${one(c)}; warm ${one(c.warm)}` : one(c));
   const withObserve = clusterResults.some((r) => r.observe);
   const readNames = ['status', 'edges', 'recommend', 'recommendOut', 'check', 'drops', ...(hasReport ? ['report', 'reportHtml'] : [])];

@@ -55,7 +55,7 @@ import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart }
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { StoreError } from './errors.js';
-import type { Db } from './open.js';
+import { type Db, openDatabase } from './open.js';
 
 /** Whether the database has the edge tables (schema 2+); a read-only v1 database has none. */
 export function hasEdgeGraph(db: Db): boolean {
@@ -425,6 +425,28 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
     });
   }
   return withEdges(graph, options.filter ? filterEdges(graph.edges, options.filter) : graph.edges);
+}
+
+/** Stored edge rows (world edges per IP): what resolving the graph costs grows with them. */
+export function storedEdgeRows(db: Db): number {
+  return hasEdgeGraph(db) ? (db.prepare('SELECT count(*) FROM edges').pluck().get() as number) : 0;
+}
+
+/**
+ * Stores the snapshot of the graph at `path` now, workloads included, unless a current one is
+ * there: `replay` ends with it, so that the reads after it (the first included) decode the graph
+ * instead of resolving it. The same read, parts and best-effort write as any reader's, so a
+ * snapshot it cannot store (a lock, a full disk) is left to the next reader to make.
+ */
+export function storeGraphSnapshot(path: string): void {
+  const db = openDatabase(path, { readonly: true });
+  try {
+    if (!hasEdgeGraph(db) || readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS, 'workloads']) !== undefined) return;
+    // Described, so that their part is stored with the edges' (check, recommend and report read them).
+    void loadGraph(db).workloads;
+  } finally {
+    db.close();
+  }
 }
 
 /** `graph` with other edges; its workloads read through (described on first use only). */

@@ -10,10 +10,11 @@ import { type Db, limitPageCache, READ_PAGE_CACHE_KIB } from './open.js';
  * The stored snapshot of the resolved graph (migration 6): parts of graph/snapshot-codec.ts, each
  * valid only at the generation it was made at, which every write to a graph input table moves.
  *
- * Who writes it: a read command that had to resolve the graph the normal way (no snapshot, or a
- * stale one) with default options, when it closes its database, after its output is written, on
- * a connection of its own; never `replay` or `observe` (building the graph costs their memory).
- * A database that is read-only, locked, or older than migration 6 is left as it is.
+ * Who writes it: `replay` as its last step (edge-store.ts `storeGraphSnapshot`), and a read
+ * command that had to resolve the graph the normal way (no snapshot, or a stale one) with default
+ * options, when it closes its database, after its output is written; each on a connection of its
+ * own. Never `observe`: it keeps writing, and building the graph would cost its memory. A
+ * database that is read-only, locked, or older than migration 6 is left as it is.
  */
 
 /** Parts of the workload descriptions `loadGraph` gives (JSON of `WorkloadInfo[]`). */

@@ -28,6 +28,8 @@ export { eachDroppedFlow, type DroppedFlowQuery } from './triage-queries.js';
 export { EDGE_SLOTS, EdgeWriter, type EdgeWriterBounds, OBSERVE_EDGE_SLOTS } from './edge-writer.js';
 export {
   loadGraph,
+  storeGraphSnapshot,
+  storedEdgeRows,
   readClusterIpRecords,
   loadClusterIps,
   loadClusterIpsOnDemand,

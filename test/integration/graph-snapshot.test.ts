@@ -8,6 +8,7 @@ import { readDropsToTriage } from '../../src/app/index.js';
 import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
 import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart, storeSnapshot, takePendingSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
+import { storeSnapshotAfterReplay } from '../../src/cli/replay-snapshot.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, SAMPLES_DIR, tempDir } from '../helpers/paths.js';
 import { generateCluster } from '../helpers/cluster.js';
@@ -30,12 +31,25 @@ function generate(out: string, seed: string, flows: number): void {
   generateCluster(out, { workloads: 200, flows, seed });
 }
 
+/**
+ * Takes out the snapshot replay stored: most tests start from a database whose first read
+ * resolves the graph (as after `observe`, or a replay whose snapshot could not be written).
+ * Not a graph input table: the generation stays.
+ */
+function dropSnapshot(path: string): void {
+  const raw = new Database(path);
+  raw.exec('DELETE FROM graph_snapshot');
+  raw.close();
+}
+
 beforeAll(async () => {
   expect((await runCli(['--db', samples, 'replay', ...sampleFiles])).code).toBe(0);
   // Churning pods, node addresses, unlabelled pods, FQDN egress: scripts/generate-cluster.mjs.
   generate(clusterLines, 'snapshot', 15000);
   generate(clusterMore, 'snapshot-more', 3000);
   expect((await runCli(['--db', cluster, 'replay', clusterLines])).code).toBe(0);
+  dropSnapshot(samples);
+  dropSnapshot(cluster);
 }, 120_000);
 
 /** A copy of `db` (with no -wal: replay leaves the file whole) to change freely. */
@@ -226,19 +240,61 @@ describe('what the snapshot does not answer', () => {
   });
 });
 
+describe('the snapshot replay stores', () => {
+  it('is there after a replay, workloads included: the first read decodes it, and it reads as the rows resolve', async () => {
+    const path = tmp.file('replayed.db');
+    expect((await runCli(['--db', path, 'replay', clusterLines])).code).toBe(0);
+    const generation = withDb(path, (db) => {
+      expect(readSnapshotParts(db, ['core', ...EVIDENCE_FIELDS, 'workloads'])).toBeDefined();
+      return graphGeneration(db);
+    });
+    expectSnapshotReadsAsNormal(path);
+    // The first read found it current: it neither resolved nor stored anything.
+    withDb(path, (db) => expect(graphGeneration(db)).toBe(generation));
+    expect(withDb(path, (db) => db.prepare('SELECT DISTINCT generation FROM graph_snapshot').pluck().all())).toEqual([generation]);
+  }, 60_000);
+
+  it('a large graph is made in a process of its own: the same parts as in-process; one that cannot be made is reported as not made, never thrown', () => {
+    const here = copyOf(cluster, 'in-process.db');
+    const apart = copyOf(cluster, 'apart.db');
+    expect(storeSnapshotAfterReplay(here, 0, 1)).toBe(true);
+    expect(storeSnapshotAfterReplay(apart, 1, 1)).toBe(true);
+    const parts = (path: string) => withDb(path, (db) => db.prepare('SELECT part, format, generation, checksum FROM graph_snapshot ORDER BY part').all());
+    expect(parts(apart)).toHaveLength(EVIDENCE_FIELDS.length + 2);
+    expect(parts(apart)).toEqual(parts(here));
+    expectSnapshotReadsAsNormal(apart);
+    expect(storeSnapshotAfterReplay(tmp.file('no-such.db'), 1, 1)).toBe(false);
+    expect(storeSnapshotAfterReplay(tmp.file('no-such.db'), 0, 1)).toBe(false);
+  }, 60_000);
+
+  it('a replay of a file replayed before (nothing stored) leaves the snapshot as it was', async () => {
+    const path = copyOf(cluster, 'replayed-again.db');
+    const again = await runCli(['--db', path, 'replay', clusterLines]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('skipped');
+    expect(snapshotRows(path)).toBe(0);
+  }, 60_000);
+});
+
 describe('a stale snapshot', () => {
-  it('is not read after more flows are replayed into the database', async () => {
+  it('is not read after more flows are replayed into the database: the replay stores the graph with them', async () => {
     const path = copyOf(cluster, 'stale-replay.db');
     makeSnapshot(path);
-    const before = withDb(path, (db) => loadGraph(db).edges);
+    const before = withDb(path, (db) => ({ edges: loadGraph(db).edges, generation: graphGeneration(db) as number }));
+    const edgesBefore = await runCli(['--db', path, 'edges', '-A', '-o', 'json']);
     expect((await runCli(['--db', path, 'replay', clusterMore])).code).toBe(0);
     withDb(path, (db) => {
-      expect(readSnapshotParts(db, ['core'])).toBeUndefined();
+      expect(graphGeneration(db)).toBeGreaterThan(before.generation);
+      expect(db.prepare('SELECT DISTINCT generation FROM graph_snapshot').pluck().all()).toEqual([graphGeneration(db)]);
       const after = loadGraph(db).edges;
-      expect(after).not.toStrictEqual(before);
+      expect(after).not.toStrictEqual(before.edges);
       expect(after).toStrictEqual(loadGraph(db, { snapshot: false }).edges);
     });
-    // The read after it stores a new one, which reads as the rows resolve.
+    // What a user sees: the edges of the new flows, as a read that resolves the rows prints them.
+    const warm = await runCli(['--db', path, 'edges', '-A', '-o', 'json']);
+    expect(warm.stdout).not.toBe(edgesBefore.stdout);
+    dropSnapshot(path);
+    expect((await runCli(['--db', path, 'edges', '-A', '-o', 'json'])).stdout).toBe(warm.stdout);
     expectSnapshotReadsAsNormal(path);
   }, 60_000);
 

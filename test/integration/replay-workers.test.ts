@@ -13,7 +13,8 @@ function snapshot(db: string): unknown {
   const conn = new Database(db, { readonly: true });
   try {
     // replay_ranges is how a replay with workers resumes; one thread needs none. The graph
-    // generation counts row writes, which differ with the batches (it is a version, not content).
+    // generation counts row writes, which differ with the batches (it is a version, not content),
+    // and so does the generation the snapshot replay stores is made at (its parts must be equal).
     const tables = conn
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sources', 'replay_ranges', 'graph_generation') ORDER BY name")
       .pluck()
@@ -25,7 +26,7 @@ function snapshot(db: string): unknown {
       // Row ids depend on insert order, which differs between threads: compare edges by their key.
       const cols = (conn.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[])
         .map((c) => c.name)
-        .filter((c) => c !== 'id')
+        .filter((c) => c !== 'id' && !(t === 'graph_snapshot' && c === 'generation'))
         .map((c) => (c === 'edge_id' ? `(SELECT src_key || '|' || dst_key || '|' || protocol || '|' || port FROM edges e WHERE e.id = edge_id) AS edge` : c));
       const order = cols.map((c, i) => String(i + 1)).join(', ');
       out[t] = conn.prepare(`SELECT ${cols.join(', ')} FROM ${t} ORDER BY ${order}`).all();

@@ -4,11 +4,12 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
-import { REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase } from '../../store/index.js';
+import { REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase, storedEdgeRows } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
 import { fullCollector, tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
+import { storeSnapshotAfterReplay } from '../replay-snapshot.js';
 
 /** Bad lines printed before we only count them. */
 const BAD_LINES_PRINTED = 20;
@@ -84,6 +85,12 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
         });
       },
     });
+    const rows = storedEdgeRows(db);
+    db.close();
+    if (results.some((r) => r.status !== 'skipped')) {
+      progress.update(() => 'replay: resolving the graph for the reads that follow');
+      storeSnapshotAfterReplay(dbPath, rows);
+    }
     progress.done();
     if (unprinted > 0) ctx.io.stderr.write(`... and ${formatCount(unprinted)} more bad lines (see: hubble-advisor status)\n`);
     for (const r of results) if (r.note) ctx.io.stderr.write(`${r.file}: ${r.note}\n`);
@@ -93,7 +100,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
     return results.some((r) => r.status === 'partial') ? EXIT_PARTIAL : EXIT_OK;
   } finally {
     progress.done();
-    db.close();
+    if (db.open) db.close();
   }
 }
 
