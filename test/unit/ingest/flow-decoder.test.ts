@@ -100,6 +100,40 @@ describe('FlowDecoder: wire bytes straight into Flow', () => {
     expect(Object.isFrozen(a.event.flow.source.labels)).toBe(true);
   });
 
+  it('reuses an identity’s labels for its churned pods, and decodes what else an identity carries (relabelled, more or fewer labels, a colliding slot)', () => {
+    // One endpoint slot: every new pod misses the endpoint cache, as under churn at 3,000 workloads.
+    const decoder = new FlowDecoder(observerDefinition(), { endpointSlots: 1 });
+    const web = ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop', 'k8s:pod-template-hash=7d9c'];
+    const flow = (identity: number, labels: string[], podName: string, i: number): Buffer =>
+      encodeResponse({
+        flow: {
+          time: { seconds: '1700000000', nanos: i },
+          uuid: `u${i}`,
+          source: { ID: i, identity, namespace: 'shop', labels, pod_name: podName },
+          destination: { identity: 2, labels: ['reserved:world'] },
+        },
+      });
+    const source = (bytes: Buffer) => {
+      const got = decoder.decode(bytes);
+      expect(got).toStrictEqual(previousPath(bytes));
+      if (!got.ok || got.event.kind !== 'flow') throw new Error('decode failed');
+      return got.event.flow.source;
+    };
+    const first = source(flow(70000, web, 'web-0', 0));
+    for (let i = 1; i <= 5; i++) expect(source(flow(70000, web, `web-${i}`, i)).labels).toBe(first.labels);
+    // Both ends of the five later flows (the one slot holds the other end each time).
+    expect(decoder.labelRunsReused).toBe(10);
+    const cases: [number, string[]][] = [
+      [70000, [...web, 'k8s:zone=a']], // the known labels and one more
+      [70000, ['k8s:app=web', 'k8s:io.kubernetes.pod.namespace=shop', 'k8s:pod-template-hash=8e0d']], // relabelled
+      [70000, web.slice(0, 2)], // fewer
+      [70000 + 4096, ['k8s:app=db']], // another identity in the same slot
+      [70000, web],
+      [70000, []],
+    ];
+    for (const [i, [identity, labels]] of cases.entries()) expect(source(flow(identity, labels, `p-${i}`, 10 + i)).labels).toEqual(labels);
+  });
+
   it('decodes repeated short strings (IPs, node names, DNS answers) right through cache hits, evictions and non-ASCII bytes', () => {
     const decoder = new FlowDecoder(observerDefinition());
     // More distinct strings than the cache has slots, each seen several times in a shuffled order,
