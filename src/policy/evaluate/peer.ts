@@ -95,9 +95,10 @@ function resolveOnce(p: Peer): ResolvedPeer {
   const local = (p.identity ?? 0) >= LOCAL_IDENTITY_MIN || labels.some((l) => l.source === 'cidr' || l.source === 'fqdn');
   if (local && !WORLD.some((w) => hasReserved(labels, w))) add({ source: 'reserved', key: 'world', value: '' });
   if (p.namespace !== undefined) add({ source: 'k8s', key: POD_NAMESPACE_LABEL, value: p.namespace });
-  const isHost = hasReserved(labels, 'host');
+  const reserved = reservedSet(labels);
+  const isHost = reserved.has('host');
   const isPod = labels.some((l) => l.key === POD_NAMESPACE_LABEL);
-  const managedDefault = isPod || hasReserved(labels, 'health') || hasReserved(labels, 'init');
+  const managedDefault = isPod || reserved.has('health') || reserved.has('init');
   const namedPorts: Record<string, NamedPort> = {};
   for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
   const ip = p.ip === undefined ? undefined : parseIp(p.ip);
@@ -109,10 +110,10 @@ function resolveOnce(p: Peer): ResolvedPeer {
     managed: p.managed ?? managedDefault,
     isHost,
     outsideCluster:
-      !isPod && !isHost && (local || WORLD.some((w) => hasReserved(labels, w)) || hasReserved(labels, 'unmanaged')),
-    isNode: isHost || hasReserved(labels, 'remote-node'),
+      !isPod && !isHost && (local || WORLD.some((w) => reserved.has(w)) || reserved.has('unmanaged')),
+    isNode: isHost || reserved.has('remote-node'),
     cluster: labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved')?.value,
-    reserved: reservedSet(labels),
+    reserved,
   };
 }
 

@@ -3,7 +3,7 @@ import { familyOf, parsePrefix, prefixContains, prefixContainsPrefix, type Prefi
 import type { Entity } from '../model/index.js';
 import { fqdnSelectorText, type FqdnSpec } from './fqdn.js';
 import { selectorMatches, type CompiledSelector } from './labels.js';
-import { CLUSTER_LABEL, POD_NAMESPACE_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
+import { POD_NAMESPACE_LABEL, normaliseName, type ResolvedPeer } from './peer.js';
 
 export type PeerMatcher =
   /** Every identity (`toEntities: all`, KNP rules without from/to, Cilium L4 rules without L3). */
@@ -35,8 +35,7 @@ const inOtherCluster = (p: ResolvedPeer, ctx: PeerMatchContext): boolean => p.cl
 /** The reserved identities the `cluster` entity selects besides local pods (Cilium pkg/policy/api/entity.go InitEntities). */
 const CLUSTER_RESERVED = ['host', 'remote-node', 'init', 'ingress', 'health', 'unmanaged', 'kube-apiserver'];
 
-const isPodIdentity = (p: ResolvedPeer): boolean =>
-  p.labels.some((l) => l.key === POD_NAMESPACE_LABEL && l.source !== 'reserved') || p.labels.some((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved');
+const isPodIdentity = (p: ResolvedPeer): boolean => p.labels.some((l) => l.key === POD_NAMESPACE_LABEL && l.source !== 'reserved') || p.cluster !== undefined;
 
 export function entityMatches(e: Entity, p: ResolvedPeer, ctx: PeerMatchContext): boolean {
   const r = (name: string): boolean => p.reserved.has(name);
