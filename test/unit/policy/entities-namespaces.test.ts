@@ -31,6 +31,8 @@ const IDENTITIES: Record<string, Peer> = {
   localPod: peerFromEndpoint(podEp('other', 'b', {}, 'poc1', 94334)),
   remoteClusterPod: peerFromEndpoint(podEp('other', 'b', {}, 'poc2', 94335)),
   podWithoutClusterLabel: peerFromEndpoint({ ...podEp('other', 'b', {}, undefined, 94336) }),
+  // An identity with the local cluster's label and no namespace: the cluster label alone makes it one of the cluster's.
+  clusterLabelOnly: peerFromEndpoint(res(94337, 'k8s:app=b', 'k8s:io.cilium.k8s.policy.cluster=poc1')),
   host: peerFromEndpoint(res(1, 'reserved:host'), { ip: '172.18.0.2' }),
   remoteNode: peerFromEndpoint(res(6, 'reserved:remote-node'), { ip: '172.18.0.3' }),
   apiserverOnRemoteNode: peerFromEndpoint(res(7, 'reserved:kube-apiserver', 'reserved:remote-node'), { ip: '172.18.0.4' }),
@@ -55,7 +57,7 @@ const EXPECTED: Record<string, string[]> = {
   world: ['apiserverOutside', 'world', 'worldIpv4', 'worldIpv6', 'cidrIdentity'],
   'world-ipv4': ['worldIpv4'],
   'world-ipv6': ['worldIpv6'],
-  cluster: [...LOCAL_PODS, ...NODE_LIKE],
+  cluster: [...LOCAL_PODS, 'clusterLabelOnly', ...NODE_LIKE],
   host: ['host', 'apiserverOnHost'],
   'remote-node': ['remoteNode', 'apiserverOnRemoteNode'],
   'kube-apiserver': ['apiserverOnRemoteNode', 'apiserverOnHost', 'apiserverOutside'],
