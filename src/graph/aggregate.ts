@@ -268,15 +268,12 @@ export class EdgeAggregator {
         const slot = acc.identities.get(id);
         if (slot !== undefined && timeMs > slot.lastMs) slot.lastMs = timeMs;
       } else {
-        const set = podLabelSet(ep.labels);
-        if (set.length > 0) {
-          const text = set.join('\n');
-          if (!acc.labelSets.has(text)) {
-            acc.labelSets.set(text, set);
-            this.#keptChars += 2 * text.length;
-          }
+        const facts = labelFacts(ep.labels);
+        if (facts.pod.length > 0 && !acc.labelSets.has(facts.podText)) {
+          acc.labelSets.set(facts.podText, facts.pod);
+          this.#keptChars += 2 * facts.podText.length;
         }
-        const slot = this.#namespaceSlot(r.peer.namespace, ep.labels, timeMs);
+        const slot = facts.namespace === undefined ? undefined : this.#namespaceSlot(r.peer.namespace, facts.namespace, facts.namespaceText, timeMs);
         if (id !== undefined) acc.identities.set(id, slot);
       }
     }
@@ -284,11 +281,8 @@ export class EdgeAggregator {
   }
 
   /** Read once per new identity (an identity's namespace labels never change: new labels, new identity). */
-  #namespaceSlot(namespace: string, labels: readonly string[], timeMs: number): NamespaceSlot | undefined {
-    const set = namespaceLabelSet(labels);
-    // Endpoints whose labels were masked away say nothing about their namespace.
-    if (set.length === 0 && !labels.some((l) => l.startsWith('k8s:io.kubernetes.pod.namespace='))) return undefined;
-    const key = `${namespace}\n${set.join('\n')}`;
+  #namespaceSlot(namespace: string, set: readonly string[], setText: string, timeMs: number): NamespaceSlot {
+    const key = `${namespace}\n${setText}`;
     let slot = this.#namespaceSlots.get(key);
     if (slot === undefined) {
       this.#namespaceSlots.set(key, (slot = { namespace, labels: set, lastMs: timeMs }));
@@ -326,6 +320,51 @@ function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** What a label list says of its pod identity and namespace (`labelFacts`). */
+interface LabelFacts {
+  /** `podLabelSet`, and its values joined by newlines (the key a workload's label sets are told apart by). */
+  readonly pod: readonly string[];
+  readonly podText: string;
+  /** `namespaceLabelSet`, undefined when the labels say nothing about the namespace (masked away). */
+  readonly namespace: readonly string[] | undefined;
+  readonly namespaceText: string;
+}
+
+/**
+ * By label list: the decoders hand out one frozen list per identity (flow/label-lists.ts), and each
+ * batch used to slice, sort and join it again for every workload it saw (~2,800 a batch at 3,000
+ * workloads: a tenth of what observe allocated). Weak: a list lives only as long as its holders.
+ */
+const factsByList = new WeakMap<readonly string[], LabelFacts>();
+let labelFactsMade = 0;
+
+/** The facts of `labels`, worked out once per frozen list (a list that may still change is read each time). */
+function labelFacts(labels: readonly string[]): LabelFacts {
+  const frozen = Object.isFrozen(labels);
+  if (frozen) {
+    const known = factsByList.get(labels);
+    if (known !== undefined) return known;
+  }
+  labelFactsMade++;
+  const pod = Object.freeze(podLabelSet(labels));
+  const ns = namespaceLabelSet(labels);
+  // Endpoints whose labels were masked away say nothing about their namespace.
+  const saysNothing = ns.length === 0 && !labels.some((l) => l.startsWith('k8s:io.kubernetes.pod.namespace='));
+  const facts: LabelFacts = {
+    pod,
+    podText: pod.join('\n'),
+    namespace: saysNothing ? undefined : Object.freeze(ns),
+    namespaceText: ns.join('\n'),
+  };
+  if (frozen) factsByList.set(labels, facts);
+  return facts;
+}
+
+/** Label lists whose facts were worked out so far (tests count them). */
+export function labelFactsCount(): number {
+  return labelFactsMade;
 }
 
 /** `k8s:` labels without the prefix, namespace labels left out, sorted: one pod identity. */

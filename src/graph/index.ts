@@ -19,7 +19,7 @@
  * enclosing well-known ranges) otherwise.
  */
 export * from './model.js';
-export { EdgeAggregator, requestDirection, podLabelSet, namespaceLabelSet, normaliseName, type GraphDelta, type SkipReason } from './aggregate.js';
+export { EdgeAggregator, requestDirection, podLabelSet, namespaceLabelSet, labelFactsCount, normaliseName, type GraphDelta, type SkipReason } from './aggregate.js';
 export {
   mergeEdgeRecords,
   mergeWorkloadRecords,

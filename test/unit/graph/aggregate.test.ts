@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { requestDirection } from '../../../src/graph/index.js';
-import { HOUR, T0, flow, graphOf, immich, lines, postgres1, reserved } from './builders.js';
+import { EdgeAggregator, labelFactsCount, requestDirection } from '../../../src/graph/index.js';
+import { HOUR, T0, flow, graphOf, immich, lines, pod, postgres1, reserved } from './builders.js';
 
 const describeEnds = (e: Parameters<typeof lines>[0][number]): string => lines([e])[0] as string;
 
@@ -143,5 +143,48 @@ describe('evidence on edges', () => {
       flow({ src: immich, dst: dns, proto: 'UDP', dport: 53, eventType: 129, l7: { type: 'REQUEST', dns: { query: 'Api.GitHub.com.', ips: [], cnames: [], qtypes: ['A'], rrtypes: [] } } }),
     ]);
     expect(edges[0]).toMatchObject({ dnsNames: ['api.github.com'], l7Protocols: ['dns'], protocol: 'UDP', port: 53 });
+  });
+});
+
+describe("a workload's label sets across batches", () => {
+  // The decoders hand out one frozen label list per identity; churned pods share it.
+  const frozenPod = (name: string, labels: Record<string, string>, identity: number) => {
+    const p = pod('shop', name, { ...labels, 'io.cilium.k8s.namespace.labels.team': 'web' }, { kind: 'Deployment', name: 'cart' }, identity);
+    return { ...p, labels: Object.freeze([...p.labels]) };
+  };
+  const db = { ...postgres1, labels: Object.freeze([...postgres1.labels]) };
+
+  it('reads a shared label list once, and every batch still records its label set and namespace labels', () => {
+    const first = frozenPod('cart-1', { app: 'cart' }, 4001);
+    const churned = { ...frozenPod('cart-2', { app: 'cart' }, 4001), labels: first.labels };
+    const agg = new EdgeAggregator();
+    const made = labelFactsCount();
+    const batches = [first, churned, first].map((src, i) => {
+      agg.add(flow({ src, dst: db, flags: { SYN: true }, t: T0 + i * HOUR }));
+      return agg.take();
+    });
+    expect(labelFactsCount() - made).toBe(2); // the client's list and the server's
+    for (const delta of batches) {
+      expect(delta.workloads.get('w:shop/Deployment/cart')?.labelSets).toEqual([['app=cart', 'io.kubernetes.pod.namespace=shop']]);
+      expect(delta.namespaces?.get('shop')?.labels).toEqual(['team=web']);
+    }
+  });
+
+  it('a relabelled identity (a new list) gets its own label set; a list that may still change is read each time', () => {
+    const agg = new EdgeAggregator();
+    const made = labelFactsCount();
+    agg.add(flow({ src: frozenPod('cart-1', { app: 'cart' }, 4001), dst: db, flags: { SYN: true } }));
+    agg.add(flow({ src: frozenPod('cart-2', { app: 'cart', tier: 'b' }, 4002), dst: db, flags: { SYN: true } }));
+    const open = pod('shop', 'cart-3', { app: 'cart', tier: 'c' }, { kind: 'Deployment', name: 'cart' }, 4003);
+    agg.add(flow({ src: open, dst: db, flags: { SYN: true } }));
+    expect(agg.take().workloads.get('w:shop/Deployment/cart')?.labelSets).toEqual([
+      ['app=cart', 'io.kubernetes.pod.namespace=shop'],
+      ['app=cart', 'io.kubernetes.pod.namespace=shop', 'tier=b'],
+      ['app=cart', 'io.kubernetes.pod.namespace=shop', 'tier=c'],
+    ]);
+    (open.labels as string[]).push('k8s:tier=d');
+    agg.add(flow({ src: { ...open, identity: 4004 }, dst: db, flags: { SYN: true } }));
+    expect(agg.take().workloads.get('w:shop/Deployment/cart')?.labelSets).toEqual([['app=cart', 'io.kubernetes.pod.namespace=shop', 'tier=c', 'tier=d']]);
+    expect(labelFactsCount() - made).toBe(4); // two new frozen lists (the server's is known), the open one twice
   });
 });
