@@ -26,7 +26,7 @@ import {
   isFatal,
   sleep,
 } from '../ingest/index.js';
-import { type Db, IngestWriter, RelayResumeWriter, type SourceStatus, readRelayResumeState } from '../store/index.js';
+import { type Db, IngestWriter, RelayResumeWriter, type SourceStatus, WalCheckpoints, readRelayResumeState } from '../store/index.js';
 import { type FlowSink, IngestSession, type IngestTotals } from './ingest-session.js';
 
 export interface ObserveOptions {
@@ -154,6 +154,7 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
       clock,
     });
     const s = session;
+    const checkpoints = new WalCheckpoints(db, { clock });
     const lostBySource: Record<string, number> = {};
 
     const stop = new AbortController();
@@ -189,7 +190,7 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
         }
         s.acceptEvent(event);
       }
-      s.commitIfDue();
+      if (s.commitIfDue()) checkpoints.afterCommit();
     };
 
     const follower = new FlowFollower(conn, {
@@ -207,7 +208,7 @@ export async function observe(db: Db, o: ObserveOptions): Promise<ObserveResult>
     let lastTick = { at: startMs, flows: 0 };
     timers.push(
       setInterval(() => {
-        s.commitIfDue();
+        if (s.commitIfDue()) checkpoints.afterCommit();
         const now = clock();
         const rate = ((s.totals.flows - lastTick.flows) * 1000) / Math.max(1, now - lastTick.at);
         lastTick = { at: now, flows: s.totals.flows };

@@ -44,3 +44,4 @@ export {
   type LoadGraphOptions,
   type EdgeGraphSummary,
 } from './edge-store.js';
+export { OBSERVE_CHECKPOINT_EVERY_MS, OBSERVE_WAL_CHECKPOINT_PAGES, WalCheckpoints } from './wal-checkpoints.js';
