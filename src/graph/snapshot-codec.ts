@@ -181,9 +181,16 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
     size += 11 + COUNTER_FIELDS.length * bitCount(mask);
   }
   const core = new Words(size);
+  // Edges come sorted by source: runs of one source peer, looked up once a run.
+  let from: Peer | undefined;
+  let fromAt = 0;
   for (let i = 0; i < edges.length; i++) {
     const e = edges[i] as Edge;
-    core.push(peers.of(e.from));
+    if (e.from !== from) {
+      from = e.from;
+      fromAt = peers.of(from);
+    }
+    core.push(fromAt);
     core.push(peers.of(e.to));
     core.push(protocols.of(e.protocol));
     core.push(u32(e.port, 'port'));

@@ -102,9 +102,17 @@ function countersAt(row: readonly unknown[], at: number): Readonly<SideCounters>
   let seen = false;
   for (let i = 0; i < COUNTER_FIELDS.length; i++) if (row[at + i] !== 0) seen = true;
   if (!seen) return NO_COUNTERS;
-  const c = emptyCounters();
-  for (let i = 0; i < COUNTER_FIELDS.length; i++) c[COUNTER_FIELDS[i] as (typeof COUNTER_FIELDS)[number]] = Number(row[at + i]);
-  return c;
+  // Named in COUNTER_FIELDS order (the columns' order), not stored by a key looked up per field.
+  return {
+    flows: Number(row[at]),
+    connections: Number(row[at + 1]),
+    verdicts: Number(row[at + 2]),
+    forwarded: Number(row[at + 3]),
+    dropped: Number(row[at + 4]),
+    audit: Number(row[at + 5]),
+    redirected: Number(row[at + 6]),
+    errors: Number(row[at + 7]),
+  };
 }
 
 /** `parseKey` for keys that repeat on thousands of rows: each parsed once, one object per key. */
