@@ -51,7 +51,7 @@ import {
   snapshotSummary,
   type SnapshotSummary,
 } from '../graph/index.js';
-import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart } from './graph-snapshot.js';
+import { graphGeneration, readSnapshotParts, rememberSnapshot, storePendingSnapshot, type StoredPart } from './graph-snapshot.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { StoreError } from './errors.js';
@@ -421,14 +421,15 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   const graph = resolveGraph(db, options, evidence);
   if (generation !== undefined) {
     const workloads = graph.workloadCount;
+    rememberSnapshot(db, { generation, names: ['core', ...evidence], parts: () => encodeGraphSnapshot(graph.edges, evidence, { workloads }) });
+    // The edges' parts now, before the reader builds on the graph (graph-snapshot.ts `storePendingSnapshot`); its workloads once described.
+    storePendingSnapshot(db);
     rememberSnapshot(db, {
       generation,
-      names: ['core', ...evidence, 'workloads'],
+      names: ['workloads'],
       parts: () => {
-        const parts = new Map<StoredPart, Uint8Array>(encodeGraphSnapshot(graph.edges, evidence, { workloads }));
         const described = graph.described();
-        if (described !== undefined) parts.set('workloads', encodeWorkloads(described));
-        return parts;
+        return new Map(described === undefined ? [] : [['workloads', encodeWorkloads(described)]]);
       },
     });
   }
