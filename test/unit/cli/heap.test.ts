@@ -24,10 +24,15 @@ const CHURN = `
   run();
 `;
 
-function peakHeapMb(tune: boolean): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHURN, tune ? 'tune' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+/** Runs one of the scripts here in a node of its own (V8 flags are per process), with `mode` as its argument; its output. */
+function runScript(script: string, mode: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mode], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   expect(r.status, r.stderr).toBe(0);
-  return Number(r.stdout);
+  return r.stdout;
+}
+
+function peakHeapMb(tune: boolean): number {
+  return Number(runScript(CHURN, tune ? 'tune' : 'plain'));
 }
 
 describe('tuneHeapForIngest', () => {
@@ -58,9 +63,7 @@ const NEW_SPACE = `
 `;
 
 function newSpaceMb(tune: boolean): [number, number] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', NEW_SPACE, tune ? 'tune' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as [number, number];
+  return JSON.parse(runScript(NEW_SPACE, tune ? 'tune' : 'plain')) as [number, number];
 }
 
 /**
@@ -80,9 +83,7 @@ const CAPPED_NEW_SPACE = `
 `;
 
 function finalNewSpaceMb(cap: boolean): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CAPPED_NEW_SPACE, cap ? 'cap' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  expect(r.status, r.stderr).toBe(0);
-  return Number(r.stdout);
+  return Number(runScript(CAPPED_NEW_SPACE, cap ? 'cap' : 'plain'));
 }
 
 describe('capNewSpace', () => {
