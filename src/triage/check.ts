@@ -156,12 +156,23 @@ function workloadPeer(p: Extract<GraphPeer, { kind: 'workload' }>, workloads: Re
   return peer;
 }
 
-/** The reserved labels of an entity end: the set its identity carried (`kube-apiserver+remote-node`), else its own. */
-function reservedLabels(own: string, reserved: string | undefined): string[] {
-  const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
-  if (names.size === 0) names.add(own);
-  return [...names].sort().map((n) => `reserved:${n}`);
+/**
+ * The reserved labels of an entity end: the set its identity carried (`kube-apiserver+remote-node`),
+ * else its own. One (never mutated) list per set: thousands of world peers share theirs, and the
+ * evaluator then parses it once.
+ */
+function reservedLabels(own: string, reserved: string | undefined): readonly string[] {
+  const key = JSON.stringify([own, reserved ?? '']);
+  let labels = reservedLabelLists.get(key);
+  if (labels === undefined) {
+    const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
+    if (names.size === 0) names.add(own);
+    if (reservedLabelLists.size >= MAX_OTHER_PEERS) reservedLabelLists.clear();
+    reservedLabelLists.set(key, (labels = [...names].sort().map((n) => `reserved:${n}`)));
+  }
+  return labels;
 }
+const reservedLabelLists = new Map<string, readonly string[]>();
 
 function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: readonly string[], reserved: string | undefined): Peer {
   switch (p.kind) {
@@ -242,9 +253,13 @@ const workloadKey = (w: { namespace: string; kind: string; name: string }): stri
  * CLI makes it while the policy files are still being read.
  */
 export interface CheckPlan<E extends JudgedEdge> {
-  /** The edges judged, their peers already resolved (`prepareRequest`). */
+  /** The edges judged. */
   readonly judged: readonly E[];
-  readonly byKey: ReadonlyMap<string, WorkloadInfo>;
+  /**
+   * The requests of each judged edge (`edgeRequests`, by position), their peers already resolved
+   * (`prepareRequest`): made once here, not again while judging.
+   */
+  readonly requests: readonly (readonly EvaluationRequest[])[];
   readonly unjudged: readonly { readonly edge: E; readonly reason: string }[];
   readonly workloads: readonly WorkloadInfo[];
   readonly namespaces: readonly string[] | undefined;
@@ -259,6 +274,7 @@ export function planCheck<E extends JudgedEdge>(edges: readonly E[], workloads: 
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
   const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
   const judged: E[] = [];
+  const requests: (readonly EvaluationRequest[])[] = [];
   const unjudged: { edge: E; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
@@ -267,10 +283,12 @@ export function planCheck<E extends JudgedEdge>(edges: readonly E[], workloads: 
       unjudged.push({ edge: e, reason: unknown.reason });
       continue;
     }
-    for (const r of edgeRequests(e, byKey)) prepareRequest(r);
+    const rs = edgeRequests(e, byKey);
+    for (const r of rs) prepareRequest(r);
     judged.push(e);
+    requests.push(rs);
   }
-  return { judged, byKey, unjudged, workloads, namespaces: ns, evaluate: { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) }, clusterName };
+  return { judged, requests, unjudged, workloads, namespaces: ns, evaluate: { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) }, clusterName };
 }
 
 export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
@@ -283,9 +301,10 @@ export function judgePlan<E extends JudgedEdge>(plan: CheckPlan<E>, set: PolicyS
   // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
   const usedRefs = new Set<RuleRef>();
   const wouldDrop: WouldDrop<E>[] = [];
-  for (const e of plan.judged) {
+  for (let i = 0; i < plan.judged.length; i++) {
+    const e = plan.judged[i] as E;
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
-    for (const request of edgeRequests(e, plan.byKey)) {
+    for (const request of plan.requests[i] as readonly EvaluationRequest[]) {
       const d = evaluate(set, request, evalOptions);
       if (sidePasses(d.egress)) for (const r of d.egress.rules) usedRefs.add(r);
       if (sidePasses(d.ingress)) for (const r of d.ingress.rules) usedRefs.add(r);

@@ -28,7 +28,7 @@ interface EntryIndex {
 /** Compiled rules are never changed, and derived policy sets share them: one index per rule direction. */
 const indexes = new WeakMap<DirectionPart, EntryIndex | { scans: number }>();
 const NONE: readonly CompiledEntry[] = [];
-const peerKeys = new WeakMap<ResolvedPeer, readonly string[]>();
+const peerKeys = new WeakMap<ResolvedPeer['labels'], readonly string[]>();
 
 /** A label's index key (`key=value`, any source): what the entry and subject indexes file under. */
 const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
@@ -96,10 +96,10 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
 
 const NO_REQUIREMENTS: CompiledSelector = [];
 
-/** The index keys of a peer's labels, made once per (never mutated) resolved peer. */
+/** The index keys of a peer's labels, made once per (never mutated) label list: the peers of one identity share theirs. */
 export function labelKeysOf(peer: ResolvedPeer): readonly string[] {
-  let keys = peerKeys.get(peer);
-  if (keys === undefined) peerKeys.set(peer, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
+  let keys = peerKeys.get(peer.labels);
+  if (keys === undefined) peerKeys.set(peer.labels, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
   return keys;
 }
 

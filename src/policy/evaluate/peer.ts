@@ -87,6 +87,48 @@ export function resolvePeer(p: Peer): ResolvedPeer {
 }
 
 function resolveOnce(p: Peer): ResolvedPeer {
+  const id = identityOf(p);
+  const namedPorts: Record<string, NamedPort> = {};
+  for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
+  const ip = p.ip === undefined ? undefined : parseIp(p.ip);
+  return {
+    labels: id.labels,
+    ...(ip && { ip }),
+    names: (p.names ?? []).map(normaliseName),
+    namedPorts,
+    managed: p.managed ?? id.managedDefault,
+    isHost: id.isHost,
+    outsideCluster: id.outsideCluster,
+    isNode: id.isNode,
+    cluster: id.cluster,
+    reserved: id.reserved,
+  };
+}
+
+/** What a peer's labels, numeric identity and namespace decide: the same for every peer of one identity. */
+interface Identity extends Pick<ResolvedPeer, 'labels' | 'isHost' | 'outsideCluster' | 'isNode' | 'cluster' | 'reserved'> {
+  readonly managedDefault: boolean;
+}
+
+/**
+ * Identities by what makes them: `check` resolves a peer per external address (16,000 world
+ * peers at 3,000 workloads) but they carry a handful of label sets, each parsed once here. The
+ * labels are shared between those peers and never mutated.
+ */
+const identities = new Map<string, Identity>();
+const MAX_IDENTITIES = 100_000;
+
+function identityOf(p: Peer): Identity {
+  const key = `${p.identity ?? ''}|${p.namespace ?? ''}|${JSON.stringify(p.labels)}`;
+  let id = identities.get(key);
+  if (id === undefined) {
+    if (identities.size >= MAX_IDENTITIES) identities.clear();
+    identities.set(key, (id = identityOnce(p)));
+  }
+  return id;
+}
+
+function identityOnce(p: Peer): Identity {
   const labels = p.labels.map(parseLabel);
   const add = (l: Label): void => {
     if (!labels.some((x) => x.source === l.source && x.key === l.key)) labels.push(l);
@@ -98,19 +140,11 @@ function resolveOnce(p: Peer): ResolvedPeer {
   const reserved = reservedSet(labels);
   const isHost = reserved.has('host');
   const isPod = labels.some((l) => l.key === POD_NAMESPACE_LABEL);
-  const managedDefault = isPod || reserved.has('health') || reserved.has('init');
-  const namedPorts: Record<string, NamedPort> = {};
-  for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
-  const ip = p.ip === undefined ? undefined : parseIp(p.ip);
   return {
     labels,
-    ...(ip && { ip }),
-    names: (p.names ?? []).map(normaliseName),
-    namedPorts,
-    managed: p.managed ?? managedDefault,
+    managedDefault: isPod || reserved.has('health') || reserved.has('init'),
     isHost,
-    outsideCluster:
-      !isPod && !isHost && (local || WORLD.some((w) => reserved.has(w)) || reserved.has('unmanaged')),
+    outsideCluster: !isPod && !isHost && (local || WORLD.some((w) => reserved.has(w)) || reserved.has('unmanaged')),
     isNode: isHost || reserved.has('remote-node'),
     cluster: labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved')?.value,
     reserved,
