@@ -253,13 +253,9 @@ const workloadKey = (w: { namespace: string; kind: string; name: string }): stri
  * CLI makes it while the policy files are still being read.
  */
 export interface CheckPlan<E extends JudgedEdge> {
-  /** The edges judged. */
+  /** The edges judged, their peers already resolved (`prepareRequest`). */
   readonly judged: readonly E[];
-  /**
-   * The requests of each judged edge (`edgeRequests`, by position), their peers already resolved
-   * (`prepareRequest`): made once here, not again while judging.
-   */
-  readonly requests: readonly (readonly EvaluationRequest[])[];
+  readonly byKey: ReadonlyMap<string, WorkloadInfo>;
   readonly unjudged: readonly { readonly edge: E; readonly reason: string }[];
   readonly workloads: readonly WorkloadInfo[];
   readonly namespaces: readonly string[] | undefined;
@@ -274,7 +270,6 @@ export function planCheck<E extends JudgedEdge>(edges: readonly E[], workloads: 
   const byKey = new Map(workloads.map((w) => [workloadKey(w), w]));
   const clusterName = options.evaluate?.clusterName ?? inferClusterName(workloads);
   const judged: E[] = [];
-  const requests: (readonly EvaluationRequest[])[] = [];
   const unjudged: { edge: E; reason: string }[] = [];
   for (const e of edges) {
     if (e.forwarded <= 0 || !(inNs(e.from) || inNs(e.to))) continue;
@@ -283,12 +278,10 @@ export function planCheck<E extends JudgedEdge>(edges: readonly E[], workloads: 
       unjudged.push({ edge: e, reason: unknown.reason });
       continue;
     }
-    const rs = edgeRequests(e, byKey);
-    for (const r of rs) prepareRequest(r);
+    for (const r of edgeRequests(e, byKey)) prepareRequest(r);
     judged.push(e);
-    requests.push(rs);
   }
-  return { judged, requests, unjudged, workloads, namespaces: ns, evaluate: { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) }, clusterName };
+  return { judged, byKey, unjudged, workloads, namespaces: ns, evaluate: { ...options.evaluate, ...(clusterName !== undefined && { clusterName }) }, clusterName };
 }
 
 export function checkBaseline<E extends JudgedEdge>(edges: readonly E[], workloads: readonly WorkloadInfo[], set: PolicySet, options: CheckOptions = {}): CheckResult<E> {
@@ -301,10 +294,9 @@ export function judgePlan<E extends JudgedEdge>(plan: CheckPlan<E>, set: PolicyS
   // Rule references as objects while judging (each compiled entry has one); keyed once at the end.
   const usedRefs = new Set<RuleRef>();
   const wouldDrop: WouldDrop<E>[] = [];
-  for (let i = 0; i < plan.judged.length; i++) {
-    const e = plan.judged[i] as E;
+  for (const e of plan.judged) {
     let dropped: { d: ReturnType<typeof evaluate>; request: EvaluationRequest } | undefined;
-    for (const request of plan.requests[i] as readonly EvaluationRequest[]) {
+    for (const request of edgeRequests(e, plan.byKey)) {
       const d = evaluate(set, request, evalOptions);
       if (sidePasses(d.egress)) for (const r of d.egress.rules) usedRefs.add(r);
       if (sidePasses(d.ingress)) for (const r of d.ingress.rules) usedRefs.add(r);

@@ -112,19 +112,18 @@ interface Identity extends Pick<ResolvedPeer, 'labels' | 'isHost' | 'outsideClus
 
 /**
  * Identities by what makes them: `check` resolves a peer per external address (16,000 world
- * peers at 3,000 workloads) but they carry a handful of label sets, each parsed once here. The
- * labels are shared between those peers and never mutated.
+ * peers at 3,000 workloads) but they share a handful of (never mutated) label lists, each parsed
+ * once here with the numeric identity and namespace beside it. The resolved labels are shared
+ * between those peers and never mutated.
  */
-const identities = new Map<string, Identity>();
-const MAX_IDENTITIES = 100_000;
+const identities = new WeakMap<Peer['labels'], Map<string, Identity>>();
 
 function identityOf(p: Peer): Identity {
-  const key = `${p.identity ?? ''}|${p.namespace ?? ''}|${JSON.stringify(p.labels)}`;
-  let id = identities.get(key);
-  if (id === undefined) {
-    if (identities.size >= MAX_IDENTITIES) identities.clear();
-    identities.set(key, (id = identityOnce(p)));
-  }
+  let byRest = identities.get(p.labels);
+  if (byRest === undefined) identities.set(p.labels, (byRest = new Map()));
+  const key = `${p.identity ?? ''}|${p.namespace === undefined ? '' : `=${p.namespace}`}`;
+  let id = byRest.get(key);
+  if (id === undefined) byRest.set(key, (id = identityOnce(p)));
   return id;
 }
 
