@@ -1,6 +1,6 @@
 import { convergence } from './convergence.js';
 import { deriveCounters } from './resolve.js';
-import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type NamespaceConvergence, type Peer, type Side, SIDES, type SideCounters } from './model.js';
+import { COUNTER_FIELDS, type Edge, type EdgeProtocol, EVIDENCE_FIELDS, type EvidenceField, type NamespaceConvergence, type Peer, type Side, type SideCounters } from './model.js';
 
 /**
  * The resolved edge graph as bytes, so that a read of an unchanged database decodes the edges
@@ -125,20 +125,41 @@ const bitCount = (mask: number): number => {
   return n;
 };
 
-/** A side's counters that are all zero are left out (a bit per side says which are there). */
+/**
+ * A side's counters that are all zero are left out (a bit per side says which are there). Fields
+ * named, not looped over by name: this runs for every side of every edge a cold read encodes.
+ */
 function sideMask(sides: Edge['sides']): number {
-  let mask = 0;
-  for (let bit = 0; bit < SIDES.length; bit++) {
-    const c = sides[SIDES[bit] as Side];
-    for (const f of COUNTER_FIELDS) {
-      if (c[f] !== 0) {
-        mask |= 1 << bit;
-        break;
-      }
-    }
-  }
-  return mask;
+  return (seen(sides.egress) ? 1 : 0) | (seen(sides.ingress) ? 2 : 0) | (seen(sides.unknown) ? 4 : 0);
 }
+const seen = (c: Readonly<SideCounters>): boolean =>
+  c.flows !== 0 || c.connections !== 0 || c.verdicts !== 0 || c.forwarded !== 0 || c.dropped !== 0 || c.audit !== 0 || c.redirected !== 0 || c.errors !== 0;
+
+/** A side's counters in COUNTER_FIELDS order (`Cursor.counters` reads them back). */
+function pushCounters(core: Words, c: Readonly<SideCounters>): void {
+  core.push(u32(c.flows, 'flows'));
+  core.push(u32(c.connections, 'connections'));
+  core.push(u32(c.verdicts, 'verdicts'));
+  core.push(u32(c.forwarded, 'forwarded'));
+  core.push(u32(c.dropped, 'dropped'));
+  core.push(u32(c.audit, 'audit'));
+  core.push(u32(c.redirected, 'redirected'));
+  core.push(u32(c.errors, 'errors'));
+}
+
+/** Each evidence list read by a property access of its own (one keyed access for all ten was a slow, megamorphic one). */
+const LIST_OF: Readonly<Record<EvidenceField, (e: Edge) => readonly string[] | undefined>> = {
+  dnsNames: (e) => e.dnsNames,
+  httpRequests: (e) => e.httpRequests,
+  l7Protocols: (e) => e.l7Protocols,
+  allowedBy: (e) => e.allowedBy,
+  deniedBy: (e) => e.deniedBy,
+  services: (e) => e.services,
+  srcPods: (e) => e.srcPods,
+  dstPods: (e) => e.dstPods,
+  srcReserved: (e) => e.srcReserved,
+  dstReserved: (e) => e.dstReserved,
+};
 
 /**
  * Encodes resolved edges: the core part and the evidence lists `fields` (the ones the edges were
@@ -152,11 +173,24 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
   const dropAt = new Map<object, number>();
   const drops = new Table<string>();
   // Eleven words an edge, and the counters of each side that has any.
+  const masks = new Uint8Array(edges.length);
   let size = 0;
-  for (const e of edges) size += 11 + COUNTER_FIELDS.length * bitCount(sideMask(e.sides));
+  for (let i = 0; i < edges.length; i++) {
+    const mask = sideMask((edges[i] as Edge).sides);
+    masks[i] = mask;
+    size += 11 + COUNTER_FIELDS.length * bitCount(mask);
+  }
   const core = new Words(size);
-  for (const e of edges) {
-    core.push(peers.of(e.from));
+  // Edges come sorted by source: runs of one source peer, looked up once a run.
+  let from: Peer | undefined;
+  let fromAt = 0;
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i] as Edge;
+    if (e.from !== from) {
+      from = e.from;
+      fromAt = peers.of(from);
+    }
+    core.push(fromAt);
     core.push(peers.of(e.to));
     core.push(protocols.of(e.protocol));
     core.push(u32(e.port, 'port'));
@@ -166,13 +200,11 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
     core.push(d);
     core.time(e.firstSeenMs, 'first seen');
     core.time(e.lastSeenMs, 'last seen');
-    const mask = sideMask(e.sides);
+    const mask = masks[i] as number;
     core.push(mask);
-    for (let bit = 0; bit < SIDES.length; bit++) {
-      if ((mask & (1 << bit)) === 0) continue;
-      const c = e.sides[SIDES[bit] as Side];
-      for (const f of COUNTER_FIELDS) core.push(u32(c[f], f));
-    }
+    if ((mask & 1) !== 0) pushCounters(core, e.sides.egress);
+    if ((mask & 2) !== 0) pushCounters(core, e.sides.ingress);
+    if ((mask & 4) !== 0) pushCounters(core, e.sides.unknown);
   }
   const out = new Map<SnapshotPart, Uint8Array>();
   const coreJson: CoreJson = {
@@ -186,7 +218,10 @@ export function encodeGraphSnapshot(edges: readonly Edge[], fields: readonly Evi
     sharedIpWith: edges.map((e) => listJson(e.sharedIpWith)),
   };
   out.set('core', partBytes(core, coreJson));
-  for (const f of fields) out.set(f, partBytes(new Words(0), { n: edges.length, lists: edges.map((e) => listJson(e[f] ?? NO_STRINGS)) } satisfies ListJson));
+  for (const f of fields) {
+    const listOf = LIST_OF[f];
+    out.set(f, partBytes(new Words(0), { n: edges.length, lists: edges.map((e) => listJson(listOf(e) ?? NO_STRINGS)) } satisfies ListJson));
+  }
   return out;
 }
 

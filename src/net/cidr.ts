@@ -26,8 +26,12 @@ export function parseIp(text: string): IpAddress | undefined {
     const bare = zone >= 0 ? text.slice(0, zone) : text;
     return ipaddr.IPv6.isValid(bare) ? ipaddr.IPv6.parse(bare) : undefined;
   }
-  // The one-pass check, then one parse (the library's own check parses too, trying four notations).
-  return fourPartDecimalEnds(text) !== undefined ? ipaddr.IPv4.parse(text) : undefined;
+  // The one-pass check, then the octets from the parts it found: the library's parse runs its four
+  // notations' regular expressions again (~5 us an address; a cold read parses every world address).
+  const ends = fourPartDecimalEnds(text);
+  if (ends === undefined) return undefined;
+  const [a, b, c, d] = ends as [number, number, number, number];
+  return new ipaddr.IPv4([Number(text.slice(0, a)), Number(text.slice(a + 1, b)), Number(text.slice(b + 1, c)), Number(text.slice(c + 1, d))]);
 }
 
 /** Parses `addr/len`; with `bareIpIsHost`, a bare address is its host route (Cilium accepts both in `toCIDR`). */

@@ -51,7 +51,7 @@ import {
   snapshotSummary,
   type SnapshotSummary,
 } from '../graph/index.js';
-import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart } from './graph-snapshot.js';
+import { graphGeneration, readSnapshotParts, rememberSnapshot, storePendingSnapshot, type StoredPart } from './graph-snapshot.js';
 import { blockOf, blockTextRange } from '../net/cidr.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import { StoreError } from './errors.js';
@@ -102,9 +102,17 @@ function countersAt(row: readonly unknown[], at: number): Readonly<SideCounters>
   let seen = false;
   for (let i = 0; i < COUNTER_FIELDS.length; i++) if (row[at + i] !== 0) seen = true;
   if (!seen) return NO_COUNTERS;
-  const c = emptyCounters();
-  for (let i = 0; i < COUNTER_FIELDS.length; i++) c[COUNTER_FIELDS[i] as (typeof COUNTER_FIELDS)[number]] = Number(row[at + i]);
-  return c;
+  // Named in COUNTER_FIELDS order (the columns' order), not stored by a key looked up per field.
+  return {
+    flows: Number(row[at]),
+    connections: Number(row[at + 1]),
+    verdicts: Number(row[at + 2]),
+    forwarded: Number(row[at + 3]),
+    dropped: Number(row[at + 4]),
+    audit: Number(row[at + 5]),
+    redirected: Number(row[at + 6]),
+    errors: Number(row[at + 7]),
+  };
 }
 
 /** `parseKey` for keys that repeat on thousands of rows: each parsed once, one object per key. */
@@ -413,14 +421,15 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
   const graph = resolveGraph(db, options, evidence);
   if (generation !== undefined) {
     const workloads = graph.workloadCount;
+    rememberSnapshot(db, { generation, names: ['core', ...evidence], parts: () => encodeGraphSnapshot(graph.edges, evidence, { workloads }) });
+    // The edges' parts now, before the reader builds on the graph (graph-snapshot.ts `storePendingSnapshot`); its workloads once described.
+    storePendingSnapshot(db);
     rememberSnapshot(db, {
       generation,
-      names: ['core', ...evidence, 'workloads'],
+      names: ['workloads'],
       parts: () => {
-        const parts = new Map<StoredPart, Uint8Array>(encodeGraphSnapshot(graph.edges, evidence, { workloads }));
         const described = graph.described();
-        if (described !== undefined) parts.set('workloads', encodeWorkloads(described));
-        return parts;
+        return new Map(described === undefined ? [] : [['workloads', encodeWorkloads(described)]]);
       },
     });
   }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
-import { storeSnapshot, takePendingSnapshot } from './graph-snapshot.js';
+import { storeSnapshot, storesSnapshotsTo, takePendingSnapshot } from './graph-snapshot.js';
 
 export type Db = Database.Database;
 
@@ -138,9 +138,11 @@ function recognise(db: Db, path: string, migrations: readonly Migration[]): 'our
 
 /**
  * A read that resolved the graph the normal way leaves its parts to store (graph-snapshot.ts):
- * they are stored once the reader is done with the database, its output written.
+ * what is not stored by then (the workloads' part) is stored once the reader is done with the
+ * database, its output written.
  */
 function storeSnapshotOnClose(db: Db, path: string): void {
+  storesSnapshotsTo(db, path);
   const close = db.close.bind(db);
   db.close = () => {
     const pending = takePendingSnapshot(db);

@@ -479,6 +479,23 @@ describe('the CLI, cold and warm', () => {
     });
   });
 
+  it("a read that resolves the graph stores the edges' parts at once, before the reader goes on with them; the workloads' part when it closes, once described", () => {
+    const path = copyOf(cluster, 'at-once.db');
+    const stored = (parts: readonly StoredPart[]) => withDb(path, (other) => readSnapshotParts(other, parts) !== undefined);
+    const db = openDatabase(path, { readonly: true });
+    try {
+      const graph = loadGraph(db);
+      expect(stored(['core', ...EVIDENCE_FIELDS])).toBe(true);
+      expect(stored(['workloads'])).toBe(false);
+      expect(graph.workloads.length).toBeGreaterThan(0);
+      expect(stored(['workloads'])).toBe(false);
+    } finally {
+      db.close();
+    }
+    expect(stored(['core', ...EVIDENCE_FIELDS, 'workloads'])).toBe(true);
+    expectSnapshotReadsAsNormal(path);
+  });
+
   it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
     const path = copyOf(cluster, 'report-policies.db');
     const policies = tmp.file('report-policies');

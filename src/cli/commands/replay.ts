@@ -7,7 +7,7 @@ import { formatCount, renderTable } from '../../report/index.js';
 import { REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase, storedEdgeRows } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
-import { fullCollector, tuneHeapForIngest } from '../heap.js';
+import { capNewSpace, fullCollector, tuneHeapForIngest } from '../heap.js';
 import { createProgress } from '../progress.js';
 import { storeSnapshotAfterReplay } from '../replay-snapshot.js';
 
@@ -52,6 +52,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be given only once');
   for (const f of files) checkReadableFile(f);
   tuneHeapForIngest();
+  capNewSpace();
   const db = openDatabase(dbPath);
   limitPageCache(db, REPLAY_PAGE_CACHE_KIB);
   const progress = createProgress(ctx.io);

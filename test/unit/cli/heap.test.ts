@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { fullCollector, tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
+import { capNewSpace, fullCollector, tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
 
 /**
  * What ingest does to the heap, in small: a live set that stays, and batches of objects that
@@ -24,10 +24,15 @@ const CHURN = `
   run();
 `;
 
-function peakHeapMb(tune: boolean): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHURN, tune ? 'tune' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+/** Runs one of the scripts here in a node of its own (V8 flags are per process), with `mode` as its argument; its output. */
+function runScript(script: string, mode: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mode], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   expect(r.status, r.stderr).toBe(0);
-  return Number(r.stdout);
+  return r.stdout;
+}
+
+function peakHeapMb(tune: boolean): number {
+  return Number(runScript(CHURN, tune ? 'tune' : 'plain'));
 }
 
 describe('tuneHeapForIngest', () => {
@@ -58,10 +63,41 @@ const NEW_SPACE = `
 `;
 
 function newSpaceMb(tune: boolean): [number, number] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', NEW_SPACE, tune ? 'tune' : 'plain'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as [number, number];
+  return JSON.parse(runScript(NEW_SPACE, tune ? 'tune' : 'plain')) as [number, number];
 }
+
+/**
+ * Batches that survive scavenges, made between awaits as replay decodes between reads of its
+ * input; prints the new space's size at the end (MB, both semi-spaces).
+ */
+const CAPPED_NEW_SPACE = `
+  const v8 = await import('node:v8');
+  if (process.argv[1] === 'cap') (await import('./src/cli/heap.ts')).capNewSpace(8, [], '');
+  let batch = [];
+  for (let n = 0; n < 3_000_000; n++) {
+    batch.push({ n, s: 'edge-' + n });
+    if (batch.length === 200_000) batch = [];
+    if (n % 5_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  process.stdout.write(String(Math.round((v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576)));
+`;
+
+function finalNewSpaceMb(cap: boolean): number {
+  return Number(runScript(CAPPED_NEW_SPACE, cap ? 'cap' : 'plain'));
+}
+
+describe('capNewSpace', () => {
+  it('lets the new space grow to the size asked for and no further, where V8 alone doubles it on', () => {
+    expect(finalNewSpaceMb(false), 'V8 alone').toBeGreaterThan(16);
+    // Checked after collections: the cap holds from the first one that finds the new space that large.
+    expect(finalNewSpaceMb(true), 'capped at 8 MB a semi-space').toBeLessThanOrEqual(16);
+  }, 60_000);
+
+  it('leaves a new-space size the user chose', () => {
+    expect(capNewSpace(8, ['--max-semi-space-size=64'], '')).toBe(false);
+    expect(capNewSpace(8, [], '--semi_space_growth_factor=4')).toBe(false);
+  });
+});
 
 describe('tuneHeapForObserve', () => {
   it('keeps the new space at the size it has, where V8 alone doubles it while batches survive', () => {
