@@ -6,7 +6,7 @@
  * and the compiling, where needed, happens on the calling thread as they arrive.
  */
 import { Worker } from 'node:worker_threads';
-import { compileAhead } from '../policy/index.js';
+import { compileAhead, type Policy } from '../policy/index.js';
 import { InputError, UsageError } from '../errors.js';
 import {
   addBatch,
@@ -21,7 +21,7 @@ import {
   type LoadPoliciesOptions,
   type PolicyFileBatch,
 } from './load-policies.js';
-import type { PolicyLoadFailure, PolicyLoadJob, PolicyLoadMessage } from './policy-load-worker.js';
+import type { PolicyLoadFailure, PolicyLoadJob, PolicyLoadMessage, PostedBatch } from './policy-load-worker.js';
 
 /**
  * What the in-thread loader gives; rejects with the error it would throw. It may be awaited only
@@ -74,7 +74,7 @@ function inBackground<T>(paths: readonly string[], options: LoadPoliciesOptions,
     worker.on('message', (m: PolicyLoadMessage) => {
       if (settled) return;
       try {
-        if (m.kind === 'batch') add(m.batch);
+        if (m.kind === 'batch') add(receivedBatch(m.batch));
         else if (m.kind === 'failed') fail(rebuild(m.error));
         else {
           settled = true;
@@ -98,6 +98,10 @@ function startWorker(job: PolicyLoadJob): Worker {
   const entry = JSON.stringify(new URL('./policy-load-worker.ts', here).href);
   const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${entry}); });`;
   return new Worker(bootstrap, { eval: true, workerData: job });
+}
+
+function receivedBatch({ policiesJson, ...rest }: PostedBatch): PolicyFileBatch {
+  return { ...rest, policies: JSON.parse(policiesJson) as Policy[] };
 }
 
 function rebuild(f: PolicyLoadFailure): Error {

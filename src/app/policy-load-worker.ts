@@ -17,8 +17,19 @@ export type PolicyLoadFailure =
   | { readonly kind: 'usage'; readonly message: string }
   | { readonly kind: 'internal'; readonly message: string; readonly stack?: string };
 
+/**
+ * A batch as it crosses: the parsed policies as one JSON text. Structured cloning of tens of
+ * thousands of small objects cost the receiving thread ~2.5x what `JSON.parse` of the same
+ * documents costs (0.16 s against 0.065 s for 2,800 policy files), and it is on that thread's
+ * critical path. Parsed policies are plain JSON data (strings, numbers, booleans, arrays, objects,
+ * no `undefined` fields); errors and notes may carry `undefined` fields and are few: they are cloned.
+ */
+export interface PostedBatch extends Omit<PolicyFileBatch, 'policies'> {
+  readonly policiesJson: string;
+}
+
 export type PolicyLoadMessage =
-  | { readonly kind: 'batch'; readonly batch: PolicyFileBatch }
+  | { readonly kind: 'batch'; readonly batch: PostedBatch }
   | { readonly kind: 'done' }
   | { readonly kind: 'failed'; readonly error: PolicyLoadFailure };
 
@@ -33,7 +44,8 @@ const post = (m: PolicyLoadMessage): void => port.postMessage(m);
 let pending: PolicyFileBatch = { files: [], policies: [], errors: [], notes: [] };
 const flush = (): void => {
   if (pending.files.length === 0) return;
-  post({ kind: 'batch', batch: pending });
+  const { policies, ...rest } = pending;
+  post({ kind: 'batch', batch: { ...rest, policiesJson: JSON.stringify(policies) } });
   pending = { files: [], policies: [], errors: [], notes: [] };
 };
 

@@ -156,12 +156,23 @@ function workloadPeer(p: Extract<GraphPeer, { kind: 'workload' }>, workloads: Re
   return peer;
 }
 
-/** The reserved labels of an entity end: the set its identity carried (`kube-apiserver+remote-node`), else its own. */
-function reservedLabels(own: string, reserved: string | undefined): string[] {
-  const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
-  if (names.size === 0) names.add(own);
-  return [...names].sort().map((n) => `reserved:${n}`);
+/**
+ * The reserved labels of an entity end: the set its identity carried (`kube-apiserver+remote-node`),
+ * else its own. One (never mutated) list per set: thousands of world peers share theirs, and the
+ * evaluator then parses it once.
+ */
+function reservedLabels(own: string, reserved: string | undefined): readonly string[] {
+  const key = JSON.stringify([own, reserved ?? '']);
+  let labels = reservedLabelLists.get(key);
+  if (labels === undefined) {
+    const names = new Set(reserved === undefined || reserved === '' ? [] : reserved.split('+'));
+    if (names.size === 0) names.add(own);
+    if (reservedLabelLists.size >= MAX_OTHER_PEERS) reservedLabelLists.clear();
+    reservedLabelLists.set(key, (labels = [...names].sort().map((n) => `reserved:${n}`)));
+  }
+  return labels;
 }
+const reservedLabelLists = new Map<string, readonly string[]>();
 
 function nonWorkloadPeer(p: Exclude<GraphPeer, { kind: 'workload' }>, ips: readonly string[], reserved: string | undefined): Peer {
   switch (p.kind) {

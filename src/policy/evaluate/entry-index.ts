@@ -23,12 +23,24 @@ interface EntryIndex {
   readonly byLabel: ReadonlyMap<string, readonly number[]>;
   /** Entries some peer of which may match without a pivot label. */
   readonly unindexed: readonly number[];
+  /**
+   * The entries of a position list, made when a peer's candidates are that list alone (most
+   * are): `check` asks a rule about each of its peers, and a new list each time was a quarter of
+   * its judging once warm.
+   */
+  readonly listEntries: Map<readonly number[], readonly CompiledEntry[]>;
+}
+
+function entriesOfList(index: EntryIndex, entries: readonly CompiledEntry[], list: readonly number[]): readonly CompiledEntry[] {
+  let out = index.listEntries.get(list);
+  if (out === undefined) index.listEntries.set(list, (out = list.map((i) => entries[i] as CompiledEntry)));
+  return out;
 }
 
 /** Compiled rules are never changed, and derived policy sets share them: one index per rule direction. */
 const indexes = new WeakMap<DirectionPart, EntryIndex | { scans: number }>();
 const NONE: readonly CompiledEntry[] = [];
-const peerKeys = new WeakMap<ResolvedPeer, readonly string[]>();
+const peerKeys = new WeakMap<ResolvedPeer['labels'], readonly string[]>();
 
 /** A label's index key (`key=value`, any source): what the entry and subject indexes file under. */
 const labelKey = (key: string, value: string): string => `${key}\u0000${value}`;
@@ -91,15 +103,15 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
     // An entry without peers matches nothing and is filed nowhere.
     for (const keys of pivots) for (const k of keys) file(k, i);
   });
-  return { byLabel, unindexed };
+  return { byLabel, unindexed, listEntries: new Map() };
 }
 
 const NO_REQUIREMENTS: CompiledSelector = [];
 
-/** The index keys of a peer's labels, made once per (never mutated) resolved peer. */
+/** The index keys of a peer's labels, made once per (never mutated) label list: the peers of one identity share theirs. */
 export function labelKeysOf(peer: ResolvedPeer): readonly string[] {
-  let keys = peerKeys.get(peer);
-  if (keys === undefined) peerKeys.set(peer, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
+  let keys = peerKeys.get(peer.labels);
+  if (keys === undefined) peerKeys.set(peer.labels, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
   return keys;
 }
 
@@ -118,23 +130,25 @@ export function candidateEntries(part: DirectionPart, peer: ResolvedPeer): reado
     }
     indexes.set(part, (index = buildIndex(entries)));
   } else index = state;
+  // The first list found is merged with others only if there are any.
+  let first: readonly number[] | undefined;
   let hits: number[] | undefined;
-  let lists = 0;
+  const take = (list: readonly number[]): void => {
+    if (first === undefined) first = list;
+    else {
+      hits ??= first.slice();
+      for (const i of list) hits.push(i);
+    }
+  };
   for (const k of labelKeysOf(peer)) {
     const list = index.byLabel.get(k);
-    if (list === undefined) continue;
-    lists++;
-    if (hits === undefined) hits = list.slice();
-    else for (const i of list) hits.push(i);
+    if (list !== undefined) take(list);
   }
-  if (index.unindexed.length > 0) {
-    lists++;
-    if (hits === undefined) hits = index.unindexed.slice();
-    else for (const i of index.unindexed) hits.push(i);
-  }
-  if (hits === undefined) return NONE;
-  // One list is already in order without repeats; more are merged.
-  if (lists > 1) hits.sort((a, b) => a - b);
+  if (index.unindexed.length > 0) take(index.unindexed);
+  if (first === undefined) return NONE;
+  // One list is already in order without repeats: its entries, made once, are the answer.
+  if (hits === undefined) return entriesOfList(index, entries, first);
+  hits.sort((a, b) => a - b);
   const out: CompiledEntry[] = [];
   let last = -1;
   for (const i of hits) {

@@ -87,6 +87,47 @@ export function resolvePeer(p: Peer): ResolvedPeer {
 }
 
 function resolveOnce(p: Peer): ResolvedPeer {
+  const id = identityOf(p);
+  const namedPorts: Record<string, NamedPort> = {};
+  for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
+  const ip = p.ip === undefined ? undefined : parseIp(p.ip);
+  return {
+    labels: id.labels,
+    ...(ip && { ip }),
+    names: (p.names ?? []).map(normaliseName),
+    namedPorts,
+    managed: p.managed ?? id.managedDefault,
+    isHost: id.isHost,
+    outsideCluster: id.outsideCluster,
+    isNode: id.isNode,
+    cluster: id.cluster,
+    reserved: id.reserved,
+  };
+}
+
+/** What a peer's labels, numeric identity and namespace decide: the same for every peer of one identity. */
+interface Identity extends Pick<ResolvedPeer, 'labels' | 'isHost' | 'outsideCluster' | 'isNode' | 'cluster' | 'reserved'> {
+  readonly managedDefault: boolean;
+}
+
+/**
+ * Identities by what makes them: `check` resolves a peer per external address (16,000 world
+ * peers at 3,000 workloads) but they share a handful of (never mutated) label lists, each parsed
+ * once here with the numeric identity and namespace beside it. The resolved labels are shared
+ * between those peers and never mutated.
+ */
+const identities = new WeakMap<Peer['labels'], Map<string, Identity>>();
+
+function identityOf(p: Peer): Identity {
+  let byRest = identities.get(p.labels);
+  if (byRest === undefined) identities.set(p.labels, (byRest = new Map()));
+  const key = `${p.identity ?? ''}|${p.namespace === undefined ? '' : `=${p.namespace}`}`;
+  let id = byRest.get(key);
+  if (id === undefined) byRest.set(key, (id = identityOnce(p)));
+  return id;
+}
+
+function identityOnce(p: Peer): Identity {
   const labels = p.labels.map(parseLabel);
   const add = (l: Label): void => {
     if (!labels.some((x) => x.source === l.source && x.key === l.key)) labels.push(l);
@@ -98,19 +139,11 @@ function resolveOnce(p: Peer): ResolvedPeer {
   const reserved = reservedSet(labels);
   const isHost = reserved.has('host');
   const isPod = labels.some((l) => l.key === POD_NAMESPACE_LABEL);
-  const managedDefault = isPod || reserved.has('health') || reserved.has('init');
-  const namedPorts: Record<string, NamedPort> = {};
-  for (const [k, v] of Object.entries(p.namedPorts ?? {})) namedPorts[k.toLowerCase()] = v;
-  const ip = p.ip === undefined ? undefined : parseIp(p.ip);
   return {
     labels,
-    ...(ip && { ip }),
-    names: (p.names ?? []).map(normaliseName),
-    namedPorts,
-    managed: p.managed ?? managedDefault,
+    managedDefault: isPod || reserved.has('health') || reserved.has('init'),
     isHost,
-    outsideCluster:
-      !isPod && !isHost && (local || WORLD.some((w) => reserved.has(w)) || reserved.has('unmanaged')),
+    outsideCluster: !isPod && !isHost && (local || WORLD.some((w) => reserved.has(w)) || reserved.has('unmanaged')),
     isNode: isHost || reserved.has('remote-node'),
     cluster: labels.find((l) => l.key === CLUSTER_LABEL && l.source !== 'reserved')?.value,
     reserved,

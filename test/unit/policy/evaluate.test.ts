@@ -296,3 +296,28 @@ describe('entities', () => {
     expect(tcp(egress(entity), web, peer, 443).allowed).toBe(allowed);
   });
 });
+
+describe('peers that share one label list', () => {
+  // `check` hands the evaluator one label list for thousands of world peers, and the evaluator
+  // parses each list once: what else a peer carries must still be its own.
+  it('keep their own address, numeric identity and namespace', () => {
+    const shared = ['reserved:world'];
+    const set = policies(cnp('out', '{endpointSelector: {matchLabels: {app: web}}, egress: [{toCIDR: [10.1.0.0/16]}]}'));
+    expect(tcp(set, web, { labels: shared, ip: '10.1.2.3' }, 443).allowed).toBe(true);
+    expect(tcp(set, web, { labels: shared, ip: '10.2.2.3' }, 443).allowed).toBe(false);
+    expect(tcp(set, web, { labels: shared, ip: '10.1.9.9' }, 443).allowed).toBe(true);
+
+    const none: string[] = [];
+    const hostOnly = policies(cnp('in', '{endpointSelector: {matchLabels: {app: db}}, ingress: [{fromEntities: [host]}]}'));
+    expect(tcp(hostOnly, { labels: none, identity: 1 }, db, 5432).allowed).toBe(true);
+    expect(tcp(hostOnly, { labels: none, identity: 2 }, db, 5432).allowed).toBe(false);
+    expect(tcp(hostOnly, { labels: none, identity: 1 }, db, 5432).allowed).toBe(true);
+
+    const app = ['k8s:app=web'];
+    const fromNs = policies(cnp('in', '{endpointSelector: {matchLabels: {app: db}}, ingress: [{fromEndpoints: [{matchLabels: {app: web}}]}]}'));
+    expect(tcp(fromNs, { labels: app, namespace: 'ns' }, db, 5432).allowed).toBe(true);
+    expect(tcp(fromNs, { labels: app, namespace: 'other' }, db, 5432).allowed).toBe(false);
+    expect(tcp(fromNs, { labels: app }, db, 5432).allowed).toBe(false);
+    expect(tcp(fromNs, { labels: app, namespace: 'ns' }, db, 5432).allowed).toBe(true);
+  });
+});

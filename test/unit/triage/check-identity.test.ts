@@ -46,6 +46,17 @@ describe('check judges edges with namespace labels, the cluster and every reserv
     expect(dropped(flows, egress('host'))).toEqual(['entity -> TCP/8443 ingress POLICY_DENIED', 'x -> TCP/6443 egress POLICY_DENIED']);
   });
 
+  it('the same entity judged with each reserved-label set it carried, whichever came first (check shares one label list per set)', () => {
+    const toRemoteNode = cnp('a', '{endpointSelector: {matchLabels: {app: a}}, egress: [{toEntities: [remote-node]}]}', 'x');
+    const onOtherNode = reserved(7, 'reserved:kube-apiserver', 'reserved:remote-node');
+    const onOwnNode = reserved(1, 'reserved:host', 'reserved:kube-apiserver');
+    const to = (api: typeof onOwnNode, ip: string): Parameters<typeof graphOf>[0] => [flow({ src: a, dst: api, dport: 6443, dstIp: ip })];
+    for (let i = 0; i < 2; i++) {
+      expect(dropped(to(onOtherNode, '172.18.0.3'), toRemoteNode)).toEqual([]);
+      expect(dropped(to(onOwnNode, '172.18.0.2'), toRemoteNode)).toEqual(['x -> TCP/6443 egress POLICY_DENIED']);
+    }
+  });
+
   it('an edge that carried several identities drops when one of them would', () => {
     // The API server reaches `a` from its own node (host + kube-apiserver) and from another (remote-node).
     const flows = [
