@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { capNewSpace, fullCollector, tuneHeapForIngest, tuneHeapForObserve } from '../../../src/cli/heap.js';
+import { capNewSpace, fullCollector, tuneHeapForIngest, tuneHeapForObserve, tuneHeapForReport } from '../../../src/cli/heap.js';
 
 /**
  * What ingest does to the heap, in small: a live set that stays, and batches of objects that
  * live long enough to be promoted and then die. Prints the largest heap V8 grew to.
  */
 const CHURN = `
-  const tune = process.argv[1] === 'tune';
+  const mode = process.argv[1];
   const run = async () => {
     // A small factor, so that the effect stands out from V8's own (between 1.1x and 4x).
-    if (tune) (await import('./src/cli/heap.ts')).tuneHeapForIngest([], '', 20);
+    if (mode === 'tune') (await import('./src/cli/heap.ts')).tuneHeapForIngest([], '', 20);
+    if (mode === 'report') (await import('./src/cli/heap.ts')).tuneHeapForReport([], '');
     const live = Array.from({ length: 200_000 }, (_, i) => ({ i, s: 'live-' + i }));
     let batch = [];
     let peak = 0;
@@ -31,8 +32,8 @@ function runScript(script: string, mode: string): string {
   return r.stdout;
 }
 
-function peakHeapMb(tune: boolean): number {
-  return Number(runScript(CHURN, tune ? 'tune' : 'plain'));
+function peakHeapMb(mode: 'tune' | 'plain' | 'report'): number {
+  return Number(runScript(CHURN, mode));
 }
 
 describe('tuneHeapForIngest', () => {
@@ -42,9 +43,22 @@ describe('tuneHeapForIngest', () => {
   });
 
   it('sets the factor at run time: the heap grows less past what is live, when promoted batches die', () => {
-    const plain = peakHeapMb(false);
-    const tuned = peakHeapMb(true);
+    const plain = peakHeapMb('plain');
+    const tuned = peakHeapMb('tune');
     expect(tuned).toBeLessThan(plain * 0.8);
+  }, 60_000);
+});
+
+describe('tuneHeapForReport', () => {
+  it('keeps a factor the user chose', () => {
+    expect(tuneHeapForReport(['--heap-growing-percent=300'], '')).toBe(false);
+    expect(tuneHeapForReport([], '--heap_growing_percent=20')).toBe(false);
+  });
+
+  it("holds the heap nearer what is live than V8's own factor does (110-130 MB against 160-200 here)", () => {
+    const plain = peakHeapMb('plain');
+    const report = peakHeapMb('report');
+    expect(report).toBeLessThan(plain * 0.85);
   }, 60_000);
 });
 
