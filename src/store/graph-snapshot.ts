@@ -109,10 +109,11 @@ export function storesSnapshotsTo(db: Db, path: string): void {
 }
 
 /**
- * Stores what `db` keeps now rather than when it closes, on a connection that stores its parts;
- * returns whether anything was stored. A read that resolved the graph stores its edges' parts at
- * once: made at the close, their encoding (~50 MB of JSON and bytes at 3,000 workloads) came on
- * top of everything the command had made, and `check` peaked 25-50 MB higher for it.
+ * Stores what `db` keeps, on a connection that stores its parts: when it closes (open.ts), and
+ * earlier where a read asks; returns whether anything was stored. A read that resolved the graph
+ * stores its edges' parts at once: made at the close, their encoding (~50 MB of JSON and bytes
+ * at 3,000 workloads) came on top of everything the command had made, and `check` peaked 25-50
+ * MB higher for it.
  */
 export function storePendingSnapshot(db: Db): boolean {
   const path = storedBy.get(db);

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
-import { storeSnapshot, storesSnapshotsTo, takePendingSnapshot } from './graph-snapshot.js';
+import { storePendingSnapshot, storesSnapshotsTo } from './graph-snapshot.js';
 
 export type Db = Database.Database;
 
@@ -145,9 +145,8 @@ function storeSnapshotOnClose(db: Db, path: string): void {
   storesSnapshotsTo(db, path);
   const close = db.close.bind(db);
   db.close = () => {
-    const pending = takePendingSnapshot(db);
     const closed = close();
-    if (pending !== undefined) storeSnapshot(path, pending);
+    storePendingSnapshot(db);
     return closed;
   };
 }
