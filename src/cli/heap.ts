@@ -23,8 +23,7 @@ export function tuneHeapForIngest(
   nodeOptions: string = process.env['NODE_OPTIONS'] ?? '',
   percent: number = INGEST_HEAP_GROWING_PERCENT,
 ): boolean {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--heap[-_]growing[-_]percent\b/.test(a));
-  if (given) return false;
+  if (userGave(/^--heap[-_]growing[-_]percent\b/, execArgv, nodeOptions)) return false;
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }
@@ -92,7 +91,12 @@ export function capNewSpace(mb: number = REPLAY_SEMI_SPACE_MB, execArgv: readonl
 }
 
 function userSizedNewSpace(execArgv: readonly string[], nodeOptions: string): boolean {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--(max[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/.test(a));
+  return userGave(/^--(max[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/, execArgv, nodeOptions);
+}
+
+/** Whether the user passed a V8 flag matching `flag`, to node or in NODE_OPTIONS: theirs is kept. */
+function userGave(flag: RegExp, execArgv: readonly string[], nodeOptions: string): boolean {
+  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => flag.test(a));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { storeGraphSnapshot } from '../store/index.js';
+import { REPLAY_SEMI_SPACE_MB } from './heap.js';
 
 /**
  * Stored edge rows from which the snapshot is made in a process of its own. Below it the graph is
@@ -9,9 +10,9 @@ import { storeGraphSnapshot } from '../store/index.js';
  */
 export const SNAPSHOT_APART_ROWS = 10_000;
 
-// An 8 MB semi-space, as replay's workers have: the step at 3,000 workloads peaked at 287-290 MB
-// with V8's 16 MB, 240-242 MB with 8, 246-249 with 4, 260-263 with 2, for the same CPU.
-const CHILD_FLAGS = ['--max-semi-space-size=8'];
+// Replay's semi-space (8 MB): the step at 3,000 workloads peaked at 287-290 MB with V8's 16 MB,
+// 240-242 MB with 8, 246-249 with 4, 260-263 with 2, for the same CPU.
+const CHILD_FLAGS = [`--max-semi-space-size=${REPLAY_SEMI_SPACE_MB}`];
 
 /**
  * Stores the graph snapshot of the database at `path` (store/edge-store.ts `storeGraphSnapshot`)
