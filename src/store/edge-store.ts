@@ -424,16 +424,42 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
     rememberSnapshot(db, { generation, names: ['core', ...evidence], parts: () => encodeGraphSnapshot(graph.edges, evidence, { workloads }) });
     // The edges' parts now, before the reader builds on the graph (graph-snapshot.ts `storePendingSnapshot`); its workloads once described.
     storePendingSnapshot(db);
-    rememberSnapshot(db, {
-      generation,
-      names: ['workloads'],
-      parts: () => {
-        const described = graph.described();
-        return new Map(described === undefined ? [] : [['workloads', encodeWorkloads(described)]]);
-      },
-    });
+    rememberWorkloadsPart(db, generation, graph.described);
   }
+  // Resolving every row left ~60 MB of garbage at 3,000 workloads (rows, records, keys, the
+  // snapshot's encoding) in an old space sized to it: collected now, the reader's own work starts
+  // from the live graph as a warm read's does.
+  afterResolve();
   return withEdges(graph, options.filter ? filterEdges(graph.edges, options.filter) : graph.edges);
+}
+
+/**
+ * Keeps the workloads' part to store at close. A function of its own: a closure made in
+ * `loadGraph` would share its scope with the edges' encoder, and hold the resolved graph (every
+ * edge, after the reader is done with them) until the database closes.
+ */
+function rememberWorkloadsPart(db: Db, generation: number, described: () => readonly WorkloadInfo[] | undefined): void {
+  rememberSnapshot(db, {
+    generation,
+    names: ['workloads'],
+    parts: () => {
+      const workloads = described();
+      return new Map(workloads === undefined ? [] : [['workloads', encodeWorkloads(workloads)]]);
+    },
+  });
+}
+
+let afterResolve: () => void = () => undefined;
+
+/**
+ * What runs each time a read has resolved the graph from its rows (and stored its snapshot
+ * parts): the command line's full collection (cli/heap.ts `fullCollector`). Returns the hook it
+ * replaces.
+ */
+export function afterGraphResolved(hook: () => void): () => void {
+  const before = afterResolve;
+  afterResolve = hook;
+  return before;
 }
 
 /** Stored edge rows (world edges per IP): what resolving the graph costs grows with them. */

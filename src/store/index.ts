@@ -27,6 +27,7 @@ export { lastFlowTimeOf, readRelayResumeState, RelayResumeWriter, type RelayResu
 export { eachDroppedFlow, type DroppedFlowQuery } from './triage-queries.js';
 export { EDGE_SLOTS, EdgeWriter, type EdgeWriterBounds, OBSERVE_EDGE_SLOTS } from './edge-writer.js';
 export {
+  afterGraphResolved,
   loadGraph,
   storeGraphSnapshot,
   storedEdgeRows,
