@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVIDENCE_FIELDS, type EdgeFilter, type EvidenceField, type WorkloadInfo, decodeGraphSnapshot, encodeGraphSnapshot, parsePeerPattern, parseWorkloadConfig } from '../../src/graph/index.js';
 import { readDropsToTriage } from '../../src/app/index.js';
-import { type Db, type LoadGraphOptions, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
+import { type Db, type Graph, type LoadGraphOptions, afterGraphResolved, loadGraph, openDatabase, readEdgeGraphSummary } from '../../src/store/index.js';
+import { fullCollector } from '../../src/cli/heap.js';
 import { graphGeneration, readSnapshotParts, rememberSnapshot, type StoredPart, storeSnapshot, takePendingSnapshot } from '../../src/store/graph-snapshot.js';
 import { GRAPH_INPUT_TABLES } from '../../src/store/migrations/006-graph-snapshot.js';
 import { storeSnapshotAfterReplay } from '../../src/cli/replay-snapshot.js';
@@ -494,6 +495,35 @@ describe('the CLI, cold and warm', () => {
     }
     expect(stored(['core', ...EVIDENCE_FIELDS, 'workloads'])).toBe(true);
     expectSnapshotReadsAsNormal(path);
+  });
+
+  it("a read that resolves the graph runs the after-resolve hook (the CLI's full collection) once its edges' parts are stored, and a read of the snapshot does not; the workloads' part kept to store does not keep the edges alive", async () => {
+    const path = copyOf(cluster, 'collected.db');
+    const stored = (parts: readonly StoredPart[]) => withDb(path, (other) => readSnapshotParts(other, parts) !== undefined);
+    const calls: boolean[] = [];
+    const before = afterGraphResolved(() => calls.push(stored(['core', ...EVIDENCE_FIELDS])));
+    try {
+      const db = openDatabase(path, { readonly: true });
+      try {
+        let graph: Graph | undefined = loadGraph(db);
+        expect(calls).toEqual([true]);
+        const edges = new WeakRef(graph.edges);
+        // Described: their part is now kept until the close, and must not hold the edges with it.
+        expect(graph.workloads.length).toBeGreaterThan(0);
+        graph = undefined;
+        // A WeakRef holds its target until the current job ends.
+        await new Promise(setImmediate);
+        fullCollector()();
+        expect(edges.deref()).toBeUndefined();
+      } finally {
+        db.close();
+      }
+      expect(stored(['workloads'])).toBe(true);
+      expect(withDb(path, (db) => loadGraph(db).edges.length)).toBeGreaterThan(0);
+      expect(calls).toEqual([true]);
+    } finally {
+      afterGraphResolved(before);
+    }
   });
 
   it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
