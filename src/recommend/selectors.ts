@@ -44,7 +44,22 @@ export function sortKeys(o: Readonly<Record<string, string>>): Record<string, st
  * Why a peer cannot be written into a policy (a namespace, label or DNS name Kubernetes or Cilium
  * would reject), or undefined. Such a peer is left out of the rules and named in a note.
  */
+/**
+ * Verdicts by index, then by peer object: a read shares one object per peer among its edges, and
+ * each workload's policy asks about every peer it talks to (~160 ms of `recommend -A` at 3,000
+ * workloads, asked again and again about the same few thousand peers).
+ */
+const peerVerdicts = new WeakMap<WorkloadIndex, WeakMap<Peer, string | null>>();
+
 export function unwritablePeer(p: Peer, index: WorkloadIndex): string | undefined {
+  let verdicts = peerVerdicts.get(index);
+  if (verdicts === undefined) peerVerdicts.set(index, (verdicts = new WeakMap()));
+  let why = verdicts.get(p);
+  if (why === undefined) verdicts.set(p, (why = unwritablePeerOnce(p, index) ?? null));
+  return why ?? undefined;
+}
+
+function unwritablePeerOnce(p: Peer, index: WorkloadIndex): string | undefined {
   if (p.kind === 'workload') {
     if (!isNamespaceName(p.namespace)) return 'its namespace is not a valid Kubernetes namespace name';
     const info = index.get(workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name }));
