@@ -218,3 +218,34 @@ describe('lints on loaded policies', async () => {
     expect(lintPolicies([doc], ctx)).toEqual([]);
   });
 });
+
+describe('peers a policy cannot name', () => {
+  // Asked about once per peer and kept: each peer keeps its own verdict, whichever policy asks first.
+  const bad = wl('Bad_NS', 'Deployment', 'api');
+  const good = wl('shop', 'Deployment', 'api');
+  const peers = [
+    workload('Bad_NS', 'Deployment', 'api', { app: 'api' }),
+    workload('shop', 'Deployment', 'api', { app: 'api' }),
+    workload('web', 'Deployment', 'front', { app: 'front' }),
+    workload('web', 'Deployment', 'back', { app: 'back' }),
+  ];
+  const front = wl('web', 'Deployment', 'front');
+  const back = wl('web', 'Deployment', 'back');
+  const r = recommend(
+    [edge(front, bad, 'TCP', 80), edge(front, good, 'TCP', 80), edge(back, good, 'TCP', 81), edge(back, fqdn('bad_name..example'), 'TCP', 443), edge(front, fqdn('ok.example.com'), 'TCP', 443)],
+    peers,
+    options({ namespaces: ['web'] }),
+  );
+  const egress = (name: string): string => JSON.stringify(spec(r, name)['egress']);
+  const unsupported = r.notes.filter((n) => n.kind === 'unsupported').map((n) => `${n.policy}: ${n.message}`);
+
+  it('leaves out each unwritable peer with its own reason, and writes every other peer of the same policy', () => {
+    expect(unsupported).toEqual([
+      'back: outbound to bad_name..example is left out: it is not a DNS name toFQDNs accepts',
+      'front: outbound to Bad_NS/api (Deployment) is left out: its namespace is not a valid Kubernetes namespace name',
+    ]);
+    expect(egress('front')).toContain('"k8s:io.kubernetes.pod.namespace":"shop"');
+    expect(egress('front')).toContain('"matchName":"ok.example.com"');
+    expect(egress('back')).toContain('"k8s:io.kubernetes.pod.namespace":"shop"');
+  });
+});
