@@ -426,9 +426,9 @@ export function loadGraph(db: Db, options: LoadGraphOptions = {}): Graph {
     storePendingSnapshot(db);
     rememberWorkloadsPart(db, generation, graph.described);
   }
-  // Resolving every row left ~60 MB of garbage at 3,000 workloads (rows, records, keys, the
-  // snapshot's encoding) in an old space sized to it: collected now, the reader's own work starts
-  // from the live graph as a warm read's does.
+  // Resolving every row leaves ~60 MB of garbage at 3,000 workloads (rows, records, keys, the
+  // snapshot's encoding) in an old space sized to it: a command that builds much on the graph has
+  // it collected here, and starts from the live graph as a warm read does.
   afterResolve();
   return withEdges(graph, options.filter ? filterEdges(graph.edges, options.filter) : graph.edges);
 }

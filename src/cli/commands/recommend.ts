@@ -6,8 +6,9 @@ import type { RecommendRequest } from '../../app/recommend.js';
 import { EXIT_OK, InputError, UsageError } from '../../errors.js';
 import { type CiliumVersion, ENABLE_DEFAULT_DENY_SINCE, OLDEST_SUPPORTED_CILIUM, ciliumAtLeast, formatCiliumVersion } from '../../recommend/index.js';
 import { lintLines, printableText, recommendationEvidenceJson, recommendationJson, recommendationYamlParts, writeParts } from '../../report/index.js';
-import { openDatabase } from '../../store/index.js';
+import { afterGraphResolved, openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
+import { fullCollector } from '../heap.js';
 import { writeHoldingSignals } from '../held-write.js';
 import { outputOption } from '../options.js';
 import { writeFileAtomically } from '../write-file.js';
@@ -66,6 +67,10 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
       if ((flags.write || flags.output === 'diff') && !flags.policies) throw new UsageError(`${flags.write ? '--write' : '-o diff'} needs --policies (the files to edit)`);
       const workloadConfig = flags.workloadConfig ? readWorkloadConfig(flags.workloadConfig) : undefined;
       const loaded = flags.policies ? await loadPolicyFlag(ctx, flags.policies) : undefined;
+      // A cold read's garbage is collected before the policies are made on top of it: at 3,000
+      // workloads `recommend -A` peaked 335 -> 281 MB for 0.98x the CPU. (`edges` and `report`
+      // are left as they are: their peaks stayed or fell less, for 1.03-1.07x the CPU.)
+      afterGraphResolved(fullCollector());
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const request: RecommendRequest = {
