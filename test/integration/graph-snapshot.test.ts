@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -525,6 +526,21 @@ describe('the CLI, cold and warm', () => {
       afterGraphResolved(before);
     }
   });
+
+  it('recommend collects the garbage of a cold read (one full collection, asked for by the program), and a warm read has none to collect', async () => {
+    const path = copyOf(cluster, 'recommend-collects.db');
+    const asked = async (): Promise<number> => {
+      const child = spawn(process.execPath, ['--trace-gc', '--import', 'tsx', 'src/cli/main.ts', '--db', path, 'recommend', '-A'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(code).toBe(0);
+      // V8's trace names a collection the program asked for (`gc()`) "testing".
+      return out.split('\n').filter((l) => l.includes('Mark-Compact') && l.includes('testing')).length;
+    };
+    expect(await asked()).toBe(1);
+    expect(await asked()).toBe(0);
+  }, 60_000);
 
   it('a read that resolves the graph and then its workloads again (report --policies judges drops) stores every part of both', async () => {
     const path = copyOf(cluster, 'report-policies.db');

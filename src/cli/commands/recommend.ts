@@ -70,7 +70,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
       // A cold read's garbage is collected before the policies are made on top of it: at 3,000
       // workloads `recommend -A` peaked 335 -> 281 MB for 0.98x the CPU. (`edges` and `report`
       // are left as they are: their peaks stayed or fell less, for 1.03-1.07x the CPU.)
-      afterGraphResolved(fullCollector());
+      const hook = afterGraphResolved(fullCollector());
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const request: RecommendRequest = {
@@ -120,6 +120,7 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
         }
       } finally {
         db.close();
+        afterGraphResolved(hook);
       }
       ctx.setExitCode(EXIT_OK);
     });
