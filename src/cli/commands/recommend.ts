@@ -70,8 +70,8 @@ export function registerRecommend(program: Command, ctx: CommandContext): void {
       // A cold read's garbage is collected before the policies are made on top of it: at 3,000
       // workloads `recommend -A` peaked 335 -> 281 MB for 0.98x the CPU. (`edges` and `report`
       // are left as they are: their peaks stayed or fell less, for 1.03-1.07x the CPU.)
-      const hook = afterGraphResolved(fullCollector());
       const db = openDatabase(dbPath, { readonly: true });
+      const hook = afterGraphResolved(fullCollector());
       try {
         const request: RecommendRequest = {
           namespaces: flags.allNamespaces ? ('all' as const) : (flags.namespace ?? []),
