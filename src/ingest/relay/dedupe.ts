@@ -234,12 +234,7 @@ export class DedupeWindow {
 
 /** The keys of one bucket: canonical uuids as 4 × 32 bits each, anything else as strings. */
 class KeyBucket {
-  /**
-   * One uuid's room to start with, doubled as it fills: a bucket is 100 ms of flow time, and where
-   * flows are sparse in time (a recording of a week sent in a minute) nearly every flow opened one,
-   * whose 64 words were most of what dedupe allocated.
-   */
-  #words = new Uint32Array(4);
+  #words = new Uint32Array(64);
   #uuids = 0;
   #strings: string[] | undefined;
   /** Whether the last add() kept a uuid (as bits) rather than a string. */
