@@ -88,6 +88,12 @@ export class EdgeWriter {
   readonly #upsertNamespace;
   readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
+  /**
+   * A frozen label set (the aggregator hands out one per label list, batch after batch) → the
+   * workload this writer stored it for: ~2,800 workloads a batch at 3,000 workloads were each
+   * stringified and keyed again only to find them in #knownLabelSets. Weak: held while the list is.
+   */
+  readonly #storedLabelSets = new WeakMap<readonly string[], string>();
   #knownLabelSetChars = 0;
   /** The database's data_version (other connections' commits) and this connection's write count, as of this writer's last write. */
   #dataVersion: number | undefined;
@@ -327,11 +333,12 @@ export class EdgeWriter {
       if (merged.length !== stored.length) this.#updateHints.run(JSON.stringify(merged), w.key);
     }
     for (const s of w.labelSets) {
+      if (this.#storedLabelSets.get(s) === w.key) continue;
       const json = JSON.stringify(s);
       const k = `${w.key}|${json}`;
-      if (this.#knownLabelSets.has(k)) continue;
-      this.#insertLabelSet.run(w.key, json);
-      if (k.length > MAX_REMEMBERED_CHARS) continue;
+      if (!this.#knownLabelSets.has(k)) this.#insertLabelSet.run(w.key, json);
+      if (Object.isFrozen(s)) this.#storedLabelSets.set(s, w.key);
+      if (k.length > MAX_REMEMBERED_CHARS || this.#knownLabelSets.has(k)) continue;
       if (this.#knownLabelSets.size >= LABEL_SETS_MAX || this.#knownLabelSetChars + k.length > KNOWN_CHARS_MAX) {
         this.#knownLabelSets.clear();
         this.#knownLabelSetChars = 0;
@@ -471,9 +478,16 @@ function mergeSets(stored: Readonly<Record<SetField, CappedSet>>, delta: Readonl
 }
 
 export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {
-  const truncated = new Set(JSON.parse(String(row['truncated'] ?? '[]')) as string[]);
+  const truncatedText = String(row['truncated'] ?? '[]');
+  const truncated = truncatedText === '[]' ? NO_FIELDS : new Set(JSON.parse(truncatedText) as string[]);
   const sets = {} as Record<SetField, CappedSet>;
-  for (const f of SET_FIELDS) sets[f] = { values: JSON.parse(String(row[SET_COLUMN[f]] ?? '[]')) as string[], truncated: truncated.has(f) };
+  for (const f of SET_FIELDS) {
+    const text = String(row[SET_COLUMN[f]] ?? '[]');
+    // Most of an edge's columns are empty: none is parsed into an array of its own (sets are never changed in place).
+    sets[f] = text === '[]' && !truncated.has(f) ? NO_VALUES : { values: JSON.parse(text) as string[], truncated: truncated.has(f) };
+  }
   return sets;
 }
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
 
