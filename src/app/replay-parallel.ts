@@ -73,8 +73,14 @@ export interface ReplayIdentity {
  * MAX_PENDING_CHARS of line text, held about twice: the lines' values and their aggregation), one
  * line being decoded (at most MAX_LINE_BYTES: its text, its parse and its redacted copy, and the
  * flow kept whole for triage), and the code (~40 MB). The old-space cap is a ceiling, not a
- * reservation: ordinary flows of a few KB stay far below it. A small young generation keeps two
- * workers' RSS low (4 MB scavenged so often that 8 MB is faster: 1M flows 8.3 s against 8.8-10.7 s).
+ * reservation: ordinary flows of a few KB stay far below it.
+ *
+ * `maxYoungGenerationSizeMb` is the whole young generation, not a semi-space: V8 makes it three
+ * semi-spaces (two, and the young large-object space), the semi-space rounded up to a power of two,
+ * so 8 MB gives a 4 MB semi-space (a new space of 8 MB), half the main thread's REPLAY_SEMI_SPACE_MB
+ * (cli/heap.ts). A young generation of 4 MB (2 MB semi-spaces) was scavenged so often that 8 was
+ * faster (1M flows 8.3 s against 8.8-10.7 s); 24 MB (8 MB semi-spaces, as the main thread) took the
+ * same CPU (1.01x) and peaked 13 MB higher (750 workloads, 500k flows, two workers, 3 pairs).
  */
 export function workerLimits(oldSpaceMb?: number): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
   const mib = 1024 * 1024;

@@ -64,9 +64,10 @@ export function tuneHeapForObserve(execArgv: readonly string[] = process.execArg
 
 /**
  * replay's semi-space, in MB: V8 doubles the new space up to 16 MB a semi-space while a batch's
- * accumulators survive scavenges, and keeps it. At 8 (as replay's workers and its snapshot process
- * have) replay of 1M flows of a 1,500-workload cluster on one thread peaked at 204 MB instead of
- * 225, for the same CPU (1.01x, paired); at 4 it took 1.27x the CPU and peaked higher (more is promoted).
+ * accumulators survive scavenges, and keeps it. At 8 (as replay's snapshot process has; replay's
+ * workers have 4: app/replay-parallel.ts workerLimits) replay of 1M flows of a 1,500-workload
+ * cluster on one thread peaked at 204 MB instead of 225, for the same CPU (1.01x, paired); at 4 it
+ * took 1.27x the CPU and peaked higher (more is promoted).
  */
 export const REPLAY_SEMI_SPACE_MB = 8;
 
