@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ_HEAP_GROWING_PERCENT } from '../../src/cli/heap.js';
 import { generateCluster } from '../helpers/cluster.js';
 import { REPO_ROOT, tempDir } from '../helpers/paths.js';
 
@@ -61,5 +62,15 @@ describe('report', () => {
     probeRun('for-report', ['--db', db, 'replay', recording]);
     expect(probeRun('report', ['--db', db, 'report', '-A']).flags).toContain('--heap-growing-percent=100');
     expect(probeRun('report-own', ['--db', db, 'report', '-A'], ['--heap-growing-percent=300']).flags.some((f) => f.startsWith('--heap-growing-percent'))).toBe(false);
+  }, 120_000);
+});
+
+describe('check', () => {
+  it("grows the heap by the read commands' factor (2x), and keeps a factor the user gave node", () => {
+    const db = tmp.file('check.db');
+    probeRun('for-check', ['--db', db, 'replay', recording]);
+    const argv = ['--db', db, 'check', '--policies', join(REPO_ROOT, 'examples/policies'), '--fail-on', 'none'];
+    expect(probeRun('check', argv).flags).toContain(`--heap-growing-percent=${READ_HEAP_GROWING_PERCENT}`);
+    expect(probeRun('check-own', argv, ['--heap-growing-percent=300']).flags.some((f) => f.startsWith('--heap-growing-percent'))).toBe(false);
   }, 120_000);
 });

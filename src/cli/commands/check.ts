@@ -6,6 +6,7 @@ import { checkJson, diffJson, explainJson, renderCheckTable, renderDiffTable, re
 import { ExplainInputError } from '../../triage/index.js';
 import { openDatabase } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
+import { tuneHeapForRead } from '../heap.js';
 import { outputOption } from '../options.js';
 import { collect, loadPolicyFlag, policiesOption, readWhileLoading } from './drops.js';
 
@@ -58,6 +59,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
       if (flags.explain !== undefined && flags.explain.length !== 3) throw new UsageError(`--explain takes FROM TO PORT[/PROTO], got ${flags.explain.length} value(s)`);
       if (flags.explain !== undefined && flags.against) throw new UsageError('--explain cannot be combined with --against');
+      tuneHeapForRead();
       if (flags.explain !== undefined) {
         const loaded = await loadPolicyFlag(ctx, flags.policies);
         const [from, to, port] = flags.explain as [string, string, string];

@@ -8,7 +8,7 @@ import { writeParts } from '../../report/index.js';
 import type { CommandContext } from '../context.js';
 import { writeHoldingSignals } from '../held-write.js';
 import { writeFileAtomically } from '../write-file.js';
-import { tuneHeapForReport } from '../heap.js';
+import { tuneHeapForRead } from '../heap.js';
 import { collect, loadPolicyFlag, policiesOption } from './drops.js';
 
 interface ReportFlags {
@@ -57,7 +57,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       if (flags.allNamespaces && flags.namespace && flags.namespace.length > 0) throw new UsageError('cannot set both -A and --namespace');
       if (!existsSync(dbPath)) throw new InputError(dbPath, undefined, undefined, 'no such database (run replay or observe first, or pass --db)');
       if (flags.out !== undefined && !existsSync(dirname(flags.out) || '.')) throw new InputError(flags.out, undefined, undefined, 'the directory does not exist');
-      tuneHeapForReport();
+      tuneHeapForRead();
       const workloadConfig = flags.workloadConfig === undefined ? undefined : readWorkloadConfig(flags.workloadConfig);
       const loaded = flags.policies && flags.policies.length > 0 ? await loadPolicyFlag(ctx, flags.policies) : undefined;
       const db = openDatabase(dbPath, { readonly: true });

@@ -1,17 +1,21 @@
 /**
  * Which entries of a rule could match a peer, without matching every entry's peers: hub policies
  * (a DNS server, an ingress controller, a shared database, a scraper) list thousands of peers,
- * and `check` asks about each of them for every edge into or out of the hub. An entry whose every
- * peer selects endpoints (or nodes) through a required `key=value` (`In`) is filed under the
- * rarest such label of each peer; a peer identity lacking all of an entry's filed labels cannot
- * match it. Every other entry (entities, CIDRs, FQDNs, `all`, selectors without an `In` label) is
- * a candidate for every peer. Callers still match each candidate in full: this only skips entries
- * that cannot match, so verdicts are exactly those of the full scan.
+ * and `check` asks about each of them for every edge into or out of the hub. Each peer of an
+ * entry is filed under index keys one of which every identity it can match carries: a selector
+ * under its rarest required `key=value` (`In`), an entity under its reserved labels (`host`:
+ * `reserved:host`), a CIDR or FQDN under the reserved labels of the identities outside the
+ * cluster (world, unmanaged; CIDRs also under the nodes', for `policy-cidr-match-mode=nodes`).
+ * A peer identity lacking all of an entry's keys cannot match it. Entries some peer of which has
+ * no such key (`all`, the `cluster` entity, selectors without an `In` label) are candidates for
+ * every peer. Callers still match each candidate in full: this only skips entries that cannot
+ * match, so verdicts are exactly those of the full scan.
  */
 import type { CompiledEntry, DirectionPart } from './compiled.js';
 import type { CompiledSelector, Requirement } from './labels.js';
 import type { ResolvedPeer } from './peer.js';
 import type { PeerMatcher } from './peers.js';
+import type { Entity } from '../model/index.js';
 
 /** Rules with fewer entries are scanned: indexing them costs more than it saves. */
 export const MIN_INDEXED_ENTRIES = 8;
@@ -50,6 +54,61 @@ function labelSelector(m: PeerMatcher): CompiledSelector | undefined {
   return m.kind === 'endpoints' || m.kind === 'nodes' ? m.selector : undefined;
 }
 
+/** The index key of a reserved label (`reserved:host`): every identity with that label carries it (`labelKeysOf`). */
+const reservedKey = (name: string): string => labelKey(name, '');
+const keysOfReserved = (names: readonly string[]): readonly string[] => names.map(reservedKey);
+/**
+ * Identities outside the cluster (peer.ts `outsideCluster`) all carry one of these: world, CIDR
+ * and FQDN identities a world label (one is added where their labels lack it), and unmanaged
+ * endpoints their own.
+ */
+const OUTSIDE_KEYS = keysOfReserved(['world', 'world-ipv4', 'world-ipv6', 'unmanaged']);
+/** What CIDR peers may match: identities outside the cluster, and nodes (host, remote-node) where CIDR rules match them. */
+const CIDR_KEYS = [...OUTSIDE_KEYS, ...keysOfReserved(['host', 'remote-node'])];
+/** The entities matched by reserved labels alone (peers.ts `entityMatches`), by the keys those labels give. */
+const ENTITY_KEYS: ReadonlyMap<Entity, readonly string[]> = new Map<Entity, readonly string[]>([
+  ['world', keysOfReserved(['world', 'world-ipv4', 'world-ipv6'])],
+  ...(['world-ipv4', 'world-ipv6', 'host', 'remote-node', 'kube-apiserver', 'health', 'init', 'unmanaged', 'ingress'] as const).map((e): [Entity, readonly string[]] => [e, keysOfReserved([e])]),
+]);
+const NO_KEYS: readonly string[] = [];
+
+/**
+ * The keys a peer is filed under, made from `cost` (key → how many peers of the rule name it);
+ * `NO_KEYS` for one that matches nothing, undefined for one that may match without any key.
+ */
+function pivotOf(m: PeerMatcher, cost: (keys: readonly string[]) => number): readonly string[] | undefined {
+  switch (m.kind) {
+    case 'unresolvable':
+      return NO_KEYS;
+    case 'entity':
+      return m.entity === 'none' ? NO_KEYS : ENTITY_KEYS.get(m.entity);
+    case 'cidr':
+      return CIDR_KEYS;
+    case 'fqdn':
+      return OUTSIDE_KEYS;
+    case 'all':
+      return undefined;
+    case 'endpoints':
+    case 'nodes': {
+      // The rarest required label among this rule's peers (the workload's own label rather than
+      // the namespace most peers of a namespace-scoped rule share).
+      let best: readonly string[] | undefined;
+      let bestCost = Infinity;
+      for (const q of m.selector) {
+        if (q.operator !== 'In' || q.values.length === 0) continue;
+        const keys = keysOf(q);
+        const c = cost(keys);
+        if (c < bestCost) [best, bestCost] = [keys, c];
+      }
+      return best;
+    }
+    default: {
+      const never: never = m;
+      return never;
+    }
+  }
+}
+
 /**
  * The `key=value` index keys an `In` requirement names, made once per (shared, never mutated)
  * requirement: a set of thousands of rules indexes each requirement in hundreds of rules.
@@ -63,8 +122,6 @@ export function keysOf(q: Requirement): readonly string[] {
 }
 
 function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
-  // The pivot of a peer is its rarest required label among this rule's peers (the workload's own
-  // label rather than the namespace most peers of a namespace-scoped rule share).
   const uses = new Map<string, number>();
   for (const e of entries) {
     for (const m of e.peers) {
@@ -73,6 +130,11 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
       }
     }
   }
+  const cost = (keys: readonly string[]): number => {
+    let n = 0;
+    for (const k of keys) n += uses.get(k) ?? 0;
+    return n;
+  };
   const byLabel = new Map<string, number[]>();
   const unindexed: number[] = [];
   const file = (k: string, i: number): void => {
@@ -83,22 +145,13 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
   entries.forEach((e, i) => {
     const pivots: (readonly string[])[] = [];
     for (const m of e.peers) {
-      // An unresolvable peer matches nothing: it adds no candidate.
-      if (m.kind === 'unresolvable') continue;
-      let best: readonly string[] | undefined;
-      let bestCost = Infinity;
-      for (const q of labelSelector(m) ?? NO_REQUIREMENTS) {
-        if (q.operator !== 'In' || q.values.length === 0) continue;
-        const keys = keysOf(q);
-        let cost = 0;
-        for (const k of keys) cost += uses.get(k) ?? 0;
-        if (cost < bestCost) [best, bestCost] = [keys, cost];
-      }
-      if (best === undefined) {
+      const keys = pivotOf(m, cost);
+      if (keys === undefined) {
         unindexed.push(i);
         return;
       }
-      pivots.push(best);
+      // A peer that matches nothing adds no candidate.
+      if (keys.length > 0) pivots.push(keys);
     }
     // An entry without peers matches nothing and is filed nowhere.
     for (const keys of pivots) for (const k of keys) file(k, i);
@@ -108,10 +161,21 @@ function buildIndex(entries: readonly CompiledEntry[]): EntryIndex {
 
 const NO_REQUIREMENTS: CompiledSelector = [];
 
-/** The index keys of a peer's labels, made once per (never mutated) label list: the peers of one identity share theirs. */
+/**
+ * The index keys of a peer's labels, made once per (never mutated) label list: the peers of one
+ * identity share theirs. A reserved label gives its value-less key too: entities are filed under
+ * it, and `reserved.has` ignores values.
+ */
 export function labelKeysOf(peer: ResolvedPeer): readonly string[] {
   let keys = peerKeys.get(peer.labels);
-  if (keys === undefined) peerKeys.set(peer.labels, (keys = [...new Set(peer.labels.map((l) => labelKey(l.key, l.value)))]));
+  if (keys === undefined) {
+    const set = new Set<string>();
+    for (const l of peer.labels) {
+      set.add(labelKey(l.key, l.value));
+      if (l.source === 'reserved') set.add(reservedKey(l.key));
+    }
+    peerKeys.set(peer.labels, (keys = [...set]));
+  }
   return keys;
 }
 

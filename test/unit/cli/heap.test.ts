@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { capNewSpace, fullCollector, tuneHeapForIngest, tuneHeapForObserve, tuneHeapForReport } from '../../../src/cli/heap.js';
+import { capNewSpace, fullCollector, tuneHeapForIngest, tuneHeapForObserve, tuneHeapForRead } from '../../../src/cli/heap.js';
 
 /**
  * What ingest does to the heap, in small: a live set that stays, and batches of objects that
@@ -11,7 +11,7 @@ const CHURN = `
   const run = async () => {
     // A small factor, so that the effect stands out from V8's own (between 1.1x and 4x).
     if (mode === 'tune') (await import('./src/cli/heap.ts')).tuneHeapForIngest([], '', 20);
-    if (mode === 'report') (await import('./src/cli/heap.ts')).tuneHeapForReport([], '');
+    if (mode === 'read') (await import('./src/cli/heap.ts')).tuneHeapForRead([], '');
     const live = Array.from({ length: 200_000 }, (_, i) => ({ i, s: 'live-' + i }));
     let batch = [];
     let peak = 0;
@@ -32,15 +32,15 @@ function runScript(script: string, mode: string): string {
   return r.stdout;
 }
 
-function peakHeapMb(mode: 'tune' | 'plain' | 'report'): number {
+function peakHeapMb(mode: 'tune' | 'plain' | 'read'): number {
   return Number(runScript(CHURN, mode));
 }
 
-/** The growing factors replay/observe (tuneHeapForIngest, here at 20%) and report set, and how much lower each holds the churning heap than V8's own factor. */
+/** The growing factors replay/observe (tuneHeapForIngest, here at 20%) and report and check set, and how much lower each holds the churning heap than V8's own factor. */
 const FACTORS = [
   { name: 'tuneHeapForIngest', tune: tuneHeapForIngest, mode: 'tune', bound: 0.8 },
   // 110-130 MB against 160-200 here.
-  { name: 'tuneHeapForReport', tune: tuneHeapForReport, mode: 'report', bound: 0.85 },
+  { name: 'tuneHeapForRead', tune: tuneHeapForRead, mode: 'read', bound: 0.85 },
 ] as const;
 
 describe.each(FACTORS)('$name', ({ tune, mode, bound }) => {
