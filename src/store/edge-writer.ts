@@ -64,7 +64,8 @@ function counterValues(e: EdgeRecord): number[] {
 export class EdgeWriter {
   readonly #db: Db;
   readonly #insert;
-  readonly #selectId;
+  /** An edge's row id and stored sets by its key: one statement for an edge its slot forgot. */
+  readonly #selectStored;
   /** UPDATE statements by the counter columns a delta changes and whether it writes sets (SETS_BIT); a handful in practice. */
   readonly #updates = new Map<number, Statement>();
   /**
@@ -87,6 +88,12 @@ export class EdgeWriter {
   readonly #upsertNamespace;
   readonly #upsertClusterIp;
   readonly #knownLabelSets = new Set<string>();
+  /**
+   * A frozen label set (the aggregator hands out one per label list, batch after batch) → the
+   * workload this writer stored it for: ~2,800 workloads a batch at 3,000 workloads were each
+   * stringified and keyed again only to find them in #knownLabelSets. Weak: held while the list is.
+   */
+  readonly #storedLabelSets = new WeakMap<readonly string[], string>();
   #knownLabelSetChars = 0;
   /** The database's data_version (other connections' commits) and this connection's write count, as of this writer's last write. */
   #dataVersion: number | undefined;
@@ -105,17 +112,21 @@ export class EdgeWriter {
     this.#insert = db.prepare(
       `INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (src_key, dst_key, protocol, port) DO NOTHING`,
     );
-    this.#selectId = db.prepare('SELECT id FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?');
+    this.#selectStored = db.prepare(`SELECT id, truncated, ${setCols.join(', ')} FROM edges WHERE src_key = ? AND dst_key = ? AND protocol = ? AND port = ?`);
     this.#selectSets = db.prepare(`SELECT truncated, ${setCols.join(', ')} FROM edges WHERE id = ?`);
     this.#selectDataVersion = db.prepare('PRAGMA data_version').pluck();
     this.#updateSets = db.prepare(`UPDATE edges SET ${SET_ASSIGNMENTS} WHERE id = ?`);
     this.#insertHour = new RowBatch(db, 'INSERT OR IGNORE INTO edge_hours (edge_id, hour) VALUES', 2);
     this.#addDropReason = db.prepare(`INSERT INTO edge_drop_reasons (edge_id, reason, flows) VALUES (?, ?, ?)
       ON CONFLICT (edge_id, reason) DO UPDATE SET flows = flows + excluded.flows`);
-    this.#upsertWorkload = db.prepare(`INSERT INTO workloads (key, namespace, kind, name, first_seen_ms, last_seen_ms)
-      VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (key) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
-        last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`);
+    // ~2,800 workloads a batch at 3,000 workloads: 64 to a statement (a delta holds each key once).
+    this.#upsertWorkload = new RowBatch(
+      db,
+      'INSERT INTO workloads (key, namespace, kind, name, first_seen_ms, last_seen_ms) VALUES',
+      6,
+      `ON CONFLICT (key) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+        last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+    );
     this.#selectHints = db.prepare('SELECT kind_hints FROM workloads WHERE key = ?');
     this.#updateHints = db.prepare('UPDATE workloads SET kind_hints = ? WHERE key = ?');
     this.#insertLabelSet = db.prepare('INSERT OR IGNORE INTO workload_label_sets (workload_key, labels) VALUES (?, ?)');
@@ -143,7 +154,10 @@ export class EdgeWriter {
     if (connectionWrites.get(this.#db) !== this.#connectionWrites) this.#forgetSets();
     this.#checkedOthers = false;
     try {
-      for (const w of delta.workloads.values()) this.#writeWorkload(w);
+      for (const w of delta.workloads.values()) this.#upsertWorkload.add(w.key, w.namespace, w.kind ?? null, w.name, w.firstSeenMs, w.lastSeenMs);
+      this.#upsertWorkload.flush();
+      // Hints and label sets once every workload's row is stored (label sets reference it).
+      for (const w of delta.workloads.values()) this.#writeWorkloadFacts(w);
       // Their upserts took the write lock: other connections' commits are looked for once, now.
       if (delta.workloads.size > 0) this.#checkOthers();
       this.#writeEdges(delta.edges);
@@ -160,6 +174,7 @@ export class EdgeWriter {
       this.#connectionWrites = n;
     } catch (e) {
       // The caller's transaction rolls back: rows not written yet must not enter the next one.
+      this.#upsertWorkload.discard();
       this.#insertHour.discard();
       this.#upsertClusterIp.discard();
       throw e;
@@ -189,14 +204,17 @@ export class EdgeWriter {
   #writeEdge({ key, e, slot, id: knownId }: KnownEdge): void {
     let id = knownId;
     let inserted = false;
+    /** The row of an edge its slot did not hold, read by key with its sets (its slot knows none of them). */
+    let stored: StoredRow | undefined;
     if (id === undefined) {
       // A forgotten edge is looked up first, one never seen is tried as new first.
-      if (this.#slots.seenBefore(key)) id = this.#storedId(slot, key, e);
-      if (id === undefined) {
+      if (this.#slots.seenBefore(key)) stored = this.#readStored(slot, key, e);
+      if (stored === undefined) {
         id = this.#insertEdge(slot, key, e);
         inserted = id !== undefined;
-        id ??= this.#storedId(slot, key, e) as number;
+        if (!inserted) stored = this.#readStored(slot, key, e) as StoredRow;
       }
+      id ??= (stored as StoredRow).id;
     }
     // Unless a write came first, the first stored edge adds its counters on their own: that UPDATE
     // takes the write lock, after which no other connection commits, and what this writer knows of
@@ -214,16 +232,16 @@ export class EdgeWriter {
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
     if (inserted) return;
-    const text = this.#slots.sets(slot);
+    const text = stored === undefined ? this.#slots.sets(slot) : undefined;
     let merged: Record<SetField, CappedSet> | undefined;
     if (text !== undefined) {
       const known = decodeSets(text);
       if (bringsNewValues(known, e.sets)) merged = mergeSets(known, e.sets);
     } else {
-      const stored = setColumns(this.#selectSets.get(id) as Record<string, unknown>);
+      const storedSets = setColumns(stored ?? (this.#selectSets.get(id) as Record<string, unknown>));
       // Forgotten sets (another edge took the slot) often hold everything the delta brings already.
-      if (bringsNewValues(stored, e.sets)) merged = mergeSets(stored, e.sets);
-      else this.#rememberSets(slot, stored);
+      if (bringsNewValues(storedSets, e.sets)) merged = mergeSets(storedSets, e.sets);
+      else this.#rememberSets(slot, storedSets);
     }
     // Counters and new sets in one UPDATE: the row (its sets are most of it) is rewritten once.
     if (!counted) this.#addCounters(id, e, merged);
@@ -260,18 +278,18 @@ export class EdgeWriter {
     this.#slots.setSets(slot, text.length > MAX_REMEMBERED_CHARS ? undefined : text);
   }
 
-  /** The row id of an edge stored before (by another writer, or forgotten by this one); undefined if none is. */
-  #storedId(slot: number, key: string, e: EdgeRecord): number | undefined {
-    const row = this.#selectId.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as { id: number } | undefined;
+  /** The row of an edge stored before (by another writer, or forgotten by this one), its sets included; undefined if none is. */
+  #readStored(slot: number, key: string, e: EdgeRecord): StoredRow | undefined {
+    const row = this.#selectStored.get(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port) as StoredRow | undefined;
     if (row !== undefined) this.#slots.remember(slot, key, row.id);
-    return row?.id;
+    return row;
   }
 
   /** Inserts the edge with its counters and sets if it is new (its id); undefined when it is stored already. */
   #insertEdge(slot: number, key: string, e: EdgeRecord): number | undefined {
     const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
     const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
-    const sets = SET_FIELDS.map((f) => JSON.stringify(e.sets[f].values));
+    const sets = SET_FIELDS.map((f) => setText(e.sets[f].values));
     const result = this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets));
     if (result.changes === 0) return undefined;
     const id = Number(result.lastInsertRowid);
@@ -307,19 +325,20 @@ export class EdgeWriter {
     stmt.run(args);
   }
 
-  #writeWorkload(w: WorkloadRecord): void {
-    this.#upsertWorkload.run(w.key, w.namespace, w.kind ?? null, w.name, w.firstSeenMs, w.lastSeenMs);
+  /** A stored workload's kind hints and label sets. */
+  #writeWorkloadFacts(w: WorkloadRecord): void {
     if (w.kindHints.length > 0) {
       const stored = JSON.parse((this.#selectHints.get(w.key) as { kind_hints: string }).kind_hints) as string[];
       const merged = [...new Set([...stored, ...w.kindHints])].sort();
       if (merged.length !== stored.length) this.#updateHints.run(JSON.stringify(merged), w.key);
     }
     for (const s of w.labelSets) {
+      if (this.#storedLabelSets.get(s) === w.key) continue;
       const json = JSON.stringify(s);
       const k = `${w.key}|${json}`;
-      if (this.#knownLabelSets.has(k)) continue;
-      this.#insertLabelSet.run(w.key, json);
-      if (k.length > MAX_REMEMBERED_CHARS) continue;
+      if (!this.#knownLabelSets.has(k)) this.#insertLabelSet.run(w.key, json);
+      if (Object.isFrozen(s)) this.#storedLabelSets.set(s, w.key);
+      if (k.length > MAX_REMEMBERED_CHARS || this.#knownLabelSets.has(k)) continue;
       if (this.#knownLabelSets.size >= LABEL_SETS_MAX || this.#knownLabelSetChars + k.length > KNOWN_CHARS_MAX) {
         this.#knownLabelSets.clear();
         this.#knownLabelSetChars = 0;
@@ -328,6 +347,11 @@ export class EdgeWriter {
       this.#knownLabelSetChars += k.length;
     }
   }
+}
+
+/** A stored edge's row id and its set columns (`setColumns` reads them). */
+interface StoredRow extends Record<string, unknown> {
+  readonly id: number;
 }
 
 /** An edge of a delta, its slot, and its row id if this writer held it when the delta came. */
@@ -426,7 +450,15 @@ function hasSorted(values: readonly string[], v: string): boolean {
 
 /** The `truncated` column: the set fields that had more values than they keep, in SET_FIELDS order. */
 function truncatedColumn(sets: Readonly<Record<SetField, CappedSet>>): string {
-  return JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated));
+  return SET_FIELDS.some((f) => sets[f].truncated) ? JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated)) : '[]';
+}
+
+/**
+ * A set column's text. Most of an edge's eleven sets are empty, and each write stringified every
+ * one: the shared '[]' spares a string for each.
+ */
+function setText(values: readonly string[]): string {
+  return values.length === 0 ? '[]' : JSON.stringify(values);
 }
 
 /** The set columns' assignments of an UPDATE, by position (`pushSetValues`). */
@@ -435,7 +467,7 @@ const SET_ASSIGNMENTS = ['truncated = ?', ...SET_FIELDS.map((f) => `${SET_COLUMN
 /** Appends the set columns' values of `sets` to `args`, in SET_ASSIGNMENTS' order; returns `args`. */
 function pushSetValues(sets: Readonly<Record<SetField, CappedSet>>, args: (string | number)[]): (string | number)[] {
   args.push(truncatedColumn(sets));
-  for (const f of SET_FIELDS) args.push(JSON.stringify(sets[f].values));
+  for (const f of SET_FIELDS) args.push(setText(sets[f].values));
   return args;
 }
 
@@ -446,9 +478,16 @@ function mergeSets(stored: Readonly<Record<SetField, CappedSet>>, delta: Readonl
 }
 
 export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {
-  const truncated = new Set(JSON.parse(String(row['truncated'] ?? '[]')) as string[]);
+  const truncatedText = String(row['truncated'] ?? '[]');
+  const truncated = truncatedText === '[]' ? NO_FIELDS : new Set(JSON.parse(truncatedText) as string[]);
   const sets = {} as Record<SetField, CappedSet>;
-  for (const f of SET_FIELDS) sets[f] = { values: JSON.parse(String(row[SET_COLUMN[f]] ?? '[]')) as string[], truncated: truncated.has(f) };
+  for (const f of SET_FIELDS) {
+    const text = String(row[SET_COLUMN[f]] ?? '[]');
+    // Most of an edge's columns are empty: none is parsed into an array of its own (sets are never changed in place).
+    sets[f] = text === '[]' && !truncated.has(f) ? NO_VALUES : { values: JSON.parse(text) as string[], truncated: truncated.has(f) };
+  }
   return sets;
 }
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
 

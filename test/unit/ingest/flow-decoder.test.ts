@@ -217,6 +217,27 @@ describe('FlowDecoder: wire bytes straight into Flow', () => {
     }
   });
 
+  it('writes every flow time as the previous path does, flow after flow: the same second, day, or neither', () => {
+    const decoder = new FlowDecoder(observerDefinition());
+    const timeOf = (r: DecodeResult): string | undefined => (r.ok && r.event.kind === 'flow' ? r.event.flow.time : undefined);
+    const check = (seconds: number, nanos: number): void => {
+      const bytes = encodeResponse({ flow: { time: { seconds: String(seconds), nanos }, verdict: 'FORWARDED' } });
+      const want = timeOf(previousPath(bytes));
+      expect(want).toBeDefined();
+      expect(timeOf(decoder.decode(bytes)), `${seconds}.${nanos}`).toBe(want);
+    };
+    // Across midnights and the first and last days a time can have, second by second.
+    for (const around of [0, 86_400, 951_782_400, 1_795_132_800, 253_402_300_799 - 120]) {
+      for (let s = Math.max(0, around - 61); s <= around + 61 && s <= 253_402_300_799; s++) check(s, s % 7 === 0 ? 0 : 999_999_999);
+    }
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 253_402_300_799 }), fc.integer({ min: 0, max: 999_999_999 })), { minLength: 1, maxLength: 20 }), (times) => {
+        // Sorted too: neighbours then often share a day.
+        for (const [s, n] of [...times, ...[...times].sort((x, y) => x[0] - y[0])]) check(s, n);
+      }),
+    );
+  });
+
   it('reports the same DecodeError as the previous path (flow without time, nanos out of range)', () => {
     const decoder = new FlowDecoder(observerDefinition());
     for (const c of [{ flow: { verdict: 'FORWARDED' } }, { flow: { time: { seconds: '1', nanos: -5 } } }]) {
