@@ -41,16 +41,16 @@ export function sortKeys(o: Readonly<Record<string, string>>): Record<string, st
 }
 
 /**
- * Why a peer cannot be written into a policy (a namespace, label or DNS name Kubernetes or Cilium
- * would reject), or undefined. Such a peer is left out of the rules and named in a note.
- */
-/**
  * Verdicts by index, then by peer object: a read shares one object per peer among its edges, and
  * each workload's policy asks about every peer it talks to (~160 ms of `recommend -A` at 3,000
  * workloads, asked again and again about the same few thousand peers).
  */
 const peerVerdicts = new WeakMap<WorkloadIndex, WeakMap<Peer, string | null>>();
 
+/**
+ * Why a peer cannot be written into a policy (a namespace, label or DNS name Kubernetes or Cilium
+ * would reject), or undefined. Such a peer is left out of the rules and named in a note.
+ */
 export function unwritablePeer(p: Peer, index: WorkloadIndex): string | undefined {
   let verdicts = peerVerdicts.get(index);
   if (verdicts === undefined) peerVerdicts.set(index, (verdicts = new WeakMap()));

@@ -86,13 +86,13 @@ const MAX_SECONDS = 253402300799;
 /** Enum value name by number, from the loaded proto definition. */
 type EnumTable = ReadonlyMap<number, string>;
 
+/** '00' ... '59'. */
+const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
 /**
  * number → what flow/decode.ts makes of proto-loader's value for it (the name, or the number when
  * the proto does not know it), computed once per number. FALLBACK where the normaliser throws.
  */
-/** '00' ... '59'. */
-const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-
 class EnumResolver<T> {
   readonly #small: (T | typeof FALLBACK | undefined)[] = [];
   readonly #large = new Map<number, T | typeof FALLBACK>();
