@@ -1,6 +1,6 @@
 /** `check`: what-if of a policy set over the whole observed baseline (edges in the database). */
 import { buildPolicySet, type EvaluateOptions, type Policy, type PolicySet } from '../policy/index.js';
-import type { Db } from '../store/index.js';
+import { type Db, loadGraph } from '../store/index.js';
 import { edgeKey, peerKey, type Edge } from '../graph/index.js';
 import { diffPolicySets, explainEdge, judgePlan, planCheck, type CheckPlan, type CheckResult, type EdgeExplanation, type ExplainTarget, type JudgedEdge, type PolicyDiff } from '../triage/index.js';
 import { queryEdges } from './edges.js';
@@ -43,14 +43,21 @@ export function checkPlanned(db: Db, plan: CheckPlan<JudgedEdge>, set: PolicySet
 
 /**
  * The result with its listed edges (would-drops, unjudged) read in full, as reports print them:
- * the graph is read again only when there is such an edge.
+ * the graph is read again only when there is such an edge, and then only the namespaces of those
+ * edges. A whole second read with every evidence list, to print a handful of edges, took a cold
+ * `check` with one would-drop at 3,000 workloads from 4.4 to 6.7 s and 273 to 451 MB.
  */
 function withFullEdges(db: Db, result: CheckResult<JudgedEdge>): CheckResult {
   const keyOf = (e: JudgedEdge): string => edgeKey(peerKey(e.from), peerKey(e.to), e.protocol, e.port);
-  const wanted = new Set([...result.wouldDrop, ...result.unjudged].map((w) => keyOf(w.edge)));
+  const listed = [...result.wouldDrop, ...result.unjudged].map((w) => w.edge);
+  const wanted = new Set(listed.map(keyOf));
   const full = new Map<string, Edge>();
   if (wanted.size > 0) {
-    for (const e of queryEdges(db).edges) if (wanted.has(keyOf(e))) full.set(keyOf(e), e);
+    const namespaces = namespacesOfEdges(listed);
+    // From the rows of those namespaces (a namespace-filtered read resolves to the same edges as
+    // the whole graph filtered: graph-snapshot.test.ts), not from a snapshot of every edge's lists.
+    const reread = loadGraph(db, namespaces === undefined ? {} : { filter: { namespaces }, snapshot: false });
+    for (const e of reread.edges) if (wanted.has(keyOf(e))) full.set(keyOf(e), e);
   }
   const fullEdge = (e: JudgedEdge): Edge => {
     const f = full.get(keyOf(e));
@@ -63,6 +70,20 @@ function withFullEdges(db: Db, result: CheckResult<JudgedEdge>): CheckResult {
     wouldDrop: result.wouldDrop.map((w) => ({ ...w, edge: fullEdge(w.edge) })),
     unjudged: result.unjudged.map((u) => ({ ...u, edge: fullEdge(u.edge) })),
   };
+}
+
+/**
+ * The namespaces of the edges' workload ends, sorted; undefined when an edge has none (then only
+ * a read of the whole graph finds it).
+ */
+export function namespacesOfEdges(edges: readonly Pick<Edge, 'from' | 'to'>[]): string[] | undefined {
+  const namespaces = new Set<string>();
+  for (const e of edges) {
+    const end = e.from.kind === 'workload' ? e.from : e.to.kind === 'workload' ? e.to : undefined;
+    if (end === undefined) return undefined;
+    namespaces.add(end.namespace);
+  }
+  return [...namespaces].sort();
 }
 
 export interface DiffRequest {
