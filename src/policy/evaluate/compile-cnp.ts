@@ -48,8 +48,8 @@ export function compileCilium(
       const path = sharedPath(`${base}.${section}[${j}]`);
       const ref = ruleRef(policy, section.startsWith('ingress') ? 'ingress' : 'egress', section, j, path);
       const peers = peersOf(e, ns, init, notes, () => `${policyName(policy)} ${path}`);
-      // Two literals, not a spread of `l4Of`: a spread made each entry by V8's slow copying path.
-      const { l4 } = l4Of(e.toPorts, e.icmps);
+      // Two literals, not a spread: a spread made each entry by V8's slow copying path.
+      const l4 = l4Of(e.toPorts, e.icmps);
       return l4 === undefined ? { ref, deny, peers } : { ref, deny, peers, l4 };
     };
     return {
@@ -146,9 +146,9 @@ function pushCidr(out: PeerMatcher[], c: CidrRule, bare: boolean): void {
   out.push({ kind: 'cidr', prefix, except });
 }
 
-/** toPorts/icmps → L4 specs. Both missing or empty = L3 only (`l4` absent). */
-export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly IcmpRule[] | undefined): { l4?: readonly L4Spec[] } {
-  if ((toPorts?.length ?? 0) === 0 && (icmps?.length ?? 0) === 0) return {};
+/** toPorts/icmps → L4 specs. Both missing or empty = L3 only (undefined). */
+export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly IcmpRule[] | undefined): readonly L4Spec[] | undefined {
+  if ((toPorts?.length ?? 0) === 0 && (icmps?.length ?? 0) === 0) return undefined;
   const l4: L4Spec[] = [];
   // Lists of shared specs only (no L7 rules, no ICMP) are shared too: most rules name the same few ports.
   let id: string | undefined = (icmps?.length ?? 0) === 0 ? '' : undefined;
@@ -166,7 +166,7 @@ export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly I
       if (portLists.size >= 100_000) portLists.clear();
       portLists.set(id, (shared = l4.slice()));
     }
-    return { l4: shared };
+    return shared;
   }
   for (const ir of icmps ?? []) {
     for (const f of ir.fields) {
@@ -174,7 +174,7 @@ export function l4Of(toPorts: readonly PortRule[] | undefined, icmps: readonly I
       if (type !== undefined) l4.push({ kind: 'icmp', family: f.family, type });
     }
   }
-  return { l4 };
+  return l4;
 }
 
 /**
