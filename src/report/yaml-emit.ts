@@ -16,24 +16,56 @@ export type NodeComments = ReadonlyMap<object, ReadonlyMap<string | number, stri
 
 class Unsupported extends Error {}
 
+/** Line terminators of a JavaScript regex in multiline mode: where `^` matches besides the start. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
 /** The `yaml` package's default `commentString`: `#` before every line that is not empty. */
-const commentString = (str: string): string => str.replace(/^(?!$)(?: $)?/gm, '#');
+function commentString(str: string): string {
+  // One line (every evidence comment): the replace below without a regex run per comment.
+  // (`(?: $)` takes the space of a line that is one space only.)
+  if (!LINE_TERMINATOR.test(str)) return str === '' ? '' : str === ' ' ? '#' : `#${str}`;
+  return str.replace(/^(?!$)(?: $)?/gm, '#');
+}
 
 /** The `yaml` package's `indentComment`. */
 function indentComment(comment: string, indent: string): string {
   if (/^\n+$/.test(comment)) return comment.substring(1);
-  return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
+  if (!indent) return comment;
+  if (!LINE_TERMINATOR.test(comment)) return /^ *$/.test(comment) ? comment : indent + comment;
+  return comment.replace(/^(?! *$)/gm, indent);
 }
 
 const INDENT_STEP = '  ';
 const MAX_IMPLICIT_KEY = 1024;
 
+/**
+ * The text written so far, appended left to right. Each node used to return its own text for its
+ * parent to join and indent: every character was copied once per level of nesting (a rule sits
+ * six deep), and those copies were most of the garbage of writing thousands of policies.
+ */
+class Writer {
+  text = '';
+  constructor(
+    readonly comments: NodeComments,
+    readonly seen: Set<object>,
+  ) {}
+
+  /**
+   * Starts item `i` of a block collection at `indent`, as `stringifyBlockCollection` joins them:
+   * the first where the collection starts, each other on a new line, indented unless empty.
+   */
+  line(i: number, indent: string, first: string): void {
+    if (i > 0) this.text += first ? `\n${indent}` : '\n';
+    this.text += first;
+  }
+}
+
 export function emitYamlDocument(root: object, comments: NodeComments, documentComment: string | undefined): string | undefined {
-  const seen = new Set<object>();
+  const w = new Writer(comments, new Set<object>());
   try {
-    const body = node(root, '', comments, seen);
-    const lines = documentComment ? [indentComment(commentString(documentComment), ''), '', body] : [body];
-    return `${lines.join('\n')}\n`;
+    if (documentComment) w.text = `${indentComment(commentString(documentComment), '')}\n\n`;
+    node(w, root, '');
+    return `${w.text}\n`;
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
@@ -52,73 +84,73 @@ function isPlainObject(v: object): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function node(value: unknown, indent: string, comments: NodeComments, seen: Set<object>): string {
+/** Appends `value`, whose first line continues the current one and whose other lines start at `indent`. */
+function node(w: Writer, value: unknown, indent: string): void {
   switch (typeof value) {
     case 'string':
-      return scalarString(value);
+      w.text += scalarString(value);
+      return;
     case 'boolean':
-      return value ? 'true' : 'false';
+      w.text += value ? 'true' : 'false';
+      return;
     case 'number':
       if (!Number.isSafeInteger(value) || Object.is(value, -0)) throw new Unsupported('a number other than an integer');
-      return String(value);
+      w.text += String(value);
+      return;
     case 'object':
       if (value === null) throw new Unsupported('null');
-      if (seen.has(value)) throw new Unsupported('an object written twice (an alias)');
-      seen.add(value);
-      if (Array.isArray(value)) return sequence(value, indent, comments, seen);
-      if (isPlainObject(value)) return mapping(value, indent, comments, seen);
+      if (w.seen.has(value)) throw new Unsupported('an object written twice (an alias)');
+      w.seen.add(value);
+      if (Array.isArray(value)) return sequence(w, value, indent);
+      if (isPlainObject(value)) return mapping(w, value, indent);
       throw new Unsupported('not a plain object');
     default:
       throw new Unsupported(typeof value);
   }
 }
 
-/** `stringifyBlockCollection`'s joining: the first line as is, the others indented, empty ones empty. */
-function joinLines(lines: readonly string[], indent: string): string {
-  let str = lines[0] ?? '';
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    str += line ? `\n${indent}${line}` : '\n';
+function sequence(w: Writer, items: readonly unknown[], indent: string): void {
+  if (items.length === 0) {
+    w.text += '[]';
+    return;
   }
-  return str;
-}
-
-function sequence(items: readonly unknown[], indent: string, comments: NodeComments, seen: Set<object>): string {
-  if (items.length === 0) return '[]';
-  const mine = comments.get(items);
+  const mine = w.comments.get(items);
   const itemIndent = indent + INDENT_STEP;
-  const lines: string[] = [];
-  for (let i = 0; i < items.length; i++) {
-    if (!(i in items)) throw new Unsupported('a hole in an array');
-    const before = mine?.get(i);
-    if (before) lines.push(indentComment(commentString(before), indent).trimStart());
-    lines.push(`- ${node(items[i], itemIndent, comments, seen)}`);
+  let i = 0;
+  for (let k = 0; k < items.length; k++) {
+    if (!(k in items)) throw new Unsupported('a hole in an array');
+    const before = mine?.get(k);
+    if (before) w.line(i++, indent, indentComment(commentString(before), indent).trimStart());
+    w.line(i++, indent, '- ');
+    node(w, items[k], itemIndent);
   }
-  return joinLines(lines, indent);
 }
 
-function mapping(obj: Record<string, unknown>, indent: string, comments: NodeComments, seen: Set<object>): string {
+function mapping(w: Writer, obj: Record<string, unknown>, indent: string): void {
   const keys = Object.keys(obj);
-  if (keys.length === 0) return '{}';
-  const mine = comments.get(obj);
+  if (keys.length === 0) {
+    w.text += '{}';
+    return;
+  }
+  const mine = w.comments.get(obj);
   const valueIndent = indent + INDENT_STEP;
-  const lines: string[] = [];
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const value = obj[key];
     if (value === undefined) throw new Unsupported('an undefined value');
     const keyStr = scalarString(key);
     if (keyStr.length > MAX_IMPLICIT_KEY) throw new Unsupported('a key the yaml package writes as an explicit ? key');
-    const valueStr = node(value, valueIndent, comments, seen);
     const before = mine?.get(key);
     let ws = ' ';
     if (before) {
       // stringifyPair: a value's comment goes on its own lines under the key
       ws = `\n${indentComment(commentString(before), valueIndent)}\n${valueIndent}`;
     } else if (typeof value === 'object' && value !== null) {
+      // A collection on the lines under its key, unless empty (`[]`, `{}`: one line, after the key).
       const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
-      if (valueStr.includes('\n') || !empty) ws = `\n${valueIndent}`;
+      if (!empty) ws = `\n${valueIndent}`;
     }
-    lines.push(`${keyStr}:${ws}${valueStr}`);
+    w.line(i, indent, `${keyStr}:${ws}`);
+    node(w, value, valueIndent);
   }
-  return joinLines(lines, indent);
 }
