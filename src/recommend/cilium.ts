@@ -47,7 +47,7 @@ export function ciliumPolicyFor(
   comments.set('spec.endpointSelector', ` pods of ${w.kind} ${w.namespace}/${w.name}`);
   if (ingress.length > 0) {
     spec['ingress'] = ingress.map((r) => r.body);
-    ingress.forEach((r, i) => comments.set(`spec.ingress[${i}]`, r.comment));
+    ingress.forEach((r, i) => comments.set(rulePath('ingress', i), r.comment));
   } else {
     spec['ingress'] = [{}];
     comments.set('spec.ingress', ' no inbound connection was observed: default deny');
@@ -55,7 +55,7 @@ export function ciliumPolicyFor(
   }
   if (egress.length > 0) {
     spec['egress'] = egress.map((r) => r.body);
-    egress.forEach((r, i) => comments.set(`spec.egress[${i}]`, r.comment));
+    egress.forEach((r, i) => comments.set(rulePath('egress', i), r.comment));
   } else if (options.baseline) {
     // Nothing but DNS / kube-apiserver (or nothing at all): the cluster-wide baseline allows those,
     // so egress stays unenforced here rather than denying the lookups of a restarted pod.
@@ -79,6 +79,13 @@ export function ciliumPolicyFor(
     notes,
   };
 }
+
+/**
+ * `spec.ingress[3]`, made once per direction and index: every policy names the same few dozen
+ * paths, and a recommendation keeps each policy's comment keys until it is written.
+ */
+const rulePaths = { ingress: [] as string[], egress: [] as string[] };
+const rulePath = (direction: 'ingress' | 'egress', i: number): string => (rulePaths[direction][i] ??= `spec.${direction}[${i}]`);
 
 type NoteFn = (kind: Note['kind'], message: string) => void;
 
