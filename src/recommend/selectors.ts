@@ -25,12 +25,29 @@ export function workloadPeerSelector(
   policyNamespace: string | undefined,
   index: WorkloadIndex,
 ): PeerSelector {
+  const crossNamespace = policyNamespace === undefined || peer.namespace !== policyNamespace;
+  let mine = peerSelectors.get(index);
+  if (mine === undefined) peerSelectors.set(index, (mine = new WeakMap()));
+  let both = mine.get(peer);
+  if (both === undefined) mine.set(peer, (both = {}));
+  const made = (both[crossNamespace ? 'cross' : 'own'] ??= peerSelectorOnce(peer, crossNamespace, index));
+  // A copy: each rule holds its own, as a document that held one object twice would be written with an alias.
+  return { matchLabels: { ...made.matchLabels }, namespaceWide: made.namespaceWide };
+}
+
+/**
+ * Selectors by index, then by peer object, seen from its own namespace or another: each workload's
+ * policy asks for those of every peer it talks to, thousands of times the same few thousand.
+ */
+const peerSelectors = new WeakMap<WorkloadIndex, WeakMap<Peer, { own?: PeerSelector; cross?: PeerSelector }>>();
+
+function peerSelectorOnce(peer: Extract<Peer, { kind: 'workload' }>, crossNamespace: boolean, index: WorkloadIndex): PeerSelector {
   const info = index.get(workloadKey({ namespace: peer.namespace, kind: peer.workloadKind, name: peer.name }));
   const labels: Record<string, string> = {};
   const selector = info?.selector ?? {};
   for (const k of Object.keys(selector).sort()) labels[k] = selector[k] as string;
   const namespaceWide = Object.keys(labels).length === 0;
-  if (policyNamespace === undefined || peer.namespace !== policyNamespace) labels[NAMESPACE_LABEL] = peer.namespace;
+  if (crossNamespace) labels[NAMESPACE_LABEL] = peer.namespace;
   return { matchLabels: sortKeys(labels), namespaceWide };
 }
 
