@@ -43,6 +43,15 @@ const plainReadsAsString = new Map<string, boolean>();
 /** Plain in YAML 1.1 and 1.2 without asking a parser (test/property/yaml-plain-word.test.ts checks it against both). */
 export const PLAIN_WORD = /^[A-Za-z][A-Za-z0-9_./-]{5,}$/;
 
+/**
+ * Plain in YAML 1.1 and 1.2 too: a slash and no colon (`10.0.0.1/32`, `app.kubernetes.io/name`).
+ * No boolean, null, number or timestamp of either schema holds a slash, and without a colon
+ * nothing in it can start a mapping (test/property/yaml-plain-word.test.ts checks it too).
+ */
+export const PLAIN_PATH = /^[A-Za-z0-9_.-]*\/[A-Za-z0-9_./-]*$/;
+/** Digits only (`8080`, `053`): an integer in YAML 1.2's core schema, so never plainly a string. */
+export const DIGITS = /^[0-9]+$/;
+
 /** Would `s`, written plain, read back as this very string in YAML 1.1 and in YAML 1.2? */
 export function plainIsUnambiguous(s: string): boolean {
   let ok = plainReadsAsString.get(s);
@@ -51,7 +60,9 @@ export function plainIsUnambiguous(s: string): boolean {
   // A letter, then six or more of these (no colon): longer than every word either schema reads
   // as a boolean or null, and no number, timestamp or indicator starts with a letter. Most names
   // are such, and parsing each twice was a tenth of writing thousands of policies.
-  if (ok && !PLAIN_WORD.test(s)) {
+  // Ports and addresses are thousands of distinct strings more, each parsed twice as well.
+  if (ok && DIGITS.test(s)) ok = false;
+  else if (ok && !PLAIN_WORD.test(s) && !PLAIN_PATH.test(s)) {
     try {
       ok = parse(s, { version: '1.1' }) === s && parse(s, { version: '1.2' }) === s;
     } catch {
