@@ -90,6 +90,26 @@ const rulePath = (direction: 'ingress' | 'egress', i: number): string => (rulePa
 type NoteFn = (kind: Note['kind'], message: string) => void;
 
 function groupByPeer(edges: readonly ObservedEdge[], side: 'from' | 'to'): Map<string, { peer: Peer; edges: ObservedEdge[] }> {
+  // By peer object first, each keyed once (a read shares one object per peer among its edges);
+  // by key per edge, as below, only where two objects of one peer would have to be merged.
+  const byObject = new Map<Peer, ObservedEdge[]>();
+  for (const e of edges) {
+    const list = byObject.get(e[side]);
+    if (list === undefined) byObject.set(e[side], [e]);
+    else list.push(e);
+  }
+  const keyed: [string, { peer: Peer; edges: ObservedEdge[] }][] = [];
+  const keys = new Set<string>();
+  for (const [peer, list] of byObject) {
+    const key = peerKey(peer);
+    if (keys.has(key)) return groupByPeerKey(edges, side);
+    keys.add(key);
+    keyed.push([key, { peer, edges: list }]);
+  }
+  return new Map(keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function groupByPeerKey(edges: readonly ObservedEdge[], side: 'from' | 'to'): Map<string, { peer: Peer; edges: ObservedEdge[] }> {
   const groups = new Map<string, { peer: Peer; edges: ObservedEdge[] }>();
   for (const e of edges) {
     const peer = e[side];
@@ -101,28 +121,35 @@ function groupByPeer(edges: readonly ObservedEdge[], side: 'from' | 'to'): Map<s
   return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function toPortsOf(plan: PortPlan, extra?: Record<string, unknown>): Record<string, unknown>[] {
-  return chunk(plan.ports, MAX_PORTS_PER_ENTRY).map((ports) => ({
-    ports: ports.map((p) => ({ port: String(p.port), ...(p.endPort !== undefined ? { endPort: p.endPort } : {}), protocol: p.protocol })),
-    ...(extra ?? {}),
-  }));
+function toPortsOf(plan: PortPlan): Record<string, unknown>[] {
+  return chunk(plan.ports, MAX_PORTS_PER_ENTRY).map((ports) => ({ ports: ports.map(portEntry) }));
 }
 
+/** Two literals, not a spread of `{}` or `{ endPort }`: one object per port of every rule. */
+const portEntry = (p: PortSpec): Record<string, unknown> =>
+  p.endPort !== undefined ? { port: String(p.port), endPort: p.endPort, protocol: p.protocol } : { port: String(p.port), protocol: p.protocol };
+
 /** Adds ports (and ICMP types) to an L3 rule; separate rules when both L4 and ICMP were seen. */
-function withPorts(l3: Record<string, unknown>, plan: PortPlan, extra?: Record<string, unknown>): Record<string, unknown>[] {
+function withPorts(l3: Record<string, unknown>, plan: PortPlan): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  if (plan.ports.length > 0) out.push({ ...l3, toPorts: toPortsOf(plan, extra) });
+  if (plan.ports.length > 0) out.push({ ...l3, toPorts: toPortsOf(plan) });
   if (plan.icmp.length > 0) out.push({ ...l3, icmps: [{ fields: plan.icmp.map((i) => ({ type: i.type, family: i.family })) }] });
   return out;
 }
 
 /** Port 53 seen over one of UDP/TCP allows both (clients retry over TCP); noted when TCP was not seen. */
 function withDnsPortsBothWays(plan: PortPlan): PortPlan {
-  const has = (proto: 'UDP' | 'TCP'): boolean => plan.ports.some((p) => p.protocol === proto && p.port === DNS_PORT && p.endPort === undefined);
-  if (!has('UDP') && !has('TCP')) return plan;
+  let udp = false;
+  let tcp = false;
+  for (const p of plan.ports) {
+    if (p.port !== DNS_PORT || p.endPort !== undefined) continue;
+    if (p.protocol === 'UDP') udp = true;
+    else if (p.protocol === 'TCP') tcp = true;
+  }
+  if (!udp && !tcp) return plan;
   const add: PortSpec[] = [];
-  if (!has('UDP')) add.push({ protocol: 'UDP', port: DNS_PORT });
-  if (!has('TCP')) add.push({ protocol: 'TCP', port: DNS_PORT });
+  if (!udp) add.push({ protocol: 'UDP', port: DNS_PORT });
+  if (!tcp) add.push({ protocol: 'TCP', port: DNS_PORT });
   const ports = [...plan.ports, ...add].sort((a, b) => (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : a.port - b.port));
   return { ...plan, ports };
 }

@@ -23,6 +23,13 @@ export const MAX_PORTS_PER_ENTRY = 40;
  * one range (nothing unobserved is inside it, but later ports in it would be allowed: noted).
  */
 export function planPorts(edges: readonly ObservedEdge[], rangeMin: number): PortPlan {
+  // One edge (most peers of most workloads, 60,000 times at 3,000 workloads): one port or ICMP
+  // type, without the sets and sorted spans below.
+  const only = edges.length === 1 ? edges[0] : undefined;
+  if (only !== undefined && Number.isInteger(only.port) && rangeMin > 1) {
+    if (only.protocol === 'ICMPv4' || only.protocol === 'ICMPv6') return { ports: [], icmp: [{ family: only.protocol === 'ICMPv4' ? 'IPv4' : 'IPv6', type: only.port }], ranges: [] };
+    return { ports: [{ protocol: only.protocol, port: only.port }], icmp: [], ranges: [] };
+  }
   const byProto = new Map<Protocol, Set<number>>();
   for (const e of edges) {
     let set = byProto.get(e.protocol);

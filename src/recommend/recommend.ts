@@ -263,7 +263,11 @@ function workloadsWithTraffic(edges: readonly ObservedEdge[], workloads: readonl
     if (!known.has(key)) known.set(key, w);
   }
   const byKey = new Map<string, WorkloadInfo>();
+  // A read shares one object per peer among its edges: each is keyed once, not once per edge end.
+  const seen = new Set<Peer>();
   const add = (p: Peer): void => {
+    if (seen.has(p)) return;
+    seen.add(p);
     if (p.kind !== 'workload' || !selected(p.namespace)) return;
     const key = workloadKey({ namespace: p.namespace, kind: p.workloadKind, name: p.name });
     if (byKey.has(key)) return;
@@ -300,17 +304,16 @@ function baselineWarnings(edges: readonly ObservedEdge[], o: RecommendOptions): 
 
 function sortPolicies(ps: GeneratedPolicy[]): GeneratedPolicy[] {
   const rank = (kind: string): number => (kind === 'CiliumClusterwideNetworkPolicy' ? 0 : 1);
-  return [...ps].sort((a, b) => {
-    const ka = `${rank(a.document.kind)}/${a.document.metadata.namespace ?? ''}/${a.document.metadata.name}`;
-    const kb = `${rank(b.document.kind)}/${b.document.metadata.namespace ?? ''}/${b.document.metadata.name}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  return sortedByKey(ps, (p) => `${rank(p.document.kind)}/${p.document.metadata.namespace ?? ''}/${p.document.metadata.name}`);
 }
 
 function sortNotes(ns: Note[]): Note[] {
-  return [...ns].sort((a, b) => {
-    const ka = `${a.namespace ?? ''}/${a.policy}/${a.kind}/${a.message}`;
-    const kb = `${b.namespace ?? ''}/${b.policy}/${b.kind}/${b.message}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  return sortedByKey(ns, (n) => `${n.namespace ?? ''}/${n.policy}/${n.kind}/${n.message}`);
+}
+
+/** `xs` sorted (stably) by `key`, each key made once: a comparator that made two per comparison made ~130,000 for 4,400 notes. */
+function sortedByKey<T>(xs: readonly T[], key: (x: T) => string): T[] {
+  const keyed = xs.map((x) => ({ k: key(x), x }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((e) => e.x);
 }
