@@ -39,12 +39,12 @@ const INDENT_STEP = '  ';
 const MAX_IMPLICIT_KEY = 1024;
 
 /**
- * The text written so far, appended left to right. Each node used to return its own text for its
- * parent to join and indent: every character was copied once per level of nesting (a rule sits
- * six deep), and those copies were most of the garbage of writing thousands of policies.
+ * The text written so far, as pieces joined once at the end. Each node used to return its own
+ * text for its parent to join and indent: every character was copied once per level of nesting (a
+ * rule sits six deep). Appending to one string instead still made a string object per piece.
  */
 class Writer {
-  text = '';
+  readonly parts: string[] = [];
   constructor(
     readonly comments: NodeComments,
     readonly seen: Set<object>,
@@ -55,17 +55,22 @@ class Writer {
    * the first where the collection starts, each other on a new line, indented unless empty.
    */
   line(i: number, indent: string, first: string): void {
-    if (i > 0) this.text += first ? `\n${indent}` : '\n';
-    this.text += first;
+    if (i > 0) this.parts.push(first ? newLine(indent) : '\n');
+    this.parts.push(first);
   }
 }
+
+/** `\n` and an indent, one string per depth. */
+const newLines: string[] = [];
+const newLine = (indent: string): string => (newLines[indent.length] ??= `\n${indent}`);
 
 export function emitYamlDocument(root: object, comments: NodeComments, documentComment: string | undefined): string | undefined {
   const w = new Writer(comments, new Set<object>());
   try {
-    if (documentComment) w.text = `${indentComment(commentString(documentComment), '')}\n\n`;
+    if (documentComment) w.parts.push(indentComment(commentString(documentComment), ''), '\n\n');
     node(w, root, '');
-    return `${w.text}\n`;
+    w.parts.push('\n');
+    return w.parts.join('');
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;
@@ -79,6 +84,12 @@ function scalarString(s: string): string {
   return plainIsUnambiguous(s) ? s : JSON.stringify(s);
 }
 
+/** `Object.keys(v).length === 0` without the list of keys. */
+function isEmptyObject(v: object): boolean {
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
+}
+
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
@@ -88,14 +99,14 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 function node(w: Writer, value: unknown, indent: string): void {
   switch (typeof value) {
     case 'string':
-      w.text += scalarString(value);
+      w.parts.push(scalarString(value));
       return;
     case 'boolean':
-      w.text += value ? 'true' : 'false';
+      w.parts.push(value ? 'true' : 'false');
       return;
     case 'number':
       if (!Number.isSafeInteger(value) || Object.is(value, -0)) throw new Unsupported('a number other than an integer');
-      w.text += String(value);
+      w.parts.push(String(value));
       return;
     case 'object':
       if (value === null) throw new Unsupported('null');
@@ -111,7 +122,7 @@ function node(w: Writer, value: unknown, indent: string): void {
 
 function sequence(w: Writer, items: readonly unknown[], indent: string): void {
   if (items.length === 0) {
-    w.text += '[]';
+    w.parts.push('[]');
     return;
   }
   const mine = w.comments.get(items);
@@ -129,7 +140,7 @@ function sequence(w: Writer, items: readonly unknown[], indent: string): void {
 function mapping(w: Writer, obj: Record<string, unknown>, indent: string): void {
   const keys = Object.keys(obj);
   if (keys.length === 0) {
-    w.text += '{}';
+    w.parts.push('{}');
     return;
   }
   const mine = w.comments.get(obj);
@@ -141,16 +152,16 @@ function mapping(w: Writer, obj: Record<string, unknown>, indent: string): void 
     const keyStr = scalarString(key);
     if (keyStr.length > MAX_IMPLICIT_KEY) throw new Unsupported('a key the yaml package writes as an explicit ? key');
     const before = mine?.get(key);
-    let ws = ' ';
+    w.line(i, indent, keyStr);
     if (before) {
       // stringifyPair: a value's comment goes on its own lines under the key
-      ws = `\n${indentComment(commentString(before), valueIndent)}\n${valueIndent}`;
-    } else if (typeof value === 'object' && value !== null) {
+      w.parts.push(':\n', indentComment(commentString(before), valueIndent), newLine(valueIndent));
+    } else if (typeof value === 'object' && value !== null && !(Array.isArray(value) ? value.length === 0 : isEmptyObject(value))) {
       // A collection on the lines under its key, unless empty (`[]`, `{}`: one line, after the key).
-      const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
-      if (!empty) ws = `\n${valueIndent}`;
+      w.parts.push(':', newLine(valueIndent));
+    } else {
+      w.parts.push(': ');
     }
-    w.line(i, indent, `${keyStr}:${ws}`);
     node(w, value, valueIndent);
   }
 }
