@@ -14,7 +14,7 @@ import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { alternativeFileName, identityKey, policyFileName, type PolicyIdentity } from './file-names.js';
-import { editKustomization, KUSTOMIZATION_NAMES, KustomizationError, listResources, newKustomization } from './kustomization.js';
+import { editKustomization, KUSTOMIZATION_NAMES, KustomizationError, newKustomization } from './kustomization.js';
 import { definedObjects, isOwnedText } from './ownership.js';
 
 /** The few file operations the writer uses; tests inject failures through it. */
@@ -244,9 +244,9 @@ function plan(dir: string, entries: Map<string, Entry>, staged: readonly Staged[
     kChange = 'created';
   } else {
     try {
-      // Our files the user took out of the list stay out only if they are gone; current ones are listed.
-      const listed = new Set(listResources(kText0));
-      kText = editKustomization(kText0, { add: files, remove: removed.filter((n) => listed.has(n)) });
+      // Current files are listed (again, where the user took one out); gone ones come out where
+      // listed (an entry not in the list matches nothing to remove). One parse of a list of thousands.
+      kText = editKustomization(kText0, { add: files, remove: removed });
     } catch (e) {
       if (e instanceof KustomizationError) throw new DirectoryWriteError(join(dir, kName), e.line, e.reason);
       throw e;
