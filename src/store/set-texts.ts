@@ -53,12 +53,20 @@ export function mergeSetTexts(known: SetTexts, delta: Readonly<Record<SetField, 
     const merged = unionCapped(k, s, SET_LIMITS[f]);
     out ??= [...known];
     out[i + 1] = setText(merged.values);
+    columnsMerged++;
     if (merged.truncated && !truncated.has(f)) {
       truncated = new Set(truncated).add(f);
       out[0] = truncatedText(SET_FIELDS.filter((g) => (truncated as ReadonlySet<string>).has(g)));
     }
   }
   return out;
+}
+
+let columnsMerged = 0;
+
+/** Set columns a merge wrote as new text so far (tests count them). */
+export function mergedColumnCount(): number {
+  return columnsMerged;
 }
 
 /**
