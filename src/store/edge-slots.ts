@@ -1,8 +1,6 @@
-import { type SetTexts, setTextsChars } from './set-texts.js';
-
 /**
  * What an edge writer remembers of the edges it wrote: row id, the last hour it stored and the sets
- * it knows to be stored (their column texts), in a fixed number of slots chosen by a hash of the edge key. A
+ * it knows to be stored (as text), in a fixed number of slots chosen by a hash of the edge key. A
  * new edge replaces whatever edge shared its slot, so memory stays the same however long ingest
  * runs and however many edges pod churn and new addresses bring; a forgotten edge is only looked
  * up again. Maps that emptied when full (500,000 ids, 8M characters of sets) grew for as long as
@@ -14,7 +12,7 @@ export class EdgeSlots {
   readonly #ids: Float64Array;
   /** NaN: none stored by this writer. */
   readonly #hours: Float64Array;
-  readonly #sets: (SetTexts | undefined)[];
+  readonly #sets: (string | undefined)[];
   #setsChars = 0;
   /**
    * One bit per hash of the keys this writer stored or found (WRITTEN_BITS of them): an edge
@@ -36,7 +34,7 @@ export class EdgeSlots {
     this.#keys = new Array<string | undefined>(slots).fill(undefined);
     this.#ids = new Float64Array(slots);
     this.#hours = new Float64Array(slots).fill(Number.NaN);
-    this.#sets = new Array<SetTexts | undefined>(slots).fill(undefined);
+    this.#sets = new Array<string | undefined>(slots).fill(undefined);
   }
 
   /** The slot of an edge key. */
@@ -80,18 +78,18 @@ export class EdgeSlots {
   }
 
   /** The sets known to be stored for the edge in `slot`, as `setSets` was given them. */
-  sets(slot: number): SetTexts | undefined {
+  sets(slot: number): string | undefined {
     return this.#sets[slot];
   }
 
-  setSets(slot: number, texts: SetTexts | undefined): void {
+  setSets(slot: number, text: string | undefined): void {
     const before = this.#sets[slot];
-    if (before !== undefined) this.#setsChars -= setTextsChars(before) + ENTRY_CHARS;
+    if (before !== undefined) this.#setsChars -= before.length + ENTRY_CHARS;
     this.#sets[slot] = undefined;
-    if (texts === undefined) return;
-    const chars = setTextsChars(texts) + ENTRY_CHARS;
+    if (text === undefined) return;
+    const chars = text.length + ENTRY_CHARS;
     if (this.#setsChars + chars > this.setsChars) this.forgetSets();
-    this.#sets[slot] = texts;
+    this.#sets[slot] = text;
     this.#setsChars += chars;
   }
 
@@ -113,8 +111,5 @@ function hash(key: string): number {
   return h >>> 0;
 }
 
-/**
- * What a slot's set texts cost besides their characters (the array of twelve, the headers of the
- * texts not shared), in characters.
- */
-const ENTRY_CHARS = 96;
+/** What a slot's set text costs besides its characters (string header, slot), in characters. */
+const ENTRY_CHARS = 32;

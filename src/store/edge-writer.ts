@@ -11,7 +11,7 @@ import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import type { Db } from './open.js';
 import { EdgeSlots } from './edge-slots.js';
 import { RowBatch } from './row-batch.js';
-import { SET_ASSIGNMENTS, type SetTexts, mergeSetTexts, setTextsChars, setTextsOf, setTextsOfRow } from './set-texts.js';
+import { SET_ASSIGNMENTS, type SetTexts, joinSetTexts, mergeSetTexts, setTextsOf, setTextsOfRow, splitSetTexts } from './set-texts.js';
 
 /**
  * Edges whose row id, last hour and stored sets a writer remembers (EdgeSlots). The sets let most
@@ -67,7 +67,7 @@ export class EdgeWriter {
   readonly #updates = new Map<number, Statement>();
   /**
    * Edge key → row id (ids never change; rows are never deleted), the last hour this writer stored
-   * for it (most batches add no new hour) and its set columns' texts (SetTexts) as this writer last read or
+   * for it (most batches add no new hour) and its set columns' texts (SetTexts, joined) as this writer last read or
    * wrote them: exactly what is stored, since they are all forgotten whenever another writer may
    * have written.
    */
@@ -231,7 +231,7 @@ export class EdgeWriter {
     if (inserted) return;
     // Forgotten sets (another edge took the slot) often hold everything the delta brings already.
     const remembered = stored === undefined ? this.#slots.sets(slot) : undefined;
-    const known = stored === undefined ? (remembered ?? setTextsOfRow(this.#selectSets.get(id) as Record<string, unknown>)) : setTextsOfRow(stored);
+    const known = stored === undefined ? (remembered !== undefined ? splitSetTexts(remembered) : setTextsOfRow(this.#selectSets.get(id) as Record<string, unknown>)) : setTextsOfRow(stored);
     const merged = mergeSetTexts(known, e.sets);
     // Counters and new sets in one UPDATE: the row (its sets are most of it) is rewritten once.
     if (!counted) this.#addCounters(id, e, merged);
@@ -263,8 +263,9 @@ export class EdgeWriter {
   #rememberSets(slot: number, texts: SetTexts): void {
     // Exact only if this writer's view was current when it read or wrote them (else this forgets all).
     this.#checkOthers();
+    const joined = joinSetTexts(texts);
     // An edge whose sets hold megabytes is read and merged each time instead.
-    this.#slots.setSets(slot, setTextsChars(texts) > MAX_REMEMBERED_CHARS ? undefined : texts);
+    this.#slots.setSets(slot, joined !== undefined && joined.length > MAX_REMEMBERED_CHARS ? undefined : joined);
   }
 
   /** The row of an edge stored before (by another writer, or forgotten by this one), its sets included; undefined if none is. */
