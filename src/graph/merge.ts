@@ -54,8 +54,39 @@ export function capSet(values: Iterable<string>, limit: number): CappedSet {
 export function unionCapped(a: CappedSet, b: CappedSet, limit: number): CappedSet {
   if (b.values.length === 0 && !b.truncated) return a;
   if (a.values.length === 0 && !a.truncated) return b;
-  const merged = capSet([...a.values, ...b.values], limit);
+  const merged = mergeSorted(a.values, b.values, limit) ?? capSet([...a.values, ...b.values], limit);
   return merged.truncated || a.truncated || b.truncated ? { values: merged.values, truncated: true } : merged;
+}
+
+/**
+ * `capSet` of two sorted lists of distinct values, merged in one pass (the edge writer merges a
+ * few stored sets into each of thousands of edges a batch: concatenating and sorting made ~47 MB
+ * of garbage per 300,000 flows at 3,000 workloads). Undefined if either list is not sorted and distinct.
+ */
+function mergeSorted(a: readonly string[], b: readonly string[], limit: number): CappedSet | undefined {
+  if (!sortedDistinct(a) || !sortedDistinct(b)) return undefined;
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (out.length === limit) return { values: out, truncated: true };
+    if (y === undefined || (x !== undefined && x <= y)) {
+      out.push(x as string);
+      i++;
+      if (x === y) j++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  return { values: out, truncated: false };
+}
+
+function sortedDistinct(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if ((values[i] as string) <= (values[i - 1] as string)) return false;
+  return true;
 }
 
 export function compareStrings(a: string, b: string): number {

@@ -94,6 +94,10 @@ interface Ends {
   /** An unidentified cluster endpoint's CIDR peer, one per verdict. */
   unidentified(ip: string, v: Extract<ClusterIpVerdict, { kind: 'unidentified' }>): readonly Peer[];
   key(p: Peer): string;
+  /** A number per distinct key (peers with one key, one number), counting from 0 in order of first use. */
+  index(p: Peer): number;
+  /** The key of each `index`. */
+  readonly keys: readonly string[];
   /** Targets without shared names, one list per list of peers. */
   targets(peers: readonly Peer[]): readonly Target[];
 }
@@ -104,11 +108,19 @@ function endsOf(workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerI
   const fqdns = new Map<string, Peer>();
   const unidentified = new Map<ClusterIpVerdict, readonly Peer[]>();
   const keys = new Map<Peer, string>();
+  const indexes = new Map<Peer, number>();
+  const indexOfKey = new Map<string, number>();
+  const keyOfIndex: string[] = [];
   const targets = new Map<readonly Peer[], readonly Target[]>();
   const cidr = (ip: string): Peer => {
     let c = cidrs.get(ip);
     if (c === undefined) cidrs.set(ip, (c = cidrPeer(ip)));
     return c;
+  };
+  const key = (p: Peer): string => {
+    let k = keys.get(p);
+    if (k === undefined) keys.set(p, (k = peerKey(p)));
+    return k;
   };
   return {
     workloads,
@@ -133,11 +145,21 @@ function endsOf(workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerI
       }
       return l;
     },
-    key(p) {
-      let k = keys.get(p);
-      if (k === undefined) keys.set(p, (k = peerKey(p)));
-      return k;
+    key,
+    index(p) {
+      let i = indexes.get(p);
+      if (i === undefined) {
+        const k = key(p);
+        i = indexOfKey.get(k);
+        if (i === undefined) {
+          indexOfKey.set(k, (i = keyOfIndex.length));
+          keyOfIndex.push(k);
+        }
+        indexes.set(p, i);
+      }
+      return i;
     },
+    keys: keyOfIndex,
     targets(peers) {
       let t = targets.get(peers);
       if (t === undefined) targets.set(peers, (t = peers.map((p) => ({ to: p, sharedIpWith: NO_STRINGS }))));
@@ -271,25 +293,39 @@ interface Merged {
  * values; the fields an edge leaves out are never read) and merged as `resolveEdgesPlain` merges.
  */
 export function resolveEdges(rows: Iterable<StoredEdge>, workloads: Pick<ResolvedWorkloads, 'byRawKey'>, answers: AnswerIndex, hoursOf: HoursOf, cluster: ClusterIps = NO_CLUSTER_IPS): Edge[] {
-  // Key → position in `edges` (and `firstIds`): numbers, not an object per key.
-  const at = new Map<string, number>();
+  // An edge's key is its ends' and protocol's numbers and its port (`groupKey`), looked up in
+  // its source's map: a key string per row cost a string, its hash and, for every edge, a string
+  // kept until the sort (`keyOrder` sorts by the numbers instead).
+  const bySource: (Map<number | string, number> | undefined)[] = [];
+  const protocols = new Map<EdgeProtocol, number>();
   const edges: Edge[] = [];
+  // Per edge: its first row's id, and its ends' and protocol's numbers.
   const firstIds: number[] = [];
+  const sources: number[] = [];
+  const destinations: number[] = [];
+  const protocolOf: number[] = [];
   const merged = new Map<number, Merged>();
   const ends = endsOf(workloads, answers, cluster);
   for (const row of rows) {
     const record = row.record;
+    let protocol = protocols.get(record.protocol);
+    if (protocol === undefined) protocols.set(record.protocol, (protocol = protocols.size));
     for (const from of resolveEnds(record.from, 'from', ends, record)) {
-      const fromKey = ends.key(from);
+      const source = ends.index(from);
+      const byKey = (bySource[source] ??= new Map());
       for (const t of targetsOf(record.to, record.sets.destinationNames.values, from, ends, record)) {
         const r = asClusterRow(record, from, t.to);
-        const key = `${fromKey}|${ends.key(t.to)}|${r.protocol}|${r.port}`;
+        const destination = ends.index(t.to);
+        const key = groupKey(destination, protocol, r.port);
         const toIp = r.to.kind === 'world-ip' && !mapped(r.to, t.to) ? r.to.ip : undefined;
         const fromIp = r.from.kind === 'world-ip' && !mapped(r.from, from) ? r.from.ip : undefined;
-        const i = at.get(key);
+        const i = byKey.get(key);
         if (i === undefined) {
-          at.set(key, edges.length);
+          byKey.set(key, edges.length);
           firstIds.push(row.id);
+          sources.push(source);
+          destinations.push(destination);
+          protocolOf.push(protocol);
           edges.push(edgeOf(from, t.to, r, row.hoursSeen, ipsOf(toIp, fromIp), t.sharedIpWith));
           continue;
         }
@@ -311,11 +347,51 @@ export function resolveEdges(rows: Iterable<StoredEdge>, workloads: Pick<Resolve
     const first = edges[i] as Edge;
     edges[i] = edgeOf(first.from, first.to, m.record, hoursOf(m.ids), sortedOf(m.ips), sortedOf(m.shared));
   }
-  // The default sort orders strings by code unit, as `compareStrings` does, without a call per comparison.
-  const keys = [...at.keys()].sort();
-  const out: Edge[] = new Array<Edge>(keys.length);
-  for (let k = 0; k < keys.length; k++) out[k] = edges[at.get(keys[k] as string) as number] as Edge;
+  const order = keyOrder(edges, ends.keys, [...protocols.keys()], sources, destinations, protocolOf);
+  const out: Edge[] = new Array<Edge>(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = edges[order[k] as number] as Edge;
   return out;
+}
+
+/**
+ * An edge's key within its source's map: a number for a port of 16 bits (every TCP and UDP port
+ * and ICMP type) and one of 32 protocols, else a string. Numbers and strings never equal.
+ */
+const groupKey = (destination: number, protocol: number, port: number): number | string =>
+  Number.isInteger(port) && port >= 0 && port <= 0xffff && protocol < 32 ? (destination * 32 + protocol) * 0x10000 + port : `${destination}|${protocol}|${port}`;
+
+/**
+ * The positions of `edges` in the order of their key strings `from|to|protocol|port`, as
+ * `resolveEdgesPlain` sorts them, without making those strings. No part of a key holds `|` (peer
+ * keys encode it, protocols are names), so two keys compare as their first differing part does,
+ * each part compared with its `|` appended (`a|` sorts after `a-b|`), the port as text (`443`
+ * before `80`). Each distinct part is ranked once; the edges are sorted by their parts' ranks.
+ */
+function keyOrder(edges: readonly Edge[], peerKeys: readonly string[], protocolNames: readonly string[], sources: readonly number[], destinations: readonly number[], protocolOf: readonly number[]): number[] {
+  const peerRank = ranksOf(peerKeys.map((k) => `${k}|`));
+  const protocolRank = ranksOf(protocolNames.map((p) => `${p}|`));
+  const portTexts = [...new Set(edges.map((e) => e.port))];
+  const portRankOf = new Map<number, number>();
+  const portRanks = ranksOf(portTexts.map(String));
+  portTexts.forEach((p, i) => portRankOf.set(p, portRanks[i] as number));
+  const peers = peerKeys.length;
+  const ports = portTexts.length;
+  const ends = new Float64Array(edges.length);
+  const rest = new Float64Array(edges.length);
+  for (let i = 0; i < edges.length; i++) {
+    ends[i] = (peerRank[sources[i] as number] as number) * peers + (peerRank[destinations[i] as number] as number);
+    rest[i] = (protocolRank[protocolOf[i] as number] as number) * ports + (portRankOf.get((edges[i] as Edge).port) as number);
+  }
+  const order = Array.from({ length: edges.length }, (_, i) => i);
+  return order.sort((a, b) => (ends[a] as number) - (ends[b] as number) || (rest[a] as number) - (rest[b] as number));
+}
+
+/** Each string's rank in code-unit order (the strings are distinct). */
+function ranksOf(strings: readonly string[]): number[] {
+  const byText = strings.map((_, i) => i).sort((a, b) => compareStrings(strings[a] as string, strings[b] as string));
+  const ranks = new Array<number>(strings.length);
+  byText.forEach((i, rank) => (ranks[i] = rank));
+  return ranks;
 }
 
 /** A row's world addresses (`to`, then `from`), as a one-row edge lists them. */

@@ -1,20 +1,17 @@
 import type { Statement } from 'better-sqlite3';
 import {
-  type CappedSet,
   type ClusterIpRecord,
   type EdgeRecord,
   type GraphDelta,
   SET_FIELDS,
-  SET_LIMITS,
-  type SetField,
   type WorkloadRecord,
   rawPeerKey,
-  unionCapped,
 } from '../graph/index.js';
 import { SET_COLUMN, SIDE_COLUMNS } from './edge-columns.js';
 import type { Db } from './open.js';
 import { EdgeSlots } from './edge-slots.js';
 import { RowBatch } from './row-batch.js';
+import { SET_ASSIGNMENTS, type SetTexts, joinSetTexts, mergeSetTexts, setTextsOf, setTextsOfRow, splitSetTexts } from './set-texts.js';
 
 /**
  * Edges whose row id, last hour and stored sets a writer remembers (EdgeSlots). The sets let most
@@ -70,7 +67,7 @@ export class EdgeWriter {
   readonly #updates = new Map<number, Statement>();
   /**
    * Edge key → row id (ids never change; rows are never deleted), the last hour this writer stored
-   * for it (most batches add no new hour) and its sets (`encodeSets`) as this writer last read or
+   * for it (most batches add no new hour) and its set columns' texts (SetTexts, joined) as this writer last read or
    * wrote them: exactly what is stored, since they are all forgotten whenever another writer may
    * have written.
    */
@@ -107,7 +104,7 @@ export class EdgeWriter {
     this.#slots = new EdgeSlots(bounds.edgeSlots ?? EDGE_SLOTS, bounds.knownSetsChars ?? KNOWN_SETS_CHARS);
     const setCols = SET_FIELDS.map((f) => SET_COLUMN[f]);
     // A new edge is inserted whole, its sets too: no read-back and rewrite of the row it just wrote.
-    const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', ...setCols, 'truncated'];
+    const cols = ['src_key', 'dst_key', 'protocol', 'port', 'src_ns', 'dst_ns', ...COUNTER_COLUMNS, 'first_seen_ms', 'last_seen_ms', 'truncated', ...setCols];
     // An edge this writer has not seen is tried as new first: most are (one statement, not a look-up and an insert).
     this.#insert = db.prepare(
       `INSERT INTO edges (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (src_key, dst_key, protocol, port) DO NOTHING`,
@@ -232,21 +229,14 @@ export class EdgeWriter {
     }
     for (const [reason, n] of Object.entries(e.dropReasons)) this.#addDropReason.run(id, reason, n);
     if (inserted) return;
-    const text = stored === undefined ? this.#slots.sets(slot) : undefined;
-    let merged: Record<SetField, CappedSet> | undefined;
-    if (text !== undefined) {
-      const known = decodeSets(text);
-      if (bringsNewValues(known, e.sets)) merged = mergeSets(known, e.sets);
-    } else {
-      const storedSets = setColumns(stored ?? (this.#selectSets.get(id) as Record<string, unknown>));
-      // Forgotten sets (another edge took the slot) often hold everything the delta brings already.
-      if (bringsNewValues(storedSets, e.sets)) merged = mergeSets(storedSets, e.sets);
-      else this.#rememberSets(slot, storedSets);
-    }
+    // Forgotten sets (another edge took the slot) often hold everything the delta brings already.
+    const remembered = stored === undefined ? this.#slots.sets(slot) : undefined;
+    const known = stored === undefined ? (remembered !== undefined ? splitSetTexts(remembered) : setTextsOfRow(this.#selectSets.get(id) as Record<string, unknown>)) : setTextsOfRow(stored);
+    const merged = mergeSetTexts(known, e.sets);
     // Counters and new sets in one UPDATE: the row (its sets are most of it) is rewritten once.
     if (!counted) this.#addCounters(id, e, merged);
-    else if (merged !== undefined) this.#updateSets.run(pushSetValues(merged, []), id);
-    if (merged !== undefined) this.#rememberSets(slot, merged);
+    else if (merged !== undefined) this.#updateSets.run([...merged, id]);
+    if (merged !== undefined || remembered === undefined) this.#rememberSets(slot, merged ?? known);
   }
 
   /**
@@ -270,12 +260,12 @@ export class EdgeWriter {
   }
 
   /** Remembers the sets now stored for the edge in `slot`, within the writer's bounds. */
-  #rememberSets(slot: number, sets: Readonly<Record<SetField, CappedSet>>): void {
+  #rememberSets(slot: number, texts: SetTexts): void {
     // Exact only if this writer's view was current when it read or wrote them (else this forgets all).
     this.#checkOthers();
-    const text = encodeSets(sets);
+    const joined = joinSetTexts(texts);
     // An edge whose sets hold megabytes is read and merged each time instead.
-    this.#slots.setSets(slot, text.length > MAX_REMEMBERED_CHARS ? undefined : text);
+    this.#slots.setSets(slot, joined !== undefined && joined.length > MAX_REMEMBERED_CHARS ? undefined : joined);
   }
 
   /** The row of an edge stored before (by another writer, or forgotten by this one), its sets included; undefined if none is. */
@@ -289,17 +279,17 @@ export class EdgeWriter {
   #insertEdge(slot: number, key: string, e: EdgeRecord): number | undefined {
     const srcNs = e.from.kind === 'workload' ? e.from.namespace : null;
     const dstNs = e.to.kind === 'workload' ? e.to.namespace : null;
-    const sets = SET_FIELDS.map((f) => setText(e.sets[f].values));
-    const result = this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...sets, truncatedColumn(e.sets));
+    const texts = setTextsOf(e.sets);
+    const result = this.#insert.run(rawPeerKey(e.from), rawPeerKey(e.to), e.protocol, e.port, srcNs, dstNs, ...counterValues(e), e.firstSeenMs, e.lastSeenMs, ...texts);
     if (result.changes === 0) return undefined;
     const id = Number(result.lastInsertRowid);
     this.#slots.remember(slot, key, id);
-    this.#rememberSets(slot, e.sets);
+    this.#rememberSets(slot, texts);
     return id;
   }
 
   /** Adds the counters (only the non-zero ones) to a stored edge's row, and writes `sets` when given. */
-  #addCounters(id: number, e: EdgeRecord, sets: Readonly<Record<SetField, CappedSet>> | undefined): void {
+  #addCounters(id: number, e: EdgeRecord, sets: SetTexts | undefined): void {
     const values = counterValues(e);
     // By position, and the statement by a bit mask of what it writes: named parameters and a mask
     // built as text cost ~1 µs more an edge, a tenth of the UPDATE itself.
@@ -320,7 +310,7 @@ export class EdgeWriter {
       this.#updates.set(mask, stmt);
     }
     args.push(e.firstSeenMs, e.lastSeenMs);
-    if (sets !== undefined) pushSetValues(sets, args);
+    if (sets !== undefined) for (const t of sets) args.push(t);
     args.push(id);
     stmt.run(args);
   }
@@ -378,116 +368,6 @@ export interface EdgeWriterBounds {
   readonly knownSetsChars?: number;
 }
 
-/**
- * Whether a delta's sets hold a value not in `known` (sets stored for the edge). A value known to
- * be stored may since have been evicted by smaller ones (another writer); then the stored set is
- * already truncated and that value would not enter it again, so skipping is still exact.
- */
-function bringsNewValues(known: Readonly<Record<SetField, CappedSet>>, sets: Readonly<Record<SetField, CappedSet>>): boolean {
-  for (const f of SET_FIELDS) {
-    const s = sets[f];
-    if (s.values.length === 0 && !s.truncated) continue;
-    const k = known[f];
-    if (k.values.length === 0) return true;
-    // A truncated set that is full keeps its K smallest values: nothing above its largest enters.
-    // Churning pods bring new names all the time; most sort above it and would not enter.
-    const ceiling = k.truncated && k.values.length === SET_LIMITS[f] ? k.values[k.values.length - 1] : undefined;
-    // A truncated delta that is full kept its K smallest: what it dropped sorts above all it kept.
-    // If all it kept is known or above the ceiling, a dropped value below the ceiling would make
-    // K + 1 known values up to it; so against a full truncated set it brings nothing new.
-    if (s.truncated && (ceiling === undefined || s.values.length < SET_LIMITS[f])) return true;
-    for (const v of s.values) if ((ceiling === undefined || v < ceiling) && !hasSorted(k.values, v)) return true;
-  }
-  return false;
-}
-
-/**
- * An edge's sets as one JSON text: `[truncated fields as a bit mask, field index, values, ...]`,
- * non-empty fields only. One string per edge instead of an object and an array per field.
- */
-function encodeSets(sets: Readonly<Record<SetField, CappedSet>>): string {
-  const out: (number | readonly string[])[] = [0];
-  let mask = 0;
-  for (let i = 0; i < SET_FIELDS.length; i++) {
-    const s = sets[SET_FIELDS[i] as SetField];
-    if (s.truncated) mask |= 1 << i;
-    if (s.values.length > 0) out.push(i, s.values);
-  }
-  out[0] = mask;
-  return JSON.stringify(out);
-}
-
-const NO_VALUES: CappedSet = Object.freeze({ values: Object.freeze([]) as readonly string[], truncated: false });
-
-function decodeSets(text: string): Record<SetField, CappedSet> {
-  const parts = JSON.parse(text) as [number, ...(number | string[])[]];
-  const mask = parts[0];
-  const sets = {} as Record<SetField, CappedSet>;
-  for (let i = 0; i < SET_FIELDS.length; i++) sets[SET_FIELDS[i] as SetField] = mask & (1 << i) ? { values: [], truncated: true } : NO_VALUES;
-  for (let j = 1; j < parts.length; j += 2) {
-    const f = SET_FIELDS[parts[j] as number] as SetField;
-    sets[f] = { values: parts[j + 1] as string[], truncated: (mask & (1 << (parts[j] as number))) !== 0 };
-  }
-  return sets;
-}
-
 /** EdgeWriter writes per connection, so that a writer sees when another one wrote on its connection. */
 const connectionWrites = new WeakMap<Db, number>();
-
-/** Binary search in a sorted array of distinct strings. */
-function hasSorted(values: readonly string[], v: string): boolean {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = values[mid] as string;
-    if (m === v) return true;
-    if (m < v) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
-}
-
-/** The `truncated` column: the set fields that had more values than they keep, in SET_FIELDS order. */
-function truncatedColumn(sets: Readonly<Record<SetField, CappedSet>>): string {
-  return SET_FIELDS.some((f) => sets[f].truncated) ? JSON.stringify(SET_FIELDS.filter((f) => sets[f].truncated)) : '[]';
-}
-
-/**
- * A set column's text. Most of an edge's eleven sets are empty, and each write stringified every
- * one: the shared '[]' spares a string for each.
- */
-function setText(values: readonly string[]): string {
-  return values.length === 0 ? '[]' : JSON.stringify(values);
-}
-
-/** The set columns' assignments of an UPDATE, by position (`pushSetValues`). */
-const SET_ASSIGNMENTS = ['truncated = ?', ...SET_FIELDS.map((f) => `${SET_COLUMN[f]} = ?`)].join(', ');
-
-/** Appends the set columns' values of `sets` to `args`, in SET_ASSIGNMENTS' order; returns `args`. */
-function pushSetValues(sets: Readonly<Record<SetField, CappedSet>>, args: (string | number)[]): (string | number)[] {
-  args.push(truncatedColumn(sets));
-  for (const f of SET_FIELDS) args.push(setText(sets[f].values));
-  return args;
-}
-
-function mergeSets(stored: Readonly<Record<SetField, CappedSet>>, delta: Readonly<Record<SetField, CappedSet>>): Record<SetField, CappedSet> {
-  const merged = {} as Record<SetField, CappedSet>;
-  for (const f of SET_FIELDS) merged[f] = unionCapped(stored[f], delta[f], SET_LIMITS[f]);
-  return merged;
-}
-
-export function setColumns(row: Record<string, unknown>): Record<SetField, CappedSet> {
-  const truncatedText = String(row['truncated'] ?? '[]');
-  const truncated = truncatedText === '[]' ? NO_FIELDS : new Set(JSON.parse(truncatedText) as string[]);
-  const sets = {} as Record<SetField, CappedSet>;
-  for (const f of SET_FIELDS) {
-    const text = String(row[SET_COLUMN[f]] ?? '[]');
-    // Most of an edge's columns are empty: none is parsed into an array of its own (sets are never changed in place).
-    sets[f] = text === '[]' && !truncated.has(f) ? NO_VALUES : { values: JSON.parse(text) as string[], truncated: truncated.has(f) };
-  }
-  return sets;
-}
-
-const NO_FIELDS: ReadonlySet<string> = new Set();
 

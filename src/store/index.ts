@@ -45,4 +45,4 @@ export {
   type LoadGraphOptions,
   type EdgeGraphSummary,
 } from './edge-store.js';
-export { OBSERVE_CHECKPOINT_EVERY_MS, OBSERVE_WAL_CHECKPOINT_PAGES, WalCheckpoints } from './wal-checkpoints.js';
+export { OBSERVE_CHECKPOINT_EVERY_MS, OBSERVE_WAL_CHECKPOINT_PAGES, REPLAY_WAL_CHECKPOINT_PAGES, WalCheckpoints, checkpointWalAfter } from './wal-checkpoints.js';

@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Flow } from '../../src/flow/index.js';
+import type { Endpoint, Flow } from '../../src/flow/index.js';
 import { EdgeAggregator } from '../../src/graph/index.js';
 import { type Db, EdgeWriter, openDatabase } from '../../src/store/index.js';
+import { mergedColumnCount } from '../../src/store/set-texts.js';
 import { tempDir } from '../helpers/paths.js';
 import { T0, flow, pod } from '../unit/graph/builders.js';
 
@@ -115,6 +116,35 @@ describe('EdgeWriter statements per batch', () => {
       expect(real.prepare("SELECT first_seen_ms, last_seen_ms FROM workloads WHERE key LIKE '%web129%'").get()).toEqual({ first_seen_ms: T0, last_seen_ms: T0 + 7_200_000 });
     } finally {
       real.close();
+    }
+  });
+
+  it('writes only the set column a batch changes as new text, the others as they were stored', () => {
+    const db = openDatabase(tmp.file('columns.db'));
+    try {
+      const web = (name: string) => pod('shop', name, { app: 'web' }, { kind: 'Deployment', name: 'web' }, 30000);
+      const api = pod('shop', 'api-0', { app: 'api' }, { kind: 'StatefulSet', name: 'api' }, 20000);
+      const request = (src: Endpoint, t: number): Flow =>
+        flow({ src, dst: api, dport: 8080, t, eventType: 129, l7: { type: 'REQUEST', http: { method: 'GET', url: 'http://api/v1/items', headers: [] } } });
+      // Remembered (the default slots) and forgotten (one slot, two edges): both merge by column.
+      for (const edgeSlots of [undefined, 1]) {
+        const writer = new EdgeWriter(db, edgeSlots === undefined ? {} : { edgeSlots });
+        const other = flow({ src: web('web-a'), dst: api, dport: 9090, t: T0 });
+        write(db, writer, [request(web('web-a'), T0), other]);
+        const before = mergedColumnCount();
+        // A new pod of the same workload: src_pods takes it; dst_pods, l7_protocols and http_requests stay.
+        write(db, writer, [request(web(edgeSlots === undefined ? 'web-b' : 'web-c'), T0 + 1000), other]);
+        expect(mergedColumnCount() - before).toBe(1);
+      }
+      expect(db.prepare('SELECT src_pods, dst_pods, l7_protocols, http_requests, eg_flows FROM edges WHERE port = 8080').get()).toEqual({
+        src_pods: '["web-a","web-b","web-c"]',
+        dst_pods: '["api-0"]',
+        l7_protocols: '["http"]',
+        http_requests: '["GET /v1/items"]',
+        eg_flows: 4,
+      });
+    } finally {
+      db.close();
     }
   });
 });

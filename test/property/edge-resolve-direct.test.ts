@@ -125,6 +125,19 @@ describe('resolving rows edge by edge', () => {
     expect(withMerges).toBeGreaterThan(10);
   });
 
+  it('orders edges as their key strings sort: a key that begins another, ports as text', () => {
+    // `w:shop/Deployment/web|` sorts after `w:shop/Deployment/web-api|` ('|' > '-'), though `web` < `web-api`; 8080 between 80 and 9.
+    const webApi = pod('shop', 'web-api-7c9d8b6f5-k4m2x', { app: 'web-api' }, { kind: 'Deployment', name: 'web-api' }, 3002);
+    const flows = [web, webApi].flatMap((src) => [9, 80, 443, 8080].map((dport) => flow({ src, dst: postgres1, dport, flags: { SYN: true } })));
+    const g = graphOf(flows);
+    const ids = g.records.map((_, i) => i);
+    const shown = (edges: ReturnType<typeof resolveEdges>): string[] => edges.map((e) => `${e.from.kind === 'workload' ? e.from.name : e.from.kind} ${e.port}`);
+    const expected = ['web-api 443', 'web-api 80', 'web-api 8080', 'web-api 9', 'web 443', 'web 80', 'web 8080', 'web 9'];
+    expect(shown(g.resolve(resolveEdges, ids))).toEqual(expected);
+    expect(shown(g.resolve(resolveEdges, ids.reverse()))).toEqual(expected);
+    expect(g.resolve(resolveEdges, ids)).toEqual(g.resolve(resolveEdgesPlain, ids));
+  });
+
   describe('on real and generated recordings', () => {
     const tmp = tempDir();
     afterAll(() => tmp.remove());

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_BATCH_SIZE, FILE_BATCH_SIZE, type ReplayFileResult, defaultSinks, replayFiles } from '../../app/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError, UsageError } from '../../errors.js';
 import { formatCount, renderTable } from '../../report/index.js';
-import { REPLAY_PAGE_CACHE_KIB, limitPageCache, openDatabase, storedEdgeRows } from '../../store/index.js';
+import { REPLAY_PAGE_CACHE_KIB, REPLAY_WAL_CHECKPOINT_PAGES, checkpointWalAfter, limitPageCache, openDatabase, storedEdgeRows } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
 import { outputOption } from '../options.js';
 import { capNewSpace, fullCollector, tuneHeapForIngest } from '../heap.js';
@@ -55,6 +55,7 @@ async function replayCommand(files: string[], flags: ReplayFlags, ctx: CommandCo
   capNewSpace();
   const db = openDatabase(dbPath);
   limitPageCache(db, REPLAY_PAGE_CACHE_KIB);
+  checkpointWalAfter(db, REPLAY_WAL_CHECKPOINT_PAGES);
   const progress = createProgress(ctx.io);
   const started = Date.now();
   let printed = 0;
