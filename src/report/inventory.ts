@@ -161,7 +161,20 @@ export function edgeId(e: Pick<Edge, 'from' | 'to' | 'protocol' | 'port'>): stri
   return `${peerId(e.from)}>${peerId(e.to)}>${e.protocol}>${e.port}`;
 }
 
+/**
+ * Ids of the peers already named: the graph's edges share one object per peer, and at tens of
+ * thousands of edges building and hashing the same id string again per edge was most of the
+ * inventory's own work.
+ */
+const PEER_IDS = new WeakMap<Peer, string>();
+
 export function peerId(p: Peer): string {
+  let id = PEER_IDS.get(p);
+  if (id === undefined) PEER_IDS.set(p, (id = newPeerId(p)));
+  return id;
+}
+
+function newPeerId(p: Peer): string {
   switch (p.kind) {
     case 'workload':
       return `w:${p.namespace}/${p.workloadKind}/${p.name}`;
@@ -204,8 +217,14 @@ export class PeerNamer {
     }
   }
 
-  servicesOf(p: Peer): string[] {
-    return [...(this.services.get(peerId(p)) ?? [])].sort(cmp);
+  /** Sorted once per peer: a name is asked for per clause and per entity edge. */
+  private readonly sorted = new Map<string, readonly string[]>();
+
+  servicesOf(p: Peer): readonly string[] {
+    const id = peerId(p);
+    let list = this.sorted.get(id);
+    if (list === undefined) this.sorted.set(id, (list = [...(this.services.get(id) ?? [])].sort(cmp)));
+    return list;
   }
 
   /**

@@ -11,6 +11,11 @@ export interface PortRef {
 const PROTOCOL_ORDER = ['UDP', 'TCP', 'SCTP'];
 
 export function formatPorts(ports: readonly PortRef[]): string {
+  // Most cells name one edge: its text without the maps and sorts below.
+  if (ports.length === 1) {
+    const { protocol, port } = ports[0] as PortRef;
+    return protocol === 'ICMPv4' || protocol === 'ICMPv6' ? `${protocol} ${port}` : protocol === 'TCP' ? String(port) : `${port} ${protocol}`;
+  }
   const byPort = new Map<number, Set<string>>();
   const icmp = new Map<string, Set<number>>();
   for (const p of ports) {
