@@ -221,7 +221,14 @@ export function namespaceMapGraph<E extends InventoryEdge>(inv: Inventory<E>, st
     if (e.to.kind === 'cidr') ips.add(e.to.cidr);
     if (e.from.kind === 'cidr') ips.add(e.from.cidr);
   }
+  // Per peer object, as the edges share them: the ids are map keys, built and hashed once.
+  const ids = new Map<Peer, string>();
   const idOf = (p: Peer): string => {
+    let id = ids.get(p);
+    if (id === undefined) ids.set(p, (id = nodeIdOf(p)));
+    return id;
+  };
+  const nodeIdOf = (p: Peer): string => {
     switch (p.kind) {
       case 'workload':
         return `ns:${p.namespace}`;
