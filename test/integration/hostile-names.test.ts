@@ -19,6 +19,8 @@ const HOSTILE = [
   'ctl\u0000\u0001\u001b[31m\u007f',
   'n'.repeat(300),
   'ünï/cødé🙂',
+  "o'brien",
+  '<b>&"x"</b>',
 ];
 
 function flowLine(i: number, ns: string, pod: string, dstNs: string): string {
@@ -128,5 +130,16 @@ describe('hostile names in flows', () => {
     }
     // Shown escaped, not lost: the operator can still tell which name it was.
     expect((await runCli(['--db', db, 'edges', '-A', '-o', 'wide'])).stdout).toContain('ctl\\u{0}\\u{1}\\u{1b}[31m\\u{7f}');
+  });
+
+  // The HTML report is opened in a browser: a name is text there, never markup or a broken attribute.
+  it('the HTML report shows every name as text', async () => {
+    const db = await replayHostile('hostile-html');
+    const r = await runCli(['--db', db, 'report', '-o', 'html']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('o&#39;brien');
+    expect(r.stdout).toContain('&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;');
+    expect(r.stdout).not.toMatch(/o'brien|<b>/);
+    expect(r.stdout.search(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/)).toBe(-1);
   });
 });
