@@ -114,6 +114,8 @@ describe('buildInventory', () => {
     expect(cell).not.toMatch(/[\n\u2028\u0085]/);
     expect(cell).not.toContain('<script>');
     expect(cell.replace(/\\\|/g, '')).not.toContain('|');
+    // One special alone is escaped too, not only when others come with it.
+    for (const one of ['a|b', 'a\nb', 'a\u2028b', 'a<b', 'a&b', 'a`b', 'a*b', '_a_', 'a#b', 'a~b', 'a[b]']) expect(mdCell(one), JSON.stringify(one)).not.toBe(one);
     const inv2 = buildInventory({ edges: [edge(wl('ns', 'Deployment', evil), { kind: 'fqdn', fqdn: evil }, 'TCP', 443)], workloads: [], convergence: [], health });
     const md = renderInventoryMarkdown(inv2);
     expect(tableShapes(md).filter((t) => !t.ok)).toEqual([]);
