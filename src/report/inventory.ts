@@ -6,7 +6,7 @@
  */
 import type { Edge, EdgeProtocol, NamespaceConvergence, Peer, ProjectedEdge, WorkloadInfo } from '../graph/index.js';
 import type { DropGroup } from '../triage/index.js';
-import { formatPorts, type PortRef } from './ports.js';
+import { formatPorts } from './ports.js';
 
 export { formatPorts, type PortRef } from './ports.js';
 
@@ -253,7 +253,6 @@ export class PeerNamer {
 
 const PEER_ORDER: Readonly<Record<Peer['kind'], number>> = { workload: 0, entity: 1, fqdn: 2, cidr: 3 };
 
-const portsOf = (edges: readonly Pick<Edge, 'protocol' | 'port'>[]): PortRef[] => edges.map((e) => ({ protocol: e.protocol, port: e.port }));
 
 /** Workloads in the selected namespaces plus every namespace an edge in scope touches. */
 function inScope(namespaces: readonly string[] | undefined): (p: Peer) => boolean {
@@ -345,7 +344,7 @@ function ingressClauses<E extends InventoryEdge>(bySource: ReadonlyMap<string, E
   const groups = new Map<string, { names: { peer: Peer; name: string }[]; edges: E[] }>();
   for (const [sourceId, edges] of bySource) {
     const peer = (edges[0] as E).from;
-    const ports = formatPorts(portsOf(edges));
+    const ports = formatPorts(edges);
     const name = sourceId === selfId ? 'self' : namer.name(peer, ns, true);
     let g = groups.get(ports);
     if (!g) groups.set(ports, (g = { names: [], edges: [] }));
@@ -374,7 +373,7 @@ function egressClauses<E extends InventoryEdge>(byTarget: ReadonlyMap<string, E[
   const cidrs = [...byTarget.values()].filter((es) => (es[0] as E).to.kind === 'cidr');
   for (const [targetId, edges] of byTarget) {
     const peer = (edges[0] as E).to;
-    const ports = formatPorts(portsOf(edges));
+    const ports = formatPorts(edges);
     if (peer.kind === 'fqdn' || (peer.kind === 'cidr' && cidrs.length <= CIDRS_IN_CELL)) {
       const key = `${peer.kind}|${ports}`;
       let g = shared.get(key);
@@ -454,7 +453,7 @@ function crossNamespaceRows(edges: readonly InventoryEdge[], namer: PeerNamer): 
   for (const es of byPair.values()) {
     const first = es[0] as InventoryEdge;
     if (first.from.kind !== 'workload' || first.to.kind !== 'workload') continue;
-    const ports = formatPorts(portsOf(es));
+    const ports = formatPorts(es);
     const key = `${first.from.namespace}|${peerId(first.to)}|${ports}`;
     let r = rows.get(key);
     if (!r) rows.set(key, (r = { from: new Set(), fromNs: first.from.namespace, to: first.to, toNs: first.to.namespace, ports, edges: [] }));
@@ -496,7 +495,7 @@ function externalRows(edges: readonly InventoryEdge[], selected: (p: Peer) => bo
   const clauses = (byPeer: Map<string, InventoryEdge[]>): string[] => {
     const byPorts = new Map<string, string[]>();
     for (const es of byPeer.values()) {
-      const ports = formatPorts(portsOf(es));
+      const ports = formatPorts(es);
       const first = es[0] as InventoryEdge;
       const name = first.to.kind === 'entity' ? `world (${es.flatMap((e) => e.ips).slice(0, 3).join(', ') || 'no IP'})` : namer.name(first.to);
       byPorts.set(ports, [...(byPorts.get(ports) ?? []), name]);
@@ -549,7 +548,7 @@ function entityRows(edges: readonly InventoryEdge[], namer: PeerNamer): EntityRo
     .map((g) => {
       const byPorts = new Map<string, string[]>();
       for (const [name, es] of g.peers) {
-        const ports = formatPorts(portsOf(es));
+        const ports = formatPorts(es);
         byPorts.set(ports, [...(byPorts.get(ports) ?? []), name]);
       }
       const members = [...byPorts.entries()]
