@@ -199,6 +199,8 @@ export function cidrName(cidr: string): string {
 /** Ports of the Kubernetes API server: clients of `kube-apiserver` on these need no port in the text. */
 const API_PORTS = new Set([443, 6443]);
 
+const NO_SERVICES: readonly string[] = [];
+
 /** Peers named as people name them: the workload (with its namespace when another), the entity, the FQDN, the IP. */
 export class PeerNamer {
   private readonly services = new Map<string, Set<string>>();
@@ -234,8 +236,11 @@ export class PeerNamer {
   name(p: Peer, viewNamespace?: string, asClient = false): string {
     switch (p.kind) {
       case 'workload': {
-        const notes = [...(p.namespace === viewNamespace ? [] : [p.namespace]), ...(asClient ? [] : this.servicesOf(p).map((s) => `svc ${s}`))];
-        return notes.length === 0 ? p.name : `${p.name} (${notes.join(', ')})`;
+        const services = asClient ? NO_SERVICES : this.servicesOf(p);
+        // The common case (a peer of its own namespace, no Service) without the arrays below: names are asked per edge.
+        if (p.namespace === viewNamespace && services.length === 0) return p.name;
+        const notes = [...(p.namespace === viewNamespace ? [] : [p.namespace]), ...services.map((s) => `svc ${s}`)];
+        return `${p.name} (${notes.join(', ')})`;
       }
       case 'entity':
         return p.entity;
