@@ -273,6 +273,13 @@ interface Accumulator<E> {
   readonly egress: Map<string, E[]>;
 }
 
+/** Adds `value` to the list under `key` (in place: a list of thousands grows by one, not by a copy). */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** Builds the whole inventory in one pass over the edges (then sorts and groups per component). */
 export function buildInventory<E extends InventoryEdge = Edge>(input: InventoryInput<E>): Inventory<E> {
   const selected = inScope(input.namespaces);
@@ -290,17 +297,12 @@ export function buildInventory<E extends InventoryEdge = Edge>(input: InventoryI
     const p: Peer = { kind: 'workload', namespace: w.namespace, workloadKind: w.kind, name: w.name };
     if (selected(p)) component(p);
   }
-  const push = (map: Map<string, E[]>, key: string, e: E): void => {
-    const list = map.get(key);
-    if (list) list.push(e);
-    else map.set(key, [e]);
-  };
   let observed = 0;
   for (const e of scoped) {
     if (e.forwarded <= 0) continue;
     observed++;
-    if (e.from.kind === 'workload' && selected(e.from)) push(component(e.from).egress, peerId(e.to), e);
-    if (e.to.kind === 'workload' && selected(e.to)) push(component(e.to).ingress, peerId(e.from), e);
+    if (e.from.kind === 'workload' && selected(e.from)) append(component(e.from).egress, peerId(e.to), e);
+    if (e.to.kind === 'workload' && selected(e.to)) append(component(e.to).ingress, peerId(e.from), e);
   }
 
   const coverage = new Map((input.policies?.coverage ?? []).map((c) => [`w:${c.namespace}/${c.kind}/${c.name}`, c]));
@@ -316,9 +318,7 @@ export function buildInventory<E extends InventoryEdge = Edge>(input: InventoryI
       egress: egressClauses(acc.egress, id, ns, namer),
       ...(cov && { coverage: cov }),
     };
-    const list = byNamespace.get(ns);
-    if (list) list.push(row);
-    else byNamespace.set(ns, [row]);
+    append(byNamespace, ns, row);
   }
   const convergence = new Map(input.convergence.map((c) => [c.namespace, c]));
   const namespaces = [...byNamespace.entries()]
@@ -449,10 +449,7 @@ function crossNamespaceRows(edges: readonly InventoryEdge[], namer: PeerNamer): 
   const byPair = new Map<string, InventoryEdge[]>();
   for (const e of edges) {
     if (e.forwarded <= 0 || e.from.kind !== 'workload' || e.to.kind !== 'workload' || e.from.namespace === e.to.namespace) continue;
-    const key = `${peerId(e.from)}|${peerId(e.to)}`;
-    const list = byPair.get(key);
-    if (list) list.push(e);
-    else byPair.set(key, [e]);
+    append(byPair, `${peerId(e.from)}|${peerId(e.to)}`, e);
   }
   const rows = new Map<string, { from: Set<string>; fromNs: string; to: Peer; toNs: string; ports: string; edges: InventoryEdge[] }>();
   for (const es of byPair.values()) {
@@ -492,10 +489,7 @@ function externalRows(edges: readonly InventoryEdge[], selected: (p: Peer) => bo
     let w = byWorkload.get(id);
     if (!w) byWorkload.set(id, (w = { ns: e.from.namespace, name: e.from.name, fqdn: new Map(), cidr: new Map() }));
     const target = e.to.kind === 'fqdn' ? w.fqdn : w.cidr;
-    const key = peerId(e.to);
-    const list = target.get(key);
-    if (list) list.push(e);
-    else target.set(key, [e]);
+    append(target, peerId(e.to), e);
   }
   const clauses = (byPeer: Map<string, InventoryEdge[]>): string[] => {
     const byPorts = new Map<string, string[]>();
@@ -503,7 +497,7 @@ function externalRows(edges: readonly InventoryEdge[], selected: (p: Peer) => bo
       const ports = formatPorts(es);
       const first = es[0] as InventoryEdge;
       const name = first.to.kind === 'entity' ? `world (${es.flatMap((e) => e.ips).slice(0, 3).join(', ') || 'no IP'})` : namer.name(first.to);
-      byPorts.set(ports, [...(byPorts.get(ports) ?? []), name]);
+      append(byPorts, ports, name);
     }
     return [...byPorts.entries()].map(([ports, names]) => `${names.sort(cmp).join(' + ')}:${ports}`).sort(cmp);
   };
@@ -540,7 +534,7 @@ function entityRows(edges: readonly InventoryEdge[], namer: PeerNamer): EntityRo
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { entity, outbound, peers: new Map() }));
     const name = namer.name(other, undefined, outbound);
-    g.peers.set(name, [...(g.peers.get(name) ?? []), e]);
+    append(g.peers, name, e);
   };
   for (const e of edges) {
     if (e.forwarded <= 0) continue;
@@ -554,7 +548,7 @@ function entityRows(edges: readonly InventoryEdge[], namer: PeerNamer): EntityRo
       const byPorts = new Map<string, string[]>();
       for (const [name, es] of g.peers) {
         const ports = formatPorts(es);
-        byPorts.set(ports, [...(byPorts.get(ports) ?? []), name]);
+        append(byPorts, ports, name);
       }
       const members = [...byPorts.entries()]
         .map(([ports, names]) => `${names.sort(cmp).join(', ')} → ${ports}`)
