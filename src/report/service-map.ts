@@ -304,13 +304,31 @@ function mergedEvidence(edges: readonly InventoryEdge[], statuses: readonly Edge
     `${formatCount(edges.length)} observed edge${edges.length === 1 ? '' : 's'}, ${formatCount(flows)} flows: ` +
       [...byStatus.entries()].sort(([a], [b]) => STATUS_RANK[b] - STATUS_RANK[a]).map(([s, n]) => `${formatCount(n)} ${s.replace('-', ' ')}`).join(', '),
   ];
-  const examples = edges
-    .map((e, i) => ({ e, s: statuses[i] ?? 'no-policy' }))
-    .sort((a, b) => STATUS_RANK[b.s] - STATUS_RANK[a.s] || b.e.flows - a.e.flows)
-    .slice(0, EXAMPLES);
+  const examples = firstSorted(
+    edges.map((e, i) => ({ e, s: statuses[i] ?? 'no-policy' })),
+    EXAMPLES,
+    (a, b) => STATUS_RANK[b.s] - STATUS_RANK[a.s] || b.e.flows - a.e.flows,
+  );
   for (const { e, s } of examples) out.push(`  ${endName(e.from)} → ${endName(e.to)} ${e.port}/${e.protocol}: ${formatCount(e.flows)} flows, ${s.replace('-', ' ')}`);
   if (edges.length > EXAMPLES) out.push(`  … and ${formatCount(edges.length - EXAMPLES)} more (report -o html -n NAMESPACE draws them one by one)`);
   return out;
+}
+
+/**
+ * The first `k` of `items` as a stable sort by `compare` would order them, without sorting them
+ * all: a namespace pair merges thousands of edges and shows eight.
+ */
+function firstSorted<T>(items: readonly T[], k: number, compare: (a: T, b: T) => number): T[] {
+  const top: T[] = [];
+  if (k <= 0) return top;
+  for (const x of items) {
+    if (top.length === k && compare(x, top[k - 1] as T) >= 0) continue;
+    let i = top.length;
+    while (i > 0 && compare(x, top[i - 1] as T) < 0) i--;
+    top.splice(i, 0, x);
+    if (top.length > k) top.pop();
+  }
+  return top;
 }
 
 function endName(p: Peer): string {

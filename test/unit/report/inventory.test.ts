@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Edge, Peer, WorkloadInfo } from '../../../src/graph/index.js';
-import { buildInventory, formatPorts, mdCell, renderInventoryMarkdown, type BaselineHealth } from '../../../src/report/index.js';
+import { buildInventory, formatPorts, mdCell, namespaceMapGraph, observedEdgeStatus, renderInventoryMarkdown, type BaselineHealth } from '../../../src/report/index.js';
 
 const T0 = Date.parse('2026-11-10T00:00:00Z');
 const wl = (namespace: string, kind: string, name: string): Peer => ({ kind: 'workload', namespace, workloadKind: kind, name });
@@ -141,3 +141,14 @@ function tableShapes(md: string): { header: string; ok: boolean }[] {
   }
   return out;
 }
+
+describe('namespaceMapGraph', () => {
+  it('lists the busiest edges of a merged line first, ties in the order observed, then how many more', () => {
+    const flows = [5, 9, 5, 30, 9, 1, 5, 7, 9, 2, 30, 5];
+    const edges = flows.map((n, i) => edge(wl('shop', 'Deployment', `web-${i}`), wl('db', 'Deployment', `pg-${i}`), 'TCP', 5432, { flows: n }));
+    const inv = buildInventory({ edges, workloads: [], convergence: [], health });
+    const line = namespaceMapGraph(inv, observedEdgeStatus).edges.find((e) => e.from === 'ns:shop' && e.to === 'ns:db');
+    const shown = (line?.evidence ?? []).slice(1).map((l) => /shop\/(web-\d+) .*: (\d+) flows/.exec(l)?.slice(1).join(' ') ?? l);
+    expect(shown).toEqual(['web-3 30', 'web-10 30', 'web-1 9', 'web-4 9', 'web-8 9', 'web-7 7', 'web-0 5', 'web-2 5', '  … and 4 more (report -o html -n NAMESPACE draws them one by one)']);
+  });
+});
