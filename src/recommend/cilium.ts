@@ -2,6 +2,7 @@ import { DNS_PORT, dnsEgressRule, dnsServerIngressRules, isDnsPort } from './dns
 import { evidenceComment, evidenceOf } from './evidence.js';
 import type { GeneratedPolicy, Note, ObservedEdge, Peer, RecommendOptions, WorkloadInfo } from './model.js';
 import { describePeer, peerKey, policyName } from './naming.js';
+import { groupByPeer } from './peer-groups.js';
 import { MAX_PORTS_PER_ENTRY, type PortPlan, type PortSpec, chunk, planPorts, portsLabel } from './ports.js';
 import { type WorkloadIndex, sortKeys, unwritablePeer, workloadPeerSelector } from './selectors.js';
 
@@ -88,38 +89,6 @@ const rulePaths = { ingress: [] as string[], egress: [] as string[] };
 const rulePath = (direction: 'ingress' | 'egress', i: number): string => (rulePaths[direction][i] ??= `spec.${direction}[${i}]`);
 
 type NoteFn = (kind: Note['kind'], message: string) => void;
-
-function groupByPeer(edges: readonly ObservedEdge[], side: 'from' | 'to'): Map<string, { peer: Peer; edges: ObservedEdge[] }> {
-  // By peer object first, each keyed once (a read shares one object per peer among its edges);
-  // by key per edge, as below, only where two objects of one peer would have to be merged.
-  const byObject = new Map<Peer, ObservedEdge[]>();
-  for (const e of edges) {
-    const list = byObject.get(e[side]);
-    if (list === undefined) byObject.set(e[side], [e]);
-    else list.push(e);
-  }
-  const keyed: [string, { peer: Peer; edges: ObservedEdge[] }][] = [];
-  const keys = new Set<string>();
-  for (const [peer, list] of byObject) {
-    const key = peerKey(peer);
-    if (keys.has(key)) return groupByPeerKey(edges, side);
-    keys.add(key);
-    keyed.push([key, { peer, edges: list }]);
-  }
-  return new Map(keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function groupByPeerKey(edges: readonly ObservedEdge[], side: 'from' | 'to'): Map<string, { peer: Peer; edges: ObservedEdge[] }> {
-  const groups = new Map<string, { peer: Peer; edges: ObservedEdge[] }>();
-  for (const e of edges) {
-    const peer = e[side];
-    const key = peerKey(peer);
-    const g = groups.get(key);
-    if (g) g.edges.push(e);
-    else groups.set(key, { peer, edges: [e] });
-  }
-  return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
 
 function toPortsOf(plan: PortPlan): Record<string, unknown>[] {
   return chunk(plan.ports, MAX_PORTS_PER_ENTRY).map((ports) => ({ ports: ports.map(portEntry) }));

@@ -1,7 +1,8 @@
 import { MANAGED_BY, type WorkloadTraffic } from './cilium.js';
 import { evidenceComment, evidenceOf } from './evidence.js';
-import type { GeneratedPolicy, Note, ObservedEdge, Peer, RecommendOptions } from './model.js';
-import { describePeer, peerKey } from './naming.js';
+import type { GeneratedPolicy, Note, Peer, RecommendOptions } from './model.js';
+import { describePeer } from './naming.js';
+import { groupByPeer } from './peer-groups.js';
 import { type PortPlan, planPorts, portsLabel } from './ports.js';
 import { type WorkloadIndex, sortKeys, unwritablePeer } from './selectors.js';
 import { workloadKey } from './naming.js';
@@ -30,7 +31,7 @@ export function kubernetesPolicyFor(
     const side = direction === 'ingress' ? 'from' : 'to';
     const rules: Record<string, unknown>[] = [];
     const unsupported: string[] = [];
-    for (const g of groupBy(edges, side)) {
+    for (const g of groupByPeer(edges, side).values()) {
       const why = unwritablePeer(g.peer, index);
       if (why !== undefined) {
         notes.push({ policy: name, namespace: w.namespace, kind: 'unsupported', message: `${direction} ${side} ${describePeer(g.peer)} is left out: ${why}` });
@@ -110,15 +111,4 @@ function peerTerm(p: Peer, namespace: string, index: WorkloadIndex): Record<stri
       return never;
     }
   }
-}
-
-function groupBy(edges: readonly ObservedEdge[], side: 'from' | 'to'): { peer: Peer; edges: ObservedEdge[] }[] {
-  const m = new Map<string, { peer: Peer; edges: ObservedEdge[] }>();
-  for (const e of edges) {
-    const k = peerKey(e[side]);
-    const g = m.get(k);
-    if (g) g.edges.push(e);
-    else m.set(k, { peer: e[side], edges: [e] });
-  }
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, g]) => g);
 }
